@@ -1,0 +1,115 @@
+//! Tests of the shell in headless Chromium (`cargo test -p callpop-adapter --target wasm32-unknown-unknown`):
+//! how Open CTI calls are marshalled onto a library, how search answers are read, and that text from Salesforce or
+//! callers is drawn literally. The decisions themselves are tested natively in callpop-core.
+
+use crate::opencti;
+use crate::ui;
+use callpop_core::adapter::{CallCard, Connection, DialogView, SoftphoneView};
+use callpop_core::call::Direction;
+use callpop_core::open_cti::{OpenCtiCall, Ui};
+use callpop_core::record::{RecordId, RecordMatch};
+use wasm_bindgen::JsValue;
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+/// Installs a stand-in `sforce.opencti` that records each call and answers every callback successfully.
+fn fake_lightning_library() -> js_sys::Array {
+    let setup = js_sys::Function::new_no_args(
+        "const calls = [];
+         window.sforce = { opencti: {
+             SCREENPOP_TYPE: { SOBJECT: 'sobject', URL: 'url', SEARCH: 'search', NEW_RECORD_MODAL: 'newRecord' },
+             CALL_TYPE: { INBOUND: 'inbound', OUTBOUND: 'outbound' } } };
+         for (const name of ['screenPop', 'searchAndScreenPop', 'saveLog', 'setSoftphonePanelVisibility']) {
+             window.sforce.opencti[name] = (args) => {
+                 calls.push(JSON.stringify([name, args]));
+                 if (args.callback) args.callback({ success: true, returnValue: null, errors: null });
+             };
+         }
+         return calls;",
+    );
+    setup.call0(&JsValue::NULL).expect("installing the fake library").into()
+}
+
+#[wasm_bindgen_test]
+fn a_record_pop_becomes_an_sobject_screen_pop() {
+    let calls = fake_lightning_library();
+    let id = RecordId::parse("003000000000001").unwrap();
+    opencti::perform(Ui::Lightning, "c1", OpenCtiCall::PopRecord { id: id.clone() });
+    let expected = format!(r#"["screenPop",{{"type":"sobject","params":{{"recordId":"{id}"}}}}]"#);
+    assert_eq!(calls.get(0).as_string(), Some(expected));
+}
+
+#[wasm_bindgen_test]
+fn a_new_lead_modal_carries_its_default_values() {
+    let calls = fake_lightning_library();
+    let defaults = vec![("Phone".to_owned(), "+14155550123".to_owned()), ("LeadSource".to_owned(), "Web".to_owned())];
+    opencti::perform(Ui::Lightning, "c1", OpenCtiCall::NewRecordModal { entity: "Lead".to_owned(), defaults });
+    let expected = r#"["screenPop",{"type":"newRecord","params":{"entityName":"Lead","defaultFieldValues":{"Phone":"+14155550123","LeadSource":"Web"}}}]"#;
+    assert_eq!(calls.get(0).as_string().as_deref(), Some(expected));
+}
+
+#[wasm_bindgen_test]
+fn a_search_answer_counts_records_and_ignores_the_pop_data() {
+    let answer = js_sys::JSON::parse(
+        r#"{"003000000000001AAA": {"Id": "003000000000001AAA", "Name": "Ada Lovelace", "RecordType": "Contact",
+                                    "Phone": "(415) 555-2671", "LastModifiedDate": "2026-11-01T10:00:00.000Z"},
+            "00Q000000000002": {"Name": "Alan Turing", "object": "Lead", "Company": "Bletchley Labs"},
+            "SCREEN_POP_DATA": {"type": "sobject", "params": {"recordId": "003000000000001AAA"}}}"#,
+    )
+    .unwrap();
+    let matches: Vec<RecordMatch> = opencti::read_matches(&answer);
+    assert_eq!(matches.len(), 2);
+    assert_eq!((matches[0].name.as_str(), matches[0].object.as_str()), ("Ada Lovelace", "Contact"));
+    assert_eq!(matches[1].detail.as_deref(), Some("Bletchley Labs"), "Classic entries name their object `object`");
+    assert_eq!(matches[1].object, "Lead");
+}
+
+fn mount_regions() -> web_sys::Element {
+    // The test runner reports through elements of its own in the body: add ours beside them, once.
+    let document = crate::dom::document();
+    if let Some(previous) = document.get_element_by_id("softphone-regions") {
+        previous.remove();
+    }
+    let regions = document.create_element("div").expect("a div");
+    regions.set_id("softphone-regions");
+    regions
+        .set_inner_html(r#"<span id="connection"></span><section id="calls"></section><div id="dialog-root"></div>"#);
+    document.body().expect("a body").append_child(&regions).expect("adding the regions");
+    document.get_element_by_id("calls").expect("the calls region")
+}
+
+const HOSTILE: &str = "<img src=x onerror=alert(1)>";
+
+#[wasm_bindgen_test]
+fn names_from_salesforce_and_callers_are_drawn_as_text() {
+    let calls = mount_regions();
+    let card = CallCard {
+        call_id: "c1".to_owned(),
+        direction: Direction::Inbound,
+        caller_number: "+14155552671".to_owned(),
+        caller_name: Some(HOSTILE.to_owned()),
+        tracking_source: Some("<b>Ads</b>".to_owned()),
+        campaign: None,
+        status: "Incoming call".to_owned(),
+        can_answer: true,
+    };
+    let hostile_match = RecordMatch {
+        id: RecordId::parse("003000000000001").unwrap(),
+        object: "Contact".to_owned(),
+        name: HOSTILE.to_owned(),
+        phone: None,
+        detail: None,
+        last_modified: None,
+    };
+    let dialog =
+        DialogView { call_id: "c1".to_owned(), caller_number: "+14155552671".to_owned(), matches: vec![hostile_match] };
+    ui::render(&SoftphoneView { connection: Connection::Live, calls: vec![card], dialog: Some(dialog) });
+
+    let document = crate::dom::document();
+    assert!(document.query_selector("img").unwrap().is_none(), "no element came from the name");
+    assert!(document.query_selector("b").unwrap().is_none());
+    assert!(calls.text_content().unwrap_or_default().contains(HOSTILE), "the name shows literally");
+    let option = document.query_selector("[role=option] .match-name").unwrap().expect("the dialog lists the match");
+    assert_eq!(option.text_content().as_deref(), Some(HOSTILE));
+}

@@ -1,0 +1,99 @@
+//! callpop-adapter: the softphone Salesforce frames through Open CTI, as a thin wasm-bindgen shell.
+//!
+//! The only crate that knows wasm-bindgen, web-sys, `JsValue` and the Open CTI globals. It reads the URL Salesforce
+//! framed it with, checks the org's origin, loads that org's Open CTI library, signs the agent in, listens to their
+//! event stream, and feeds everything that happens to `callpop_core::adapter::Adapter`, which decides. It makes no
+//! decisions itself.
+
+#[cfg(all(test, target_arch = "wasm32"))]
+mod browser_tests;
+mod dom;
+mod host;
+mod opencti;
+mod server;
+mod ui;
+mod url;
+
+use callpop_core::adapter::{Adapter, Connection, Event};
+use callpop_core::open_cti::{OpenCtiCall, Ui, is_trusted_org_origin};
+use callpop_core::wire::{Me, SoftphoneConfig};
+use host::BrowserHost;
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::spawn_local;
+
+thread_local! {
+    static ADAPTER: RefCell<Option<Adapter<BrowserHost>>> = const { RefCell::new(None) };
+    static QUEUE: RefCell<VecDeque<Event>> = const { RefCell::new(VecDeque::new()) };
+    static HANDLING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Hands an event to the adapter. Events raised while the adapter is busy with another (a host call that answers
+/// at once) wait in a queue, so the adapter always sees them one at a time and in order.
+pub(crate) fn dispatch(event: Event) {
+    QUEUE.with(|queue| queue.borrow_mut().push_back(event));
+    if HANDLING.replace(true) {
+        return;
+    }
+    while let Some(event) = QUEUE.with(|queue| queue.borrow_mut().pop_front()) {
+        ADAPTER.with(|adapter| {
+            if let Some(adapter) = adapter.borrow_mut().as_mut() {
+                adapter.handle(event);
+            }
+        });
+    }
+    HANDLING.set(false);
+}
+
+/// Starts the softphone. `static/softphone/boot.js` calls it once the module is instantiated.
+#[wasm_bindgen]
+pub fn start() {
+    console_error_panic_hook::set_once();
+    spawn_local(async {
+        if let Err(error) = boot().await {
+            let message = error.as_string().unwrap_or_else(|| "the softphone could not start".to_owned());
+            ui::fatal(&message);
+        }
+    });
+}
+
+async fn boot() -> Result<(), JsValue> {
+    let location = web_sys::window().ok_or("no window")?.location();
+    let params = url::Params::parse(&location.search()?);
+    let ui = Ui::from_mode(params.get("mode"));
+    ui::mount(ui);
+    let Some(org_origin) = params.get("sfdcIframeOrigin").map(str::to_owned) else {
+        ui::fatal("Open this softphone from Salesforce: add it to a call center and open the Phone utility.");
+        return Ok(());
+    };
+    let config: SoftphoneConfig = server::request("GET", "/api/v1/softphone/config", None)
+        .await
+        .map_err(|_| JsValue::from_str("callpop cannot be reached. Reload the page to try again."))?;
+    if !is_trusted_org_origin(&org_origin, &config.extra_org_origins, &location.protocol()?) {
+        ui::fatal("This page was not opened by Salesforce, so the softphone will not start.");
+        return Ok(());
+    }
+    opencti::load(ui, &org_origin, &config.api_version).await?;
+    ADAPTER.with(|adapter| *adapter.borrow_mut() = Some(Adapter::new(BrowserHost::new(ui), ui)));
+    opencti::listen(ui)?;
+    opencti::perform(ui, "", OpenCtiCall::EnableClickToDial);
+    opencti::notify_initialization_complete(ui)?;
+    if server::token().is_none() {
+        ui::show_sign_in(None);
+        return Ok(());
+    }
+    match server::request::<Me>("GET", "/api/v1/me", None).await {
+        Ok(me) => start_session(&me.email),
+        Err(server::RequestError::SignedOut) => ui::show_sign_in(None),
+        Err(_) => ui::fatal("callpop cannot be reached. Reload the page to try again."),
+    }
+    Ok(())
+}
+
+/// Shows the signed-in softphone and opens the agent's stream.
+pub(crate) fn start_session(email: &str) {
+    ui::show_signed_in(email);
+    dispatch(Event::Connection(Connection::Connecting));
+    server::connect_stream();
+}

@@ -1,0 +1,514 @@
+//! The softphone's logic as a state machine, generic over the browser so native tests drive it.
+//!
+//! The Wasm shell turns everything that happens (a stream message, a click, an Open CTI callback) into an `Event`,
+//! hands it to `Adapter::handle`, and carries out what the adapter asks of its `Host`: Open CTI calls, requests to
+//! the callpop server, and a new `SoftphoneView` to draw. Sans-I/O, after str0m: no DOM, no fetch, no clock here.
+
+use crate::call::{CallState, Direction};
+use crate::open_cti::{OpenCtiCall, Ui};
+use crate::record::{RecordId, RecordMatch, SObjectType};
+use crate::screen_pop::{self, ActivityPlan, Caller, Found};
+use crate::wire::{ActivityAppend, CallUpdate, ChoiceReason};
+
+/// What the adapter needs from the browser. `callpop-adapter` implements it over Open CTI, `fetch` and the DOM.
+pub trait Host {
+    /// Makes one Open CTI call on behalf of `call_id`; its result comes back as an `Event` naming that call.
+    fn open_cti(&mut self, call_id: &str, call: OpenCtiCall);
+    /// Sends one request to the callpop server; its result comes back as an `Event` where one is expected.
+    fn send(&mut self, request: ToServer);
+    /// Draws the softphone.
+    fn render(&mut self, view: &SoftphoneView);
+}
+
+/// A request to the callpop server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ToServer {
+    /// Ask to be the one softphone of this agent that pops the call; answered by `Event::PopClaimed`.
+    ClaimPop { call_id: String },
+    /// Append the call's activity to a record (idempotent on the server).
+    AppendActivity(ActivityAppend),
+}
+
+/// The state of the connection to the agent's event stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Connection {
+    Connecting,
+    Live,
+    /// The stream dropped; the shell is reconnecting and will receive what it missed.
+    Reconnecting,
+}
+
+/// Something that happened, as the shell observed it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    Connection(Connection),
+    /// The event stream delivered a call's latest state.
+    CallUpdated(CallUpdate),
+    /// The agent pressed Answer on a ringing call.
+    AnswerClicked {
+        call_id: String,
+    },
+    /// The server answered the pop claim.
+    PopClaimed {
+        call_id: String,
+        claimed: bool,
+    },
+    /// The Open CTI search for the call's number returned these records.
+    SearchCompleted {
+        call_id: String,
+        matches: Vec<RecordMatch>,
+    },
+    /// An Open CTI call made for this call failed.
+    OpenCtiFailed {
+        call_id: String,
+        message: String,
+    },
+    /// `saveLog` created this record for the call (Classic auto-create).
+    RecordCreated {
+        call_id: String,
+        record: RecordId,
+    },
+    /// Salesforce navigated to a record (`onNavigationChange` in Lightning, `onFocus` in Classic).
+    NavigatedTo {
+        record: RecordId,
+    },
+    /// The agent picked a record in the multi-match dialog.
+    DialogPicked {
+        call_id: String,
+        record: RecordId,
+    },
+    /// The agent closed the multi-match dialog without picking.
+    DialogDismissed {
+        call_id: String,
+    },
+}
+
+/// Where the softphone is with one call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Phase {
+    /// Ringing or live, not answered in this softphone.
+    Waiting,
+    /// Answer pressed; waiting for the server to confirm this softphone pops it.
+    Claiming,
+    /// Waiting for the Open CTI search.
+    Searching,
+    /// A pre-filled new-record form is open; waiting for the agent to save it.
+    AwaitingSave,
+    /// `saveLog` is creating the Lead.
+    AwaitingCreate,
+    /// The multi-match dialog is open.
+    Choosing(Vec<RecordMatch>),
+    /// Popped; `record` got the activity when the softphone chose it.
+    Popped { record: Option<RecordId> },
+    /// Another softphone of this agent popped it.
+    HandledElsewhere,
+    /// Something failed; the message says what.
+    Failed(String),
+}
+
+#[derive(Debug, Clone)]
+struct TrackedCall {
+    update: CallUpdate,
+    phase: Phase,
+}
+
+/// The softphone's state: the calls it knows and where each one is.
+#[derive(Debug)]
+pub struct Adapter<H> {
+    host: H,
+    ui: Ui,
+    connection: Connection,
+    calls: Vec<TrackedCall>,
+}
+
+/// One call as the softphone shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallCard {
+    pub call_id: String,
+    pub direction: Direction,
+    pub caller_number: String,
+    pub caller_name: Option<String>,
+    pub tracking_source: Option<String>,
+    pub campaign: Option<String>,
+    /// One short sentence: what is happening with this call.
+    pub status: String,
+    pub can_answer: bool,
+}
+
+/// The multi-match dialog as the softphone shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DialogView {
+    pub call_id: String,
+    pub caller_number: String,
+    pub matches: Vec<RecordMatch>,
+}
+
+/// Everything the shell draws.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SoftphoneView {
+    pub connection: Connection,
+    pub calls: Vec<CallCard>,
+    pub dialog: Option<DialogView>,
+}
+
+impl<H: Host> Adapter<H> {
+    pub fn new(host: H, ui: Ui) -> Self {
+        Self { host, ui, connection: Connection::Connecting, calls: Vec::new() }
+    }
+
+    pub fn host(&self) -> &H {
+        &self.host
+    }
+
+    pub fn host_mut(&mut self) -> &mut H {
+        &mut self.host
+    }
+
+    pub fn ui(&self) -> Ui {
+        self.ui
+    }
+
+    /// Applies one event, asks the host for what follows, and redraws.
+    pub fn handle(&mut self, event: Event) {
+        match event {
+            Event::Connection(connection) => self.connection = connection,
+            Event::CallUpdated(update) => self.on_call_updated(update),
+            Event::AnswerClicked { call_id } => self.on_answer(&call_id),
+            Event::PopClaimed { call_id, claimed } => self.on_pop_claimed(&call_id, claimed),
+            Event::SearchCompleted { call_id, matches } => self.on_search_completed(&call_id, &matches),
+            Event::OpenCtiFailed { call_id, message } => {
+                self.set_phase(&call_id, Phase::Failed(format!("Salesforce could not do that: {message}")));
+            }
+            Event::RecordCreated { call_id, record } => self.on_record_created(&call_id, record),
+            Event::NavigatedTo { record } => self.on_navigated_to(record),
+            Event::DialogPicked { call_id, record } => self.on_dialog_picked(&call_id, record),
+            Event::DialogDismissed { call_id } => {
+                if matches!(self.phase(&call_id), Some(Phase::Choosing(_))) {
+                    self.set_phase(&call_id, Phase::Popped { record: None });
+                }
+            }
+        }
+        let view = self.view();
+        self.host.render(&view);
+    }
+
+    /// What the shell should draw now.
+    pub fn view(&self) -> SoftphoneView {
+        let dialog = self.calls.iter().find_map(|call| match &call.phase {
+            Phase::Choosing(matches) => Some(DialogView {
+                call_id: call.update.call_id.clone(),
+                caller_number: call.update.caller_number.clone(),
+                matches: matches.clone(),
+            }),
+            _ => None,
+        });
+        let calls = self.calls.iter().map(card).collect();
+        SoftphoneView { connection: self.connection, calls, dialog }
+    }
+
+    fn find(&mut self, call_id: &str) -> Option<&mut TrackedCall> {
+        self.calls.iter_mut().find(|call| call.update.call_id == call_id)
+    }
+
+    fn phase(&self, call_id: &str) -> Option<&Phase> {
+        self.calls.iter().find(|call| call.update.call_id == call_id).map(|call| &call.phase)
+    }
+
+    fn set_phase(&mut self, call_id: &str, phase: Phase) {
+        if let Some(call) = self.find(call_id) {
+            call.phase = phase;
+        }
+    }
+
+    fn on_call_updated(&mut self, update: CallUpdate) {
+        let popped_elsewhere = update.popped;
+        match self.find(&update.call_id) {
+            Some(call) => {
+                if popped_elsewhere && call.phase == Phase::Waiting {
+                    call.phase = Phase::HandledElsewhere;
+                }
+                call.update = update;
+            }
+            None => {
+                if update.state == CallState::Completed {
+                    return; // A call that ended before this softphone saw it needs nothing from the agent.
+                }
+                if update.direction == Direction::Inbound {
+                    self.host.open_cti(&update.call_id, OpenCtiCall::ShowPanel);
+                }
+                let phase = if popped_elsewhere { Phase::HandledElsewhere } else { Phase::Waiting };
+                self.calls.push(TrackedCall { update, phase });
+            }
+        }
+        // Keep live calls and the ones the agent still has to act on; ended, finished calls leave the panel.
+        self.calls.retain(|call| {
+            call.update.state.is_live()
+                || matches!(
+                    call.phase,
+                    Phase::AwaitingSave | Phase::AwaitingCreate | Phase::Choosing(_) | Phase::Searching
+                )
+        });
+    }
+
+    fn on_answer(&mut self, call_id: &str) {
+        if self.phase(call_id) == Some(&Phase::Waiting) {
+            self.set_phase(call_id, Phase::Claiming);
+            self.host.send(ToServer::ClaimPop { call_id: call_id.to_owned() });
+        }
+    }
+
+    fn on_pop_claimed(&mut self, call_id: &str, claimed: bool) {
+        if self.phase(call_id) != Some(&Phase::Claiming) {
+            return;
+        }
+        if !claimed {
+            self.set_phase(call_id, Phase::HandledElsewhere);
+            return;
+        }
+        let Some(call) = self.find(call_id) else { return };
+        let update = call.update.clone();
+        match update.record.as_ref().and_then(|record| RecordId::parse(&record.id).ok()) {
+            Some(record) => {
+                let plan = screen_pop::decide(
+                    self.ui,
+                    &update.options,
+                    update.direction,
+                    caller(&update),
+                    Found::ServerNamed(&record),
+                );
+                self.carry_out(call_id, plan.calls, plan.activity);
+            }
+            None => {
+                self.set_phase(call_id, Phase::Searching);
+                let search = OpenCtiCall::Search { term: update.caller_number.clone(), direction: update.direction };
+                self.host.open_cti(call_id, search);
+            }
+        }
+    }
+
+    fn on_search_completed(&mut self, call_id: &str, matches: &[RecordMatch]) {
+        if self.phase(call_id) != Some(&Phase::Searching) {
+            return;
+        }
+        let Some(call) = self.find(call_id) else { return };
+        let update = call.update.clone();
+        let plan =
+            screen_pop::decide(self.ui, &update.options, update.direction, caller(&update), Found::Matches(matches));
+        self.carry_out(call_id, plan.calls, plan.activity);
+    }
+
+    fn on_record_created(&mut self, call_id: &str, record: RecordId) {
+        if self.phase(call_id) != Some(&Phase::AwaitingCreate) {
+            return;
+        }
+        let Some(call) = self.find(call_id) else { return };
+        let options = call.update.options;
+        let calls = screen_pop::pop_record(self.ui, &options, &record);
+        self.carry_out(call_id, calls, ActivityPlan::Append { record, reason: ChoiceReason::NewRecord });
+    }
+
+    fn on_navigated_to(&mut self, record: RecordId) {
+        // A record the agent saves from the pre-filled form is a Lead, or a Contact if they chose to create one.
+        if !matches!(record.object(), SObjectType::Lead | SObjectType::Contact) {
+            return;
+        }
+        let waiting =
+            self.calls.iter().find(|call| call.phase == Phase::AwaitingSave).map(|call| call.update.call_id.clone());
+        if let Some(call_id) = waiting {
+            self.carry_out(&call_id, Vec::new(), ActivityPlan::Append { record, reason: ChoiceReason::NewRecord });
+        }
+    }
+
+    fn on_dialog_picked(&mut self, call_id: &str, record: RecordId) {
+        let Some(Phase::Choosing(matches)) = self.phase(call_id) else { return };
+        if !matches.iter().any(|candidate| candidate.id == record) {
+            return; // Only a record the dialog offered can be picked.
+        }
+        let Some(call) = self.find(call_id) else { return };
+        let options = call.update.options;
+        let calls = screen_pop::pop_record(self.ui, &options, &record);
+        self.carry_out(call_id, calls, ActivityPlan::Append { record, reason: ChoiceReason::AgentChoice });
+    }
+
+    /// Makes the plan's Open CTI calls and moves the call to the phase its activity plan calls for.
+    fn carry_out(&mut self, call_id: &str, calls: Vec<OpenCtiCall>, activity: ActivityPlan) {
+        for call in calls {
+            self.host.open_cti(call_id, call);
+        }
+        let phase = match activity {
+            ActivityPlan::Append { record, reason } => {
+                self.host.send(ToServer::AppendActivity(ActivityAppend {
+                    call_id: call_id.to_owned(),
+                    record_id: record.as_str().to_owned(),
+                    record_type: record.object().api_name().to_owned(),
+                    chosen_by: reason,
+                }));
+                Phase::Popped { record: Some(record) }
+            }
+            ActivityPlan::AfterSave => Phase::AwaitingSave,
+            ActivityPlan::AfterCreate => Phase::AwaitingCreate,
+            ActivityPlan::AskAgent { matches } => Phase::Choosing(matches),
+            ActivityPlan::LeaveToServer => Phase::Popped { record: None },
+        };
+        self.set_phase(call_id, phase);
+    }
+}
+
+fn caller(update: &CallUpdate) -> Caller<'_> {
+    Caller {
+        number: &update.caller_number,
+        name: update.caller_name.as_deref(),
+        source: update.tracking_source.as_deref(),
+    }
+}
+
+fn card(call: &TrackedCall) -> CallCard {
+    let update = &call.update;
+    let status = match (&call.phase, update.state, update.direction) {
+        (Phase::Failed(message), _, _) => message.clone(),
+        (Phase::HandledElsewhere, _, _) => "Answered in another softphone".to_owned(),
+        (Phase::Claiming, _, _) => "Answering…".to_owned(),
+        (Phase::Searching, _, _) => "Looking up the caller in Salesforce…".to_owned(),
+        (Phase::AwaitingSave, _, _) => "New caller: complete the Lead and save it".to_owned(),
+        (Phase::AwaitingCreate, _, _) => "New caller: creating their Lead…".to_owned(),
+        (Phase::Choosing(_), _, _) => "Several records match: choose one".to_owned(),
+        (Phase::Popped { .. }, CallState::Completed, _) | (Phase::Waiting, CallState::Completed, _) => {
+            "Call ended".to_owned()
+        }
+        (Phase::Popped { .. }, _, _) => "In call".to_owned(),
+        (Phase::Waiting, _, Direction::Outbound) => "Dialling…".to_owned(),
+        (Phase::Waiting, CallState::Answered, Direction::Inbound) => "Answered".to_owned(),
+        (Phase::Waiting, _, Direction::Inbound) => "Incoming call".to_owned(),
+    };
+    CallCard {
+        call_id: update.call_id.clone(),
+        direction: update.direction,
+        caller_number: update.caller_number.clone(),
+        caller_name: update.caller_name.clone(),
+        tracking_source: update.tracking_source.clone(),
+        campaign: update.campaign.clone(),
+        status,
+        can_answer: call.phase == Phase::Waiting && update.state.is_live() && update.direction == Direction::Inbound,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::options::IntegrationOptions;
+
+    /// Records what the adapter asked of the browser.
+    #[derive(Debug, Default)]
+    struct Recorder {
+        open_cti: Vec<(String, OpenCtiCall)>,
+        sent: Vec<ToServer>,
+        last_view: Option<SoftphoneView>,
+    }
+
+    impl Host for Recorder {
+        fn open_cti(&mut self, call_id: &str, call: OpenCtiCall) {
+            self.open_cti.push((call_id.to_owned(), call));
+        }
+        fn send(&mut self, request: ToServer) {
+            self.sent.push(request);
+        }
+        fn render(&mut self, view: &SoftphoneView) {
+            self.last_view = Some(view.clone());
+        }
+    }
+
+    fn ringing(call_id: &str) -> CallUpdate {
+        CallUpdate {
+            call_id: call_id.to_owned(),
+            state: CallState::Ringing,
+            direction: Direction::Inbound,
+            caller_number: "+14155552671".to_owned(),
+            caller_name: None,
+            tracking_source: Some("Google Ads".to_owned()),
+            campaign: Some("Spring Promo".to_owned()),
+            started_at: "2026-11-25T10:00:00Z".to_owned(),
+            popped: false,
+            record: None,
+            options: IntegrationOptions::default(),
+        }
+    }
+
+    fn contact() -> RecordMatch {
+        RecordMatch {
+            id: RecordId::parse("003000000000001").unwrap(),
+            object: "Contact".to_owned(),
+            name: "Ada Lovelace".to_owned(),
+            phone: Some("+14155552671".to_owned()),
+            detail: None,
+            last_modified: None,
+        }
+    }
+
+    #[test]
+    fn answering_a_call_with_one_match_pops_it_once_and_appends_the_activity() {
+        let mut adapter = Adapter::new(Recorder::default(), Ui::Lightning);
+        adapter.handle(Event::CallUpdated(ringing("c1")));
+        assert!(adapter.view().calls[0].can_answer);
+
+        adapter.handle(Event::AnswerClicked { call_id: "c1".to_owned() });
+        adapter.handle(Event::AnswerClicked { call_id: "c1".to_owned() }); // a double click claims once
+        adapter.handle(Event::PopClaimed { call_id: "c1".to_owned(), claimed: true });
+        adapter.handle(Event::SearchCompleted { call_id: "c1".to_owned(), matches: vec![contact()] });
+
+        let calls: Vec<_> = adapter.host().open_cti.iter().map(|(_, call)| call.clone()).collect();
+        assert_eq!(
+            calls,
+            [
+                OpenCtiCall::ShowPanel,
+                OpenCtiCall::Search { term: "+14155552671".to_owned(), direction: Direction::Inbound },
+                OpenCtiCall::PopRecord { id: contact().id },
+            ]
+        );
+        let append = ActivityAppend {
+            call_id: "c1".to_owned(),
+            record_id: contact().id.as_str().to_owned(),
+            record_type: "Contact".to_owned(),
+            chosen_by: ChoiceReason::SingleMatch,
+        };
+        assert_eq!(
+            adapter.host().sent,
+            [ToServer::ClaimPop { call_id: "c1".to_owned() }, ToServer::AppendActivity(append)]
+        );
+        assert_eq!(adapter.view().calls[0].status, "In call");
+    }
+
+    #[test]
+    fn a_call_another_softphone_popped_is_shown_as_handled_and_never_popped_here() {
+        let mut adapter = Adapter::new(Recorder::default(), Ui::Lightning);
+        adapter.handle(Event::CallUpdated(ringing("c1")));
+        adapter.handle(Event::AnswerClicked { call_id: "c1".to_owned() });
+        adapter.handle(Event::PopClaimed { call_id: "c1".to_owned(), claimed: false });
+        adapter.handle(Event::SearchCompleted { call_id: "c1".to_owned(), matches: vec![contact()] });
+        assert!(adapter.host().open_cti.iter().all(|(_, call)| *call == OpenCtiCall::ShowPanel));
+        assert_eq!(adapter.view().calls[0].status, "Answered in another softphone");
+        assert!(!adapter.view().calls[0].can_answer);
+    }
+
+    #[test]
+    fn a_saved_new_lead_gets_the_activity() {
+        let mut adapter = Adapter::new(Recorder::default(), Ui::Lightning);
+        adapter.handle(Event::CallUpdated(ringing("c1")));
+        adapter.handle(Event::AnswerClicked { call_id: "c1".to_owned() });
+        adapter.handle(Event::PopClaimed { call_id: "c1".to_owned(), claimed: true });
+        adapter.handle(Event::SearchCompleted { call_id: "c1".to_owned(), matches: vec![] });
+        let lead = RecordId::parse("00Q000000000009").unwrap();
+        adapter.handle(Event::NavigatedTo { record: RecordId::parse("001000000000009").unwrap() }); // an Account: ignored
+        adapter.handle(Event::NavigatedTo { record: lead.clone() });
+        let Some(ToServer::AppendActivity(append)) = adapter.host().sent.last() else { panic!("no append") };
+        assert_eq!((append.record_id.as_str(), append.chosen_by), (lead.as_str(), ChoiceReason::NewRecord));
+    }
+
+    #[test]
+    fn an_ended_call_leaves_the_panel() {
+        let mut adapter = Adapter::new(Recorder::default(), Ui::Classic);
+        adapter.handle(Event::CallUpdated(ringing("c1")));
+        adapter.handle(Event::CallUpdated(CallUpdate { state: CallState::Completed, ..ringing("c1") }));
+        assert!(adapter.view().calls.is_empty());
+        assert_eq!(adapter.host().last_view.as_ref().map(|view| view.calls.len()), Some(0));
+    }
+}

@@ -1,0 +1,16 @@
+//! callpop-core: the decisions callpop makes, as plain functions and state machines with no I/O.
+//!
+//! This crate decides what the softphone pops, what it appends, and (in later modules) which record the sync engine
+//! writes and which trigger fires. It never touches a socket, a database, the DOM or a clock: the boundary crates
+//! (`callpop-server`, `callpop-adapter`) feed it inputs, including the time, and carry out what it returns.
+//! It compiles for native and wasm32 and ships inside the Wasm adapter, so it must stay small: phone formatting
+//! and region names live in the server.
+
+pub mod account;
+pub mod adapter;
+pub mod call;
+pub mod open_cti;
+pub mod options;
+pub mod record;
+pub mod screen_pop;
+pub mod wire;

@@ -1,0 +1,130 @@
+//! The JSON messages the server and the softphone exchange: the agent's event stream, pop claims, activity appends,
+//! login, and the softphone's configuration. The one message set both sides compile against.
+
+use crate::call::{CallState, Direction};
+use crate::options::IntegrationOptions;
+use serde::{Deserialize, Serialize};
+
+/// A call as the agent's event stream reports it. Sent on every change; the newest one for a call id wins.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallUpdate {
+    pub call_id: String,
+    pub state: CallState,
+    pub direction: Direction,
+    /// The caller's number formatted per the account's options; the softphone shows it and searches with it.
+    pub caller_number: String,
+    pub caller_name: Option<String>,
+    pub tracking_source: Option<String>,
+    pub campaign: Option<String>,
+    /// When the call started, RFC 3339.
+    pub started_at: String,
+    /// True once one of this agent's softphones popped the call: the others show it as handled and do not pop.
+    #[serde(default)]
+    pub popped: bool,
+    /// Legacy mode: the record the server chose for this caller, which the softphone pops.
+    #[serde(default)]
+    pub record: Option<RecordRef>,
+    /// The account's integration options when this update was sent, so a change applies to the next call.
+    pub options: IntegrationOptions,
+}
+
+/// A record named by id and object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordRef {
+    pub id: String,
+    pub object: String,
+}
+
+/// How the record that gets a call's activity was chosen; shown in the call's Salesforce panel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChoiceReason {
+    /// The softphone's search found exactly one record.
+    SingleMatch,
+    /// The agent picked the record in the multi-match dialog.
+    AgentChoice,
+    /// The agent saved a new record from the pre-filled form, or the softphone created it (Classic auto-create).
+    NewRecord,
+    /// The agent dialled from this record.
+    ClickToDial,
+}
+
+impl ChoiceReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::SingleMatch => "single_match",
+            Self::AgentChoice => "agent_choice",
+            Self::NewRecord => "new_record",
+            Self::ClickToDial => "click_to_dial",
+        }
+    }
+}
+
+/// `POST /api/v1/activities`: append this call's activity to a record the softphone chose.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActivityAppend {
+    pub call_id: String,
+    pub record_id: String,
+    pub record_type: String,
+    pub chosen_by: ChoiceReason,
+}
+
+/// The answer to `POST /api/v1/agent/calls/{call_id}/pop`: whether this softphone may pop the call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PopClaim {
+    pub claimed: bool,
+}
+
+/// `POST /api/v1/sessions`: an agent or admin signs in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: String,
+}
+
+/// The answer to a sign-in: a bearer token for `Authorization: Bearer …`, and who signed in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginResponse {
+    pub token: String,
+    pub email: String,
+    pub role: String,
+    pub account_name: String,
+}
+
+/// `GET /api/v1/me`: the signed-in user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Me {
+    pub email: String,
+    pub display_name: String,
+    pub role: String,
+    pub account_name: String,
+}
+
+/// `POST /api/v1/agent/stream-tickets`: a short-lived ticket that authorises one event-stream connection
+/// (`EventSource` cannot send an `Authorization` header, and a long-lived token does not belong in a URL).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StreamTicket {
+    pub ticket: String,
+    pub expires_in_secs: u32,
+}
+
+/// `GET /api/v1/softphone/config`: what the softphone needs before anyone signs in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SoftphoneConfig {
+    /// The Open CTI API version whose libraries the softphone loads, e.g. `62.0`.
+    pub api_version: String,
+    /// Origins besides Salesforce's own domains that may frame the softphone and serve its Open CTI library
+    /// (the local org in the demo and the tests). Empty in production.
+    pub extra_org_origins: Vec<String>,
+}
+
+/// Every 4xx and 5xx answer of the API: a stable code, a sentence for people, and the field at fault if any.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiErrorBody {
+    pub error: String,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}

@@ -1,0 +1,42 @@
+//! `Application`: the one way to build and run the server, used by `callpop serve`, the demo and every test.
+
+use crate::config::Config;
+use crate::routes;
+use crate::state::{AppState, StreamNotifier};
+use crate::store::{SqlStore, Store};
+use anyhow::Context;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+/// A server bound to its port, ready to run.
+#[derive(Debug)]
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+}
+
+impl Application {
+    /// Connects to the database, applies its migrations and binds the listening socket.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let store = SqlStore::connect(&config.database_url).await?;
+        let listener = TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
+        let state = AppState { store: Arc::new(store), config: Arc::new(config), streams: StreamNotifier::new() };
+        Ok(Self { listener, state })
+    }
+
+    /// The address the server listens on (the real port when the configuration asked for port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().unwrap_or_else(|_| self.state.config.listen)
+    }
+
+    /// The store, for seeding accounts before serving (the demo, the tests).
+    pub fn store(&self) -> Arc<dyn Store> {
+        Arc::clone(&self.state.store)
+    }
+
+    /// Serves until the process stops.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        axum::serve(self.listener, routes::router(self.state)).await
+    }
+}

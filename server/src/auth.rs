@@ -1,0 +1,114 @@
+//! Credentials: account API keys for the telephony side, bearer session tokens for people, passwords.
+//!
+//! Sessions are bearer tokens rather than cookies because the softphone runs in a third-party iframe inside
+//! Salesforce, where cookies need `SameSite=None; Secure` and browsers may block them anyway. Tokens, keys and
+//! tickets are 190 bits of randomness, stored as SHA-256 hashes; passwords are argon2id hashes.
+
+use crate::error::ApiError;
+use crate::model::{Account, Session};
+use crate::state::AppState;
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use rand::Rng;
+use sha2::{Digest, Sha256};
+
+/// The prefix of each kind of secret, so a leaked string says what it is.
+pub const API_KEY_PREFIX: &str = "cpk_";
+pub const SESSION_PREFIX: &str = "cps_";
+pub const TICKET_PREFIX: &str = "cpt_";
+
+/// A new random secret: the prefix and 32 base-62 characters.
+pub fn new_secret(prefix: &str) -> String {
+    const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    let mut rng = rand::rng();
+    let body: String = (0..32).map(|_| char::from(BASE62[rng.random_range(0..BASE62.len())])).collect();
+    format!("{prefix}{body}")
+}
+
+/// The stored form of a secret.
+pub fn hash_secret(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+/// Hashes a password with argon2id and a random salt (PHC string format).
+pub fn hash_password(password: &str) -> anyhow::Result<String> {
+    let salt = SaltString::encode_b64(&rand::rng().random::<[u8; 16]>()).map_err(|error| anyhow::anyhow!("{error}"))?;
+    let hash =
+        Argon2::default().hash_password(password.as_bytes(), &salt).map_err(|error| anyhow::anyhow!("{error}"))?;
+    Ok(hash.to_string())
+}
+
+/// Checks a password against its stored hash. A malformed hash never matches.
+pub fn verify_password(password: &str, stored_hash: &str) -> bool {
+    PasswordHash::new(stored_hash)
+        .is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+}
+
+/// A hash to verify against when the email is unknown, so a failed sign-in takes as long either way.
+pub fn decoy_password_hash() -> &'static str {
+    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DECOY.get_or_init(|| hash_password("callpop decoy password").unwrap_or_default())
+}
+
+fn bearer_token(parts: &Parts) -> Option<&str> {
+    let value = parts.headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then_some(token.trim())
+}
+
+/// The account whose API key the request carries (`Authorization: Bearer cpk_…`): the telephony side.
+#[derive(Debug, Clone)]
+pub struct ApiKeyAccount(pub Account);
+
+impl FromRequestParts<AppState> for ApiKeyAccount {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let key = bearer_token(parts)
+            .filter(|token| token.starts_with(API_KEY_PREFIX))
+            .ok_or(ApiError::Unauthorized("send the account's API key as `Authorization: Bearer cpk_…`"))?;
+        let account = state.store.account_by_api_key(&hash_secret(key)).await?;
+        account.map(ApiKeyAccount).ok_or(ApiError::Unauthorized("this API key is unknown or has been revoked"))
+    }
+}
+
+/// The signed-in user the request carries (`Authorization: Bearer cps_…`): an agent, manager or administrator.
+#[derive(Debug, Clone)]
+pub struct SignedIn(pub Session);
+
+impl FromRequestParts<AppState> for SignedIn {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let token = bearer_token(parts)
+            .filter(|token| token.starts_with(SESSION_PREFIX))
+            .ok_or(ApiError::Unauthorized("sign in and send the session token as `Authorization: Bearer cps_…`"))?;
+        let session = state.store.session(&hash_secret(token), chrono::Utc::now()).await?;
+        session.map(SignedIn).ok_or(ApiError::Unauthorized("this session has expired or does not exist: sign in again"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_verify_only_against_their_own_hash() {
+        let hash = hash_password("correct horse").unwrap();
+        assert!(hash.starts_with("$argon2id$"));
+        assert!(verify_password("correct horse", &hash));
+        assert!(!verify_password("correct horse ", &hash));
+        assert!(!verify_password("correct horse", "not a hash"));
+    }
+
+    #[test]
+    fn secrets_are_distinct_and_hashed_deterministically() {
+        let first = new_secret(API_KEY_PREFIX);
+        assert_eq!(first.len(), API_KEY_PREFIX.len() + 32);
+        assert_ne!(first, new_secret(API_KEY_PREFIX));
+        assert_eq!(hash_secret(&first), hash_secret(&first));
+        assert_ne!(hash_secret(&first), first);
+    }
+}

@@ -1,0 +1,26 @@
+//! How a stored call is shown to the agent's softphone.
+
+use crate::model::{Account, Call};
+use crate::phone;
+use callpop_core::wire::{CallUpdate, RecordRef};
+
+/// The call as the agent's event stream sends it, rendered with the account's current options.
+pub fn call_update(call: &Call, account: &Account) -> CallUpdate {
+    let record = match (&call.salesforce_record_id, &call.salesforce_record_type) {
+        (Some(id), Some(object)) => Some(RecordRef { id: id.clone(), object: object.clone() }),
+        _ => None,
+    };
+    CallUpdate {
+        call_id: call.call_id.clone(),
+        state: call.state,
+        direction: call.direction,
+        caller_number: phone::display_e164(&call.caller_e164, account.options.local_number_format),
+        caller_name: call.caller_name.clone(),
+        tracking_source: call.tracking_source.clone(),
+        campaign: call.campaign.clone(),
+        started_at: call.started_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        popped: call.popped_at.is_some(),
+        record,
+        options: account.options,
+    }
+}

@@ -1,0 +1,23 @@
+//! callpop-server: receives the telephony side's call events, streams them to agents' softphones, stores activity
+//! appends, and (through its sync engine) writes call activity into Salesforce.
+//!
+//! This is the only crate that knows HTTP (axum), SQL (sqlx), the Salesforce REST API and phone-number formatting.
+//! The decisions it makes (what to pop, which record, which trigger) are `callpop-core`'s.
+
+pub mod app;
+pub mod auth;
+pub mod calls;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod model;
+pub mod phone;
+pub mod provision;
+pub mod routes;
+pub mod simulate;
+pub mod state;
+pub mod store;
+
+pub use app::Application;
+pub use config::Config;

@@ -1,0 +1,163 @@
+//! The softphone's side of the API: the agent's event stream and pop claims.
+//!
+//! `GET /api/v1/agent/stream` is Server-Sent Events. Each event's id is a stream notice id and its data the call's
+//! current state (`CallUpdate`). A softphone that reconnects with `Last-Event-ID` (or `?after=`) gets every call that
+//! changed since; one that connects fresh gets the calls that are still ringing or live. `EventSource` cannot send
+//! headers, so the connection is authorised by a single-use ticket from `POST /api/v1/agent/stream-tickets`.
+
+use crate::auth::{SignedIn, TICKET_PREFIX, hash_secret, new_secret};
+use crate::calls::call_update;
+use crate::error::{ApiError, ApiResult};
+use crate::model::{PopClaimOutcome, Session};
+use crate::state::AppState;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use callpop_core::wire::{PopClaim, StreamTicket};
+use chrono::{Duration, Utc};
+use futures_util::Stream;
+use serde::Deserialize;
+use std::convert::Infallible;
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+
+/// How long a stream ticket is valid.
+const TICKET_LIFETIME: Duration = Duration::seconds(60);
+/// How often an open stream looks in the database even when nothing woke it (notices from other servers).
+const POLL_INTERVAL: std::time::Duration = std::time::Duration::from_secs(2);
+/// How far back a fresh softphone looks for calls that are still live.
+const LIVE_CALL_WINDOW: Duration = Duration::hours(12);
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/agent/stream-tickets", post(create_stream_ticket))
+        .route("/agent/stream", get(stream_events))
+        .route("/agent/calls/{call_id}/pop", post(claim_pop))
+}
+
+async fn create_stream_ticket(
+    State(state): State<AppState>,
+    SignedIn(session): SignedIn,
+) -> ApiResult<(StatusCode, Json<StreamTicket>)> {
+    let ticket = new_secret(TICKET_PREFIX);
+    state.store.create_stream_ticket(&hash_secret(&ticket), session.user.id, Utc::now() + TICKET_LIFETIME).await?;
+    let expires_in_secs = u32::try_from(TICKET_LIFETIME.num_seconds()).unwrap_or(60);
+    Ok((StatusCode::CREATED, Json(StreamTicket { ticket, expires_in_secs })))
+}
+
+#[derive(Debug, Deserialize)]
+struct StreamQuery {
+    ticket: Option<String>,
+    /// Resume after this event id, for clients that cannot set `Last-Event-ID`.
+    after: Option<i64>,
+}
+
+async fn stream_events(
+    State(state): State<AppState>,
+    Query(query): Query<StreamQuery>,
+    headers: HeaderMap,
+) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
+    let ticket =
+        query.ticket.ok_or(ApiError::Unauthorized("open the stream with `?ticket=` from /agent/stream-tickets"))?;
+    let session = state
+        .store
+        .redeem_stream_ticket(&hash_secret(&ticket), Utc::now())
+        .await?
+        .ok_or(ApiError::Unauthorized("this stream ticket is unknown, used or expired: ask for a new one"))?;
+    let last_event_id = headers
+        .get("last-event-id")
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.trim().parse::<i64>().ok())
+        .or(query.after);
+    let (sender, receiver) = mpsc::channel(64);
+    tokio::spawn(feed_stream(state, session, last_event_id, sender));
+    Ok(Sse::new(ReceiverStream::new(receiver)).keep_alive(KeepAlive::default()))
+}
+
+type EventSender = mpsc::Sender<Result<Event, Infallible>>;
+
+/// Writes the agent's stream until the client goes away.
+async fn feed_stream(state: AppState, session: Session, last_event_id: Option<i64>, sender: EventSender) {
+    if let Err(error) = feed_stream_inner(&state, &session, last_event_id, &sender).await {
+        tracing::warn!(user_id = session.user.id, error = %error, "agent stream ended on an error");
+    }
+}
+
+async fn feed_stream_inner(
+    state: &AppState,
+    session: &Session,
+    last_event_id: Option<i64>,
+    sender: &EventSender,
+) -> anyhow::Result<()> {
+    let user_id = session.user.id;
+    let mut wake = state.streams.subscribe();
+    let mut last_sent = match last_event_id {
+        Some(after) => after,
+        None => {
+            let high_water = state.store.latest_agent_event_id(user_id).await?;
+            let account = state.store.account(session.account.id).await?.unwrap_or_else(|| session.account.clone());
+            let live = state.store.live_calls_for_agent(user_id, Utc::now() - LIVE_CALL_WINDOW).await?;
+            let mut last = high_water;
+            for (event_id, call) in live {
+                send_call(sender, event_id, &call_update(&call, &account)).await?;
+                last = last.max(event_id);
+            }
+            last
+        }
+    };
+    sender.send(Ok(Event::default().event("ready").data("{}"))).await?;
+    loop {
+        let notices = state.store.agent_events_after(user_id, last_sent, 200).await?;
+        if !notices.is_empty() {
+            let account = state.store.account(session.account.id).await?.unwrap_or_else(|| session.account.clone());
+            // Several notices for one call in a batch: the call's current state is sent once, with the last id.
+            let mut newest_per_call: Vec<(i64, i64)> = Vec::new();
+            for (event_id, call_row_id) in notices {
+                newest_per_call.retain(|(_, row)| *row != call_row_id);
+                newest_per_call.push((event_id, call_row_id));
+                last_sent = event_id;
+            }
+            let row_ids: Vec<i64> = newest_per_call.iter().map(|(_, row)| *row).collect();
+            let calls = state.store.calls_by_row_ids(&row_ids).await?;
+            for (event_id, call_row_id) in newest_per_call {
+                if let Some(call) = calls.iter().find(|call| call.id == call_row_id) {
+                    send_call(sender, event_id, &call_update(call, &account)).await?;
+                }
+            }
+            continue;
+        }
+        tokio::select! {
+            () = sender.closed() => return Ok(()),
+            () = tokio::time::sleep(POLL_INTERVAL) => {}
+            woken = wake.recv() => {
+                if let Err(tokio::sync::broadcast::error::RecvError::Closed) = woken {
+                    return Ok(());
+                }
+                // A notice for another user wakes this loop too; the query above finds nothing and it waits again.
+            }
+        }
+    }
+}
+
+async fn send_call(sender: &EventSender, event_id: i64, update: &callpop_core::wire::CallUpdate) -> anyhow::Result<()> {
+    let event = Event::default().id(event_id.to_string()).event("call").json_data(update)?;
+    sender.send(Ok(event)).await?;
+    Ok(())
+}
+
+async fn claim_pop(
+    State(state): State<AppState>,
+    SignedIn(session): SignedIn,
+    Path(call_id): Path<String>,
+) -> ApiResult<Json<PopClaim>> {
+    match state.store.claim_pop(&session.user, &call_id, Utc::now()).await? {
+        PopClaimOutcome::Claimed => {
+            state.streams.notify(session.user.id);
+            Ok(Json(PopClaim { claimed: true }))
+        }
+        PopClaimOutcome::AlreadyPopped => Ok(Json(PopClaim { claimed: false })),
+        PopClaimOutcome::NotFound => Err(ApiError::NotFound("call assigned to you")),
+    }
+}

@@ -1,0 +1,167 @@
+//! `POST /api/v1/call-events`: the telephony side reports a call's life (ringing, answered, completed).
+//!
+//! The event is validated, stored durably with what it causes (the agent's stream notice, the sync engine's outbox
+//! item) in one transaction, and only then acknowledged with 202. A retry of an event already stored changes nothing
+//! and is acknowledged the same way, flagged `duplicate`.
+
+use crate::auth::ApiKeyAccount;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::JsonBody;
+use crate::model::NewCallEvent;
+use crate::phone;
+use crate::state::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::post;
+use axum::{Json, Router};
+use callpop_core::call::{CallId, CallState, Direction};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new().route("/call-events", post(record_call_event))
+}
+
+/// The body the telephony side posts. Every field is optional here so that a missing one is reported by name.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CallEventBody {
+    call_id: Option<String>,
+    kind: Option<String>,
+    direction: Option<String>,
+    caller_number: Option<String>,
+    caller_name: Option<String>,
+    caller_city: Option<String>,
+    caller_region: Option<String>,
+    caller_country: Option<String>,
+    tracking_number: Option<String>,
+    tracking_source: Option<String>,
+    campaign: Option<String>,
+    agent: Option<String>,
+    occurred_at: Option<String>,
+    duration_secs: Option<u32>,
+    disposition: Option<String>,
+    recording_url: Option<String>,
+    keywords: Option<Vec<String>>,
+    tags: Option<Vec<String>>,
+    custom_fields: Option<Map<String, Value>>,
+}
+
+/// The longest free-text value accepted; Salesforce text fields hold 255 characters.
+const MAX_TEXT: usize = 255;
+
+fn required<T>(value: Option<T>, field: &str) -> ApiResult<T> {
+    value.ok_or_else(|| ApiError::MissingField(field.to_owned()))
+}
+
+/// Trims a free-text value; empty means absent, longer than `MAX_TEXT` is an error.
+fn text(value: Option<String>, field: &str) -> ApiResult<Option<String>> {
+    let Some(value) = value.map(|value| value.trim().to_owned()).filter(|value| !value.is_empty()) else {
+        return Ok(None);
+    };
+    if value.chars().count() > MAX_TEXT {
+        return Err(ApiError::invalid(field, format!("`{field}` has more than {MAX_TEXT} characters")));
+    }
+    Ok(Some(value))
+}
+
+fn text_list(values: Option<Vec<String>>, field: &str) -> ApiResult<Vec<String>> {
+    let values = values.unwrap_or_default();
+    if values.len() > 50 {
+        return Err(ApiError::invalid(field, format!("`{field}` has more than 50 entries")));
+    }
+    values.into_iter().filter_map(|value| text(Some(value), field).transpose()).collect()
+}
+
+impl CallEventBody {
+    fn into_event(self, default_region: &str) -> ApiResult<NewCallEvent> {
+        let raw = serde_json::to_value(&self).map_err(anyhow::Error::from)?;
+        let call_id = required(self.call_id, "call_id")?;
+        CallId::parse(&call_id).map_err(|error| ApiError::invalid("call_id", format!("`call_id`: {error}")))?;
+        let kind = required(self.kind, "kind")?;
+        let state = CallState::parse(&kind).ok_or_else(|| {
+            ApiError::invalid("kind", format!("`kind` is {kind:?}; it must be ringing, answered or completed"))
+        })?;
+        let direction = match required(self.direction, "direction")?.as_str() {
+            "inbound" => Direction::Inbound,
+            "outbound" => Direction::Outbound,
+            other => {
+                return Err(ApiError::invalid(
+                    "direction",
+                    format!("`direction` is {other:?}; it must be inbound or outbound"),
+                ));
+            }
+        };
+        let caller = required(self.caller_number, "caller_number")?;
+        let caller = phone::parse(&caller, default_region)
+            .map_err(|error| ApiError::invalid("caller_number", format!("`caller_number`: {error}")))?;
+        let tracking = required(self.tracking_number, "tracking_number")?;
+        let tracking = phone::parse(&tracking, default_region)
+            .map_err(|error| ApiError::invalid("tracking_number", format!("`tracking_number`: {error}")))?;
+        let occurred_at = required(self.occurred_at, "occurred_at")?;
+        let occurred_at = DateTime::parse_from_rfc3339(&occurred_at)
+            .map_err(|_| {
+                ApiError::invalid(
+                    "occurred_at",
+                    format!("`occurred_at` is {occurred_at:?}; send an RFC 3339 time such as 2026-11-25T10:00:00Z"),
+                )
+            })?
+            .with_timezone(&Utc);
+        let recording_url = text(self.recording_url, "recording_url")?;
+        if let Some(url) = &recording_url
+            && !(url.starts_with("https://") || url.starts_with("http://"))
+        {
+            return Err(ApiError::invalid("recording_url", "`recording_url` must be an http or https URL"));
+        }
+        let custom_fields = self.custom_fields.unwrap_or_default();
+        if custom_fields.len() > 50 || serde_json::to_string(&custom_fields).map_or(0, |text| text.len()) > 8 * 1024 {
+            return Err(ApiError::invalid("custom_fields", "`custom_fields` holds at most 50 fields and 8 KB"));
+        }
+        Ok(NewCallEvent {
+            call_id,
+            state,
+            direction,
+            caller_country: text(self.caller_country, "caller_country")?.or_else(|| phone::region_of(&caller)),
+            caller_e164: phone::e164(&caller),
+            caller_name: text(self.caller_name, "caller_name")?,
+            caller_city: text(self.caller_city, "caller_city")?,
+            caller_region: text(self.caller_region, "caller_region")?,
+            tracking_number: phone::e164(&tracking),
+            tracking_source: text(self.tracking_source, "tracking_source")?,
+            campaign: text(self.campaign, "campaign")?,
+            agent_ref: text(self.agent, "agent")?,
+            occurred_at,
+            duration_secs: self.duration_secs.map(i64::from),
+            disposition: text(self.disposition, "disposition")?,
+            recording_url,
+            keywords: text_list(self.keywords, "keywords")?,
+            tags: text_list(self.tags, "tags")?,
+            custom_fields,
+            raw,
+        })
+    }
+}
+
+async fn record_call_event(
+    State(state): State<AppState>,
+    ApiKeyAccount(account): ApiKeyAccount,
+    JsonBody(body): JsonBody<CallEventBody>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let event = body.into_event(&account.default_region)?;
+    let agent = match &event.agent_ref {
+        Some(reference) => state.store.user_by_reference(account.id, reference).await?,
+        None => None,
+    };
+    let recorded = state.store.record_call_event(account.id, agent.as_ref(), &event, Utc::now()).await?;
+    if let Some(user_id) = recorded.call.agent_user_id {
+        state.streams.notify(user_id);
+    }
+    let body = json!({
+        "call_id": recorded.call.call_id,
+        "state": recorded.call.state.as_str(),
+        "duplicate": recorded.duplicate,
+        "agent_known": recorded.call.agent_user_id.is_some(),
+    });
+    Ok((StatusCode::ACCEPTED, Json(body)))
+}

@@ -1,0 +1,53 @@
+//! `POST /api/v1/sessions`: sign in with email and password, get a bearer token.
+
+use crate::auth::{SESSION_PREFIX, SignedIn, decoy_password_hash, hash_secret, new_secret, verify_password};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::JsonBody;
+use crate::state::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use callpop_core::wire::{LoginRequest, LoginResponse, Me};
+use chrono::{Duration, Utc};
+
+/// How long a session lasts: a long shift, so an agent signs in once a day.
+pub(crate) const SESSION_LIFETIME: Duration = Duration::hours(12);
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new().route("/sessions", post(sign_in)).route("/me", get(who_am_i))
+}
+
+/// `GET /api/v1/me`: who the bearer token belongs to (the softphone checks a stored token with it).
+async fn who_am_i(SignedIn(session): SignedIn) -> Json<Me> {
+    Json(Me {
+        email: session.user.email,
+        display_name: session.user.display_name,
+        role: session.user.role.as_str().to_owned(),
+        account_name: session.account.name,
+    })
+}
+
+async fn sign_in(
+    State(state): State<AppState>,
+    JsonBody(request): JsonBody<LoginRequest>,
+) -> ApiResult<(StatusCode, Json<LoginResponse>)> {
+    let found = state.store.user_by_email(&request.email).await?;
+    let stored_hash = found.as_ref().map_or_else(|| decoy_password_hash().to_owned(), |(_, hash)| hash.clone());
+    let password = request.password;
+    // argon2 takes tens of milliseconds of CPU: keep it off the async workers. Unknown emails are checked against a
+    // decoy hash so that a wrong email and a wrong password take the same time.
+    let matches = tokio::task::spawn_blocking(move || verify_password(&password, &stored_hash))
+        .await
+        .map_err(anyhow::Error::from)?;
+    let Some((user, _)) = found.filter(|_| matches) else {
+        return Err(ApiError::Unauthorized("the email or the password is wrong"));
+    };
+    let account = state.store.account(user.account_id).await?.ok_or(ApiError::NotFound("account"))?;
+    let token = new_secret(SESSION_PREFIX);
+    let now = Utc::now();
+    state.store.create_session(&hash_secret(&token), user.id, now, now + SESSION_LIFETIME).await?;
+    let response =
+        LoginResponse { token, email: user.email, role: user.role.as_str().to_owned(), account_name: account.name };
+    Ok((StatusCode::CREATED, Json(response)))
+}

@@ -1,0 +1,70 @@
+//! The softphone page Salesforce frames (`GET /softphone/`), its static files, and its configuration.
+//!
+//! The page is served with a Content-Security-Policy that lets only Salesforce's domains (and, in the demo and the
+//! tests, the configured local org) frame it, and lets it run scripts only from itself and those origins: the
+//! softphone loads the Open CTI library from `sfdcIframeOrigin`, so a crafted link must not make it run a stranger's
+//! script. `'wasm-unsafe-eval'` allows compiling the WebAssembly bundle and nothing else.
+
+use crate::config::Config;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use axum::extract::State;
+use axum::http::{HeaderValue, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use callpop_core::open_cti::SALESFORCE_DOMAIN_SUFFIXES;
+use callpop_core::wire::SoftphoneConfig;
+use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+pub(super) fn page_router(config: &Config) -> Router<AppState> {
+    let static_files = Router::new()
+        .fallback_service(ServeDir::new(&config.static_dir))
+        .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-cache")));
+    Router::new()
+        .route("/softphone", get(softphone_page))
+        .route("/softphone/", get(softphone_page))
+        .nest("/static", static_files)
+}
+
+pub(super) fn api_router() -> Router<AppState> {
+    Router::new().route("/softphone/config", get(softphone_config))
+}
+
+/// The softphone page's Content-Security-Policy.
+pub(crate) fn content_security_policy(config: &Config) -> String {
+    // The same domains Salesforce's Open CTI library trusts (callpop-core checks origins with the same list).
+    let mut trusted: Vec<String> =
+        SALESFORCE_DOMAIN_SUFFIXES.iter().map(|suffix| format!("https://*{suffix}")).collect();
+    trusted.extend(config.extra_org_origins.iter().cloned());
+    let scripts = trusted.join(" ");
+    // Salesforce Setup pages live on salesforce-setup.com; they may frame the softphone but serve no library.
+    let ancestors = format!("{scripts} https://*.salesforce-setup.com");
+    format!(
+        "default-src 'none'; script-src 'self' 'wasm-unsafe-eval' {scripts}; connect-src 'self'; \
+         style-src 'self'; img-src 'self' data:; frame-ancestors {ancestors}; base-uri 'none'; form-action 'none'"
+    )
+}
+
+async fn softphone_page(State(state): State<AppState>) -> ApiResult<Response> {
+    let path = state.config.static_dir.join("softphone/index.html");
+    let page = tokio::fs::read_to_string(&path).await.map_err(|error| {
+        ApiError::Internal(anyhow::anyhow!("reading the softphone page at {}: {error}", path.display()))
+    })?;
+    let csp = HeaderValue::from_str(&content_security_policy(&state.config)).map_err(anyhow::Error::from)?;
+    let headers = [
+        (header::CONTENT_SECURITY_POLICY, csp),
+        (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+        (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
+        (header::REFERRER_POLICY, HeaderValue::from_static("strict-origin")),
+    ];
+    Ok((headers, Html(page)).into_response())
+}
+
+async fn softphone_config(State(state): State<AppState>) -> Json<SoftphoneConfig> {
+    Json(SoftphoneConfig {
+        api_version: state.config.open_cti_version.clone(),
+        extra_org_origins: state.config.extra_org_origins.clone(),
+    })
+}

@@ -1,0 +1,331 @@
+//! Accounts, users, API keys, sessions and stream tickets.
+//!
+//! Secrets (API keys, session tokens, stream tickets) are stored only as SHA-256 hashes: they are long random
+//! strings, so a fast hash is enough, and a database leak does not leak credentials. Passwords are argon2 hashes,
+//! made by `auth`, never here.
+
+use super::{SqlStore, in_write_tx, on_db};
+use crate::model::{Account, Session, User};
+use callpop_core::account::{Plan, Role};
+use callpop_core::options::IntegrationOptions;
+use chrono::{DateTime, Utc};
+use sqlx::types::Json;
+
+/// A new account, before it has an id.
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    pub public_id: String,
+    pub name: String,
+    pub plan: Plan,
+    pub default_region: String,
+    pub public_base_url: String,
+    pub options: IntegrationOptions,
+}
+
+/// A new user, before they have an id.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub account_id: i64,
+    pub email: String,
+    pub display_name: String,
+    pub password_hash: String,
+    pub role: Role,
+    pub salesforce_user_id: Option<String>,
+}
+
+#[async_trait::async_trait]
+pub trait AccountStore {
+    async fn create_account(&self, new: &NewAccount, now: DateTime<Utc>) -> sqlx::Result<Account>;
+    async fn account(&self, account_id: i64) -> sqlx::Result<Option<Account>>;
+    async fn account_by_public_id(&self, public_id: &str) -> sqlx::Result<Option<Account>>;
+    /// Creates a user; fails with a unique violation when the email is taken.
+    async fn create_user(&self, new: &NewUser, now: DateTime<Utc>) -> sqlx::Result<User>;
+    /// The user with this email (any case) and their password hash.
+    async fn user_by_email(&self, email: &str) -> sqlx::Result<Option<(User, String)>>;
+    /// The account's user the telephony side calls `reference` (their email).
+    async fn user_by_reference(&self, account_id: i64, reference: &str) -> sqlx::Result<Option<User>>;
+    async fn create_api_key(
+        &self,
+        account_id: i64,
+        label: &str,
+        prefix: &str,
+        secret_hash: &str,
+        now: DateTime<Utc>,
+    ) -> sqlx::Result<i64>;
+    /// The account whose unrevoked API key hashes to `secret_hash`.
+    async fn account_by_api_key(&self, secret_hash: &str) -> sqlx::Result<Option<Account>>;
+    async fn create_session(
+        &self,
+        token_hash: &str,
+        user_id: i64,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> sqlx::Result<()>;
+    /// The unexpired session whose token hashes to `token_hash`.
+    async fn session(&self, token_hash: &str, now: DateTime<Utc>) -> sqlx::Result<Option<Session>>;
+    async fn create_stream_ticket(
+        &self,
+        ticket_hash: &str,
+        user_id: i64,
+        expires_at: DateTime<Utc>,
+    ) -> sqlx::Result<()>;
+    /// Uses up a stream ticket: the first redemption before it expires gets the session, any later one nothing.
+    async fn redeem_stream_ticket(&self, ticket_hash: &str, now: DateTime<Utc>) -> sqlx::Result<Option<Session>>;
+}
+
+#[derive(sqlx::FromRow)]
+struct AccountRow {
+    id: i64,
+    public_id: String,
+    name: String,
+    plan: String,
+    default_region: String,
+    public_base_url: String,
+    options: Json<IntegrationOptions>,
+}
+
+impl TryFrom<AccountRow> for Account {
+    type Error = sqlx::Error;
+    fn try_from(row: AccountRow) -> Result<Self, Self::Error> {
+        let plan = Plan::parse(&row.plan).ok_or_else(|| corrupt("accounts.plan", &row.plan))?;
+        Ok(Account {
+            id: row.id,
+            public_id: row.public_id,
+            name: row.name,
+            plan,
+            default_region: row.default_region,
+            public_base_url: row.public_base_url,
+            options: row.options.0,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct UserRow {
+    id: i64,
+    account_id: i64,
+    email: String,
+    display_name: String,
+    password_hash: String,
+    role: String,
+    salesforce_user_id: Option<String>,
+}
+
+impl UserRow {
+    fn into_user(self) -> sqlx::Result<(User, String)> {
+        let role = Role::parse(&self.role).ok_or_else(|| corrupt("users.role", &self.role))?;
+        let user = User {
+            id: self.id,
+            account_id: self.account_id,
+            email: self.email,
+            display_name: self.display_name,
+            role,
+            salesforce_user_id: self.salesforce_user_id,
+        };
+        Ok((user, self.password_hash))
+    }
+}
+
+/// A stored value that no longer parses: the database was changed outside callpop.
+pub(crate) fn corrupt(column: &str, value: &str) -> sqlx::Error {
+    sqlx::Error::Decode(format!("unexpected value {value:?} in {column}").into())
+}
+
+const ACCOUNT_COLUMNS: &str = "id, public_id, name, plan, default_region, public_base_url, options";
+const USER_COLUMNS: &str = "id, account_id, email, display_name, password_hash, role, salesforce_user_id";
+
+impl SqlStore {
+    async fn session_for_user(&self, user_id: i64) -> sqlx::Result<Option<Session>> {
+        let Some(user) = self.user_by_id(user_id).await? else { return Ok(None) };
+        let account = self.account(user.account_id).await?;
+        Ok(account.map(|account| Session { user, account }))
+    }
+
+    pub(crate) async fn user_by_id(&self, user_id: i64) -> sqlx::Result<Option<User>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
+        let row: Option<UserRow> = on_db!(self.db(), pool => {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(user_id).fetch_optional(pool).await?
+        });
+        row.map(|row| row.into_user().map(|(user, _)| user)).transpose()
+    }
+}
+
+#[async_trait::async_trait]
+impl AccountStore for SqlStore {
+    async fn create_account(&self, new: &NewAccount, now: DateTime<Utc>) -> sqlx::Result<Account> {
+        let sql = format!(
+            "INSERT INTO accounts (public_id, name, plan, default_region, public_base_url, options, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {ACCOUNT_COLUMNS}"
+        );
+        let row: AccountRow = on_db!(self.db(), pool => {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(&new.public_id)
+                .bind(&new.name)
+                .bind(new.plan.as_str())
+                .bind(&new.default_region)
+                .bind(&new.public_base_url)
+                .bind(Json(new.options))
+                .bind(now)
+                .fetch_one(pool)
+                .await?
+        });
+        row.try_into()
+    }
+
+    async fn account(&self, account_id: i64) -> sqlx::Result<Option<Account>> {
+        let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = $1");
+        let row: Option<AccountRow> = on_db!(self.db(), pool => {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(account_id).fetch_optional(pool).await?
+        });
+        row.map(Account::try_from).transpose()
+    }
+
+    async fn account_by_public_id(&self, public_id: &str) -> sqlx::Result<Option<Account>> {
+        let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE public_id = $1");
+        let row: Option<AccountRow> = on_db!(self.db(), pool => {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(public_id).fetch_optional(pool).await?
+        });
+        row.map(Account::try_from).transpose()
+    }
+
+    async fn create_user(&self, new: &NewUser, now: DateTime<Utc>) -> sqlx::Result<User> {
+        let sql = format!(
+            "INSERT INTO users (account_id, email, display_name, password_hash, role, salesforce_user_id, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {USER_COLUMNS}"
+        );
+        let row: UserRow = on_db!(self.db(), pool => {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(new.account_id)
+                .bind(new.email.to_lowercase())
+                .bind(&new.display_name)
+                .bind(&new.password_hash)
+                .bind(new.role.as_str())
+                .bind(&new.salesforce_user_id)
+                .bind(now)
+                .fetch_one(pool)
+                .await?
+        });
+        row.into_user().map(|(user, _)| user)
+    }
+
+    async fn user_by_email(&self, email: &str) -> sqlx::Result<Option<(User, String)>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE email = $1");
+        let row: Option<UserRow> = on_db!(self.db(), pool => {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(email.trim().to_lowercase()).fetch_optional(pool).await?
+        });
+        row.map(UserRow::into_user).transpose()
+    }
+
+    async fn user_by_reference(&self, account_id: i64, reference: &str) -> sqlx::Result<Option<User>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE account_id = $1 AND email = $2");
+        let row: Option<UserRow> = on_db!(self.db(), pool => {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(account_id)
+                .bind(reference.trim().to_lowercase())
+                .fetch_optional(pool)
+                .await?
+        });
+        row.map(|row| row.into_user().map(|(user, _)| user)).transpose()
+    }
+
+    async fn create_api_key(
+        &self,
+        account_id: i64,
+        label: &str,
+        prefix: &str,
+        secret_hash: &str,
+        now: DateTime<Utc>,
+    ) -> sqlx::Result<i64> {
+        on_db!(self.db(), pool => {
+            sqlx::query_scalar(
+                "INSERT INTO api_keys (account_id, label, prefix, secret_hash, created_at)
+                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            )
+            .bind(account_id)
+            .bind(label)
+            .bind(prefix)
+            .bind(secret_hash)
+            .bind(now)
+            .fetch_one(pool)
+            .await
+        })
+    }
+
+    async fn account_by_api_key(&self, secret_hash: &str) -> sqlx::Result<Option<Account>> {
+        let account_id: Option<i64> = on_db!(self.db(), pool => {
+            sqlx::query_scalar("SELECT account_id FROM api_keys WHERE secret_hash = $1 AND revoked_at IS NULL")
+                .bind(secret_hash)
+                .fetch_optional(pool)
+                .await?
+        });
+        match account_id {
+            Some(account_id) => self.account(account_id).await,
+            None => Ok(None),
+        }
+    }
+
+    async fn create_session(
+        &self,
+        token_hash: &str,
+        user_id: i64,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> sqlx::Result<()> {
+        on_db!(self.db(), pool => {
+            sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+                .bind(token_hash)
+                .bind(user_id)
+                .bind(now)
+                .bind(expires_at)
+                .execute(pool)
+                .await
+                .map(|_| ())
+        })
+    }
+
+    async fn session(&self, token_hash: &str, now: DateTime<Utc>) -> sqlx::Result<Option<Session>> {
+        let user_id: Option<i64> = on_db!(self.db(), pool => {
+            sqlx::query_scalar("SELECT user_id FROM sessions WHERE token_hash = $1 AND expires_at > $2")
+                .bind(token_hash)
+                .bind(now)
+                .fetch_optional(pool)
+                .await?
+        });
+        match user_id {
+            Some(user_id) => self.session_for_user(user_id).await,
+            None => Ok(None),
+        }
+    }
+
+    async fn create_stream_ticket(
+        &self,
+        ticket_hash: &str,
+        user_id: i64,
+        expires_at: DateTime<Utc>,
+    ) -> sqlx::Result<()> {
+        on_db!(self.db(), pool => {
+            sqlx::query("INSERT INTO stream_tickets (ticket_hash, user_id, expires_at) VALUES ($1, $2, $3)")
+                .bind(ticket_hash)
+                .bind(user_id)
+                .bind(expires_at)
+                .execute(pool)
+                .await
+                .map(|_| ())
+        })
+    }
+
+    async fn redeem_stream_ticket(&self, ticket_hash: &str, now: DateTime<Utc>) -> sqlx::Result<Option<Session>> {
+        let user_id: Option<i64> = in_write_tx!(self.db(), tx => {
+            // Expired tickets of anyone are swept here, so the table stays small without a separate job.
+            sqlx::query("DELETE FROM stream_tickets WHERE expires_at <= $1").bind(now).execute(&mut *tx).await?;
+            sqlx::query_scalar("DELETE FROM stream_tickets WHERE ticket_hash = $1 RETURNING user_id")
+                .bind(ticket_hash)
+                .fetch_optional(&mut *tx)
+                .await
+        })?;
+        match user_id {
+            Some(user_id) => self.session_for_user(user_id).await,
+            None => Ok(None),
+        }
+    }
+}

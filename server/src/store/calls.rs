@@ -1,0 +1,359 @@
+//! Calls, their events, pop claims and activity appends.
+//!
+//! Each write happens in one transaction together with what it causes: the agent's stream notice and the sync
+//! engine's outbox item. A telephony retry of the same event, or a softphone's repeated append, changes nothing.
+
+use super::accounts::corrupt;
+use super::{SqlStore, in_write_tx, on_db};
+use crate::model::{Call, NewActivity, NewCallEvent, PopClaimOutcome, RecordedActivity, RecordedCallEvent, User};
+use callpop_core::call::{CallState, Direction};
+use chrono::{DateTime, Utc};
+use sqlx::types::Json;
+
+#[async_trait::async_trait]
+pub trait CallStore {
+    /// Stores a call event durably, with the agent's stream notice and the outbox item it causes.
+    async fn record_call_event(
+        &self,
+        account_id: i64,
+        agent: Option<&User>,
+        event: &NewCallEvent,
+        now: DateTime<Utc>,
+    ) -> sqlx::Result<RecordedCallEvent>;
+    async fn call_by_call_id(&self, account_id: i64, call_id: &str) -> sqlx::Result<Option<Call>>;
+    async fn calls_by_row_ids(&self, row_ids: &[i64]) -> sqlx::Result<Vec<Call>>;
+    /// Lets the first of an agent's softphones pop a call assigned to them.
+    async fn claim_pop(&self, user: &User, call_id: &str, now: DateTime<Utc>) -> sqlx::Result<PopClaimOutcome>;
+    /// Stores an activity append and queues it for the sync engine; `None` when the user cannot see the call.
+    async fn append_activity(
+        &self,
+        user: &User,
+        activity: &NewActivity,
+        now: DateTime<Utc>,
+    ) -> sqlx::Result<Option<RecordedActivity>>;
+}
+
+pub(crate) const CALL_COLUMNS: &str = "id, account_id, call_id, direction, state, caller_e164, caller_name, caller_city, \
+    caller_region, caller_country, tracking_number, tracking_source, campaign, agent_user_id, agent_ref, started_at, \
+    answered_at, ended_at, duration_secs, disposition, recording_url, keywords, tags, custom_fields, \
+    salesforce_record_id, salesforce_record_type, popped_at, popped_by_user_id";
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct CallRow {
+    id: i64,
+    account_id: i64,
+    call_id: String,
+    direction: String,
+    state: String,
+    caller_e164: String,
+    caller_name: Option<String>,
+    caller_city: Option<String>,
+    caller_region: Option<String>,
+    caller_country: Option<String>,
+    tracking_number: String,
+    tracking_source: Option<String>,
+    campaign: Option<String>,
+    agent_user_id: Option<i64>,
+    agent_ref: Option<String>,
+    started_at: DateTime<Utc>,
+    answered_at: Option<DateTime<Utc>>,
+    ended_at: Option<DateTime<Utc>>,
+    duration_secs: Option<i64>,
+    disposition: Option<String>,
+    recording_url: Option<String>,
+    keywords: Json<Vec<String>>,
+    tags: Json<Vec<String>>,
+    custom_fields: Json<serde_json::Map<String, serde_json::Value>>,
+    salesforce_record_id: Option<String>,
+    salesforce_record_type: Option<String>,
+    popped_at: Option<DateTime<Utc>>,
+    popped_by_user_id: Option<i64>,
+}
+
+impl TryFrom<CallRow> for Call {
+    type Error = sqlx::Error;
+    fn try_from(row: CallRow) -> Result<Self, Self::Error> {
+        let direction = match row.direction.as_str() {
+            "inbound" => Direction::Inbound,
+            "outbound" => Direction::Outbound,
+            other => return Err(corrupt("calls.direction", other)),
+        };
+        let state = CallState::parse(&row.state).ok_or_else(|| corrupt("calls.state", &row.state))?;
+        Ok(Call {
+            id: row.id,
+            account_id: row.account_id,
+            call_id: row.call_id,
+            direction,
+            state,
+            caller_e164: row.caller_e164,
+            caller_name: row.caller_name,
+            caller_city: row.caller_city,
+            caller_region: row.caller_region,
+            caller_country: row.caller_country,
+            tracking_number: row.tracking_number,
+            tracking_source: row.tracking_source,
+            campaign: row.campaign,
+            agent_user_id: row.agent_user_id,
+            agent_ref: row.agent_ref,
+            started_at: row.started_at,
+            answered_at: row.answered_at,
+            ended_at: row.ended_at,
+            duration_secs: row.duration_secs,
+            disposition: row.disposition,
+            recording_url: row.recording_url,
+            keywords: row.keywords.0,
+            tags: row.tags.0,
+            custom_fields: row.custom_fields.0,
+            salesforce_record_id: row.salesforce_record_id,
+            salesforce_record_type: row.salesforce_record_type,
+            popped_at: row.popped_at,
+            popped_by_user_id: row.popped_by_user_id,
+        })
+    }
+}
+
+fn direction_name(direction: Direction) -> &'static str {
+    match direction {
+        Direction::Inbound => "inbound",
+        Direction::Outbound => "outbound",
+    }
+}
+
+/// The columns a later event may fill in or advance; the state only moves forward (events can arrive out of order).
+const MERGE_EVENT_SQL: &str = "UPDATE calls SET
+        state = CASE WHEN $2 = 'completed' OR (state = 'ringing' AND $2 = 'answered') THEN $2 ELSE state END,
+        caller_name = COALESCE(caller_name, $3),
+        caller_city = COALESCE(caller_city, $4),
+        caller_region = COALESCE(caller_region, $5),
+        caller_country = COALESCE(caller_country, $6),
+        tracking_source = COALESCE(tracking_source, $7),
+        campaign = COALESCE(campaign, $8),
+        agent_user_id = COALESCE($9, agent_user_id),
+        agent_ref = COALESCE($10, agent_ref),
+        answered_at = CASE WHEN $2 = 'answered' THEN COALESCE(answered_at, $11) ELSE answered_at END,
+        ended_at = CASE WHEN $2 = 'completed' THEN $11 ELSE ended_at END,
+        duration_secs = COALESCE($12, duration_secs),
+        disposition = COALESCE($13, disposition),
+        recording_url = COALESCE($14, recording_url),
+        updated_at = $15
+    WHERE id = $1";
+
+#[async_trait::async_trait]
+impl CallStore for SqlStore {
+    async fn record_call_event(
+        &self,
+        account_id: i64,
+        agent: Option<&User>,
+        event: &NewCallEvent,
+        now: DateTime<Utc>,
+    ) -> sqlx::Result<RecordedCallEvent> {
+        let agent_user_id = agent.map(|user| user.id);
+        let select_call = format!("SELECT {CALL_COLUMNS} FROM calls WHERE account_id = $1 AND call_id = $2");
+        in_write_tx!(self.db(), tx => {
+            let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM calls WHERE account_id = $1 AND call_id = $2")
+                .bind(account_id)
+                .bind(&event.call_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let call_row_id = match existing {
+                Some(id) => id,
+                None => {
+                    sqlx::query_scalar(
+                        "INSERT INTO calls (account_id, call_id, direction, state, caller_e164, tracking_number,
+                            started_at, keywords, tags, custom_fields, updated_at)
+                         VALUES ($1, $2, $3, 'ringing', $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+                    )
+                    .bind(account_id)
+                    .bind(&event.call_id)
+                    .bind(direction_name(event.direction))
+                    .bind(&event.caller_e164)
+                    .bind(&event.tracking_number)
+                    .bind(event.occurred_at)
+                    .bind(Json(&event.keywords))
+                    .bind(Json(&event.tags))
+                    .bind(Json(&event.custom_fields))
+                    .bind(now)
+                    .fetch_one(&mut *tx)
+                    .await?
+                }
+            };
+            let inserted_event: Option<i64> = sqlx::query_scalar(
+                "INSERT INTO call_events (call_row_id, kind, occurred_at, received_at, payload)
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (call_row_id, kind) DO NOTHING RETURNING id",
+            )
+            .bind(call_row_id)
+            .bind(event.state.as_str())
+            .bind(event.occurred_at)
+            .bind(now)
+            .bind(Json(&event.raw))
+            .fetch_optional(&mut *tx)
+            .await?;
+            let duplicate = inserted_event.is_none();
+            if let Some(event_id) = inserted_event {
+                sqlx::query(MERGE_EVENT_SQL)
+                    .bind(call_row_id)
+                    .bind(event.state.as_str())
+                    .bind(&event.caller_name)
+                    .bind(&event.caller_city)
+                    .bind(&event.caller_region)
+                    .bind(&event.caller_country)
+                    .bind(&event.tracking_source)
+                    .bind(&event.campaign)
+                    .bind(agent_user_id)
+                    .bind(&event.agent_ref)
+                    .bind(event.occurred_at)
+                    .bind(event.duration_secs)
+                    .bind(&event.disposition)
+                    .bind(&event.recording_url)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                let notified_user: Option<i64> =
+                    sqlx::query_scalar("SELECT agent_user_id FROM calls WHERE id = $1").bind(call_row_id).fetch_one(&mut *tx).await?;
+                if let Some(user_id) = notified_user {
+                    sqlx::query("INSERT INTO agent_events (user_id, call_row_id, reason, created_at) VALUES ($1, $2, $3, $4)")
+                        .bind(user_id)
+                        .bind(call_row_id)
+                        .bind(event.state.as_str())
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                sqlx::query(
+                    "INSERT INTO outbox (account_id, kind, call_row_id, payload, status, next_attempt_at, created_at, updated_at)
+                     VALUES ($1, 'call_event', $2, $3, 'pending', $4, $4, $4)",
+                )
+                .bind(account_id)
+                .bind(call_row_id)
+                .bind(Json(serde_json::json!({ "call_event_id": event_id, "kind": event.state.as_str() })))
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
+            let row: CallRow = sqlx::query_as(sqlx::AssertSqlSafe(select_call))
+                .bind(account_id)
+                .bind(&event.call_id)
+                .fetch_one(&mut *tx)
+                .await?;
+            Ok(RecordedCallEvent { call: row.try_into()?, duplicate })
+        })
+    }
+
+    async fn call_by_call_id(&self, account_id: i64, call_id: &str) -> sqlx::Result<Option<Call>> {
+        let sql = format!("SELECT {CALL_COLUMNS} FROM calls WHERE account_id = $1 AND call_id = $2");
+        let row: Option<CallRow> = on_db!(self.db(), pool => {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(account_id).bind(call_id).fetch_optional(pool).await?
+        });
+        row.map(Call::try_from).transpose()
+    }
+
+    async fn calls_by_row_ids(&self, row_ids: &[i64]) -> sqlx::Result<Vec<Call>> {
+        let mut calls = Vec::with_capacity(row_ids.len());
+        let sql = format!("SELECT {CALL_COLUMNS} FROM calls WHERE id = $1");
+        for row_id in row_ids {
+            let row: Option<CallRow> = on_db!(self.db(), pool => {
+                sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(row_id).fetch_optional(pool).await?
+            });
+            if let Some(row) = row {
+                calls.push(row.try_into()?);
+            }
+        }
+        Ok(calls)
+    }
+
+    async fn claim_pop(&self, user: &User, call_id: &str, now: DateTime<Utc>) -> sqlx::Result<PopClaimOutcome> {
+        in_write_tx!(self.db(), tx => {
+            let claimed: Option<i64> = sqlx::query_scalar(
+                "UPDATE calls SET popped_at = $1, popped_by_user_id = $2, updated_at = $1
+                 WHERE account_id = $3 AND call_id = $4 AND agent_user_id = $2 AND popped_at IS NULL RETURNING id",
+            )
+            .bind(now)
+            .bind(user.id)
+            .bind(user.account_id)
+            .bind(call_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let outcome = match claimed {
+                Some(call_row_id) => {
+                    // The agent's other softphones hear that this call is handled.
+                    sqlx::query("INSERT INTO agent_events (user_id, call_row_id, reason, created_at) VALUES ($1, $2, 'popped', $3)")
+                        .bind(user.id)
+                        .bind(call_row_id)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
+                    PopClaimOutcome::Claimed
+                }
+                None => {
+                    let assigned: Option<i64> = sqlx::query_scalar(
+                        "SELECT id FROM calls WHERE account_id = $1 AND call_id = $2 AND agent_user_id = $3",
+                    )
+                    .bind(user.account_id)
+                    .bind(call_id)
+                    .bind(user.id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    if assigned.is_some() { PopClaimOutcome::AlreadyPopped } else { PopClaimOutcome::NotFound }
+                }
+            };
+            Ok(outcome)
+        })
+    }
+
+    async fn append_activity(
+        &self,
+        user: &User,
+        activity: &NewActivity,
+        now: DateTime<Utc>,
+    ) -> sqlx::Result<Option<RecordedActivity>> {
+        let sees_all = user.role.sees_all_calls();
+        in_write_tx!(self.db(), tx => {
+            let call_row_id: Option<i64> = sqlx::query_scalar(
+                "SELECT id FROM calls WHERE account_id = $1 AND call_id = $2 AND ($3 OR agent_user_id = $4)",
+            )
+            .bind(user.account_id)
+            .bind(&activity.call_id)
+            .bind(sees_all)
+            .bind(user.id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some(call_row_id) = call_row_id else { return Ok(None) };
+            let inserted: Option<i64> = sqlx::query_scalar(
+                "INSERT INTO activities (call_row_id, record_id, record_type, chosen_by, user_id, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (call_row_id, record_id) DO NOTHING RETURNING id",
+            )
+            .bind(call_row_id)
+            .bind(&activity.record_id)
+            .bind(&activity.record_type)
+            .bind(&activity.chosen_by)
+            .bind(user.id)
+            .bind(now)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let recorded = match inserted {
+                Some(activity_id) => {
+                    sqlx::query(
+                        "INSERT INTO outbox (account_id, kind, call_row_id, payload, status, next_attempt_at, created_at, updated_at)
+                         VALUES ($1, 'activity_append', $2, $3, 'pending', $4, $4, $4)",
+                    )
+                    .bind(user.account_id)
+                    .bind(call_row_id)
+                    .bind(Json(serde_json::json!({ "activity_id": activity_id })))
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                    RecordedActivity { activity_id, duplicate: false }
+                }
+                None => {
+                    let activity_id = sqlx::query_scalar("SELECT id FROM activities WHERE call_row_id = $1 AND record_id = $2")
+                        .bind(call_row_id)
+                        .bind(&activity.record_id)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                    RecordedActivity { activity_id, duplicate: true }
+                }
+            };
+            Ok(Some(recorded))
+        })
+    }
+}

@@ -1,0 +1,170 @@
+//! Storage: one set of traits, two real backends (SQLite by default, PostgreSQL to scale), picked by the URL.
+//!
+//! The SQL is written once. It uses `$1`-style parameters and standard SQL that SQLite and PostgreSQL both run, and
+//! `on_db!` expands each query once per backend so each runs on its own native pool and column types (timestamptz and
+//! jsonb on PostgreSQL). Each backend has its own migrations under `migrations/<backend>/`. The traits exist because
+//! there are two real backends, not for mocks; the API tests run the same suite against both.
+
+pub mod accounts;
+mod calls;
+mod stream;
+
+pub use accounts::AccountStore;
+pub use calls::CallStore;
+pub use stream::StreamStore;
+
+use anyhow::{Context, bail};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// Everything the server stores. `Arc<dyn Store>` is what handlers and workers hold.
+pub trait Store: AccountStore + CallStore + StreamStore + Send + Sync + std::fmt::Debug {
+    /// `sqlite` or `postgres`.
+    fn backend(&self) -> &'static str;
+}
+
+/// A connection pool of either backend.
+#[derive(Debug, Clone)]
+pub enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs `$body` with `$pool` bound to the concrete pool, once per backend.
+macro_rules! on_db {
+    ($db:expr, $pool:ident => $body:expr) => {
+        match $db {
+            $crate::store::Db::Sqlite($pool) => $body,
+            $crate::store::Db::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// Runs `$body` inside a write transaction `$tx`, committed when `$body` returns `Ok`.
+///
+/// SQLite transactions start with `BEGIN IMMEDIATE` so a writer takes the lock up front and waits for it (busy
+/// timeout) instead of failing with `SQLITE_BUSY` when a read transaction tries to upgrade.
+macro_rules! in_write_tx {
+    ($db:expr, $tx:ident => $body:expr) => {
+        match $db {
+            $crate::store::Db::Sqlite(pool) => {
+                #[allow(unused_mut)]
+                let mut $tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+                let result = $body;
+                if result.is_ok() {
+                    $tx.commit().await?;
+                }
+                result
+            }
+            $crate::store::Db::Postgres(pool) => {
+                #[allow(unused_mut)]
+                let mut $tx = pool.begin().await?;
+                let result = $body;
+                if result.is_ok() {
+                    $tx.commit().await?;
+                }
+                result
+            }
+        }
+    };
+}
+
+pub(crate) use {in_write_tx, on_db};
+
+/// The SQL store over either backend.
+#[derive(Debug, Clone)]
+pub struct SqlStore {
+    db: Db,
+}
+
+impl SqlStore {
+    /// Connects to `database_url` (`sqlite://path?mode=rwc`, `postgres://…`) and applies the migrations.
+    ///
+    /// A PostgreSQL URL may carry `?search_path=<schema>`: the tests use it to give each test its own schema.
+    pub async fn connect(database_url: &str) -> anyhow::Result<Self> {
+        let db = if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://") {
+            let (url, search_path) = split_search_path(database_url);
+            let mut options = PgConnectOptions::from_str(&url).context("reading the PostgreSQL URL")?;
+            if let Some(schema) = search_path {
+                options = options.options([("search_path", schema)]);
+            }
+            let pool = PgPoolOptions::new()
+                .max_connections(10)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(options)
+                .await
+                .context("connecting to PostgreSQL")?;
+            sqlx::migrate!("./migrations/postgres").run(&pool).await.context("migrating the PostgreSQL database")?;
+            Db::Postgres(pool)
+        } else if database_url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(database_url)
+                .context("reading the SQLite URL")?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true);
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .connect_with(options)
+                .await
+                .context("opening the SQLite database")?;
+            sqlx::migrate!("./migrations/sqlite").run(&pool).await.context("migrating the SQLite database")?;
+            Db::Sqlite(pool)
+        } else {
+            bail!("the database URL must start with sqlite: or postgres://, not {database_url:?}");
+        };
+        Ok(Self { db })
+    }
+
+    pub(crate) fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// Checks that the database answers (readiness).
+    pub async fn ping(&self) -> sqlx::Result<()> {
+        on_db!(&self.db, pool => sqlx::query("SELECT 1").execute(pool).await.map(|_| ()))
+    }
+}
+
+impl Store for SqlStore {
+    fn backend(&self) -> &'static str {
+        match self.db {
+            Db::Sqlite(_) => "sqlite",
+            Db::Postgres(_) => "postgres",
+        }
+    }
+}
+
+/// Takes `search_path=<schema>` out of a PostgreSQL URL's query string.
+fn split_search_path(url: &str) -> (String, Option<String>) {
+    let Some((base, query)) = url.split_once('?') else { return (url.to_owned(), None) };
+    let mut schema = None;
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|pair| match pair.strip_prefix("search_path=") {
+            Some(value) => {
+                schema = Some(value.to_owned());
+                false
+            }
+            None => true,
+        })
+        .collect();
+    let url = if kept.is_empty() { base.to_owned() } else { format!("{base}?{}", kept.join("&")) };
+    (url, schema)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_search_path;
+
+    #[test]
+    fn the_search_path_is_taken_out_of_the_url() {
+        assert_eq!(
+            split_search_path("postgres://u@h/db?search_path=t1&sslmode=disable"),
+            ("postgres://u@h/db?sslmode=disable".to_owned(), Some("t1".to_owned()))
+        );
+        assert_eq!(split_search_path("postgres://u@h/db"), ("postgres://u@h/db".to_owned(), None));
+    }
+}

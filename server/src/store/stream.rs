@@ -1,0 +1,59 @@
+//! The agents' event streams: which calls changed for an agent since a given event id, and which are live now.
+
+use super::calls::CALL_COLUMNS;
+use super::{SqlStore, on_db};
+use crate::model::Call;
+use chrono::{DateTime, Utc};
+
+#[async_trait::async_trait]
+pub trait StreamStore {
+    /// The agent's stream notices after `after_id`, oldest first, as `(event id, call row id)`.
+    async fn agent_events_after(&self, user_id: i64, after_id: i64, limit: i64) -> sqlx::Result<Vec<(i64, i64)>>;
+    /// The newest notice id of the agent's stream (0 when there is none).
+    async fn latest_agent_event_id(&self, user_id: i64) -> sqlx::Result<i64>;
+    /// The agent's calls that are still ringing or in progress and started after `since`, each with the id of its
+    /// newest notice, oldest first: what a softphone that just (re)loaded must show.
+    async fn live_calls_for_agent(&self, user_id: i64, since: DateTime<Utc>) -> sqlx::Result<Vec<(i64, Call)>>;
+}
+
+#[derive(sqlx::FromRow)]
+struct LiveCallRow {
+    latest_event_id: i64,
+    #[sqlx(flatten)]
+    call: super::calls::CallRow,
+}
+
+#[async_trait::async_trait]
+impl StreamStore for SqlStore {
+    async fn agent_events_after(&self, user_id: i64, after_id: i64, limit: i64) -> sqlx::Result<Vec<(i64, i64)>> {
+        on_db!(self.db(), pool => {
+            sqlx::query_as("SELECT id, call_row_id FROM agent_events WHERE user_id = $1 AND id > $2 ORDER BY id LIMIT $3")
+                .bind(user_id)
+                .bind(after_id)
+                .bind(limit)
+                .fetch_all(pool)
+                .await
+        })
+    }
+
+    async fn latest_agent_event_id(&self, user_id: i64) -> sqlx::Result<i64> {
+        let latest: Option<i64> = on_db!(self.db(), pool => {
+            sqlx::query_scalar("SELECT MAX(id) FROM agent_events WHERE user_id = $1").bind(user_id).fetch_one(pool).await?
+        });
+        Ok(latest.unwrap_or(0))
+    }
+
+    async fn live_calls_for_agent(&self, user_id: i64, since: DateTime<Utc>) -> sqlx::Result<Vec<(i64, Call)>> {
+        let sql = format!(
+            "SELECT latest.latest_event_id, {CALL_COLUMNS} FROM calls
+             JOIN (SELECT call_row_id, MAX(id) AS latest_event_id FROM agent_events WHERE user_id = $1 GROUP BY call_row_id)
+                  AS latest ON latest.call_row_id = calls.id
+             WHERE calls.agent_user_id = $1 AND calls.state <> 'completed' AND calls.started_at > $2
+             ORDER BY latest.latest_event_id"
+        );
+        let rows: Vec<LiveCallRow> = on_db!(self.db(), pool => {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(user_id).bind(since).fetch_all(pool).await?
+        });
+        rows.into_iter().map(|row| Ok((row.latest_event_id, row.call.try_into()?))).collect()
+    }
+}

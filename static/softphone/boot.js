@@ -1,0 +1,10 @@
+// Loads the softphone's WebAssembly module and starts it. Everything else is Rust (adapter-wasm).
+import init, { start } from '/static/pkg/callpop_adapter.js';
+
+init().then(start).catch((error) => {
+  const notice = document.getElementById('notice');
+  notice.textContent = 'The softphone could not load. Reload the page; if it persists, tell your administrator.';
+  notice.hidden = false;
+  document.getElementById('app').dataset.ready = '1';
+  console.error(error);
+});

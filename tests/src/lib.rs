@@ -1,0 +1,227 @@
+//! The end-to-end harness: the whole product on loopback, driven through real headless Chromium.
+//!
+//! `Stack::start` runs the local org and the callpop server in-process, each on its own free port (so their
+//! origins differ, as Salesforce's and callpop's do), seeds the demo account, and points the org's call center at
+//! the server's softphone. `Browser::start` runs ChromeDriver and Chromium with the flags that work on this machine
+//! kind, and kills them (their whole process group) when dropped, even when a test panics.
+
+use anyhow::{Context, bail};
+use callpop_sandbox::{OpenCtiLogEntry, Sandbox, SandboxConfig};
+use callpop_server::provision::{self, DEMO_AGENT_EMAIL, DEMO_PASSWORD};
+use callpop_server::{Application, Config};
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// How long a test waits for something a person would see happen "at once".
+pub const PATIENCE: Duration = Duration::from_secs(20);
+
+/// The org, the server and the demo account, running.
+#[derive(Debug)]
+pub struct Stack {
+    pub org: Sandbox,
+    pub server_url: String,
+    pub api_key: String,
+    http: reqwest::Client,
+    _database_dir: tempfile::TempDir,
+}
+
+impl Stack {
+    pub async fn start() -> anyhow::Result<Self> {
+        let org = Sandbox::start(SandboxConfig::default()).await?;
+        let database_dir = tempfile::tempdir()?;
+        let mut config = Config::for_tests(format!("sqlite://{}", database_dir.path().join("callpop.db").display()));
+        config.extra_org_origins = vec![org.base_url().to_owned()];
+        let app = Application::build(config).await?;
+        let server_url = format!("http://{}", app.local_addr());
+        let credentials = provision::seed_demo(app.store().as_ref(), &server_url).await?;
+        tokio::spawn(app.run_until_stopped());
+        org.set_adapter_url(&format!("{server_url}/softphone/"));
+        Ok(Self {
+            org,
+            server_url,
+            api_key: credentials.api_key,
+            http: reqwest::Client::new(),
+            _database_dir: database_dir,
+        })
+    }
+
+    /// The org's Lightning home page.
+    pub fn lightning_url(&self) -> String {
+        format!("{}/lightning/page/home", self.org.base_url())
+    }
+
+    /// Posts a call event as the telephony side would, for the demo agent.
+    pub async fn post_call_event(&self, call_id: &str, kind: &str, caller: &str) -> anyhow::Result<()> {
+        let body = json!({
+            "call_id": call_id, "kind": kind, "direction": "inbound", "caller_number": caller,
+            "tracking_number": "+14155550100", "agent": DEMO_AGENT_EMAIL, "tracking_source": "Google Ads",
+            "campaign": "Spring Promo", "occurred_at": chrono::Utc::now().to_rfc3339(),
+        });
+        let response = self
+            .http
+            .post(format!("{}/api/v1/call-events", self.server_url))
+            .bearer_auth(&self.api_key)
+            .json(&body)
+            .send()
+            .await?;
+        if response.status().as_u16() != 202 {
+            bail!("posting {kind} for {call_id}: {} {}", response.status(), response.text().await.unwrap_or_default());
+        }
+        Ok(())
+    }
+
+    /// The Open CTI calls the org's page received, as its control API reports them.
+    pub async fn opencti_log(&self) -> anyhow::Result<Vec<OpenCtiLogEntry>> {
+        let url = format!("{}/__control/opencti-log", self.org.base_url());
+        Ok(self.http.get(url).send().await?.json().await?)
+    }
+
+    /// A record of the org, by id, as its control API reports it.
+    pub async fn org_record(&self, id: &str) -> anyhow::Result<Value> {
+        let url = format!("{}/__control/records/{id}", self.org.base_url());
+        Ok(self.http.get(url).send().await?.error_for_status()?.json().await?)
+    }
+
+    /// The ids of the org's records of `object` whose field `field` equals `value`.
+    pub async fn org_records_where(&self, object: &str, field: &str, value: &str) -> anyhow::Result<Vec<Value>> {
+        let url = format!("{}/__control/records?object={object}", self.org.base_url());
+        let records: Vec<Value> = self.http.get(url).send().await?.json().await?;
+        Ok(records.into_iter().filter(|record| record[field] == value).collect())
+    }
+}
+
+/// ChromeDriver and a headless Chromium session, cleaned up on drop.
+#[derive(Debug)]
+pub struct Browser {
+    pub client: Client,
+    driver: Child,
+    _profile: tempfile::TempDir,
+}
+
+/// The Chromium flags that work as root on this machine kind without reaching the network (toolchain.md §4).
+const CHROMIUM_FLAGS: [&str; 10] = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--window-size=1280,900",
+];
+
+impl Browser {
+    pub async fn start() -> anyhow::Result<Self> {
+        let chromedriver = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".to_owned());
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let driver = {
+            use std::os::unix::process::CommandExt;
+            Command::new(&chromedriver)
+                .arg(format!("--port={port}"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .process_group(0)
+                .spawn()
+                .with_context(|| {
+                    format!("starting {chromedriver}: install chromium-driver, or run `cargo xtask test`")
+                })?
+        };
+        let profile = tempfile::tempdir()?;
+        let mut args: Vec<String> = CHROMIUM_FLAGS.iter().map(|flag| (*flag).to_owned()).collect();
+        args.push(format!("--user-data-dir={}", profile.path().display()));
+        let capabilities = json!({ "goog:chromeOptions": { "args": args } });
+        let capabilities = capabilities.as_object().cloned().unwrap_or_default();
+        let started = Instant::now();
+        let client = loop {
+            let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+            match ClientBuilder::new(connector)
+                .capabilities(capabilities.clone())
+                .connect(&format!("http://127.0.0.1:{port}"))
+                .await
+            {
+                Ok(client) => break client,
+                Err(error) if started.elapsed() > Duration::from_secs(15) => {
+                    bail!("ChromeDriver did not start: {error}")
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        };
+        Ok(Self { client, driver, _profile: profile })
+    }
+
+    /// Waits for an element, failing with the selector when it does not appear.
+    pub async fn wait_for(&self, css: &str) -> anyhow::Result<fantoccini::elements::Element> {
+        self.client
+            .wait()
+            .at_most(PATIENCE)
+            .for_element(Locator::Css(css))
+            .await
+            .with_context(|| format!("waiting for `{css}`"))
+    }
+
+    /// Enters the softphone's iframe, opening the Phone utility first as an agent would.
+    pub async fn enter_softphone(&self) -> anyhow::Result<()> {
+        self.client.enter_parent_frame().await.ok();
+        let phone = self.wait_for("#utility-phone").await?;
+        if phone.attr("aria-expanded").await?.as_deref() != Some("true") {
+            phone.click().await?;
+        }
+        self.wait_for("#softphone-panel.open").await?;
+        let frame = self.wait_for("iframe#softphone").await?;
+        frame.enter_frame().await?;
+        self.wait_for("#app[data-ready='1']").await?;
+        Ok(())
+    }
+
+    /// Back to the org's page from the softphone.
+    pub async fn leave_softphone(&self) -> anyhow::Result<()> {
+        self.client.enter_parent_frame().await?;
+        Ok(())
+    }
+
+    /// Signs the demo agent in, inside the softphone, and waits for the stream to be live.
+    pub async fn sign_in_agent(&self) -> anyhow::Result<()> {
+        self.enter_softphone().await?;
+        self.wait_for("#signin-email").await?.send_keys(DEMO_AGENT_EMAIL).await?;
+        self.wait_for("#signin-password").await?.send_keys(DEMO_PASSWORD).await?;
+        self.wait_for("#signin-form button[type=submit]").await?.click().await?;
+        self.wait_for("#connection[data-connection='live']").await?;
+        Ok(())
+    }
+
+    /// Evaluates JavaScript in the current frame and returns its value.
+    pub async fn eval(&self, script: &str) -> anyhow::Result<Value> {
+        Ok(self.client.execute(script, vec![]).await?)
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        // ChromeDriver runs in its own process group with every Chromium it started: end them all.
+        let _ = Command::new("kill").args(["-TERM", "--", &format!("-{}", self.driver.id())]).status();
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+/// Polls `check` until it yields `Some`, for state that changes shortly after an action (the org's log, records).
+pub async fn eventually<T, F, Fut>(what: &str, mut check: F) -> anyhow::Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<Option<T>>>,
+{
+    let started = Instant::now();
+    loop {
+        if let Some(value) = check().await? {
+            return Ok(value);
+        }
+        if started.elapsed() > PATIENCE {
+            bail!("timed out waiting for {what}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

@@ -1,0 +1,218 @@
+//! `cargo xtask`: the project's automation, in Rust (matklad's xtask pattern).
+//!
+//! - `cargo xtask demo`: build everything, start the local org and the server, print what to open.
+//! - `cargo xtask test`: everything CI runs, ending on the test runner's own summary.
+//! - `cargo xtask build-wasm`: build the softphone bundle into `static/pkg/` and report its size.
+
+mod tools;
+
+use anyhow::{Context, bail};
+use std::io::Write;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use tools::{root, run};
+
+const USAGE: &str = "usage: cargo xtask <demo | test | build-wasm>";
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("demo") => demo(),
+        Some("test") => test(),
+        Some("build-wasm") => build_wasm().map(|_| ()),
+        _ => bail!("{USAGE}"),
+    }
+}
+
+fn cargo() -> Command {
+    let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()));
+    command.current_dir(root());
+    command
+}
+
+fn step(name: &str) {
+    println!("\n==> {name}");
+}
+
+/// Sizes of the shipped bundle, in bytes.
+struct BundleSize {
+    wasm: u64,
+    wasm_gzip: u64,
+    glue_js: u64,
+}
+
+fn gzip_size(bytes: &[u8]) -> anyhow::Result<u64> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder.write_all(bytes)?;
+    Ok(encoder.finish()?.len() as u64)
+}
+
+/// Builds the adapter for the browser: release profile for Wasm, wasm-bindgen, then wasm-opt -Oz.
+fn build_wasm() -> anyhow::Result<BundleSize> {
+    tools::ensure_wasm_target()?;
+    tools::ensure_wasm_bindgen()?;
+    let wasm_opt = tools::ensure_wasm_opt()?;
+    step("build the softphone (Wasm)");
+    run(cargo().args([
+        "build",
+        "-p",
+        "callpop-adapter",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--profile",
+        "wasm-release",
+    ]))?;
+    let target_dir = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), Into::into);
+    let built = target_dir.join("wasm32-unknown-unknown/wasm-release/callpop_adapter.wasm");
+    let out_dir = root().join("static/pkg");
+    run(Command::new("wasm-bindgen")
+        .args(["--target", "web", "--no-typescript", "--out-dir"])
+        .arg(&out_dir)
+        .arg(&built))?;
+    let wasm = out_dir.join("callpop_adapter_bg.wasm");
+    run(Command::new(&wasm_opt).arg("-Oz").arg(&wasm).arg("-o").arg(&wasm))?;
+    let bytes = std::fs::read(&wasm).with_context(|| format!("reading {}", wasm.display()))?;
+    let glue = std::fs::metadata(out_dir.join("callpop_adapter.js")).map(|meta| meta.len()).unwrap_or(0);
+    let size = BundleSize { wasm: bytes.len() as u64, wasm_gzip: gzip_size(&bytes)?, glue_js: glue };
+    println!(
+        "softphone bundle: {} bytes of Wasm ({} gzipped) + {} bytes of JS glue, in static/pkg/",
+        size.wasm, size.wasm_gzip, size.glue_js
+    );
+    Ok(size)
+}
+
+/// A child process, killed when dropped (on an error). It stays in xtask's process group, so the Ctrl-C that stops
+/// the demo reaches it too and nothing is left holding the ports.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn spawn(command: &mut Command) -> anyhow::Result<Running> {
+    Ok(Running(command.spawn().with_context(|| format!("starting {command:?}"))?))
+}
+
+fn wait_for_http(url: &str, within: Duration) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let address = url.trim_start_matches("http://").split('/').next().unwrap_or_default().to_owned();
+    while started.elapsed() < within {
+        if std::net::TcpStream::connect(&address).is_ok() {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    bail!("{url} did not start within {within:?}")
+}
+
+fn port_is_free(port: u16) -> bool {
+    std::net::TcpListener::bind(("127.0.0.1", port)).is_ok()
+}
+
+fn flag_value(name: &str, default: u16) -> anyhow::Result<u16> {
+    let args: Vec<String> = std::env::args().collect();
+    match args.iter().position(|arg| arg == name) {
+        Some(index) => args
+            .get(index + 1)
+            .and_then(|value| value.parse().ok())
+            .with_context(|| format!("{name} takes a port number")),
+        None => Ok(default),
+    }
+}
+
+fn demo() -> anyhow::Result<()> {
+    let port = flag_value("--port", 8080)?;
+    let org_port = flag_value("--org-port", 8081)?;
+    for (what, taken) in [("--port", port), ("--org-port", org_port)] {
+        if !port_is_free(taken) {
+            bail!(
+                "port {taken} is in use: stop what is using it, or pick another with `cargo xtask demo {what} <port>`"
+            );
+        }
+    }
+    build_wasm()?;
+    step("build the server and the local org");
+    run(cargo().args(["build", "-p", "callpop-server", "-p", "callpop-sandbox"]))?;
+    let bin = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), Into::into).join("debug");
+    let server_url = format!("http://127.0.0.1:{port}");
+    let org_url = format!("http://127.0.0.1:{org_port}");
+    let _org = spawn(
+        Command::new(bin.join("callpop-org"))
+            .args(["--port", &org_port.to_string(), "--adapter-url", &format!("{server_url}/softphone/")])
+            .stdout(Stdio::null()),
+    )?;
+    let _server = spawn(
+        Command::new(bin.join("callpop"))
+            .args(["demo", "--port", &port.to_string(), "--org-origin", &org_url])
+            .current_dir(root())
+            .stdout(Stdio::null()),
+    )?;
+    wait_for_http(&org_url, Duration::from_secs(30))?;
+    wait_for_http(&server_url, Duration::from_secs(60))?;
+    let credentials = root().join("target/demo/credentials.json");
+    let started = Instant::now();
+    while !credentials.is_file() && started.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let credentials_text = std::fs::read_to_string(&credentials).unwrap_or_default();
+    let api_key =
+        credentials_text.split("\"api_key\": \"").nth(1).and_then(|rest| rest.split('"').next()).unwrap_or("?");
+    println!(
+        "\ncallpop demo is running. Press Ctrl-C to stop.\n\n  \
+         1. Open the local org (Lightning):  {org_url}/lightning/page/home\n  \
+         2. Click \"Phone\" in the utility bar at the bottom and sign in:\n       \
+              agent@demo.callpop.test / callpop-demo\n  \
+         3. Ring the softphone (from another terminal):\n       \
+              cargo run -q -p callpop-server -- simulate --from +14155552671\n     \
+              Other callers: +14155550173 (a Lead), +14155550142 (three matches), +14155550123 (new caller).\n  \
+         4. Press Answer: the org pops the caller's record.\n\n  \
+         Server  {server_url}   API key {api_key}\n  \
+         All logins (manager, reports, admin too) are in {}\n",
+        credentials.display()
+    );
+    loop {
+        std::thread::sleep(Duration::from_secs(3600));
+    }
+}
+
+fn test() -> anyhow::Result<()> {
+    tools::ensure_wasm_target()?;
+    tools::ensure_nextest()?;
+    let chromedriver = tools::ensure_chromium()?;
+    step("format");
+    run(cargo().args(["fmt", "--all", "--check"])).context("run `cargo fmt --all` and commit the result")?;
+    step("lint (native)");
+    run(cargo().args(["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"]))?;
+    step("lint (wasm32)");
+    run(cargo().args([
+        "clippy",
+        "-p",
+        "callpop-adapter",
+        "-p",
+        "callpop-core",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--all-targets",
+        "--locked",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    build_wasm()?;
+    step("softphone tests in headless Chromium (wasm-bindgen-test)");
+    run(cargo()
+        .args(["test", "-p", "callpop-adapter", "--target", "wasm32-unknown-unknown", "--locked"])
+        .env("CHROMEDRIVER", &chromedriver)
+        .current_dir(root().join("adapter-wasm")))?;
+    step("native, API and browser end-to-end tests");
+    // The last word is nextest's own summary: its exit status becomes ours, with nothing printed after it.
+    let status = cargo()
+        .args(["nextest", "run", "--workspace", "--locked", "--no-fail-fast"])
+        .env("CHROMEDRIVER", &chromedriver)
+        .status()
+        .context("starting cargo nextest")?;
+    std::process::exit(status.code().unwrap_or(1));
+}

@@ -1,0 +1,112 @@
+//! The tools the build needs beyond cargo, each installed when missing or named in one clear sentence.
+//!
+//! - the `wasm32-unknown-unknown` target (rustup);
+//! - `wasm-bindgen` at exactly the version the adapter pins (cargo install, without `--locked`: the registry here
+//!   lacks some locked versions, toolchain.md §0);
+//! - binaryen's `wasm-opt` >= 116 from npm into `tools/` (Debian's 108 breaks wasm-bindgen output at runtime);
+//! - Chromium and ChromeDriver from Debian (browser tests; tools that download their own browser fail here).
+
+use anyhow::{Context, bail};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The wasm-bindgen version `adapter-wasm/Cargo.toml` pins; the CLI must match it exactly.
+pub(crate) const WASM_BINDGEN_VERSION: &str = "0.2.130";
+
+/// The workspace root.
+pub(crate) fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+}
+
+/// Runs a command, failing with its name when it fails.
+pub(crate) fn run(command: &mut Command) -> anyhow::Result<()> {
+    let description = format!("{command:?}");
+    let status = command.status().with_context(|| format!("starting {description}"))?;
+    if !status.success() {
+        bail!("{description} failed ({status})");
+    }
+    Ok(())
+}
+
+/// A command's standard output, or `None` when it cannot run.
+fn output(program: &str, args: &[&str]) -> Option<String> {
+    let output = Command::new(program).args(args).output().ok()?;
+    output.status.success().then(|| String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+fn on_path(program: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH")?
+        .to_str()?
+        .split(':')
+        .map(|dir| Path::new(dir).join(program))
+        .find(|candidate| candidate.is_file())
+}
+
+pub(crate) fn ensure_wasm_target() -> anyhow::Result<()> {
+    let installed = output("rustup", &["target", "list", "--installed"]).unwrap_or_default();
+    if installed.lines().any(|line| line.trim() == "wasm32-unknown-unknown") {
+        return Ok(());
+    }
+    println!("xtask: installing the wasm32-unknown-unknown target");
+    run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))
+        .context("install the wasm32 target with `rustup target add wasm32-unknown-unknown`")
+}
+
+pub(crate) fn ensure_wasm_bindgen() -> anyhow::Result<()> {
+    let wanted = format!("wasm-bindgen {WASM_BINDGEN_VERSION}");
+    if output("wasm-bindgen", &["--version"]).is_some_and(|version| version.trim() == wanted) {
+        return Ok(());
+    }
+    println!("xtask: installing wasm-bindgen-cli {WASM_BINDGEN_VERSION} (about 4 minutes on 2 cores)");
+    run(Command::new("cargo").args(["install", "wasm-bindgen-cli", "--version", WASM_BINDGEN_VERSION]))
+        .with_context(|| format!("install it with `cargo install wasm-bindgen-cli --version {WASM_BINDGEN_VERSION}`"))
+}
+
+/// binaryen's wasm-opt from npm, installed into `tools/node_modules`.
+pub(crate) fn ensure_wasm_opt() -> anyhow::Result<PathBuf> {
+    let tools = root().join("tools");
+    let wasm_opt = tools.join("node_modules/.bin/wasm-opt");
+    if wasm_opt.is_file() {
+        return Ok(wasm_opt);
+    }
+    if on_path("npm").is_none() {
+        bail!(
+            "wasm-opt comes from npm's binaryen package: install Node.js and npm (Debian: `apt-get install nodejs npm`)"
+        );
+    }
+    println!("xtask: installing binaryen's wasm-opt from npm into tools/");
+    run(Command::new("npm").args(["ci", "--no-audit", "--no-fund", "--prefix"]).arg(&tools))
+        .context("install wasm-opt with `npm ci --prefix tools`")?;
+    Ok(wasm_opt)
+}
+
+/// The ChromeDriver path, installing Debian's Chromium and ChromeDriver when missing and possible.
+pub(crate) fn ensure_chromium() -> anyhow::Result<PathBuf> {
+    if let (Some(_), Some(driver)) =
+        (on_path("chromium").or_else(|| on_path("chromium-browser")), on_path("chromedriver"))
+    {
+        return Ok(driver);
+    }
+    let is_root = output("id", &["-u"]).is_some_and(|uid| uid.trim() == "0");
+    if !is_root || on_path("apt-get").is_none() {
+        bail!(
+            "the browser tests need Chromium and ChromeDriver: install them (Debian: `apt-get install chromium chromium-driver`)"
+        );
+    }
+    println!("xtask: installing Chromium and ChromeDriver from Debian");
+    run(Command::new("apt-get").arg("update").env("DEBIAN_FRONTEND", "noninteractive"))?;
+    run(Command::new("apt-get")
+        .args(["install", "-y", "chromium", "chromium-driver"])
+        .env("DEBIAN_FRONTEND", "noninteractive"))
+    .context("install them with `apt-get install chromium chromium-driver`")?;
+    on_path("chromedriver").context("chromedriver is still not on PATH after installing chromium-driver")
+}
+
+pub(crate) fn ensure_nextest() -> anyhow::Result<()> {
+    if output("cargo", &["nextest", "--version"]).is_some() {
+        return Ok(());
+    }
+    println!("xtask: installing cargo-nextest");
+    run(Command::new("cargo").args(["install", "cargo-nextest"]))
+        .context("install it with `cargo install cargo-nextest`")
+}
