@@ -92,6 +92,7 @@ fn names_from_salesforce_and_callers_are_drawn_as_text() {
         tracking_source: Some("<b>Ads</b>".to_owned()),
         campaign: None,
         status: "Incoming call".to_owned(),
+        tone: callpop_core::adapter::Tone::Ringing,
         can_answer: true,
     };
     let hostile_match = RecordMatch {
@@ -102,9 +103,13 @@ fn names_from_salesforce_and_callers_are_drawn_as_text() {
         detail: None,
         last_modified: None,
     };
-    let dialog =
-        DialogView { call_id: "c1".to_owned(), caller_number: "+14155552671".to_owned(), matches: vec![hostile_match] };
-    ui::render(&SoftphoneView { connection: Connection::Live, calls: vec![card], dialog: Some(dialog) });
+    let dialog = DialogView {
+        call_id: "c1".to_owned(),
+        caller_number: "+14155552671".to_owned(),
+        matches: vec![hostile_match],
+        remembered: None,
+    };
+    ui::render(&SoftphoneView { connection: Connection::Live, calls: vec![card], dialog: Some(dialog), notice: None });
 
     let document = crate::dom::document();
     assert!(document.query_selector("img").unwrap().is_none(), "no element came from the name");

@@ -233,6 +233,9 @@ fn perform_lightning(call_id: String, call: OpenCtiCall) -> Result<(), JsValue> 
             let args = object(&[("type", pop_type("NEW_RECORD_MODAL", "newRecord")), ("params", params.into())]);
             lightning("screenPop", &args, lightning_outcome(call_id))
         }
+        OpenCtiCall::SetItemLabel { label } => {
+            lightning("setSoftphoneItemLabel", &object(&[("label", label.into())]), lightning_outcome(call_id))
+        }
         OpenCtiCall::CreateRecord { entity, fields } => {
             let value = pairs_object(&fields);
             Reflect::set(&value, &"entityApiName".into(), &entity.into())?;
@@ -269,6 +272,8 @@ fn perform_classic(call_id: String, call: OpenCtiCall) -> Result<(), JsValue> {
         OpenCtiCall::NewRecordModal { .. } => {
             Err(JsValue::from_str("Classic has no new-record modal; callpop pops the new-record page instead"))
         }
+        // Classic's softphone has no utility-bar item to label.
+        OpenCtiCall::SetItemLabel { .. } => Ok(()),
         OpenCtiCall::CreateRecord { entity, fields } => {
             let query = fields
                 .iter()
@@ -329,32 +334,56 @@ pub(crate) fn read_matches(answer: &JsValue) -> Vec<RecordMatch> {
         .collect()
 }
 
-/// Registers the listeners that feed the adapter: navigation (to learn records the agent saves).
+/// Registers a listener for the page's lifetime: Lightning `{listener}`, Classic a bare function whose argument
+/// carries a JSON string in `result`. `on_payload` gets the payload object either way.
+fn register_listener(
+    ui: Ui,
+    lightning_method: &str,
+    classic_method: &str,
+    on_payload: fn(&JsValue),
+) -> Result<(), JsValue> {
+    let listener = Closure::<dyn Fn(JsValue)>::new(move |argument: JsValue| match ui {
+        Ui::Lightning => on_payload(&argument),
+        Ui::Classic => on_payload(&ClassicResponse::read(&argument).parsed_result()),
+    });
+    let api = namespace(ui)?;
+    let registered = match (ui, classic_method.strip_prefix("cti.")) {
+        (Ui::Lightning, _) => {
+            invoke(&api, lightning_method, &Array::of1(&object(&[("listener", listener.as_ref().clone())])))
+        }
+        (Ui::Classic, Some(cti_method)) => {
+            invoke(&Reflect::get(&api, &"cti".into())?, cti_method, &Array::of1(listener.as_ref()))
+        }
+        (Ui::Classic, None) => invoke(&api, classic_method, &Array::of1(listener.as_ref())),
+    };
+    listener.forget(); // Open CTI keeps calling it while the page lives.
+    registered
+}
+
+/// The record id of a navigation or click-to-dial payload: `recordId` in Lightning, `objectId` in Classic.
+fn payload_record(payload: &JsValue) -> Option<RecordId> {
+    text_field(payload, &["recordId", "objectId"]).and_then(|id| RecordId::parse(&id).ok())
+}
+
+/// Registers the listeners that feed the adapter: navigation (to learn records the agent saves) and click-to-dial.
 pub(crate) fn listen(ui: Ui) -> Result<(), JsValue> {
-    match ui {
-        Ui::Lightning => {
-            let listener = Closure::<dyn Fn(JsValue)>::new(|payload: JsValue| {
-                if let Some(record) = text_field(&payload, &["recordId"]).and_then(|id| RecordId::parse(&id).ok()) {
-                    dispatch(Event::NavigatedTo { record });
-                }
-            });
-            let api = namespace(Ui::Lightning)?;
-            invoke(&api, "onNavigationChange", &Array::of1(&object(&[("listener", listener.as_ref().clone())])))?;
-            listener.forget(); // Registered for the page's lifetime.
+    register_listener(ui, "onNavigationChange", "onFocus", |payload| {
+        if let Some(record) = payload_record(payload) {
+            dispatch(Event::NavigatedTo { record });
         }
-        Ui::Classic => {
-            let listener = Closure::<dyn Fn(JsValue)>::new(|response: JsValue| {
-                let page = ClassicResponse::read(&response).parsed_result();
-                if let Some(record) = text_field(&page, &["objectId"]).and_then(|id| RecordId::parse(&id).ok()) {
-                    dispatch(Event::NavigatedTo { record });
-                }
-            });
-            let api = namespace(Ui::Classic)?;
-            invoke(&api, "onFocus", &Array::of1(listener.as_ref()))?;
-            listener.forget();
+    })?;
+    register_listener(ui, "onClickToDial", "cti.onClickToDial", |payload| {
+        // The documentation types `number` as a number in places; accept either.
+        let number = text_field(payload, &["number"]).or_else(|| {
+            Reflect::get(payload, &"number".into())
+                .ok()
+                .and_then(|number| number.as_f64())
+                .map(|number| format!("{number}"))
+        });
+        if let Some(number) = number {
+            dispatch(Event::ClickToDial { number, record: payload_record(payload) });
         }
-    }
-    Ok(())
+    })
 }
 
 /// Tells Salesforce the softphone is up, so it does not switch to a standby URL.

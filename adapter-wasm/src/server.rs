@@ -4,7 +4,9 @@
 
 use crate::{dispatch, ui};
 use callpop_core::adapter::{Connection, Event, ToServer};
-use callpop_core::wire::{ActivityAppend, CallUpdate, LoginRequest, LoginResponse, PopClaim, StreamTicket};
+use callpop_core::wire::{
+    ActivityAppend, CallUpdate, DialResponse, LoginRequest, LoginResponse, PopClaim, StreamTicket,
+};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::cell::{Cell, RefCell};
@@ -132,6 +134,16 @@ pub(crate) fn send(request_to_server: ToServer) {
             queue_append(append);
             spawn_local(flush_appends());
         }
+        ToServer::Dial(dial) => spawn_local(async move {
+            let Ok(body) = to_json(&dial) else { return };
+            match request::<DialResponse>("POST", "/api/v1/agent/dial", Some(body)).await {
+                Ok(_) => {} // The outbound call arrives on the stream.
+                Err(RequestError::SignedOut) => signed_out(),
+                Err(RequestError::Rejected(_, message) | RequestError::Unavailable(message)) => {
+                    dispatch(Event::DialFailed { message });
+                }
+            }
+        }),
     }
 }
 

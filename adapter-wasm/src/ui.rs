@@ -6,7 +6,7 @@
 
 use crate::dom::{El, by_id, focus, replace_children};
 use crate::{dispatch, server};
-use callpop_core::adapter::{CallCard, Connection, DialogView, Event, SoftphoneView};
+use callpop_core::adapter::{CallCard, Connection, DialogView, Event, SoftphoneView, Tone};
 use callpop_core::call::Direction;
 use callpop_core::open_cti::Ui;
 use callpop_core::record::{RecordId, RecordMatch};
@@ -181,6 +181,8 @@ pub(crate) fn render(view: &SoftphoneView) {
         }
     }
     render_dialog(view.dialog.as_ref());
+    set_text("banner", view.notice.as_deref().unwrap_or(""));
+    set_hidden("banner", view.notice.is_none());
 }
 
 /// Escapes a value for a CSS attribute selector in double quotes.
@@ -199,9 +201,17 @@ fn card(call: &CallCard) -> Element {
         details.push(El::new("dt").text("Campaign"));
         details.push(El::new("dd").text(campaign));
     }
+    let tone = match call.tone {
+        Tone::Ringing => "ringing",
+        Tone::Active => "active",
+        Tone::NeedsAgent => "needs-agent",
+        Tone::Quiet => "quiet",
+        Tone::Problem => "problem",
+    };
     let mut article = El::new("article")
         .class("call")
         .attr("data-call-id", &call.call_id)
+        .attr("data-tone", tone)
         .attr("aria-label", &format!("{direction} call from {}", call.caller_number))
         .child(El::new("p").class("direction").text(direction))
         .child(El::new("p").class("caller-number").text(&call.caller_number));
@@ -248,12 +258,16 @@ fn render_dialog(dialog: Option<&DialogView>) {
         return; // Already on screen: redrawing would lose the keyboard position.
     }
     let options = dialog.matches.iter().enumerate().map(|(index, record)| {
+        let mut name = El::new("span").class("match-name").text(&record.name);
+        if dialog.remembered.as_ref() == Some(&record.id) {
+            name = name.child(El::new("span").class("remembered").text("Chosen last time"));
+        }
         El::new("li")
             .attr("role", "option")
             .attr("id", &format!("match-{index}"))
             .attr("aria-selected", if index == 0 { "true" } else { "false" })
             .attr("data-pick", record.id.as_str())
-            .child(El::new("span").class("match-name").text(&record.name))
+            .child(name)
             .child(El::new("span").class("match-details").text(&match_details(record)))
     });
     let element = El::new("div")

@@ -8,11 +8,12 @@ use crate::call::{CallState, Direction};
 use crate::open_cti::{OpenCtiCall, Ui};
 use crate::record::{RecordId, RecordMatch, SObjectType};
 use crate::screen_pop::{self, ActivityPlan, Caller, Found};
-use crate::wire::{ActivityAppend, CallUpdate, ChoiceReason};
+use crate::wire::{ActivityAppend, CallUpdate, ChoiceReason, DialRequest};
 
 /// What the adapter needs from the browser. `callpop-adapter` implements it over Open CTI, `fetch` and the DOM.
 pub trait Host {
-    /// Makes one Open CTI call on behalf of `call_id`; its result comes back as an `Event` naming that call.
+    /// Makes one Open CTI call on behalf of `call_id` (empty for calls about no phone call); its result comes back
+    /// as an `Event` naming that call.
     fn open_cti(&mut self, call_id: &str, call: OpenCtiCall);
     /// Sends one request to the callpop server; its result comes back as an `Event` where one is expected.
     fn send(&mut self, request: ToServer);
@@ -27,6 +28,8 @@ pub enum ToServer {
     ClaimPop { call_id: String },
     /// Append the call's activity to a record (idempotent on the server).
     AppendActivity(ActivityAppend),
+    /// Place an outbound call (click-to-dial); a failure comes back as `Event::DialFailed`.
+    Dial(DialRequest),
 }
 
 /// The state of the connection to the agent's event stream.
@@ -81,6 +84,15 @@ pub enum Event {
     DialogDismissed {
         call_id: String,
     },
+    /// The agent clicked a number in Salesforce (`onClickToDial`), on a record page or a list.
+    ClickToDial {
+        number: String,
+        record: Option<RecordId>,
+    },
+    /// The server could not place the outbound call.
+    DialFailed {
+        message: String,
+    },
 }
 
 /// Where the softphone is with one call.
@@ -97,7 +109,7 @@ enum Phase {
     /// `saveLog` is creating the Lead.
     AwaitingCreate,
     /// The multi-match dialog is open.
-    Choosing(Vec<RecordMatch>),
+    Choosing { matches: Vec<RecordMatch>, remembered: Option<RecordId> },
     /// Popped; `record` got the activity when the softphone chose it.
     Popped { record: Option<RecordId> },
     /// Another softphone of this agent popped it.
@@ -112,6 +124,10 @@ struct TrackedCall {
     phase: Phase,
 }
 
+/// The utility bar item's label when no call waits, and while one does (Lightning only).
+const IDLE_LABEL: &str = "Phone";
+const RINGING_LABEL: &str = "Incoming call";
+
 /// The softphone's state: the calls it knows and where each one is.
 #[derive(Debug)]
 pub struct Adapter<H> {
@@ -119,6 +135,25 @@ pub struct Adapter<H> {
     ui: Ui,
     connection: Connection,
     calls: Vec<TrackedCall>,
+    /// The utility bar item's label as last set.
+    item_label: &'static str,
+    /// A message about something that is not one call's (a dial that failed).
+    notice: Option<String>,
+}
+
+/// How a call card looks: what the agent's attention is needed for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tone {
+    /// Ringing and waiting for the agent.
+    Ringing,
+    /// In progress.
+    Active,
+    /// The agent must do something in Salesforce: choose a record, complete a form.
+    NeedsAgent,
+    /// Handled elsewhere, or over.
+    Quiet,
+    /// Something failed.
+    Problem,
 }
 
 /// One call as the softphone shows it.
@@ -132,6 +167,7 @@ pub struct CallCard {
     pub campaign: Option<String>,
     /// One short sentence: what is happening with this call.
     pub status: String,
+    pub tone: Tone,
     pub can_answer: bool,
 }
 
@@ -140,7 +176,10 @@ pub struct CallCard {
 pub struct DialogView {
     pub call_id: String,
     pub caller_number: String,
+    /// The record picked last time first (when it matched again), then the newest.
     pub matches: Vec<RecordMatch>,
+    /// The record an agent picked for this number last time, to be marked as such.
+    pub remembered: Option<RecordId>,
 }
 
 /// Everything the shell draws.
@@ -149,11 +188,13 @@ pub struct SoftphoneView {
     pub connection: Connection,
     pub calls: Vec<CallCard>,
     pub dialog: Option<DialogView>,
+    /// A message about something that is not one call's, e.g. a dial that failed.
+    pub notice: Option<String>,
 }
 
 impl<H: Host> Adapter<H> {
     pub fn new(host: H, ui: Ui) -> Self {
-        Self { host, ui, connection: Connection::Connecting, calls: Vec::new() }
+        Self { host, ui, connection: Connection::Connecting, calls: Vec::new(), item_label: IDLE_LABEL, notice: None }
     }
 
     pub fn host(&self) -> &H {
@@ -183,11 +224,14 @@ impl<H: Host> Adapter<H> {
             Event::NavigatedTo { record } => self.on_navigated_to(record),
             Event::DialogPicked { call_id, record } => self.on_dialog_picked(&call_id, record),
             Event::DialogDismissed { call_id } => {
-                if matches!(self.phase(&call_id), Some(Phase::Choosing(_))) {
+                if matches!(self.phase(&call_id), Some(Phase::Choosing { .. })) {
                     self.set_phase(&call_id, Phase::Popped { record: None });
                 }
             }
+            Event::ClickToDial { number, record } => self.on_click_to_dial(number, record.as_ref()),
+            Event::DialFailed { message } => self.notice = Some(format!("The call could not be placed: {message}")),
         }
+        self.update_item_label();
         let view = self.view();
         self.host.render(&view);
     }
@@ -195,15 +239,16 @@ impl<H: Host> Adapter<H> {
     /// What the shell should draw now.
     pub fn view(&self) -> SoftphoneView {
         let dialog = self.calls.iter().find_map(|call| match &call.phase {
-            Phase::Choosing(matches) => Some(DialogView {
+            Phase::Choosing { matches, remembered } => Some(DialogView {
                 call_id: call.update.call_id.clone(),
                 caller_number: call.update.caller_number.clone(),
                 matches: matches.clone(),
+                remembered: remembered.clone(),
             }),
             _ => None,
         });
         let calls = self.calls.iter().map(card).collect();
-        SoftphoneView { connection: self.connection, calls, dialog }
+        SoftphoneView { connection: self.connection, calls, dialog, notice: self.notice.clone() }
     }
 
     fn find(&mut self, call_id: &str) -> Option<&mut TrackedCall> {
@@ -220,6 +265,20 @@ impl<H: Host> Adapter<H> {
         }
     }
 
+    /// In Lightning the utility bar item says "Incoming call" while a call waits for the agent, so they notice it
+    /// with the panel closed. Classic has no such item.
+    fn update_item_label(&mut self) {
+        if self.ui != Ui::Lightning {
+            return;
+        }
+        let ringing = self.calls.iter().any(|call| card(call).can_answer);
+        let label = if ringing { RINGING_LABEL } else { IDLE_LABEL };
+        if label != self.item_label {
+            self.item_label = label;
+            self.host.open_cti("", OpenCtiCall::SetItemLabel { label: label.to_owned() });
+        }
+    }
+
     fn on_call_updated(&mut self, update: CallUpdate) {
         let popped_elsewhere = update.popped;
         match self.find(&update.call_id) {
@@ -233,7 +292,7 @@ impl<H: Host> Adapter<H> {
                 if update.state == CallState::Completed {
                     return; // A call that ended before this softphone saw it needs nothing from the agent.
                 }
-                if update.direction == Direction::Inbound {
+                if update.direction == Direction::Inbound && !popped_elsewhere {
                     self.host.open_cti(&update.call_id, OpenCtiCall::ShowPanel);
                 }
                 let phase = if popped_elsewhere { Phase::HandledElsewhere } else { Phase::Waiting };
@@ -245,7 +304,7 @@ impl<H: Host> Adapter<H> {
             call.update.state.is_live()
                 || matches!(
                     call.phase,
-                    Phase::AwaitingSave | Phase::AwaitingCreate | Phase::Choosing(_) | Phase::Searching
+                    Phase::AwaitingSave | Phase::AwaitingCreate | Phase::Choosing { .. } | Phase::Searching
                 )
         });
     }
@@ -273,7 +332,7 @@ impl<H: Host> Adapter<H> {
                     self.ui,
                     &update.options,
                     update.direction,
-                    caller(&update),
+                    caller(&update, None),
                     Found::ServerNamed(&record),
                 );
                 self.carry_out(call_id, plan.calls, plan.activity);
@@ -292,8 +351,9 @@ impl<H: Host> Adapter<H> {
         }
         let Some(call) = self.find(call_id) else { return };
         let update = call.update.clone();
-        let plan =
-            screen_pop::decide(self.ui, &update.options, update.direction, caller(&update), Found::Matches(matches));
+        let remembered = update.remembered_record.as_deref().and_then(|id| RecordId::parse(id).ok());
+        let caller = caller(&update, remembered.as_ref());
+        let plan = screen_pop::decide(self.ui, &update.options, update.direction, caller, Found::Matches(matches));
         self.carry_out(call_id, plan.calls, plan.activity);
     }
 
@@ -320,7 +380,7 @@ impl<H: Host> Adapter<H> {
     }
 
     fn on_dialog_picked(&mut self, call_id: &str, record: RecordId) {
-        let Some(Phase::Choosing(matches)) = self.phase(call_id) else { return };
+        let Some(Phase::Choosing { matches, .. }) = self.phase(call_id) else { return };
         if !matches.iter().any(|candidate| candidate.id == record) {
             return; // Only a record the dialog offered can be picked.
         }
@@ -328,6 +388,14 @@ impl<H: Host> Adapter<H> {
         let options = call.update.options;
         let calls = screen_pop::pop_record(self.ui, &options, &record);
         self.carry_out(call_id, calls, ActivityPlan::Append { record, reason: ChoiceReason::AgentChoice });
+    }
+
+    fn on_click_to_dial(&mut self, number: String, record: Option<&RecordId>) {
+        self.notice = None;
+        self.host.open_cti("", OpenCtiCall::ShowPanel);
+        let record_type = record.map(|id| id.object().api_name().to_owned());
+        let record_id = record.map(|id| id.as_str().to_owned());
+        self.host.send(ToServer::Dial(DialRequest { number, record_id, record_type }));
     }
 
     /// Makes the plan's Open CTI calls and moves the call to the phase its activity plan calls for.
@@ -347,23 +415,32 @@ impl<H: Host> Adapter<H> {
             }
             ActivityPlan::AfterSave => Phase::AwaitingSave,
             ActivityPlan::AfterCreate => Phase::AwaitingCreate,
-            ActivityPlan::AskAgent { matches } => Phase::Choosing(matches),
+            ActivityPlan::AskAgent { matches, remembered } => Phase::Choosing { matches, remembered },
             ActivityPlan::LeaveToServer => Phase::Popped { record: None },
         };
         self.set_phase(call_id, phase);
     }
 }
 
-fn caller(update: &CallUpdate) -> Caller<'_> {
+/// What the decision table knows about the caller.
+fn caller<'a>(update: &'a CallUpdate, remembered: Option<&'a RecordId>) -> Caller<'a> {
     Caller {
         number: &update.caller_number,
         name: update.caller_name.as_deref(),
         source: update.tracking_source.as_deref(),
+        remembered,
     }
 }
 
 fn card(call: &TrackedCall) -> CallCard {
     let update = &call.update;
+    let tone = match (&call.phase, update.state) {
+        (Phase::Failed(_), _) => Tone::Problem,
+        (Phase::HandledElsewhere, _) | (_, CallState::Completed) => Tone::Quiet,
+        (Phase::AwaitingSave | Phase::AwaitingCreate | Phase::Choosing { .. }, _) => Tone::NeedsAgent,
+        (Phase::Waiting, CallState::Ringing) if update.direction == Direction::Inbound => Tone::Ringing,
+        _ => Tone::Active,
+    };
     let status = match (&call.phase, update.state, update.direction) {
         (Phase::Failed(message), _, _) => message.clone(),
         (Phase::HandledElsewhere, _, _) => "Answered in another softphone".to_owned(),
@@ -371,12 +448,11 @@ fn card(call: &TrackedCall) -> CallCard {
         (Phase::Searching, _, _) => "Looking up the caller in Salesforce…".to_owned(),
         (Phase::AwaitingSave, _, _) => "New caller: complete the Lead and save it".to_owned(),
         (Phase::AwaitingCreate, _, _) => "New caller: creating their Lead…".to_owned(),
-        (Phase::Choosing(_), _, _) => "Several records match: choose one".to_owned(),
-        (Phase::Popped { .. }, CallState::Completed, _) | (Phase::Waiting, CallState::Completed, _) => {
-            "Call ended".to_owned()
-        }
+        (Phase::Choosing { .. }, _, _) => "Several records match: choose one".to_owned(),
+        (Phase::Popped { .. } | Phase::Waiting, CallState::Completed, _) => "Call ended".to_owned(),
         (Phase::Popped { .. }, _, _) => "In call".to_owned(),
-        (Phase::Waiting, _, Direction::Outbound) => "Dialling…".to_owned(),
+        (Phase::Waiting, CallState::Ringing, Direction::Outbound) => "Dialling…".to_owned(),
+        (Phase::Waiting, _, Direction::Outbound) => "In call".to_owned(),
         (Phase::Waiting, CallState::Answered, Direction::Inbound) => "Answered".to_owned(),
         (Phase::Waiting, _, Direction::Inbound) => "Incoming call".to_owned(),
     };
@@ -388,6 +464,7 @@ fn card(call: &TrackedCall) -> CallCard {
         tracking_source: update.tracking_source.clone(),
         campaign: update.campaign.clone(),
         status,
+        tone,
         can_answer: call.phase == Phase::Waiting && update.state.is_live() && update.direction == Direction::Inbound,
     }
 }
@@ -429,6 +506,7 @@ mod tests {
             started_at: "2026-11-25T10:00:00Z".to_owned(),
             popped: false,
             record: None,
+            remembered_record: None,
             options: IntegrationOptions::default(),
         }
     }
@@ -460,6 +538,8 @@ mod tests {
             calls,
             [
                 OpenCtiCall::ShowPanel,
+                OpenCtiCall::SetItemLabel { label: "Incoming call".to_owned() },
+                OpenCtiCall::SetItemLabel { label: "Phone".to_owned() },
                 OpenCtiCall::Search { term: "+14155552671".to_owned(), direction: Direction::Inbound },
                 OpenCtiCall::PopRecord { id: contact().id },
             ]
@@ -484,7 +564,10 @@ mod tests {
         adapter.handle(Event::AnswerClicked { call_id: "c1".to_owned() });
         adapter.handle(Event::PopClaimed { call_id: "c1".to_owned(), claimed: false });
         adapter.handle(Event::SearchCompleted { call_id: "c1".to_owned(), matches: vec![contact()] });
-        assert!(adapter.host().open_cti.iter().all(|(_, call)| *call == OpenCtiCall::ShowPanel));
+        let pops_or_searches = adapter.host().open_cti.iter().filter(|(_, call)| {
+            matches!(call, OpenCtiCall::Search { .. } | OpenCtiCall::PopRecord { .. } | OpenCtiCall::PopUrl { .. })
+        });
+        assert_eq!(pops_or_searches.count(), 0);
         assert_eq!(adapter.view().calls[0].status, "Answered in another softphone");
         assert!(!adapter.view().calls[0].can_answer);
     }
@@ -510,5 +593,74 @@ mod tests {
         adapter.handle(Event::CallUpdated(CallUpdate { state: CallState::Completed, ..ringing("c1") }));
         assert!(adapter.view().calls.is_empty());
         assert_eq!(adapter.host().last_view.as_ref().map(|view| view.calls.len()), Some(0));
+    }
+
+    fn answered_with(adapter: &mut Adapter<Recorder>, update: CallUpdate, matches: Vec<RecordMatch>) {
+        let call_id = update.call_id.clone();
+        adapter.handle(Event::CallUpdated(update));
+        adapter.handle(Event::AnswerClicked { call_id: call_id.clone() });
+        adapter.handle(Event::PopClaimed { call_id: call_id.clone(), claimed: true });
+        adapter.handle(Event::SearchCompleted { call_id, matches });
+    }
+
+    #[test]
+    fn classic_auto_create_pops_the_stored_lead_and_appends_to_it() {
+        let mut adapter = Adapter::new(Recorder::default(), Ui::Classic);
+        answered_with(&mut adapter, ringing("c1"), vec![]);
+        assert!(matches!(adapter.host().open_cti.last(), Some((_, OpenCtiCall::CreateRecord { .. }))));
+        assert_eq!(adapter.view().calls[0].tone, Tone::NeedsAgent);
+        let lead = RecordId::parse("00Q000000000007").unwrap();
+        adapter.handle(Event::RecordCreated { call_id: "c1".to_owned(), record: lead.clone() });
+        assert_eq!(
+            adapter.host().open_cti.last().map(|(_, call)| call.clone()),
+            Some(OpenCtiCall::PopUrl { url: format!("/{}", lead.short()) })
+        );
+        let Some(ToServer::AppendActivity(append)) = adapter.host().sent.last() else { panic!("no append") };
+        assert_eq!((append.record_id.as_str(), append.chosen_by), (lead.as_str(), ChoiceReason::NewRecord));
+    }
+
+    #[test]
+    fn the_agents_pick_in_the_dialog_is_popped_and_gets_the_activity() {
+        let mut adapter = Adapter::new(Recorder::default(), Ui::Lightning);
+        let lead =
+            RecordMatch { id: RecordId::parse("00Q000000000002").unwrap(), object: "Lead".to_owned(), ..contact() };
+        let update = CallUpdate { remembered_record: Some(lead.id.as_str().to_owned()), ..ringing("c1") };
+        answered_with(&mut adapter, update, vec![contact(), lead.clone()]);
+        let dialog = adapter.view().dialog.expect("the dialog is open");
+        assert_eq!(dialog.matches[0].id, lead.id, "the record picked last time comes first");
+        assert_eq!(dialog.remembered, Some(lead.id));
+
+        let stranger = RecordId::parse("003000000000099").unwrap();
+        adapter.handle(Event::DialogPicked { call_id: "c1".to_owned(), record: stranger }); // not offered: ignored
+        assert!(adapter.view().dialog.is_some());
+        adapter.handle(Event::DialogPicked { call_id: "c1".to_owned(), record: contact().id });
+        assert!(adapter.view().dialog.is_none());
+        assert_eq!(
+            adapter.host().open_cti.last().map(|(_, call)| call.clone()),
+            Some(OpenCtiCall::PopRecord { id: contact().id })
+        );
+        let Some(ToServer::AppendActivity(append)) = adapter.host().sent.last() else { panic!("no append") };
+        assert_eq!(append.chosen_by, ChoiceReason::AgentChoice);
+    }
+
+    #[test]
+    fn click_to_dial_shows_the_panel_and_asks_the_server_to_dial() {
+        let mut adapter = Adapter::new(Recorder::default(), Ui::Lightning);
+        adapter.handle(Event::ClickToDial { number: "(415) 555-2671".to_owned(), record: Some(contact().id) });
+        assert_eq!(adapter.host().open_cti, [(String::new(), OpenCtiCall::ShowPanel)]);
+        let request = DialRequest {
+            number: "(415) 555-2671".to_owned(),
+            record_id: Some(contact().id.as_str().to_owned()),
+            record_type: Some("Contact".to_owned()),
+        };
+        assert_eq!(adapter.host().sent, [ToServer::Dial(request)]);
+        adapter.handle(Event::DialFailed { message: "no telephony line".to_owned() });
+        assert_eq!(adapter.view().notice.as_deref(), Some("The call could not be placed: no telephony line"));
+
+        // The outbound call arrives on the stream: shown, never popped.
+        let outbound = CallUpdate { direction: Direction::Outbound, ..ringing("out-1") };
+        adapter.handle(Event::CallUpdated(outbound));
+        let card = &adapter.view().calls[0];
+        assert_eq!((card.status.as_str(), card.can_answer), ("Dialling…", false));
     }
 }

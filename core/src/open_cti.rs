@@ -91,6 +91,8 @@ pub enum OpenCtiCall {
     /// `saveLog` creating a record: Lightning `{value: {entityApiName, ...fields}}`, Classic `saveLog(object, "k=v&…")`.
     /// The answer comes back as the new record's id.
     CreateRecord { entity: String, fields: Vec<(String, String)> },
+    /// Lightning only: `setSoftphoneItemLabel({label})`, the utility bar item's text ("Incoming call" while ringing).
+    SetItemLabel { label: String },
 }
 
 /// A relative Classic URL with query parameters, percent-encoded the way `encodeURIComponent` does.

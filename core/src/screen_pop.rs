@@ -29,6 +29,8 @@ pub struct Caller<'a> {
     pub name: Option<&'a str>,
     /// The tracking source, written as the new Lead's `LeadSource`.
     pub source: Option<&'a str>,
+    /// The record an agent picked for this number last time several matched, if any.
+    pub remembered: Option<&'a RecordId>,
 }
 
 /// What is known about the caller's record when the softphone decides.
@@ -49,8 +51,9 @@ pub enum ActivityPlan {
     AfterSave,
     /// Wait for `saveLog` to return the created Lead; pop it and append to it.
     AfterCreate,
-    /// Show these matches (newest first); the agent's pick is popped and gets the activity.
-    AskAgent { matches: Vec<RecordMatch> },
+    /// Show these matches: the one picked last time first (when it is among them), then newest first. The agent's
+    /// pick is popped and gets the activity.
+    AskAgent { matches: Vec<RecordMatch>, remembered: Option<RecordId> },
     /// Nothing for the softphone to append: the server's legacy mode or triggers decide.
     LeaveToServer,
 }
@@ -83,7 +86,10 @@ pub fn decide(
             activity: ActivityPlan::Append { record: only.id.clone(), reason: ChoiceReason::SingleMatch },
         },
         Found::Matches(several) if options.multi_match_dialog => {
-            PopPlan { calls: Vec::new(), activity: ActivityPlan::AskAgent { matches: newest_first(several) } }
+            let remembered =
+                caller.remembered.filter(|id| several.iter().any(|candidate| &candidate.id == *id)).cloned();
+            let matches = remembered_then_newest(several, remembered.as_ref());
+            PopPlan { calls: Vec::new(), activity: ActivityPlan::AskAgent { matches, remembered } }
         }
         Found::Matches(_) => PopPlan { calls: pop_search(ui, caller.number), activity: ActivityPlan::LeaveToServer },
     }
@@ -183,10 +189,15 @@ fn classic_new_lead_url(defaults: &[(String, String)]) -> String {
     classic_url(&format!("/{prefix}/e"), &params)
 }
 
-/// The matches, most recently modified first; records without a date go last, in the order found.
-fn newest_first(matches: &[RecordMatch]) -> Vec<RecordMatch> {
+/// The matches with the remembered one first, then the most recently modified; records without a date go last,
+/// in the order found.
+fn remembered_then_newest(matches: &[RecordMatch], remembered: Option<&RecordId>) -> Vec<RecordMatch> {
     let mut sorted = matches.to_vec();
-    sorted.sort_by(|left, right| right.last_modified.cmp(&left.last_modified));
+    sorted.sort_by(|left, right| {
+        let left_first = Some(&left.id) == remembered;
+        let right_first = Some(&right.id) == remembered;
+        right_first.cmp(&left_first).then_with(|| right.last_modified.cmp(&left.last_modified))
+    });
     sorted
 }
 
@@ -206,7 +217,7 @@ mod tests {
     }
 
     const CALLER: Caller<'static> =
-        Caller { number: "+14155552671", name: Some("Ada Lovelace"), source: Some("Google Ads") };
+        Caller { number: "+14155552671", name: Some("Ada Lovelace"), source: Some("Google Ads"), remembered: None };
 
     #[test]
     fn one_match_in_lightning_pops_the_record_and_appends_to_it() {
@@ -234,12 +245,30 @@ mod tests {
             Found::Matches(&[older.clone(), newer.clone()]),
         );
         assert!(plan.calls.is_empty());
-        assert_eq!(plan.activity, ActivityPlan::AskAgent { matches: vec![newer, older] });
+        assert_eq!(plan.activity, ActivityPlan::AskAgent { matches: vec![newer, older], remembered: None });
+    }
+
+    #[test]
+    fn the_record_picked_last_time_is_offered_first() {
+        let older = record("00Q000000000001", "2025-01-01T00:00:00.000Z");
+        let newer = record("003000000000002", "2026-01-01T00:00:00.000Z");
+        let caller = Caller { remembered: Some(&older.id), ..CALLER };
+        let plan = decide(
+            Ui::Lightning,
+            &IntegrationOptions::default(),
+            Direction::Inbound,
+            caller,
+            Found::Matches(&[newer.clone(), older.clone()]),
+        );
+        assert_eq!(
+            plan.activity,
+            ActivityPlan::AskAgent { matches: vec![older.clone(), newer], remembered: Some(older.id) }
+        );
     }
 
     #[test]
     fn classic_auto_create_fills_the_fields_salesforce_requires() {
-        let anonymous = Caller { number: "+14155550000", name: None, source: None };
+        let anonymous = Caller { number: "+14155550000", name: None, source: None, remembered: None };
         let plan =
             decide(Ui::Classic, &IntegrationOptions::default(), Direction::Inbound, anonymous, Found::Matches(&[]));
         let expected = vec![

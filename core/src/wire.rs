@@ -24,6 +24,10 @@ pub struct CallUpdate {
     /// Legacy mode: the record the server chose for this caller, which the softphone pops.
     #[serde(default)]
     pub record: Option<RecordRef>,
+    /// The record an agent of this account picked for this number the last time several matched; the dialog
+    /// offers it first, marked as such.
+    #[serde(default)]
+    pub remembered_record: Option<String>,
     /// The account's integration options when this update was sent, so a change applies to the next call.
     pub options: IntegrationOptions,
 }
@@ -68,6 +72,24 @@ pub struct ActivityAppend {
     pub record_id: String,
     pub record_type: String,
     pub chosen_by: ChoiceReason,
+}
+
+/// `POST /api/v1/agent/dial`: the agent clicked a number in Salesforce (click-to-dial). The server asks the
+/// telephony side to place the call and appends its activity to the record the agent dialled from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DialRequest {
+    pub number: String,
+    #[serde(default)]
+    pub record_id: Option<String>,
+    #[serde(default)]
+    pub record_type: Option<String>,
+}
+
+/// The answer to a dial request: the outbound call's id (its updates arrive on the agent's stream).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DialResponse {
+    pub call_id: String,
 }
 
 /// The answer to `POST /api/v1/agent/calls/{call_id}/pop`: whether this softphone may pop the call.

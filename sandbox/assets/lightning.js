@@ -2,83 +2,14 @@
 // frames the softphone in the utility bar, and answers the softphone's Open CTI requests as Salesforce's parent
 // window does (opencti.md §10). Every message is origin-checked both ways, every Open CTI call is logged to the
 // org's control API for tests, and every value from a record or a caller is inserted as text, never as HTML.
-'use strict';
+import {
+  DETAIL_FIELDS, FIELD_LABELS, FORM_FIELDS, PHONE_FIELDS, activityHistory, api, clamp, el, frameSoftphone, logOpenCti,
+  pageContext, recordTable, saveRecord, toast,
+} from './common.js';
 
-const config = JSON.parse(document.getElementById('org-config').textContent);
-const main = document.getElementById('main');
+const { config, main, panel, frame, adapterOrigin } = pageContext();
 const modalRoot = document.getElementById('modal-root');
-const panel = document.getElementById('softphone-panel');
-const frame = document.getElementById('softphone');
 const utilityButton = document.getElementById('utility-phone');
-const adapterOrigin = config.adapterUrl ? new URL(config.adapterUrl, location.href).origin : null;
-
-const SALESFORCE_LABELS = {
-  Phone: 'Phone', MobilePhone: 'Mobile', HomePhone: 'Home Phone', OtherPhone: 'Other Phone', Email: 'Email',
-  Company: 'Company', Title: 'Title', Status: 'Lead Status', LeadSource: 'Lead Source', City: 'City',
-  State: 'State/Province', Country: 'Country', MailingCity: 'Mailing City', AccountId: 'Account',
-  BillingCity: 'Billing City', BillingState: 'Billing State', BillingCountry: 'Billing Country', Description: 'Description',
-};
-const FIELDS_BY_OBJECT = {
-  Contact: ['Title', 'Phone', 'MobilePhone', 'Email', 'AccountId', 'MailingCity'],
-  Lead: ['Company', 'Title', 'Phone', 'MobilePhone', 'Email', 'Status', 'LeadSource', 'City', 'State', 'Country'],
-  Account: ['Phone', 'BillingCity', 'BillingState', 'BillingCountry'],
-};
-const FORM_FIELDS = {
-  Lead: [['FirstName', 'First Name'], ['LastName', 'Last Name', true], ['Company', 'Company', true], ['Title', 'Title'],
-    ['Phone', 'Phone'], ['MobilePhone', 'Mobile'], ['Email', 'Email'], ['LeadSource', 'Lead Source'], ['City', 'City'],
-    ['State', 'State/Province'], ['Country', 'Country']],
-  Contact: [['FirstName', 'First Name'], ['LastName', 'Last Name', true], ['Title', 'Title'], ['Phone', 'Phone'],
-    ['MobilePhone', 'Mobile'], ['Email', 'Email']],
-};
-const PHONE_FIELDS = ['Phone', 'MobilePhone', 'HomePhone', 'OtherPhone'];
-
-/* ---------- small DOM helpers: text only ---------- */
-
-function el(tag, attributes, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes || {})) {
-    if (value === undefined || value === null || value === false) continue;
-    if (name.startsWith('on')) node.addEventListener(name.slice(2), value);
-    else if (name === 'className') node.className = value;
-    else node.setAttribute(name, value === true ? '' : String(value));
-  }
-  for (const child of children.flat()) {
-    if (child === null || child === undefined || child === false) continue;
-    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return node;
-}
-
-function toast(message) {
-  const note = el('div', { className: 'toast', role: 'status' }, message);
-  document.body.append(note);
-  setTimeout(() => note.remove(), 2500);
-}
-
-async function api(path, options) {
-  const response = await fetch(path, { headers: { 'Content-Type': 'application/json' }, ...options });
-  const text = await response.text();
-  const body = text ? JSON.parse(text) : null;
-  if (!response.ok) {
-    const message = Array.isArray(body) && body[0] ? body[0].message : `The org answered ${response.status}`;
-    const error = new Error(message);
-    error.body = body;
-    throw error;
-  }
-  return body;
-}
-
-/* ---------- the Open CTI log, for tests: every call, in the order received ---------- */
-
-let logChain = Promise.resolve();
-window.__openCtiLog = [];
-function logOpenCti(method, args) {
-  const entry = { ui: 'lightning', method, args: args || {} };
-  window.__openCtiLog.push(entry);
-  logChain = logChain.then(() => fetch('/__control/opencti-log', {
-    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(entry),
-  })).catch(() => {});
-}
 
 /* ---------- the softphone frame and its utility-bar panel ---------- */
 
@@ -97,14 +28,7 @@ function setPanelOpen(open) {
 utilityButton.addEventListener('click', () => setPanelOpen(!panel.classList.contains('open')));
 document.getElementById('panel-minimize').addEventListener('click', () => setPanelOpen(false));
 
-if (config.adapterUrl) {
-  const source = new URL(config.adapterUrl, location.href);
-  source.searchParams.set('mode', 'Lightning');
-  source.searchParams.set('ltn_app_id', '06m5g0000000LoCAL');
-  source.searchParams.set('sfdcIframeOrigin', location.origin);
-  source.searchParams.set('nonce', crypto.getRandomValues(new Uint32Array(8)).reduce((hex, n) => hex + n.toString(16).padStart(8, '0'), ''));
-  frame.src = source.href;
-}
+frameSoftphone(frame, config.adapterUrl, { mode: 'Lightning', ltn_app_id: '06m5g0000000LoCAL', sfdcIframeOrigin: location.origin });
 
 function postToSoftphone(message) {
   if (frame.contentWindow && adapterOrigin) frame.contentWindow.postMessage(message, adapterOrigin);
@@ -132,7 +56,7 @@ window.addEventListener('message', async (event) => {
   const request = event.data;
   if (!request || request.apiType !== 'opencti' || typeof request.methodName !== 'string') return;
   softphone.apiVersion = request.apiVersion;
-  logOpenCti(request.methodName, request.args);
+  logOpenCti('lightning', request.methodName, request.args);
   let response;
   try {
     response = await handleOpenCti(request.methodName, request.args || {}, request);
@@ -199,10 +123,6 @@ async function handleOpenCti(method, args, request) {
     default:
       return failed(`The local org does not implement ${method}.`);
   }
-}
-
-function clamp(value, low, high) {
-  return Math.min(high, Math.max(low, Number.isFinite(value) ? value : low));
 }
 
 /* The softphone layout this org uses: Salesforce's defaults for inbound calls (opencti.md §5.1). */
@@ -366,19 +286,7 @@ function recordLink(hit) {
 }
 
 function listTable(hits, emptyText) {
-  if (!hits.length) return el('p', { className: 'empty' }, emptyText);
-  return el('table', { className: 'list' },
-    el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'Name'), el('th', { scope: 'col' }, 'Object'),
-      el('th', { scope: 'col' }, 'Phone'), el('th', { scope: 'col' }, 'Company / Title'), el('th', { scope: 'col' }, 'Last Modified'))),
-    el('tbody', {}, hits.map((hit) => el('tr', { 'data-record-id': hit.Id },
-      el('td', {}, recordLink(hit)), el('td', {}, hit.RecordType), el('td', {}, phoneCell(hit.Phone, hit)),
-      el('td', {}, hit.Company || hit.Title || ''), el('td', {}, formatDate(hit.LastModifiedDate))))));
-}
-
-function formatDate(value) {
-  if (!value) return '';
-  const date = new Date(value.replace('+0000', 'Z'));
-  return Number.isNaN(date.getTime()) ? value : date.toLocaleString();
+  return recordTable(hits, emptyText, { phone: phoneCell, link: recordLink });
 }
 
 async function renderHome() {
@@ -420,8 +328,8 @@ async function renderRecord(id) {
   const { record, object, name } = view;
   currentRecord = Object.assign({}, record, { Name: name });
   document.title = `${name} | ${object} · Service`;
-  const fields = (FIELDS_BY_OBJECT[object] || Object.keys(record).filter((key) => key !== 'attributes'))
-    .map((field) => el('div', {}, el('dt', {}, SALESFORCE_LABELS[field] || field),
+  const fields = (DETAIL_FIELDS[object] || Object.keys(record).filter((key) => key !== 'attributes'))
+    .map((field) => el('div', {}, el('dt', {}, FIELD_LABELS[field] || field),
       el('dd', { 'data-field': field }, PHONE_FIELDS.includes(field) ? phoneCell(record[field], currentRecord) : (record[field] ?? ''))));
   main.replaceChildren(
     el('section', { className: 'card', 'data-page': 'record', 'data-record-id': record.Id, 'data-object': object },
@@ -431,15 +339,7 @@ async function renderRecord(id) {
           type: 'button', className: 'button', onclick: () => navigate(`/lightning/r/${object}/${record.Id}/edit`),
         }, 'Edit')) : null),
       el('div', { className: 'card-body' }, el('dl', { className: 'fields' }, fields))),
-    el('section', { className: 'card', 'data-related': 'activity' },
-      el('div', { className: 'card-header' }, objectIcon('Task'), el('h2', {}, `Activity History (${view.tasks.length})`)),
-      el('div', { className: 'card-body' }, view.tasks.length ? el('table', { className: 'list' },
-        el('thead', {}, el('tr', {}, ['Subject', 'Type', 'Duration', 'Date', 'Comments'].map((title) => el('th', { scope: 'col' }, title)))),
-        el('tbody', {}, view.tasks.map((task) => el('tr', { 'data-task-id': task.Id },
-          el('td', {}, task.Subject || ''), el('td', {}, task.CallType || task.TaskSubtype || ''),
-          el('td', {}, task.CallDurationInSeconds != null ? `${task.CallDurationInSeconds}s` : ''),
-          el('td', {}, task.ActivityDate || ''), el('td', {}, task.Description || '')))))
-        : el('p', { className: 'empty' }, 'No activities yet.'))));
+    activityHistory(view.tasks, objectIcon('Task')));
 }
 
 /* ---------- the new-record and edit modal ---------- */
@@ -451,8 +351,8 @@ function openRecordForm(object, existing, defaults) {
   if (!existing) currentRecord = null;
   const title = existing ? `Edit ${existing.Name}` : `New ${object}`;
   const errorBox = el('div', { className: 'form-error', role: 'alert', hidden: true });
-  const inputs = fields.map(([field, label, required]) => el('label', {},
-    el('span', { className: required ? 'required' : null }, label),
+  const inputs = fields.map(([field, required]) => el('label', {},
+    el('span', { className: required ? 'required' : null }, FIELD_LABELS[field] || field),
     el('input', { name: field, value: existing ? (existing[field] ?? '') : (defaults[field] ?? ''), required: Boolean(required) })));
   const close = () => {
     modalRoot.replaceChildren();
@@ -471,9 +371,7 @@ function openRecordForm(object, existing, defaults) {
       if (value || existing) values[field] = value;
     }
     try {
-      let id = existing && existing.Id;
-      if (existing) await api(`/__ui/records/${id}`, { method: 'PATCH', body: JSON.stringify(values) });
-      else id = (await api(`/__ui/objects/${object}/records`, { method: 'POST', body: JSON.stringify(values) })).id;
+      const id = await saveRecord(object, existing && existing.Id, values);
       modalRoot.replaceChildren();
       toast(existing ? `${object} "${values.LastName || existing.Name}" was saved.` : `${object} was created.`);
       history.replaceState({}, '', `/lightning/r/${object}/${id}/view`);

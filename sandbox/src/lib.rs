@@ -6,6 +6,7 @@
 //! API (`/__control/…`) through which tests seed records, read the org's state and its log of Open CTI calls.
 //! No real org is reachable from here: fidelity to Salesforce's documented behaviour is the point.
 
+pub mod classic;
 pub mod control;
 pub mod org;
 pub mod pages;
@@ -94,7 +95,7 @@ impl Sandbox {
             adapter_url: config.adapter_url,
             opencti_log: Vec::new(),
         })));
-        let router = pages::router().merge(control::router()).with_state(org.clone());
+        let router = pages::router().merge(classic::router()).merge(control::router()).with_state(org.clone());
         let server = tokio::spawn(async move {
             if let Err(error) = axum::serve(listener, router).await {
                 tracing::error!(%error, "the local org stopped serving");

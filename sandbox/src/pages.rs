@@ -34,33 +34,44 @@ pub(crate) fn router() -> Router<Org> {
         .route("/__ui/recent", get(ui_recent))
 }
 
-fn asset(content_type: &'static str, body: &'static str) -> Response {
+pub(crate) fn asset(content_type: &'static str, body: &'static str) -> Response {
     ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "no-cache")], body).into_response()
 }
 
 /// Text safe inside a `<script type="application/json">` element: `<` is escaped so no `</script>` can end it.
-fn json_for_script(value: &Value) -> String {
+pub(crate) fn json_for_script(value: &Value) -> String {
     value.to_string().replace('<', "\\u003c")
 }
 
 async fn lightning_page(State(org): State<Org>) -> Html<String> {
+    page_with_config(LIGHTNING_PAGE, &org)
+}
+
+/// A page template with the org's configuration (origin, the call center's adapter URL) filled in.
+pub(crate) fn page_with_config(template: &str, org: &Org) -> Html<String> {
     let state = org.lock();
     let config = json!({
         "orgOrigin": state.origin,
         "adapterUrl": state.adapter_url,
         "apiVersion": OPEN_CTI_API_VERSION,
     });
-    Html(LIGHTNING_PAGE.replace("{{CONFIG}}", &json_for_script(&config)))
+    Html(template.replace("{{CONFIG}}", &json_for_script(&config)))
 }
 
 /// Our `sforce.opencti` library. The real one accepts only Salesforce's domains as `sfdcIframeOrigin`; ours also
 /// accepts this org's own origin, because the local org runs on loopback, not on a Salesforce domain.
 async fn opencti_library(State(org): State<Org>, Path(version): Path<String>) -> Response {
+    library_script(OPENCTI_JS, &org, &version)
+}
+
+/// One of the org's Open CTI libraries with its API version (the major number of `62.0`) and the org's origin
+/// filled in; 404 for a version that is not `NN.0`.
+pub(crate) fn library_script(template: &str, org: &Org, version: &str) -> Response {
     let Some(major) = version.strip_suffix(".0").and_then(|major| major.parse::<u32>().ok()) else {
         return (StatusCode::NOT_FOUND, "unknown API version").into_response();
     };
     let origin = org.lock().origin.clone();
-    let script = OPENCTI_JS
+    let script = template
         .replace("/*API_VERSION*/0", &major.to_string())
         .replace("/*ORG_ORIGIN*/\"\"", &Value::String(origin).to_string());
     ([(header::CONTENT_TYPE, "text/javascript"), (header::CACHE_CONTROL, "no-cache")], script).into_response()

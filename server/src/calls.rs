@@ -21,6 +21,7 @@ pub fn call_update(call: &Call, account: &Account) -> CallUpdate {
         started_at: call.started_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         popped: call.popped_at.is_some(),
         record,
+        remembered_record: None,
         options: account.options,
     }
 }

@@ -1,6 +1,7 @@
 //! Takes the screenshots the README shows (`cargo xtask screenshots`): the whole product on loopback, driven through
 //! headless Chromium as an agent would use it, saved as PNG files under `docs/screenshots/`.
 
+use callpop_core::open_cti::Ui;
 use callpop_e2e::{Browser, Stack};
 use callpop_sandbox::seed::numbers;
 use std::path::PathBuf;
@@ -43,5 +44,15 @@ async fn main() -> anyhow::Result<()> {
     browser.wait_for("[role=listbox]").await?;
     browser.leave_softphone().await?;
     save(&browser, "lightning-several-matches").await?;
+
+    let classic = Browser::start().await?;
+    classic.client.goto(&stack.page_url(Ui::Classic)).await?;
+    classic.sign_in_agent().await?;
+    stack.post_call_event("CA-shot-3", "ringing", numbers::ONE_LEAD).await?;
+    classic.wait_for("[data-answer='CA-shot-3']").await?.click().await?;
+    classic.wait_for("[data-call-id='CA-shot-3'] [data-status='In call']").await?;
+    classic.leave_softphone().await?;
+    classic.wait_for("[data-page='record']").await?;
+    save(&classic, "classic-popped").await?;
     Ok(())
 }

@@ -6,6 +6,7 @@
 //! kind, and kills them (their whole process group) when dropped, even when a test panics.
 
 use anyhow::{Context, bail};
+use callpop_core::open_cti::Ui;
 use callpop_sandbox::{OpenCtiLogEntry, Sandbox, SandboxConfig};
 use callpop_server::provision::{self, DEMO_AGENT_EMAIL, DEMO_PASSWORD};
 use callpop_server::{Application, Config};
@@ -21,10 +22,59 @@ pub const PATIENCE: Duration = Duration::from_secs(20);
 #[derive(Debug)]
 pub struct Stack {
     pub org: Sandbox,
+    /// The server as browsers reach it: through `network`, which a test can cut.
     pub server_url: String,
     pub api_key: String,
+    /// The link between browsers and the server.
+    pub network: NetworkSwitch,
     http: reqwest::Client,
     _database_dir: tempfile::TempDir,
+}
+
+/// A TCP relay in front of the server that a test can cut and restore, as a network partition would: while cut,
+/// open connections are dropped and new ones are closed at once.
+#[derive(Debug)]
+pub struct NetworkSwitch {
+    up: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    relays: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>>,
+    address: std::net::SocketAddr,
+}
+
+impl NetworkSwitch {
+    async fn start(target: std::net::SocketAddr) -> anyhow::Result<Self> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let address = listener.local_addr()?;
+        let up = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let relays = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (accept_up, accept_relays) = (up.clone(), relays.clone());
+        tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                if !accept_up.load(std::sync::atomic::Ordering::SeqCst) {
+                    continue; // Dropping the connection closes it: the browser sees a network error.
+                }
+                let relay = tokio::spawn(async move {
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+                accept_relays.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(relay);
+            }
+        });
+        Ok(Self { up, relays, address })
+    }
+
+    /// Cuts the network between browsers and the server.
+    pub fn cut(&self) {
+        self.up.store(false, std::sync::atomic::Ordering::SeqCst);
+        for relay in self.relays.lock().unwrap_or_else(std::sync::PoisonError::into_inner).drain(..) {
+            relay.abort();
+        }
+    }
+
+    /// Restores it.
+    pub fn restore(&self) {
+        self.up.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 impl Stack {
@@ -34,22 +84,49 @@ impl Stack {
         let mut config = Config::for_tests(format!("sqlite://{}", database_dir.path().join("callpop.db").display()));
         config.extra_org_origins = vec![org.base_url().to_owned()];
         let app = Application::build(config).await?;
-        let server_url = format!("http://{}", app.local_addr());
+        let network = NetworkSwitch::start(app.local_addr()).await?;
+        let server_url = format!("http://{}", network.address);
         let credentials = provision::seed_demo(app.store().as_ref(), &server_url).await?;
         tokio::spawn(app.run_until_stopped());
         org.set_adapter_url(&format!("{server_url}/softphone/"));
-        Ok(Self {
-            org,
-            server_url,
-            api_key: credentials.api_key,
-            http: reqwest::Client::new(),
-            _database_dir: database_dir,
-        })
+        let http = reqwest::Client::new();
+        Ok(Self { org, server_url, api_key: credentials.api_key, network, http, _database_dir: database_dir })
+    }
+
+    /// Signs the demo agent in through the API and returns their bearer token.
+    pub async fn agent_token(&self) -> anyhow::Result<String> {
+        let body = json!({ "email": DEMO_AGENT_EMAIL, "password": DEMO_PASSWORD });
+        let response = self.http.post(format!("{}/api/v1/sessions", self.server_url)).json(&body).send().await?;
+        let login: Value = response.error_for_status()?.json().await?;
+        login["token"].as_str().map(str::to_owned).context("no token in the sign-in answer")
+    }
+
+    /// Sends an activity append as the agent and returns the server's answer (`{activity_id, duplicate}`).
+    pub async fn append_as_agent(&self, append: &Value) -> anyhow::Result<Value> {
+        let token = self.agent_token().await?;
+        let url = format!("{}/api/v1/activities", self.server_url);
+        let response = self.http.post(url).bearer_auth(token).json(append).send().await?;
+        Ok(response.error_for_status()?.json().await?)
+    }
+
+    /// Creates a record in the org through its control API and returns its id.
+    pub async fn create_org_record(&self, object: &str, fields: Value) -> anyhow::Result<String> {
+        let url = format!("{}/__control/objects/{object}/records", self.org.base_url());
+        let created: Value = self.http.post(url).json(&fields).send().await?.error_for_status()?.json().await?;
+        created["id"].as_str().map(str::to_owned).context("no id in the org's answer")
     }
 
     /// The org's Lightning home page.
     pub fn lightning_url(&self) -> String {
         format!("{}/lightning/page/home", self.org.base_url())
+    }
+
+    /// The org's page for a UI: the Lightning app, or the Classic Service Console.
+    pub fn page_url(&self, ui: Ui) -> String {
+        match ui {
+            Ui::Lightning => self.lightning_url(),
+            Ui::Classic => format!("{}/console", self.org.base_url()),
+        }
     }
 
     /// Posts a call event as the telephony side would, for the demo agent.
@@ -163,10 +240,11 @@ impl Browser {
             .with_context(|| format!("waiting for `{css}`"))
     }
 
-    /// Enters the softphone's iframe, opening the Phone utility first as an agent would.
+    /// Enters the softphone's iframe, opening the Phone utility (Lightning) or footer item (Classic console)
+    /// first, as an agent would.
     pub async fn enter_softphone(&self) -> anyhow::Result<()> {
         self.client.enter_parent_frame().await.ok();
-        let phone = self.wait_for("#utility-phone").await?;
+        let phone = self.wait_for("#utility-phone, #footer-phone").await?;
         if phone.attr("aria-expanded").await?.as_deref() != Some("true") {
             phone.click().await?;
         }
@@ -206,6 +284,16 @@ impl Drop for Browser {
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
+}
+
+/// The org and the server running, the org's page for `ui` open in Chromium, and the demo agent signed in to the
+/// softphone (the browser is inside the softphone's frame).
+pub async fn start_signed_in(ui: Ui) -> anyhow::Result<(Stack, Browser)> {
+    let stack = Stack::start().await?;
+    let browser = Browser::start().await?;
+    browser.client.goto(&stack.page_url(ui)).await?;
+    browser.sign_in_agent().await?;
+    Ok((stack, browser))
 }
 
 /// Polls `check` until it yields `Some`, for state that changes shortly after an action (the org's log, records).

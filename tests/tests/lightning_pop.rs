@@ -1,15 +1,13 @@
 //! The walking skeleton, end to end in a real browser: an inbound call rings the softphone in the org's Lightning
 //! utility bar, the agent answers, and the org pops the caller's record, once.
 
-use callpop_e2e::{Browser, Stack, eventually};
+use callpop_core::open_cti::Ui;
+use callpop_e2e::{eventually, start_signed_in};
 use callpop_sandbox::seed::numbers;
 
 #[tokio::test]
 async fn answering_a_call_from_a_known_contact_pops_their_record_once() -> anyhow::Result<()> {
-    let stack = Stack::start().await?;
-    let browser = Browser::start().await?;
-    browser.client.goto(&stack.lightning_url()).await?;
-    browser.sign_in_agent().await?;
+    let (stack, browser) = start_signed_in(Ui::Lightning).await?;
 
     stack.post_call_event("CA-pop-1", "ringing", numbers::ONE_CONTACT).await?;
     let card = browser.wait_for("article.call[data-call-id='CA-pop-1']").await?;
@@ -50,10 +48,7 @@ async fn answering_a_call_from_a_known_contact_pops_their_record_once() -> anyho
 
 #[tokio::test]
 async fn a_softphone_reloaded_while_calls_ring_still_shows_them() -> anyhow::Result<()> {
-    let stack = Stack::start().await?;
-    let browser = Browser::start().await?;
-    browser.client.goto(&stack.lightning_url()).await?;
-    browser.sign_in_agent().await?;
+    let (stack, browser) = start_signed_in(Ui::Lightning).await?;
 
     stack.post_call_event("CA-reload-1", "ringing", numbers::ONE_CONTACT).await?;
     browser.wait_for("article.call[data-call-id='CA-reload-1']").await?;
