@@ -92,6 +92,7 @@ fn names_from_salesforce_and_callers_are_drawn_as_text() {
         tracking_source: Some("<b>Ads</b>".to_owned()),
         campaign: None,
         status: "Incoming call".to_owned(),
+        logged_to: None,
         tone: callpop_core::adapter::Tone::Ringing,
         can_answer: true,
     };

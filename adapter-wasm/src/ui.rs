@@ -222,6 +222,9 @@ fn card(call: &CallCard) -> Element {
         article = article.child(El::new("dl").class("tracking").children(details));
     }
     article = article.child(El::new("p").class("status").attr("data-status", &call.status).text(&call.status));
+    if let Some(logged_to) = &call.logged_to {
+        article = article.child(El::new("p").class("logged-to").text(&format!("Logged to {logged_to}")));
+    }
     if call.can_answer {
         article = article.child(
             El::new("button").class("answer").attr("type", "button").attr("data-answer", &call.call_id).text("Answer"),

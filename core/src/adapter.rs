@@ -110,8 +110,8 @@ enum Phase {
     AwaitingCreate,
     /// The multi-match dialog is open.
     Choosing { matches: Vec<RecordMatch>, remembered: Option<RecordId> },
-    /// Popped; `record` got the activity when the softphone chose it.
-    Popped { record: Option<RecordId> },
+    /// Popped; `logged_to` names the record that got the activity when the softphone chose it.
+    Popped { logged_to: Option<String> },
     /// Another softphone of this agent popped it.
     HandledElsewhere,
     /// Something failed; the message says what.
@@ -122,6 +122,8 @@ enum Phase {
 struct TrackedCall {
     update: CallUpdate,
     phase: Phase,
+    /// What the softphone's search found for this call, to name the record its activity goes to.
+    found: Vec<RecordMatch>,
 }
 
 /// The utility bar item's label when no call waits, and while one does (Lightning only).
@@ -167,6 +169,8 @@ pub struct CallCard {
     pub campaign: Option<String>,
     /// One short sentence: what is happening with this call.
     pub status: String,
+    /// The record the call's activity goes to, as "Ada Lovelace · Contact", once the softphone chose it.
+    pub logged_to: Option<String>,
     pub tone: Tone,
     pub can_answer: bool,
 }
@@ -225,7 +229,7 @@ impl<H: Host> Adapter<H> {
             Event::DialogPicked { call_id, record } => self.on_dialog_picked(&call_id, record),
             Event::DialogDismissed { call_id } => {
                 if matches!(self.phase(&call_id), Some(Phase::Choosing { .. })) {
-                    self.set_phase(&call_id, Phase::Popped { record: None });
+                    self.set_phase(&call_id, Phase::Popped { logged_to: None });
                 }
             }
             Event::ClickToDial { number, record } => self.on_click_to_dial(number, record.as_ref()),
@@ -296,7 +300,7 @@ impl<H: Host> Adapter<H> {
                     self.host.open_cti(&update.call_id, OpenCtiCall::ShowPanel);
                 }
                 let phase = if popped_elsewhere { Phase::HandledElsewhere } else { Phase::Waiting };
-                self.calls.push(TrackedCall { update, phase });
+                self.calls.push(TrackedCall { update, phase, found: Vec::new() });
             }
         }
         // Keep live calls and the ones the agent still has to act on; ended, finished calls leave the panel.
@@ -354,6 +358,9 @@ impl<H: Host> Adapter<H> {
         let remembered = update.remembered_record.as_deref().and_then(|id| RecordId::parse(id).ok());
         let caller = caller(&update, remembered.as_ref());
         let plan = screen_pop::decide(self.ui, &update.options, update.direction, caller, Found::Matches(matches));
+        if let Some(call) = self.find(call_id) {
+            call.found = matches.to_vec();
+        }
         self.carry_out(call_id, plan.calls, plan.activity);
     }
 
@@ -411,12 +418,21 @@ impl<H: Host> Adapter<H> {
                     record_type: record.object().api_name().to_owned(),
                     chosen_by: reason,
                 }));
-                Phase::Popped { record: Some(record) }
+                let object = record.object().api_name();
+                let found =
+                    self.calls.iter().find(|call| call.update.call_id == call_id).map(|call| call.found.as_slice());
+                let name =
+                    found.unwrap_or_default().iter().find(|known| known.id == record).map(|known| known.name.as_str());
+                Phase::Popped {
+                    logged_to: Some(
+                        name.map_or_else(|| format!("a new {object}"), |name| format!("{name} · {object}")),
+                    ),
+                }
             }
             ActivityPlan::AfterSave => Phase::AwaitingSave,
             ActivityPlan::AfterCreate => Phase::AwaitingCreate,
             ActivityPlan::AskAgent { matches, remembered } => Phase::Choosing { matches, remembered },
-            ActivityPlan::LeaveToServer => Phase::Popped { record: None },
+            ActivityPlan::LeaveToServer => Phase::Popped { logged_to: None },
         };
         self.set_phase(call_id, phase);
     }
@@ -464,6 +480,10 @@ fn card(call: &TrackedCall) -> CallCard {
         tracking_source: update.tracking_source.clone(),
         campaign: update.campaign.clone(),
         status,
+        logged_to: match &call.phase {
+            Phase::Popped { logged_to } => logged_to.clone(),
+            _ => None,
+        },
         tone,
         can_answer: call.phase == Phase::Waiting && update.state.is_live() && update.direction == Direction::Inbound,
     }
