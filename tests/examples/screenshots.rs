@@ -107,9 +107,29 @@ async fn softphone_states(label: &str, width: u32, height: u32) -> anyhow::Resul
     save_softphone(&browser, &format!("softphone-{label}-in-call")).await
 }
 
+/// Puts the four states of one size side by side, with a light grey rule around each, as the README shows them.
+fn strip(label: &str) -> anyhow::Result<()> {
+    let states = ["idle", "ringing", "dialog", "in-call"];
+    let shots = states
+        .iter()
+        .map(|state| Ok(image::open(directory()?.join(format!("softphone-{label}-{state}.png")))?.to_rgba8()))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let (width, height) = (shots[0].width() + 2, shots[0].height() + 2);
+    let rule = image::Rgba([201, 201, 201, 255]);
+    let mut canvas = image::RgbaImage::from_pixel(width * 4, height, rule);
+    for (index, shot) in shots.iter().enumerate() {
+        image::imageops::overlay(&mut canvas, shot, i64::from(width) * index as i64 + 1, 1);
+    }
+    canvas.save(directory()?.join(format!("softphone-{label}.png")))?;
+    println!("saved docs/screenshots/softphone-{label}.png");
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     org_pages(&Stack::start().await?).await?;
     softphone_states("200x400", 200, 400).await?;
-    softphone_states("340x480", 340, 480).await
+    softphone_states("340x480", 340, 480).await?;
+    strip("200x400")?;
+    strip("340x480")
 }

@@ -162,8 +162,9 @@ fn demo() -> anyhow::Result<()> {
         credentials_text.split("\"api_key\": \"").nth(1).and_then(|rest| rest.split('"').next()).unwrap_or("?");
     println!(
         "\ncallpop demo is running. Press Ctrl-C to stop.\n\n  \
-         1. Open the local org (Lightning):  {org_url}/lightning/page/home\n  \
-         2. Click \"Phone\" in the utility bar at the bottom and sign in:\n       \
+         1. Open the local org:  Lightning {org_url}/lightning/page/home\n     \
+                              or Classic   {org_url}/console\n  \
+         2. Click \"Phone\" at the bottom and sign in:\n       \
               agent@demo.callpop.test / callpop-demo\n  \
          3. Ring the softphone (from another terminal):\n       \
               cargo run -q -p callpop-server -- simulate --from +14155552671\n     \
