@@ -52,15 +52,27 @@ pub async fn create_user(
     store.create_user(&new, Utc::now()).await.with_context(|| format!("creating the user {email}"))
 }
 
-/// Creates an API key and returns it. It is shown this once: only its hash is stored.
-pub async fn create_api_key(store: &dyn Store, account_id: i64, label: &str) -> anyhow::Result<String> {
+/// A new API key: its id (to revoke it) and the secret, shown this once.
+#[derive(Debug, Clone)]
+pub struct IssuedApiKey {
+    pub id: i64,
+    pub key: String,
+}
+
+/// Creates an API key. It is shown this once: only its hash is stored.
+pub async fn issue_api_key(store: &dyn Store, account_id: i64, label: &str) -> anyhow::Result<IssuedApiKey> {
     let key = new_secret(API_KEY_PREFIX);
     let prefix = &key[..API_KEY_PREFIX.len() + 6];
-    store
+    let id = store
         .create_api_key(account_id, label, prefix, &hash_secret(&key), Utc::now())
         .await
         .context("creating the API key")?;
-    Ok(key)
+    Ok(IssuedApiKey { id, key })
+}
+
+/// Creates an API key and returns its secret.
+pub async fn create_api_key(store: &dyn Store, account_id: i64, label: &str) -> anyhow::Result<String> {
+    Ok(issue_api_key(store, account_id, label).await?.key)
 }
 
 /// What the demo prints and writes to `target/demo/credentials.json`.
