@@ -143,7 +143,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::CallCenterXml(args) => {
             let store = SqlStore::connect(&args.database.database_url).await?;
             let account = find_account(&store, &args.account).await?;
-            print!("{}", call_center::call_center_xml(&account, &args.open_cti_version)?);
+            println!("{}", call_center::call_center_xml(&account, &args.open_cti_version)?);
         }
     }
     Ok(())
