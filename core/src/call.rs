@@ -6,6 +6,7 @@ use std::fmt;
 /// Which way a call goes. Salesforce's `CallType` adds `Internal`, which callpop never logs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Direction {
     Inbound,
     Outbound,
@@ -24,6 +25,7 @@ impl Direction {
 /// Where a call is in its life, as the telephony side reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum CallState {
     Ringing,
     Answered,

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 /// The account's integration options. `Default` gives the documented defaults.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IntegrationOptions {
     /// 1. Legacy mode: the server finds a Lead or Contact by phone, else creates a Lead, and appends the Task and the
     ///    Campaign itself. Off: the account's triggers decide.

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// A call as the agent's event stream reports it. Sent on every change; the newest one for a call id wins.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CallUpdate {
     pub call_id: String,
     pub state: CallState,
@@ -34,6 +35,7 @@ pub struct CallUpdate {
 
 /// A record named by id and object.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RecordRef {
     pub id: String,
     pub object: String,
@@ -42,6 +44,7 @@ pub struct RecordRef {
 /// How the record that gets a call's activity was chosen; shown in the call's Salesforce panel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ChoiceReason {
     /// The softphone's search found exactly one record.
     SingleMatch,
@@ -67,6 +70,7 @@ impl ChoiceReason {
 /// `POST /api/v1/activities`: append this call's activity to a record the softphone chose.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ActivityAppend {
     pub call_id: String,
     pub record_id: String,
@@ -94,6 +98,7 @@ pub struct DialResponse {
 
 /// The answer to `POST /api/v1/agent/calls/{call_id}/pop`: whether this softphone may pop the call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PopClaim {
     pub claimed: bool,
 }
@@ -101,6 +106,7 @@ pub struct PopClaim {
 /// `POST /api/v1/sessions`: an agent or admin signs in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LoginRequest {
     pub email: String,
     pub password: String,
@@ -108,6 +114,7 @@ pub struct LoginRequest {
 
 /// The answer to a sign-in: a bearer token for `Authorization: Bearer …`, and who signed in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LoginResponse {
     pub token: String,
     pub email: String,
@@ -117,6 +124,7 @@ pub struct LoginResponse {
 
 /// `GET /api/v1/me`: the signed-in user.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Me {
     pub email: String,
     pub display_name: String,
@@ -127,6 +135,7 @@ pub struct Me {
 /// `POST /api/v1/agent/stream-tickets`: a short-lived ticket that authorises one event-stream connection
 /// (`EventSource` cannot send an `Authorization` header, and a long-lived token does not belong in a URL).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StreamTicket {
     pub ticket: String,
     pub expires_in_secs: u32,
@@ -134,6 +143,7 @@ pub struct StreamTicket {
 
 /// `GET /api/v1/softphone/config`: what the softphone needs before anyone signs in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SoftphoneConfig {
     /// The Open CTI API version whose libraries the softphone loads, e.g. `62.0`.
     pub api_version: String,
@@ -144,6 +154,7 @@ pub struct SoftphoneConfig {
 
 /// Every 4xx and 5xx answer of the API: a stable code, a sentence for people, and the field at fault if any.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiErrorBody {
     pub error: String,
     pub message: String,

@@ -19,6 +19,8 @@ pub struct Application {
 impl Application {
     /// Connects to the database, applies its migrations and binds the listening socket.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        // The metrics recorder must exist before the first request is counted.
+        crate::metrics::prometheus();
         let store = SqlStore::connect(&config.database_url).await?;
         let listener = TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
         let state = AppState { store: Arc::new(store), config: Arc::new(config), streams: StreamNotifier::new() };

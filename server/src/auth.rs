@@ -11,6 +11,7 @@ use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
+use callpop_core::account::{AdminTask, may, role_needed_for};
 use rand::Rng;
 use sha2::{Digest, Sha256};
 
@@ -87,6 +88,31 @@ impl FromRequestParts<AppState> for SignedIn {
             .ok_or(ApiError::Unauthorized("sign in and send the session token as `Authorization: Bearer cps_…`"))?;
         let session = state.store.session(&hash_secret(token), chrono::Utc::now()).await?;
         session.map(SignedIn).ok_or(ApiError::Unauthorized("this session has expired or does not exist: sign in again"))
+    }
+}
+
+/// A 403 unless the signed-in user's role may do `task` (the rule is `callpop_core::account::may`).
+pub fn require_role_for(session: &Session, task: AdminTask) -> Result<(), ApiError> {
+    if may(session.user.role, task) {
+        Ok(())
+    } else {
+        let role = role_needed_for(task).as_str();
+        Err(ApiError::Forbidden {
+            code: "forbidden",
+            message: format!("this needs the {role} role; you are signed in as {}", session.user.role.as_str()),
+        })
+    }
+}
+
+/// A 403 `plan_excludes_salesforce` unless the account's plan includes Salesforce.
+pub fn require_salesforce_plan(account: &Account) -> Result<(), ApiError> {
+    if account.plan.includes_salesforce() {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden {
+            code: "plan_excludes_salesforce",
+            message: account.plan.salesforce_excluded_sentence(),
+        })
     }
 }
 

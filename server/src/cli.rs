@@ -1,10 +1,14 @@
-//! The `callpop` command line: serve, run the demo, simulate calls.
+//! The `callpop` command line: serve, run the demo, simulate calls, set up accounts, print the call center XML.
 
+use crate::call_center;
 use crate::config::Config;
+use crate::model::Account;
 use crate::provision;
 use crate::simulate::SimulateArgs;
+use crate::store::{AccountStore, SqlStore};
 use crate::{Application, simulate};
-use anyhow::Context;
+use anyhow::{Context, bail};
+use callpop_core::account::{Plan, Role};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -23,6 +27,94 @@ pub enum Command {
     Demo(DemoArgs),
     /// Post a call's events like a telephony platform.
     Simulate(SimulateArgs),
+    /// Set up accounts, users and API keys (first set-up, support).
+    #[command(subcommand)]
+    Admin(AdminCommand),
+    /// Print an account's call center definition, to import in Salesforce Setup → Call Centers.
+    CallCenterXml(CallCenterXmlArgs),
+}
+
+/// The database an offline command works on.
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseArgs {
+    /// `sqlite://path/to/file.db` or `postgres://user@host/db`, as for `callpop serve`.
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://callpop.db")]
+    pub database_url: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create an account; prints its public id, which the other commands take as `--account`.
+    CreateAccount {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        /// The account's name, as agents and admins see it.
+        #[arg(long)]
+        name: String,
+        /// basic, sales_engage, enterprise or connect (Salesforce needs one of the last three).
+        #[arg(long, default_value = "enterprise")]
+        plan: String,
+        /// ISO 3166 region for numbers written without a country code.
+        #[arg(long, default_value = "US")]
+        region: String,
+        /// Where Salesforce reaches this server, e.g. https://callpop.example.com (HTTPS; http only on loopback).
+        #[arg(long)]
+        public_base_url: String,
+    },
+    /// Create a user of an account; prints the password when one was generated.
+    CreateUser {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        /// The account's public id (`acct_…`).
+        #[arg(long)]
+        account: String,
+        #[arg(long)]
+        email: String,
+        /// The name shown in the softphone and the logs.
+        #[arg(long)]
+        name: String,
+        /// call_agent, call_manager, report_manager or administrator.
+        #[arg(long)]
+        role: String,
+        /// The password; a random one is generated and printed once when absent.
+        #[arg(long, env = "CALLPOP_NEW_USER_PASSWORD")]
+        password: Option<String>,
+        /// The user's Salesforce user id, for Task owners.
+        #[arg(long)]
+        salesforce_user_id: Option<String>,
+    },
+    /// Create an API key for the telephony side; prints it once (only its hash is kept).
+    CreateApiKey {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        /// The account's public id (`acct_…`).
+        #[arg(long)]
+        account: String,
+        /// What the key is for.
+        #[arg(long, default_value = "telephony")]
+        label: String,
+    },
+    /// Revoke an API key by its id (`GET /api/v1/api-keys` lists them).
+    RevokeApiKey {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        #[arg(long)]
+        account: String,
+        #[arg(long)]
+        key_id: i64,
+    },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CallCenterXmlArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// The account's public id (`acct_…`).
+    #[arg(long)]
+    pub account: String,
+    /// The Open CTI API version the softphone loads, as for `callpop serve`.
+    #[arg(long, env = "CALLPOP_OPEN_CTI_VERSION", default_value = "62.0")]
+    pub open_cti_version: String,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -47,6 +139,73 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Demo(args) => run_demo(args).await?,
         Command::Simulate(args) => simulate::run(args).await?,
+        Command::Admin(command) => run_admin(command).await?,
+        Command::CallCenterXml(args) => {
+            let store = SqlStore::connect(&args.database.database_url).await?;
+            let account = find_account(&store, &args.account).await?;
+            println!("{}", call_center::call_center_xml(&account, &args.open_cti_version)?);
+        }
+    }
+    Ok(())
+}
+
+async fn find_account(store: &SqlStore, public_id: &str) -> anyhow::Result<Account> {
+    store.account_by_public_id(public_id).await?.with_context(|| format!("there is no account {public_id:?}"))
+}
+
+async fn run_admin(command: AdminCommand) -> anyhow::Result<()> {
+    match command {
+        AdminCommand::CreateAccount { database, name, plan, region, public_base_url } => {
+            let plan = Plan::parse(&plan)
+                .with_context(|| format!("--plan {plan:?}: use basic, sales_engage, enterprise or connect"))?;
+            crate::phone::parse("+14155552671", &region).map_err(|error| anyhow::anyhow!("--region: {error}"))?;
+            let public_base_url = provision::check_public_base_url(&public_base_url)?;
+            let store = SqlStore::connect(&database.database_url).await?;
+            let account = provision::create_account(&store, &name, plan, &region, &public_base_url).await?;
+            println!("created account {} ({}, plan {})", account.public_id, account.name, account.plan.as_str());
+            println!("next: callpop admin create-user --account {} --role administrator …", account.public_id);
+        }
+        AdminCommand::CreateUser { database, account, email, name, role, password, salesforce_user_id } => {
+            let role = Role::parse(&role).with_context(|| {
+                format!("--role {role:?}: use call_agent, call_manager, report_manager or administrator")
+            })?;
+            if !email.contains('@') {
+                bail!("--email {email:?} is not an email address");
+            }
+            let store = SqlStore::connect(&database.database_url).await?;
+            let account = find_account(&store, &account).await?;
+            let generated = password.is_none();
+            let password = password.unwrap_or_else(|| crate::auth::new_secret("")[..20].to_owned());
+            let user = provision::create_user(
+                &store,
+                account.id,
+                &email,
+                &name,
+                role,
+                &password,
+                salesforce_user_id.as_deref(),
+            )
+            .await?;
+            println!("created user {} ({}) in {}", user.email, user.role.as_str(), account.public_id);
+            if generated {
+                println!("password (shown once): {password}");
+            }
+        }
+        AdminCommand::CreateApiKey { database, account, label } => {
+            let store = SqlStore::connect(&database.database_url).await?;
+            let account = find_account(&store, &account).await?;
+            let issued = provision::issue_api_key(&store, account.id, &label).await?;
+            println!("API key {} for {} (shown once; callpop keeps only its hash):", issued.id, account.public_id);
+            println!("{}", issued.key);
+        }
+        AdminCommand::RevokeApiKey { database, account, key_id } => {
+            let store = SqlStore::connect(&database.database_url).await?;
+            let account = find_account(&store, &account).await?;
+            if !store.revoke_api_key(account.id, key_id, chrono::Utc::now()).await? {
+                bail!("account {} has no unrevoked API key {key_id}", account.public_id);
+            }
+            println!("revoked API key {key_id} of {}", account.public_id);
+        }
     }
     Ok(())
 }

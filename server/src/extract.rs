@@ -1,4 +1,5 @@
-//! Request extractors with callpop's error shape: `JsonBody<T>` parses a JSON body and names the field at fault.
+//! Request extractors with callpop's error shape: `JsonBody<T>` parses a JSON body and `QueryParams<T>` a query
+//! string, each naming the field at fault.
 //!
 //! axum's own `Json` answers bad input with plain-text rejections; callpop's clients (telephony platforms, the
 //! softphone, the console) get `ApiErrorBody` instead, with a `field` they can act on.
@@ -37,6 +38,24 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
             }
         })?;
         parse_json(&bytes).map(JsonBody)
+    }
+}
+
+/// A query string of type `T`. Unknown parameters and wrong types are 422s naming the parameter.
+#[derive(Debug)]
+pub struct QueryParams<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> axum::extract::FromRequestParts<S> for QueryParams<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or_default();
+        let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(deserializer).map(QueryParams).map_err(|error| {
+            let inner = error.inner().to_string();
+            let field = backticked(&inner).map_or_else(|| error.path().to_string(), str::to_owned);
+            ApiError::invalid(field.clone(), format!("query parameter `{field}`: {inner}"))
+        })
     }
 }
 

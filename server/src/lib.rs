@@ -6,18 +6,23 @@
 
 pub mod app;
 pub mod auth;
+pub mod call_center;
 pub mod calls;
 pub mod cli;
 pub mod config;
 pub mod error;
 pub mod extract;
+pub mod metrics;
 pub mod model;
 pub mod phone;
 pub mod provision;
 pub mod routes;
+pub mod salesforce_panel;
 pub mod simulate;
 pub mod state;
 pub mod store;
+pub mod validate;
+pub mod views;
 
 pub use app::Application;
 pub use config::Config;

@@ -73,6 +73,7 @@ pub struct Call {
     pub salesforce_record_type: Option<String>,
     pub popped_at: Option<DateTime<Utc>>,
     pub popped_by_user_id: Option<i64>,
+    pub sync_status: SyncStatus,
 }
 
 /// A call event as the telephony side reported it, validated.
@@ -131,4 +132,139 @@ pub struct NewActivity {
 pub struct RecordedActivity {
     pub activity_id: i64,
     pub duplicate: bool,
+}
+
+/// Where a call's or text's Salesforce sync stands, as the call log and the Salesforce panel show it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncStatus {
+    /// Something was stored that the sync engine has not written yet.
+    Pending,
+    /// The sync engine's last step succeeded.
+    Synced,
+    /// The last step failed in a way that is retried (5xx, lock, timeout, request limit).
+    Retrying,
+    /// The last step failed in a way that needs a person (validation, required field, picklist, duplicate rule).
+    Parked,
+    /// The last step failed for good.
+    Failed,
+}
+
+impl SyncStatus {
+    pub const ALL: [SyncStatus; 5] =
+        [SyncStatus::Pending, SyncStatus::Synced, SyncStatus::Retrying, SyncStatus::Parked, SyncStatus::Failed];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Synced => "synced",
+            Self::Retrying => "retrying",
+            Self::Parked => "parked",
+            Self::Failed => "failed",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|status| status.as_str() == raw)
+    }
+}
+
+/// One stored event of a call, for the call log's detail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCallEvent {
+    pub kind: String,
+    pub occurred_at: DateTime<Utc>,
+    pub received_at: DateTime<Utc>,
+}
+
+/// An activity append as stored, for the Salesforce panel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredActivity {
+    pub record_id: String,
+    pub record_type: String,
+    pub chosen_by: String,
+    pub user_email: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A text message (SMS) as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Text {
+    pub id: i64,
+    pub account_id: i64,
+    /// The telephony side's id for the message.
+    pub message_id: String,
+    pub direction: Direction,
+    pub from_e164: String,
+    pub to_e164: String,
+    pub body: String,
+    pub agent_user_id: Option<i64>,
+    pub agent_ref: Option<String>,
+    pub tracking_source: Option<String>,
+    pub campaign: Option<String>,
+    pub occurred_at: DateTime<Utc>,
+    pub received_at: DateTime<Utc>,
+    pub sync_status: SyncStatus,
+}
+
+/// A text event as the telephony side reported it, validated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewTextEvent {
+    pub message_id: String,
+    pub direction: Direction,
+    pub from_e164: String,
+    pub to_e164: String,
+    pub body: String,
+    pub agent_ref: Option<String>,
+    pub tracking_source: Option<String>,
+    pub campaign: Option<String>,
+    pub occurred_at: DateTime<Utc>,
+    /// The body as received, kept with the text for the audit trail.
+    pub raw: serde_json::Value,
+}
+
+/// What storing a text event did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordedText {
+    pub text: Text,
+    /// True when this message had been stored before (a telephony retry): nothing new was written.
+    pub duplicate: bool,
+}
+
+/// Which calls or texts a log query returns, newest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogQuery {
+    pub account_id: i64,
+    /// Only those assigned to this user (a call agent's own, or the `agent` filter).
+    pub agent_user_id: Option<i64>,
+    /// Started (calls) or sent (texts) at or after this time.
+    pub from: Option<DateTime<Utc>>,
+    /// Started or sent before this time.
+    pub to: Option<DateTime<Utc>>,
+    /// Only this tracking source.
+    pub source: Option<String>,
+    /// Continue after the item with this row id (the previous page's `next_cursor`).
+    pub after_row_id: Option<i64>,
+    pub limit: i64,
+}
+
+/// One change to one integration option.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SettingsChange {
+    pub setting: String,
+    pub old_value: serde_json::Value,
+    pub new_value: serde_json::Value,
+    pub changed_by: String,
+    pub changed_at: DateTime<Utc>,
+}
+
+/// An API key as an administrator sees it: never the secret, which was shown once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKeyInfo {
+    pub id: i64,
+    pub label: String,
+    /// The key's first characters, to recognise it (`cpk_AbC123`).
+    pub prefix: String,
+    pub created_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
 }

@@ -1,9 +1,12 @@
 //! `cargo xtask`: the project's automation, in Rust (matklad's xtask pattern).
 //!
 //! - `cargo xtask demo`: build everything, start the local org and the server, print what to open.
-//! - `cargo xtask test`: everything CI runs, ending on the test runner's own summary.
+//! - `cargo xtask test`: everything CI runs, ending on the test runner's own summary. The API tests run against
+//!   SQLite and PostgreSQL; `postgres.rs` finds or starts the PostgreSQL.
+//! - `cargo xtask check-postgres`: find, or start and stop, the PostgreSQL the API tests use.
 //! - `cargo xtask build-wasm`: build the softphone bundle into `static/pkg/` and report its size.
 
+mod postgres;
 mod tools;
 
 use anyhow::{Context, bail};
@@ -12,7 +15,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use tools::{root, run};
 
-const USAGE: &str = "usage: cargo xtask <demo | test | build-wasm>";
+const USAGE: &str = "usage: cargo xtask <demo | test | build-wasm | check-postgres>";
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -20,6 +23,7 @@ fn main() -> anyhow::Result<()> {
         Some("demo") => demo(),
         Some("test") => test(),
         Some("build-wasm") => build_wasm().map(|_| ()),
+        Some("check-postgres") => check_postgres(),
         _ => bail!("{USAGE}"),
     }
 }
@@ -179,6 +183,15 @@ fn demo() -> anyhow::Result<()> {
     }
 }
 
+/// Finds (or starts, checks and stops) the PostgreSQL the API tests would use.
+fn check_postgres() -> anyhow::Result<()> {
+    let mut postgres = postgres::ensure()?;
+    run(Command::new("psql").arg(&postgres.url).args(["-tAc", "SELECT version()"]))?;
+    println!("the API tests would use {}", postgres.url);
+    postgres.stop();
+    Ok(())
+}
+
 fn test() -> anyhow::Result<()> {
     tools::ensure_wasm_target()?;
     tools::ensure_nextest()?;
@@ -208,12 +221,17 @@ fn test() -> anyhow::Result<()> {
         .args(["test", "-p", "callpop-adapter", "--target", "wasm32-unknown-unknown", "--locked"])
         .env("CHROMEDRIVER", &chromedriver)
         .current_dir(root().join("adapter-wasm")))?;
+    step("PostgreSQL for the API tests");
+    let mut postgres = postgres::ensure()?;
+    println!("API tests run against SQLite and {}", postgres.url);
     step("native, API and browser end-to-end tests");
     // The last word is nextest's own summary: its exit status becomes ours, with nothing printed after it.
     let status = cargo()
         .args(["nextest", "run", "--workspace", "--locked", "--no-fail-fast"])
         .env("CHROMEDRIVER", &chromedriver)
+        .env("CALLPOP_TEST_POSTGRES_URL", &postgres.url)
         .status()
-        .context("starting cargo nextest")?;
-    std::process::exit(status.code().unwrap_or(1));
+        .context("starting cargo nextest");
+    postgres.stop();
+    std::process::exit(status?.code().unwrap_or(1));
 }

@@ -4,28 +4,36 @@
 //! being offline). Stored with its outbox item before the 202; the sync engine writes the Task afterwards.
 
 use crate::auth::SignedIn;
+use crate::auth::require_salesforce_plan;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::JsonBody;
 use crate::model::NewActivity;
 use crate::state::AppState;
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::post;
-use axum::{Json, Router};
 use callpop_core::record::{RecordId, SObjectType};
-use callpop_core::wire::ActivityAppend;
+use callpop_core::wire::{ActivityAppend, ApiErrorBody};
 use chrono::Utc;
 use serde_json::{Value, json};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new().route("/activities", post(append_activity))
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(append_activity))
 }
 
+/// Appends the call's activity to a record the softphone chose; stored before the 202, synced afterwards.
+#[utoipa::path(post, path = "/activities", tag = "softphone", request_body = ActivityAppend, security(("session" = [])),
+    responses((status = 202, description = "stored (`duplicate` when it had been before)", body = serde_json::Value),
+        (status = 401, body = ApiErrorBody), (status = 403, body = ApiErrorBody), (status = 404, body = ApiErrorBody),
+        (status = 422, body = ApiErrorBody)))]
 async fn append_activity(
     State(state): State<AppState>,
     SignedIn(session): SignedIn,
     JsonBody(body): JsonBody<ActivityAppend>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
+    require_salesforce_plan(&session.account)?;
     let record = RecordId::parse(&body.record_id)
         .map_err(|error| ApiError::invalid("record_id", format!("`record_id`: {error}")))?;
     let object = SObjectType::from_api_name(&body.record_type);

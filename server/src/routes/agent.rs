@@ -10,18 +10,19 @@ use crate::calls::call_update;
 use crate::error::{ApiError, ApiResult};
 use crate::model::{PopClaimOutcome, Session};
 use crate::state::AppState;
+use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
-use axum::routing::{get, post};
-use axum::{Json, Router};
-use callpop_core::wire::{PopClaim, StreamTicket};
+use callpop_core::wire::{ApiErrorBody, CallUpdate, PopClaim, StreamTicket};
 use chrono::{Duration, Utc};
 use futures_util::Stream;
 use serde::Deserialize;
 use std::convert::Infallible;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// How long a stream ticket is valid.
 const TICKET_LIFETIME: Duration = Duration::seconds(60);
@@ -30,13 +31,13 @@ const POLL_INTERVAL: std::time::Duration = std::time::Duration::from_secs(2);
 /// How far back a fresh softphone looks for calls that are still live.
 const LIVE_CALL_WINDOW: Duration = Duration::hours(12);
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/agent/stream-tickets", post(create_stream_ticket))
-        .route("/agent/stream", get(stream_events))
-        .route("/agent/calls/{call_id}/pop", post(claim_pop))
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(create_stream_ticket)).routes(routes!(stream_events)).routes(routes!(claim_pop))
 }
 
+/// A single-use ticket, valid 60 s, that opens one event-stream connection.
+#[utoipa::path(post, path = "/agent/stream-tickets", tag = "softphone", security(("session" = [])),
+    responses((status = 201, body = StreamTicket), (status = 401, body = ApiErrorBody)))]
 async fn create_stream_ticket(
     State(state): State<AppState>,
     SignedIn(session): SignedIn,
@@ -47,13 +48,18 @@ async fn create_stream_ticket(
     Ok((StatusCode::CREATED, Json(StreamTicket { ticket, expires_in_secs })))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct StreamQuery {
+    /// The ticket from `POST /api/v1/agent/stream-tickets`.
     ticket: Option<String>,
     /// Resume after this event id, for clients that cannot set `Last-Event-ID`.
     after: Option<i64>,
 }
 
+/// The agent's calls as Server-Sent Events (`call` events carrying a `CallUpdate`, then `ready`).
+#[utoipa::path(get, path = "/agent/stream", tag = "softphone", params(StreamQuery),
+    responses((status = 200, content_type = "text/event-stream", body = CallUpdate), (status = 401, body = ApiErrorBody)))]
 async fn stream_events(
     State(state): State<AppState>,
     Query(query): Query<StreamQuery>,
@@ -147,6 +153,10 @@ async fn send_call(sender: &EventSender, event_id: i64, update: &callpop_core::w
     Ok(())
 }
 
+/// Asks to pop a call: the first of the agent's softphones wins.
+#[utoipa::path(post, path = "/agent/calls/{call_id}/pop", tag = "softphone", security(("session" = [])),
+    params(("call_id" = String, Path, description = "The telephony side's call id")),
+    responses((status = 200, body = PopClaim), (status = 401, body = ApiErrorBody), (status = 404, body = ApiErrorBody)))]
 async fn claim_pop(
     State(state): State<AppState>,
     SignedIn(session): SignedIn,

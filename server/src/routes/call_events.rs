@@ -10,21 +10,24 @@ use crate::extract::JsonBody;
 use crate::model::NewCallEvent;
 use crate::phone;
 use crate::state::AppState;
+use crate::validate::{self, required, text, text_list};
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::post;
-use axum::{Json, Router};
-use callpop_core::call::{CallId, CallState, Direction};
-use chrono::{DateTime, Utc};
+use callpop_core::call::{CallId, CallState};
+use callpop_core::wire::ApiErrorBody;
+use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new().route("/call-events", post(record_call_event))
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(record_call_event))
 }
 
 /// The body the telephony side posts. Every field is optional here so that a missing one is reported by name.
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CallEventBody {
     call_id: Option<String>,
@@ -45,33 +48,8 @@ pub(crate) struct CallEventBody {
     recording_url: Option<String>,
     keywords: Option<Vec<String>>,
     tags: Option<Vec<String>>,
+    #[schema(value_type = Option<Object>)]
     custom_fields: Option<Map<String, Value>>,
-}
-
-/// The longest free-text value accepted; Salesforce text fields hold 255 characters.
-const MAX_TEXT: usize = 255;
-
-fn required<T>(value: Option<T>, field: &str) -> ApiResult<T> {
-    value.ok_or_else(|| ApiError::MissingField(field.to_owned()))
-}
-
-/// Trims a free-text value; empty means absent, longer than `MAX_TEXT` is an error.
-fn text(value: Option<String>, field: &str) -> ApiResult<Option<String>> {
-    let Some(value) = value.map(|value| value.trim().to_owned()).filter(|value| !value.is_empty()) else {
-        return Ok(None);
-    };
-    if value.chars().count() > MAX_TEXT {
-        return Err(ApiError::invalid(field, format!("`{field}` has more than {MAX_TEXT} characters")));
-    }
-    Ok(Some(value))
-}
-
-fn text_list(values: Option<Vec<String>>, field: &str) -> ApiResult<Vec<String>> {
-    let values = values.unwrap_or_default();
-    if values.len() > 50 {
-        return Err(ApiError::invalid(field, format!("`{field}` has more than 50 entries")));
-    }
-    values.into_iter().filter_map(|value| text(Some(value), field).transpose()).collect()
 }
 
 impl CallEventBody {
@@ -83,31 +61,10 @@ impl CallEventBody {
         let state = CallState::parse(&kind).ok_or_else(|| {
             ApiError::invalid("kind", format!("`kind` is {kind:?}; it must be ringing, answered or completed"))
         })?;
-        let direction = match required(self.direction, "direction")?.as_str() {
-            "inbound" => Direction::Inbound,
-            "outbound" => Direction::Outbound,
-            other => {
-                return Err(ApiError::invalid(
-                    "direction",
-                    format!("`direction` is {other:?}; it must be inbound or outbound"),
-                ));
-            }
-        };
-        let caller = required(self.caller_number, "caller_number")?;
-        let caller = phone::parse(&caller, default_region)
-            .map_err(|error| ApiError::invalid("caller_number", format!("`caller_number`: {error}")))?;
-        let tracking = required(self.tracking_number, "tracking_number")?;
-        let tracking = phone::parse(&tracking, default_region)
-            .map_err(|error| ApiError::invalid("tracking_number", format!("`tracking_number`: {error}")))?;
-        let occurred_at = required(self.occurred_at, "occurred_at")?;
-        let occurred_at = DateTime::parse_from_rfc3339(&occurred_at)
-            .map_err(|_| {
-                ApiError::invalid(
-                    "occurred_at",
-                    format!("`occurred_at` is {occurred_at:?}; send an RFC 3339 time such as 2026-11-25T10:00:00Z"),
-                )
-            })?
-            .with_timezone(&Utc);
+        let direction = validate::direction(self.direction, "direction")?;
+        let caller = validate::phone_number(self.caller_number, "caller_number", default_region)?;
+        let tracking = validate::phone_number(self.tracking_number, "tracking_number", default_region)?;
+        let occurred_at = validate::time(self.occurred_at, "occurred_at")?;
         let recording_url = text(self.recording_url, "recording_url")?;
         if let Some(url) = &recording_url
             && !(url.starts_with("https://") || url.starts_with("http://"))
@@ -143,6 +100,11 @@ impl CallEventBody {
     }
 }
 
+/// Stores one step of a call's life (`ringing`, `answered`, `completed`) and queues it for Salesforce.
+#[utoipa::path(post, path = "/call-events", tag = "telephony", request_body = CallEventBody, security(("api_key" = [])),
+    responses((status = 202, description = "stored (`duplicate` when it had been before)", body = serde_json::Value),
+        (status = 400, body = ApiErrorBody), (status = 401, body = ApiErrorBody), (status = 413, body = ApiErrorBody),
+        (status = 415, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
 async fn record_call_event(
     State(state): State<AppState>,
     ApiKeyAccount(account): ApiKeyAccount,

@@ -1,41 +1,134 @@
-//! The HTTP surface: every route, and the layers every request goes through.
+//! The HTTP surface: every route, the OpenAPI document generated from them, and the layers every request goes
+//! through (request ids, logs, metrics, body size limit).
+//!
+//! Every API route is registered through `utoipa_axum::routes!`, which takes the path and method from the handler's
+//! `#[utoipa::path]`: a route cannot exist without being in `GET /api/openapi.json`. Only the softphone's page and
+//! its static files are plain routes (`softphone::page_router`); a tidy test below keeps it that way.
 
 mod activities;
 mod agent;
+mod api_keys;
+mod call_center;
 mod call_events;
+mod call_log;
 mod health;
+mod log;
 mod sessions;
+mod settings;
 mod softphone;
+mod texts;
 
+use crate::error::ApiError;
 use crate::extract::MAX_JSON_BODY_BYTES;
 use crate::state::AppState;
-use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Request};
+use axum::routing::get;
+use axum::{Json, Router};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa_axum::router::OpenApiRouter;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// The whole application.
-pub fn router(state: AppState) -> Router {
-    let api = Router::new()
+/// The document's fixed parts; the paths come from the routes.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "callpop", description = "callpop's server: telephony events in, the softphone's stream out, \
+        call activity into Salesforce. Errors are `ApiErrorBody` JSON."),
+    modifiers(&BearerSchemes)
+)]
+struct ApiDoc;
+
+/// The two kinds of bearer credentials: account API keys (`cpk_…`) and session tokens (`cps_…`).
+struct BearerSchemes;
+
+impl utoipa::Modify for BearerSchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        for (name, format, description) in [
+            ("api_key", "cpk_…", "The account's API key, for the telephony side"),
+            ("session", "cps_…", "A session token from POST /api/v1/sessions"),
+        ] {
+            let scheme =
+                HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format(format).description(Some(description));
+            components.add_security_scheme(name, SecurityScheme::Http(scheme.build()));
+        }
+    }
+}
+
+/// Every documented route, and the OpenAPI document describing them.
+pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let api = OpenApiRouter::new()
         .merge(call_events::router())
+        .merge(texts::router())
         .merge(sessions::router())
         .merge(agent::router())
         .merge(activities::router())
+        .merge(call_log::router())
+        .merge(settings::router())
+        .merge(api_keys::router())
+        .merge(call_center::router())
         .merge(softphone::api_router());
+    OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api/v1", api).merge(health::router()).split_for_parts()
+}
+
+/// The whole application.
+pub fn router(state: AppState) -> Router {
+    let (api, openapi) = api_routes();
+    let openapi = std::sync::Arc::new(openapi);
     Router::new()
-        .nest("/api/v1", api)
-        .merge(health::router())
+        .merge(api)
+        .route("/api/openapi.json", get(move || std::future::ready(Json(openapi.as_ref().clone()))))
         .merge(softphone::page_router(&state.config))
+        .route_layer(axum::middleware::from_fn(crate::metrics::track_requests))
+        .fallback(no_such_route)
         .layer(DefaultBodyLimit::max(MAX_JSON_BODY_BYTES))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
-            let request_id = request.headers().get(REQUEST_ID).and_then(|value| value.to_str().ok()).unwrap_or("-");
-            // The path only: query strings can carry stream tickets, which do not belong in logs.
-            tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id)
-        }))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|request: &Request<_>| {
+                    let request_id =
+                        request.headers().get(REQUEST_ID).and_then(|value| value.to_str().ok()).unwrap_or("-");
+                    // The path only: query strings can carry stream tickets, which do not belong in logs.
+                    tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id)
+                })
+                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+        )
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .with_state(state)
+}
+
+/// Anything no route matches: a JSON 404 like every other error.
+async fn no_such_route() -> ApiError {
+    ApiError::NotFound("route")
+}
+
+#[cfg(test)]
+mod tests {
+    /// Tidy test: only the softphone's page router uses plain `.route(`; every API route goes through `routes!`,
+    /// which documents it in the OpenAPI document by construction.
+    #[test]
+    fn every_api_route_is_registered_through_the_openapi_router() {
+        let sources = [
+            ("activities.rs", include_str!("activities.rs")),
+            ("agent.rs", include_str!("agent.rs")),
+            ("api_keys.rs", include_str!("api_keys.rs")),
+            ("call_center.rs", include_str!("call_center.rs")),
+            ("call_events.rs", include_str!("call_events.rs")),
+            ("call_log.rs", include_str!("call_log.rs")),
+            ("health.rs", include_str!("health.rs")),
+            ("sessions.rs", include_str!("sessions.rs")),
+            ("settings.rs", include_str!("settings.rs")),
+            ("texts.rs", include_str!("texts.rs")),
+        ];
+        for (file, source) in sources {
+            assert!(!source.contains(".route("), "{file} registers a route without documenting it: use routes!");
+        }
+        let softphone = include_str!("softphone.rs");
+        let plain_routes = softphone.matches(".route(").count();
+        assert_eq!(plain_routes, 2, "softphone.rs has only the page's two plain routes (/softphone and /softphone/)");
+    }
 }

@@ -4,21 +4,24 @@ use crate::auth::{SESSION_PREFIX, SignedIn, decoy_password_hash, hash_secret, ne
 use crate::error::{ApiError, ApiResult};
 use crate::extract::JsonBody;
 use crate::state::AppState;
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
-use callpop_core::wire::{LoginRequest, LoginResponse, Me};
+use callpop_core::wire::{ApiErrorBody, LoginRequest, LoginResponse, Me};
 use chrono::{Duration, Utc};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// How long a session lasts: a long shift, so an agent signs in once a day.
 pub(crate) const SESSION_LIFETIME: Duration = Duration::hours(12);
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new().route("/sessions", post(sign_in)).route("/me", get(who_am_i))
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(sign_in)).routes(routes!(who_am_i))
 }
 
-/// `GET /api/v1/me`: who the bearer token belongs to (the softphone checks a stored token with it).
+/// Who the bearer token belongs to (the softphone checks a stored token with it).
+#[utoipa::path(get, path = "/me", tag = "sessions", security(("session" = [])),
+    responses((status = 200, body = Me), (status = 401, body = ApiErrorBody)))]
 async fn who_am_i(SignedIn(session): SignedIn) -> Json<Me> {
     Json(Me {
         email: session.user.email,
@@ -28,6 +31,9 @@ async fn who_am_i(SignedIn(session): SignedIn) -> Json<Me> {
     })
 }
 
+/// Signs in with email and password; the answer's token goes in `Authorization: Bearer …`.
+#[utoipa::path(post, path = "/sessions", tag = "sessions", request_body = LoginRequest,
+    responses((status = 201, body = LoginResponse), (status = 401, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
 async fn sign_in(
     State(state): State<AppState>,
     JsonBody(request): JsonBody<LoginRequest>,

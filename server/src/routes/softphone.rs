@@ -17,6 +17,8 @@ use callpop_core::open_cti::SALESFORCE_DOMAIN_SUFFIXES;
 use callpop_core::wire::SoftphoneConfig;
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 pub(super) fn page_router(config: &Config) -> Router<AppState> {
     let static_files = Router::new()
@@ -28,8 +30,8 @@ pub(super) fn page_router(config: &Config) -> Router<AppState> {
         .nest("/static", static_files)
 }
 
-pub(super) fn api_router() -> Router<AppState> {
-    Router::new().route("/softphone/config", get(softphone_config))
+pub(super) fn api_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(softphone_config))
 }
 
 /// The softphone page's Content-Security-Policy.
@@ -62,6 +64,8 @@ async fn softphone_page(State(state): State<AppState>) -> ApiResult<Response> {
     Ok((headers, Html(page)).into_response())
 }
 
+/// What the softphone needs before anyone signs in.
+#[utoipa::path(get, path = "/softphone/config", tag = "softphone", responses((status = 200, body = SoftphoneConfig)))]
 async fn softphone_config(State(state): State<AppState>) -> Json<SoftphoneConfig> {
     Json(SoftphoneConfig {
         api_version: state.config.open_cti_version.clone(),

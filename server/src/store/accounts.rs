@@ -5,7 +5,7 @@
 //! made by `auth`, never here.
 
 use super::{SqlStore, in_write_tx, on_db};
-use crate::model::{Account, Session, User};
+use crate::model::{Account, ApiKeyInfo, Session, User};
 use callpop_core::account::{Plan, Role};
 use callpop_core::options::IntegrationOptions;
 use chrono::{DateTime, Utc};
@@ -40,6 +40,8 @@ pub trait AccountStore {
     async fn account_by_public_id(&self, public_id: &str) -> sqlx::Result<Option<Account>>;
     /// Creates a user; fails with a unique violation when the email is taken.
     async fn create_user(&self, new: &NewUser, now: DateTime<Utc>) -> sqlx::Result<User>;
+    /// The account's users, by id.
+    async fn list_users(&self, account_id: i64) -> sqlx::Result<Vec<User>>;
     /// The user with this email (any case) and their password hash.
     async fn user_by_email(&self, email: &str) -> sqlx::Result<Option<(User, String)>>;
     /// The account's user the telephony side calls `reference` (their email).
@@ -52,6 +54,10 @@ pub trait AccountStore {
         secret_hash: &str,
         now: DateTime<Utc>,
     ) -> sqlx::Result<i64>;
+    /// The account's API keys, newest first (never their secrets: only hashes are stored).
+    async fn list_api_keys(&self, account_id: i64) -> sqlx::Result<Vec<ApiKeyInfo>>;
+    /// Revokes one of the account's keys; `false` when the account has no such key or it was already revoked.
+    async fn revoke_api_key(&self, account_id: i64, key_id: i64, now: DateTime<Utc>) -> sqlx::Result<bool>;
     /// The account whose unrevoked API key hashes to `secret_hash`.
     async fn account_by_api_key(&self, secret_hash: &str) -> sqlx::Result<Option<Account>>;
     async fn create_session(
@@ -208,6 +214,14 @@ impl AccountStore for SqlStore {
         row.into_user().map(|(user, _)| user)
     }
 
+    async fn list_users(&self, account_id: i64) -> sqlx::Result<Vec<User>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE account_id = $1 ORDER BY id");
+        let rows: Vec<UserRow> = on_db!(self.db(), pool => {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(account_id).fetch_all(pool).await?
+        });
+        rows.into_iter().map(|row| row.into_user().map(|(user, _)| user)).collect()
+    }
+
     async fn user_by_email(&self, email: &str) -> sqlx::Result<Option<(User, String)>> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE email = $1");
         let row: Option<UserRow> = on_db!(self.db(), pool => {
@@ -249,6 +263,34 @@ impl AccountStore for SqlStore {
             .fetch_one(pool)
             .await
         })
+    }
+
+    async fn list_api_keys(&self, account_id: i64) -> sqlx::Result<Vec<ApiKeyInfo>> {
+        let rows: Vec<(i64, String, String, DateTime<Utc>, Option<DateTime<Utc>>)> = on_db!(self.db(), pool => {
+            sqlx::query_as(
+                "SELECT id, label, prefix, created_at, revoked_at FROM api_keys WHERE account_id = $1 ORDER BY id DESC",
+            )
+            .bind(account_id)
+            .fetch_all(pool)
+            .await?
+        });
+        Ok(rows
+            .into_iter()
+            .map(|(id, label, prefix, created_at, revoked_at)| ApiKeyInfo { id, label, prefix, created_at, revoked_at })
+            .collect())
+    }
+
+    async fn revoke_api_key(&self, account_id: i64, key_id: i64, now: DateTime<Utc>) -> sqlx::Result<bool> {
+        let revoked = on_db!(self.db(), pool => {
+            sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND account_id = $3 AND revoked_at IS NULL")
+                .bind(now)
+                .bind(key_id)
+                .bind(account_id)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(revoked == 1)
     }
 
     async fn account_by_api_key(&self, secret_hash: &str) -> sqlx::Result<Option<Account>> {

@@ -5,7 +5,9 @@
 
 use super::accounts::corrupt;
 use super::{SqlStore, in_write_tx, on_db};
-use crate::model::{Call, NewActivity, NewCallEvent, PopClaimOutcome, RecordedActivity, RecordedCallEvent, User};
+use crate::model::{
+    Call, NewActivity, NewCallEvent, PopClaimOutcome, RecordedActivity, RecordedCallEvent, SyncStatus, User,
+};
 use callpop_core::call::{CallState, Direction};
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
@@ -36,7 +38,7 @@ pub trait CallStore {
 pub(crate) const CALL_COLUMNS: &str = "id, account_id, call_id, direction, state, caller_e164, caller_name, caller_city, \
     caller_region, caller_country, tracking_number, tracking_source, campaign, agent_user_id, agent_ref, started_at, \
     answered_at, ended_at, duration_secs, disposition, recording_url, keywords, tags, custom_fields, \
-    salesforce_record_id, salesforce_record_type, popped_at, popped_by_user_id";
+    salesforce_record_id, salesforce_record_type, popped_at, popped_by_user_id, sync_status";
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct CallRow {
@@ -68,17 +70,17 @@ pub(crate) struct CallRow {
     salesforce_record_type: Option<String>,
     popped_at: Option<DateTime<Utc>>,
     popped_by_user_id: Option<i64>,
+    sync_status: String,
 }
 
 impl TryFrom<CallRow> for Call {
     type Error = sqlx::Error;
     fn try_from(row: CallRow) -> Result<Self, Self::Error> {
-        let direction = match row.direction.as_str() {
-            "inbound" => Direction::Inbound,
-            "outbound" => Direction::Outbound,
-            other => return Err(corrupt("calls.direction", other)),
-        };
+        let direction =
+            direction_from_name(&row.direction).ok_or_else(|| corrupt("calls.direction", &row.direction))?;
         let state = CallState::parse(&row.state).ok_or_else(|| corrupt("calls.state", &row.state))?;
+        let sync_status =
+            SyncStatus::parse(&row.sync_status).ok_or_else(|| corrupt("calls.sync_status", &row.sync_status))?;
         Ok(Call {
             id: row.id,
             account_id: row.account_id,
@@ -108,15 +110,21 @@ impl TryFrom<CallRow> for Call {
             salesforce_record_type: row.salesforce_record_type,
             popped_at: row.popped_at,
             popped_by_user_id: row.popped_by_user_id,
+            sync_status,
         })
     }
 }
 
-fn direction_name(direction: Direction) -> &'static str {
+pub(crate) fn direction_name(direction: Direction) -> &'static str {
     match direction {
         Direction::Inbound => "inbound",
         Direction::Outbound => "outbound",
     }
+}
+
+/// The inverse of `direction_name`.
+pub(crate) fn direction_from_name(name: &str) -> Option<Direction> {
+    [Direction::Inbound, Direction::Outbound].into_iter().find(|direction| direction_name(*direction) == name)
 }
 
 /// The columns a later event may fill in or advance; the state only moves forward (events can arrive out of order).
@@ -135,6 +143,7 @@ const MERGE_EVENT_SQL: &str = "UPDATE calls SET
         duration_secs = COALESCE($12, duration_secs),
         disposition = COALESCE($13, disposition),
         recording_url = COALESCE($14, recording_url),
+        sync_status = 'pending',
         updated_at = $15
     WHERE id = $1";
 
@@ -332,6 +341,10 @@ impl CallStore for SqlStore {
             .await?;
             let recorded = match inserted {
                 Some(activity_id) => {
+                    sqlx::query("UPDATE calls SET sync_status = 'pending' WHERE id = $1")
+                        .bind(call_row_id)
+                        .execute(&mut *tx)
+                        .await?;
                     sqlx::query(
                         "INSERT INTO outbox (account_id, kind, call_row_id, payload, status, next_attempt_at, created_at, updated_at)
                          VALUES ($1, 'activity_append', $2, $3, 'pending', $4, $4, $4)",

@@ -6,12 +6,20 @@
 //! there are two real backends, not for mocks; the API tests run the same suite against both.
 
 pub mod accounts;
+mod call_log;
 mod calls;
+pub mod salesforce_audit;
+mod settings;
 mod stream;
+mod texts;
 
 pub use accounts::AccountStore;
+pub use call_log::CallLogStore;
 pub use calls::CallStore;
+pub use salesforce_audit::SalesforceAuditStore;
+pub use settings::SettingsStore;
 pub use stream::StreamStore;
+pub use texts::TextStore;
 
 use anyhow::{Context, bail};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
@@ -20,9 +28,76 @@ use std::str::FromStr;
 use std::time::Duration;
 
 /// Everything the server stores. `Arc<dyn Store>` is what handlers and workers hold.
-pub trait Store: AccountStore + CallStore + StreamStore + Send + Sync + std::fmt::Debug {
+pub trait Store:
+    AccountStore
+    + CallStore
+    + CallLogStore
+    + TextStore
+    + SettingsStore
+    + SalesforceAuditStore
+    + StreamStore
+    + OperationsStore
+    + Send
+    + Sync
+    + std::fmt::Debug
+{
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
+}
+
+/// What operations watch: whether the database answers, and how much work waits for the sync engine.
+#[async_trait::async_trait]
+pub trait OperationsStore {
+    /// Checks that the database answers (readiness).
+    async fn ping(&self) -> sqlx::Result<()>;
+    /// Outbox items the sync engine has not finished: every status but `done`.
+    async fn outbox_depth(&self) -> sqlx::Result<i64>;
+}
+
+#[async_trait::async_trait]
+impl OperationsStore for SqlStore {
+    async fn ping(&self) -> sqlx::Result<()> {
+        on_db!(&self.db, pool => sqlx::query("SELECT 1").execute(pool).await.map(|_| ()))
+    }
+
+    async fn outbox_depth(&self) -> sqlx::Result<i64> {
+        on_db!(&self.db, pool => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE status <> 'done'").fetch_one(pool).await
+        })
+    }
+}
+
+/// The SQL of a call-log or text-log page: `table`'s rows of one account, filtered and newest first by `time`.
+///
+/// The parameters are bound by `bind_log_query!` in this order: account, agent, from, to, source, cursor, limit.
+/// An absent filter is a NULL parameter, so one SQL text serves every combination. The cursor is the last row id of
+/// the previous page; the row-value comparison continues right after it in (time, id) order.
+pub(crate) fn log_query_sql(table: &str, columns: &str, time: &str) -> String {
+    format!(
+        "SELECT {columns} FROM {table}
+         WHERE account_id = $1
+           AND ($2 IS NULL OR agent_user_id = $2)
+           AND ($3 IS NULL OR {time} >= $3)
+           AND ($4 IS NULL OR {time} < $4)
+           AND ($5 IS NULL OR tracking_source = $5)
+           AND ($6 IS NULL OR ({time}, id) < (SELECT {time}, id FROM {table} WHERE id = $6))
+         ORDER BY {time} DESC, id DESC
+         LIMIT $7"
+    )
+}
+
+/// Binds a `LogQuery` to a statement built from `log_query_sql`.
+macro_rules! bind_log_query {
+    ($statement:expr, $query:expr) => {
+        $statement
+            .bind($query.account_id)
+            .bind($query.agent_user_id)
+            .bind($query.from)
+            .bind($query.to)
+            .bind($query.source.as_deref())
+            .bind($query.after_row_id)
+            .bind($query.limit)
+    };
 }
 
 /// A connection pool of either backend.
@@ -71,7 +146,7 @@ macro_rules! in_write_tx {
     };
 }
 
-pub(crate) use {in_write_tx, on_db};
+pub(crate) use {bind_log_query, in_write_tx, on_db};
 
 /// The SQL store over either backend.
 #[derive(Debug, Clone)]
@@ -120,11 +195,6 @@ impl SqlStore {
 
     pub(crate) fn db(&self) -> &Db {
         &self.db
-    }
-
-    /// Checks that the database answers (readiness).
-    pub async fn ping(&self) -> sqlx::Result<()> {
-        on_db!(&self.db, pool => sqlx::query("SELECT 1").execute(pool).await.map(|_| ()))
     }
 }
 

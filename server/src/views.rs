@@ -1,0 +1,257 @@
+//! The JSON the call log, text log, settings and API-key routes answer with. Built from the model by hand, so
+//! what a response shows (and hides: the Salesforce panel under Limit Data Access) is decided here, visibly.
+
+use crate::model::{Account, ApiKeyInfo, Call, SettingsChange, StoredCallEvent, SyncStatus, Text, User};
+use crate::phone;
+use crate::salesforce_panel::SalesforcePanel;
+use callpop_core::call::{CallState, Direction};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// The agent a call or text was assigned to.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AgentView {
+    pub email: String,
+    pub display_name: String,
+}
+
+impl AgentView {
+    /// The agent among `users` with this id, if any.
+    pub fn find(users: &[User], user_id: Option<i64>) -> Option<Self> {
+        let user = users.iter().find(|user| Some(user.id) == user_id)?;
+        Some(Self { email: user.email.clone(), display_name: user.display_name.clone() })
+    }
+}
+
+/// A call in the call log.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CallView {
+    pub call_id: String,
+    pub direction: Direction,
+    pub state: CallState,
+    /// The caller's number as the account writes it (E.164, or national with local number format).
+    pub caller_number: String,
+    pub caller_e164: String,
+    pub caller_name: Option<String>,
+    pub caller_city: Option<String>,
+    pub caller_region: Option<String>,
+    pub caller_country: Option<String>,
+    pub tracking_number: String,
+    pub tracking_source: Option<String>,
+    pub campaign: Option<String>,
+    pub agent: Option<AgentView>,
+    /// The agent as the telephony side named them, even when no user matches.
+    pub agent_ref: Option<String>,
+    pub started_at: DateTime<Utc>,
+    pub answered_at: Option<DateTime<Utc>>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub duration_secs: Option<i64>,
+    pub disposition: Option<String>,
+    pub recording_url: Option<String>,
+    pub keywords: Vec<String>,
+    pub tags: Vec<String>,
+    #[schema(value_type = Object)]
+    pub custom_fields: serde_json::Map<String, serde_json::Value>,
+    /// The Salesforce sync status; absent for those who may not see the Salesforce panel.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sync_status: Option<SyncStatus>,
+}
+
+impl CallView {
+    pub fn new(call: &Call, account: &Account, users: &[User], shows_salesforce: bool) -> Self {
+        Self {
+            call_id: call.call_id.clone(),
+            direction: call.direction,
+            state: call.state,
+            caller_number: phone::display_e164(&call.caller_e164, account.options.local_number_format),
+            caller_e164: call.caller_e164.clone(),
+            caller_name: call.caller_name.clone(),
+            caller_city: call.caller_city.clone(),
+            caller_region: call.caller_region.clone(),
+            caller_country: call.caller_country.clone(),
+            tracking_number: call.tracking_number.clone(),
+            tracking_source: call.tracking_source.clone(),
+            campaign: call.campaign.clone(),
+            agent: AgentView::find(users, call.agent_user_id),
+            agent_ref: call.agent_ref.clone(),
+            started_at: call.started_at,
+            answered_at: call.answered_at,
+            ended_at: call.ended_at,
+            duration_secs: call.duration_secs,
+            disposition: call.disposition.clone(),
+            recording_url: call.recording_url.clone(),
+            keywords: call.keywords.clone(),
+            tags: call.tags.clone(),
+            custom_fields: call.custom_fields.clone(),
+            sync_status: shows_salesforce.then_some(call.sync_status),
+        }
+    }
+}
+
+/// One event of a call.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CallEventView {
+    /// `ringing`, `answered` or `completed`.
+    pub kind: String,
+    pub occurred_at: DateTime<Utc>,
+    pub received_at: DateTime<Utc>,
+}
+
+impl From<StoredCallEvent> for CallEventView {
+    fn from(event: StoredCallEvent) -> Self {
+        Self { kind: event.kind, occurred_at: event.occurred_at, received_at: event.received_at }
+    }
+}
+
+/// `GET /api/v1/calls/{call_id}`: the call, its events, and its Salesforce panel for those who may see it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CallDetailView {
+    #[serde(flatten)]
+    pub call: CallView,
+    pub events: Vec<CallEventView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub salesforce: Option<SalesforcePanel>,
+}
+
+/// A page of the call log, newest first.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CallPage {
+    pub calls: Vec<CallView>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// A text in the text log.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TextView {
+    pub message_id: String,
+    pub direction: Direction,
+    pub from_number: String,
+    pub to_number: String,
+    pub body: String,
+    pub agent: Option<AgentView>,
+    pub agent_ref: Option<String>,
+    pub tracking_source: Option<String>,
+    pub campaign: Option<String>,
+    pub occurred_at: DateTime<Utc>,
+    pub received_at: DateTime<Utc>,
+    /// The Salesforce sync status; absent for those who may not see the Salesforce panel.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sync_status: Option<SyncStatus>,
+}
+
+impl TextView {
+    pub fn new(text: &Text, account: &Account, users: &[User], shows_salesforce: bool) -> Self {
+        let local = account.options.local_number_format;
+        Self {
+            message_id: text.message_id.clone(),
+            direction: text.direction,
+            from_number: phone::display_e164(&text.from_e164, local),
+            to_number: phone::display_e164(&text.to_e164, local),
+            body: text.body.clone(),
+            agent: AgentView::find(users, text.agent_user_id),
+            agent_ref: text.agent_ref.clone(),
+            tracking_source: text.tracking_source.clone(),
+            campaign: text.campaign.clone(),
+            occurred_at: text.occurred_at,
+            received_at: text.received_at,
+            sync_status: shows_salesforce.then_some(text.sync_status),
+        }
+    }
+}
+
+/// `GET /api/v1/texts/{message_id}`: the text and its Salesforce panel for those who may see it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TextDetailView {
+    #[serde(flatten)]
+    pub text: TextView,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub salesforce: Option<SalesforcePanel>,
+}
+
+/// A page of the text log, newest first.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TextPage {
+    pub texts: Vec<TextView>,
+    pub next_cursor: Option<String>,
+}
+
+/// One recorded change of one integration option.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SettingsChangeView {
+    pub setting: String,
+    #[schema(value_type = Object)]
+    pub old_value: serde_json::Value,
+    #[schema(value_type = Object)]
+    pub new_value: serde_json::Value,
+    pub changed_by: String,
+    pub changed_at: DateTime<Utc>,
+}
+
+impl From<SettingsChange> for SettingsChangeView {
+    fn from(change: SettingsChange) -> Self {
+        Self {
+            setting: change.setting,
+            old_value: change.old_value,
+            new_value: change.new_value,
+            changed_by: change.changed_by,
+            changed_at: change.changed_at,
+        }
+    }
+}
+
+/// `GET /api/v1/settings/salesforce/changes`: newest first.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SettingsChangesView {
+    pub changes: Vec<SettingsChangeView>,
+}
+
+/// An API key as administrators see it: never its secret.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ApiKeyView {
+    pub id: i64,
+    pub label: String,
+    /// The key's first characters, to recognise it.
+    pub prefix: String,
+    pub created_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl From<ApiKeyInfo> for ApiKeyView {
+    fn from(key: ApiKeyInfo) -> Self {
+        Self {
+            id: key.id,
+            label: key.label,
+            prefix: key.prefix,
+            created_at: key.created_at,
+            revoked_at: key.revoked_at,
+        }
+    }
+}
+
+/// `GET /api/v1/api-keys`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ApiKeyList {
+    pub api_keys: Vec<ApiKeyView>,
+}
+
+/// `POST /api/v1/api-keys`: the new key, shown this once.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CreatedApiKey {
+    pub id: i64,
+    pub label: String,
+    /// The secret. callpop keeps only its hash: copy it now.
+    pub api_key: String,
+}
+
+/// The answer to a telephony event (call or text): stored, and whether it had been stored before.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AcceptedEvent {
+    /// The call's or text's id.
+    pub id: String,
+    /// True when this event had been stored before: nothing new was written.
+    pub duplicate: bool,
+    /// Whether `agent` named one of the account's users.
+    pub agent_known: bool,
+}

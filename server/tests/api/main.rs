@@ -1,0 +1,13 @@
+//! callpop-server's API tests: one binary, each test spawning the real application on port 0 against SQLite and
+//! against PostgreSQL (each PostgreSQL test in its own schema). See `helpers.rs`.
+
+mod helpers;
+
+mod accounts;
+mod bad_input;
+mod call_center;
+mod call_log;
+mod operations;
+mod salesforce_panel;
+mod settings;
+mod texts;
