@@ -81,6 +81,7 @@ pub struct ActivityAppend {
 /// `POST /api/v1/agent/dial`: the agent clicked a number in Salesforce (click-to-dial). The server asks the
 /// telephony side to place the call and appends its activity to the record the agent dialled from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DialRequest {
     pub number: String,
@@ -90,10 +91,12 @@ pub struct DialRequest {
     pub record_type: Option<String>,
 }
 
-/// The answer to a dial request: the outbound call's id (its updates arrive on the agent's stream).
+/// The answer to a dial request: its id. The telephony side places the call and reports it naming this id; the
+/// outbound call then arrives on the agent's stream.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DialResponse {
-    pub call_id: String,
+    pub dial_request_id: i64,
 }
 
 /// The answer to `POST /api/v1/agent/calls/{call_id}/pop`: whether this softphone may pop the call.

@@ -8,12 +8,13 @@
 use crate::auth::{SignedIn, TICKET_PREFIX, hash_secret, new_secret};
 use crate::calls::call_update;
 use crate::error::{ApiError, ApiResult};
-use crate::model::{PopClaimOutcome, Session};
+use crate::model::{Account, Call, PopClaimOutcome, Session};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
+use callpop_core::call::Direction;
 use callpop_core::wire::{ApiErrorBody, CallUpdate, PopClaim, StreamTicket};
 use chrono::{Duration, Utc};
 use futures_util::Stream;
@@ -107,7 +108,7 @@ async fn feed_stream_inner(
             let live = state.store.live_calls_for_agent(user_id, Utc::now() - LIVE_CALL_WINDOW).await?;
             let mut last = high_water;
             for (event_id, call) in live {
-                send_call(sender, event_id, &call_update(&call, &account)).await?;
+                send_call(sender, event_id, &rendered(state, &call, &account).await?).await?;
                 last = last.max(event_id);
             }
             last
@@ -129,7 +130,7 @@ async fn feed_stream_inner(
             let calls = state.store.calls_by_row_ids(&row_ids).await?;
             for (event_id, call_row_id) in newest_per_call {
                 if let Some(call) = calls.iter().find(|call| call.id == call_row_id) {
-                    send_call(sender, event_id, &call_update(call, &account)).await?;
+                    send_call(sender, event_id, &rendered(state, call, &account).await?).await?;
                 }
             }
             continue;
@@ -145,6 +146,16 @@ async fn feed_stream_inner(
             }
         }
     }
+}
+
+/// The call as the softphone receives it: its current state, plus, for a live inbound call, the record an agent
+/// picked for this number last time (the dialog offers it first).
+async fn rendered(state: &AppState, call: &Call, account: &Account) -> anyhow::Result<CallUpdate> {
+    let mut update = call_update(call, account);
+    if call.direction == Direction::Inbound && call.state.is_live() {
+        update.remembered_record = state.store.remembered_record(account.id, &call.caller_e164).await?;
+    }
+    Ok(update)
 }
 
 async fn send_call(sender: &EventSender, event_id: i64, update: &callpop_core::wire::CallUpdate) -> anyhow::Result<()> {

@@ -7,15 +7,16 @@
 use crate::auth::ApiKeyAccount;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::JsonBody;
-use crate::model::NewCallEvent;
+use crate::model::{Call, NewActivity, NewCallEvent};
+use crate::store::dial::DialRequest;
 use crate::phone;
 use crate::state::AppState;
 use crate::validate::{self, required, text, text_list};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use callpop_core::call::{CallId, CallState};
-use callpop_core::wire::ApiErrorBody;
+use callpop_core::call::{CallId, CallState, Direction};
+use callpop_core::wire::{ApiErrorBody, ChoiceReason};
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
@@ -50,6 +51,8 @@ pub(crate) struct CallEventBody {
     tags: Option<Vec<String>>,
     #[schema(value_type = Option<Object>)]
     custom_fields: Option<Map<String, Value>>,
+    /// For an outbound call placed from a click-to-dial request: the request's id (`GET /api/v1/dial-requests`).
+    dial_request_id: Option<i64>,
 }
 
 impl CallEventBody {
@@ -100,6 +103,21 @@ impl CallEventBody {
     }
 }
 
+/// Marks a dial request placed by `call` and appends the call's activity to the record the agent dialled from.
+async fn place_dial_request(state: &AppState, request: &DialRequest, call: &Call, now: chrono::DateTime<Utc>) -> ApiResult<()> {
+    state.store.mark_dial_request_placed(request.id, call.id, now).await?;
+    let (Some(record_id), Some(record_type)) = (&request.record_id, &request.record_type) else { return Ok(()) };
+    let Some(agent) = state.store.user_by_reference(request.account_id, &request.agent_email).await? else { return Ok(()) };
+    let activity = NewActivity {
+        call_id: call.call_id.clone(),
+        record_id: record_id.clone(),
+        record_type: record_type.clone(),
+        chosen_by: ChoiceReason::ClickToDial.as_str().to_owned(),
+    };
+    state.store.append_activity(&agent, &activity, now).await?;
+    Ok(())
+}
+
 /// Stores one step of a call's life (`ringing`, `answered`, `completed`) and queues it for Salesforce.
 #[utoipa::path(post, path = "/call-events", tag = "telephony", request_body = CallEventBody, security(("api_key" = [])),
     responses((status = 202, description = "stored (`duplicate` when it had been before)", body = serde_json::Value),
@@ -110,12 +128,30 @@ async fn record_call_event(
     ApiKeyAccount(account): ApiKeyAccount,
     JsonBody(body): JsonBody<CallEventBody>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
+    let dial_request_id = body.dial_request_id;
     let event = body.into_event(&account.default_region)?;
+    let dial_request = match dial_request_id {
+        Some(id) => {
+            let request = state.store.dial_request(account.id, id).await?.ok_or_else(|| {
+                ApiError::invalid("dial_request_id", format!("`dial_request_id` {id} is not one of this account's dial requests"))
+            })?;
+            if event.direction != Direction::Outbound {
+                return Err(ApiError::invalid("direction", "a call placed for a dial request is `outbound`"));
+            }
+            Some(request)
+        }
+        None => None,
+    };
     let agent = match &event.agent_ref {
         Some(reference) => state.store.user_by_reference(account.id, reference).await?,
         None => None,
     };
-    let recorded = state.store.record_call_event(account.id, agent.as_ref(), &event, Utc::now()).await?;
+    let now = Utc::now();
+    let recorded = state.store.record_call_event(account.id, agent.as_ref(), &event, now).await?;
+    if let Some(request) = dial_request {
+        // A separate step, idempotent like the event itself: a retried event completes it if it was interrupted.
+        place_dial_request(&state, &request, &recorded.call, now).await?;
+    }
     if let Some(user_id) = recorded.call.agent_user_id {
         state.streams.notify(user_id);
     }

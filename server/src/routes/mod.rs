@@ -11,6 +11,7 @@ mod api_keys;
 mod call_center;
 mod call_events;
 mod call_log;
+mod dial;
 mod health;
 mod log;
 mod sessions;
@@ -67,6 +68,7 @@ pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(sessions::router())
         .merge(agent::router())
         .merge(activities::router())
+        .merge(dial::router())
         .merge(call_log::router())
         .merge(settings::router())
         .merge(api_keys::router())

@@ -23,6 +23,10 @@ pub trait CallStore {
         now: DateTime<Utc>,
     ) -> sqlx::Result<RecordedCallEvent>;
     async fn call_by_call_id(&self, account_id: i64, call_id: &str) -> sqlx::Result<Option<Call>>;
+    /// Names the Salesforce record chosen for a call (legacy mode) and tells the agent's softphones, which pop it
+    /// when the agent answers.
+    async fn set_call_record(&self, call_row_id: i64, record_id: &str, record_type: &str, now: DateTime<Utc>)
+    -> sqlx::Result<()>;
     async fn calls_by_row_ids(&self, row_ids: &[i64]) -> sqlx::Result<Vec<Call>>;
     /// Lets the first of an agent's softphones pop a call assigned to them.
     async fn claim_pop(&self, user: &User, call_id: &str, now: DateTime<Utc>) -> sqlx::Result<PopClaimOutcome>;
@@ -245,6 +249,36 @@ impl CallStore for SqlStore {
                 .fetch_one(&mut *tx)
                 .await?;
             Ok(RecordedCallEvent { call: row.try_into()?, duplicate })
+        })
+    }
+
+    async fn set_call_record(
+        &self,
+        call_row_id: i64,
+        record_id: &str,
+        record_type: &str,
+        now: DateTime<Utc>,
+    ) -> sqlx::Result<()> {
+        in_write_tx!(self.db(), tx => {
+            let agent: Option<Option<i64>> = sqlx::query_scalar(
+                "UPDATE calls SET salesforce_record_id = $2, salesforce_record_type = $3, updated_at = $4
+                 WHERE id = $1 RETURNING agent_user_id",
+            )
+            .bind(call_row_id)
+            .bind(record_id)
+            .bind(record_type)
+            .bind(now)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some(Some(user_id)) = agent {
+                sqlx::query("INSERT INTO agent_events (user_id, call_row_id, reason, created_at) VALUES ($1, $2, 'record', $3)")
+                    .bind(user_id)
+                    .bind(call_row_id)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            Ok(())
         })
     }
 

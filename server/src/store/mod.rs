@@ -8,6 +8,7 @@
 pub mod accounts;
 mod call_log;
 mod calls;
+pub mod dial;
 pub mod salesforce_audit;
 mod settings;
 mod stream;
@@ -16,6 +17,7 @@ mod texts;
 pub use accounts::AccountStore;
 pub use call_log::CallLogStore;
 pub use calls::CallStore;
+pub use dial::DialStore;
 pub use salesforce_audit::SalesforceAuditStore;
 pub use settings::SettingsStore;
 pub use stream::StreamStore;
@@ -36,6 +38,7 @@ pub trait Store:
     + SettingsStore
     + SalesforceAuditStore
     + StreamStore
+    + DialStore
     + OperationsStore
     + Send
     + Sync
