@@ -17,7 +17,7 @@ use crate::settings::Approval;
 use crate::{Org, OrgState};
 use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::Engine;
@@ -353,14 +353,15 @@ struct AuthorizeRequest {
     decision: Option<String>,
 }
 
-/// `redirect_uri` with the parameters appended.
-fn redirect_with(redirect_uri: &str, parameters: &[(&str, &str)]) -> Redirect {
+/// A 302 to `redirect_uri` with the parameters appended, as Salesforce redirects.
+fn redirect_with(redirect_uri: &str, parameters: &[(&str, &str)]) -> Response {
     let mut query = form_urlencoded::Serializer::new(String::new());
     for (name, value) in parameters {
         query.append_pair(name, value);
     }
     let separator = if redirect_uri.contains('?') { '&' } else { '?' };
-    Redirect::to(&format!("{redirect_uri}{separator}{}", query.finish()))
+    let location = format!("{redirect_uri}{separator}{}", query.finish());
+    (StatusCode::FOUND, [(header::LOCATION, location)]).into_response()
 }
 
 fn redirect_error(request: &AuthorizeRequest, error: &str, description: &str) -> Response {
@@ -368,7 +369,7 @@ fn redirect_error(request: &AuthorizeRequest, error: &str, description: &str) ->
     if let Some(state) = &request.state {
         parameters.push(("state", state));
     }
-    redirect_with(&request.redirect_uri, &parameters).into_response()
+    redirect_with(&request.redirect_uri, &parameters)
 }
 
 /// The error page Salesforce shows instead of redirecting when it cannot trust the redirect URI.
@@ -417,7 +418,7 @@ fn grant_code(state: &mut OrgState, app: &ConnectedApp, request: &AuthorizeReque
     if let Some(state) = &request.state {
         parameters.push(("state", state));
     }
-    redirect_with(&request.redirect_uri, &parameters).into_response()
+    redirect_with(&request.redirect_uri, &parameters)
 }
 
 const DENIED: &str = "end-user denied authorization";
