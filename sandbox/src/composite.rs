@@ -180,8 +180,11 @@ impl References<'_> {
     }
 }
 
+/// A subrequest URL taken apart: the API version, the resource's segments and the query parameters.
+type SplitUrl = (String, Vec<String>, Vec<(String, String)>);
+
 /// `/services/data/v62.0/sobjects/Lead?x=y` → the version, the segments and the query; `None` for other URLs.
-fn split_url(url: &str) -> Option<(String, Vec<String>, Vec<(String, String)>)> {
+fn split_url(url: &str) -> Option<SplitUrl> {
     let (path, query) = url.split_once('?').map_or((url, None), |(path, query)| (path, Some(query)));
     let rest = path.strip_prefix("/services/data/v")?;
     let (version, resource) = rest.split_once('/').unwrap_or((rest, ""));

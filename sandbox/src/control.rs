@@ -274,10 +274,7 @@ async fn add_validation_rule(State(org): State<Org>, Json(rule): Json<Validation
 }
 
 async fn remove_validation_rule(State(org): State<Org>, Path(name): Path<String>) -> StatusCode {
-    let rules = &mut org.lock().validation_rules;
-    let before = rules.len();
-    rules.retain(|rule| rule.name != name);
-    found(rules.len() != before)
+    found(org.lock().remove_validation_rule(&name))
 }
 
 async fn list_duplicate_rules(State(org): State<Org>) -> Json<Vec<DuplicateRule>> {
@@ -289,10 +286,7 @@ async fn add_duplicate_rule(State(org): State<Org>, Json(rule): Json<DuplicateRu
 }
 
 async fn remove_duplicate_rule(State(org): State<Org>, Path(name): Path<String>) -> StatusCode {
-    let rules = &mut org.lock().duplicate_rules;
-    let before = rules.len();
-    rules.retain(|rule| rule.name != name);
-    found(rules.len() != before)
+    found(org.lock().remove_duplicate_rule(&name))
 }
 
 async fn list_faults(State(org): State<Org>) -> Json<Vec<Value>> {

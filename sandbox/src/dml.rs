@@ -161,7 +161,7 @@ fn text<'a>(fields: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
     fields.get(name).and_then(Value::as_str).filter(|text| !text.trim().is_empty())
 }
 
-fn id_in<'a>(fields: &'a Map<String, Value>, name: &str) -> Option<RecordId> {
+fn id_in(fields: &Map<String, Value>, name: &str) -> Option<RecordId> {
     text(fields, name).and_then(|raw| RecordId::parse(raw).ok())
 }
 

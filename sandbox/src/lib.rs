@@ -173,6 +173,16 @@ impl OrgState {
         Ok(())
     }
 
+    /// Removes the validation rule `name`; true when there was one.
+    pub fn remove_validation_rule(&mut self, name: &str) -> bool {
+        remove_named(&mut self.validation_rules, name, |rule| &rule.name)
+    }
+
+    /// Removes the duplicate rule `name`; true when there was one.
+    pub fn remove_duplicate_rule(&mut self, name: &str) -> bool {
+        remove_named(&mut self.duplicate_rules, name, |rule| &rule.name)
+    }
+
     /// Adds a duplicate rule, replacing one of the same name.
     pub fn add_duplicate_rule(&mut self, mut rule: DuplicateRule) -> Result<(), ConfigError> {
         rule.object = self.known_object(&rule.object)?;
@@ -183,6 +193,13 @@ impl OrgState {
         self.duplicate_rules.push(rule);
         Ok(())
     }
+}
+
+/// Removes the items called `name`; true when there was one.
+fn remove_named<T>(items: &mut Vec<T>, name: &str, name_of: impl Fn(&T) -> &String) -> bool {
+    let before = items.len();
+    items.retain(|item| name_of(item) != name);
+    items.len() != before
 }
 
 /// A shared handle on the org's state.
@@ -318,6 +335,14 @@ impl Sandbox {
 
     pub fn add_duplicate_rule(&self, rule: DuplicateRule) -> Result<(), ConfigError> {
         self.org.lock().add_duplicate_rule(rule)
+    }
+
+    pub fn remove_validation_rule(&self, name: &str) -> bool {
+        self.org.lock().remove_validation_rule(name)
+    }
+
+    pub fn remove_duplicate_rule(&self, name: &str) -> bool {
+        self.org.lock().remove_duplicate_rule(name)
     }
 
     pub fn add_custom_field(&self, object: &str, field: CustomField) -> Result<(), ConfigError> {

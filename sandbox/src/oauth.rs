@@ -250,7 +250,7 @@ impl AuthState {
         app: &ConnectedApp,
         user: RecordId,
         scopes: &[String],
-        refresh: RefreshIssue,
+        refresh: &RefreshIssue,
         now: DateTime<Utc>,
     ) -> TokenResponse {
         let access_token = format!("{}!AQ{}", self.org_id.short(), random_text(96));
@@ -263,7 +263,7 @@ impl AuthState {
                 Some(token)
             }
             RefreshIssue::New => None,
-            RefreshIssue::Existing(ref token) => Some(token.clone()),
+            RefreshIssue::Existing(token) => Some(token.clone()),
         };
         let parent = refresh_token.clone();
         let id = self.identity_url(origin, &user);
@@ -320,7 +320,7 @@ impl OrgState {
         let app = self.auth.app(client_id)?.clone();
         let user = self.integration_user();
         let origin = self.origin.clone();
-        Some(self.auth.issue(&origin, &app, user, &app.scopes.clone(), RefreshIssue::New, now))
+        Some(self.auth.issue(&origin, &app, user, &app.scopes.clone(), &RefreshIssue::New, now))
     }
 }
 
@@ -384,18 +384,18 @@ fn error_page(error: &str, description: &str) -> Response {
 }
 
 /// Checks an authorize request: an error response, or the app it is for.
-fn check_authorize(state: &OrgState, request: &AuthorizeRequest) -> Result<ConnectedApp, Response> {
+fn check_authorize(state: &OrgState, request: &AuthorizeRequest) -> Result<ConnectedApp, Box<Response>> {
     let Some(app) = state.auth.app(&request.client_id) else {
-        return Err(error_page("invalid_client_id", "client identifier invalid"));
+        return Err(Box::new(error_page("invalid_client_id", "client identifier invalid")));
     };
     if !app.redirect_uris.contains(&request.redirect_uri) {
-        return Err(error_page("redirect_uri_mismatch", "redirect_uri must match configuration"));
+        return Err(Box::new(error_page("redirect_uri_mismatch", "redirect_uri must match configuration")));
     }
     if request.response_type != "code" {
-        return Err(redirect_error(request, "unsupported_response_type", "response type not supported"));
+        return Err(Box::new(redirect_error(request, "unsupported_response_type", "response type not supported")));
     }
     if request.code_challenge_method.as_deref().is_some_and(|method| method != "S256") {
-        return Err(redirect_error(request, "invalid_request", "invalid code_challenge_method"));
+        return Err(Box::new(redirect_error(request, "invalid_request", "invalid code_challenge_method")));
     }
     Ok(app.clone())
 }
@@ -427,7 +427,7 @@ async fn authorize(State(org): State<Org>, Query(request): Query<AuthorizeReques
     let mut state = org.lock();
     let app = match check_authorize(&state, &request) {
         Ok(app) => app,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     match state.settings.approval {
         Approval::Immediate => grant_code(&mut state, &app, &request),
@@ -466,7 +466,7 @@ async fn decide(State(org): State<Org>, body: String) -> Response {
     let mut state = org.lock();
     let app = match check_authorize(&state, &request) {
         Ok(app) => app,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     if request.decision.as_deref() == Some("allow") {
         grant_code(&mut state, &app, &request)
@@ -555,7 +555,7 @@ fn exchange_code<'a>(
     }
     let user = state.integration_user();
     let origin = state.origin.clone();
-    Ok(state.auth.issue(&origin, &app, user, &pending.scopes, RefreshIssue::New, now))
+    Ok(state.auth.issue(&origin, &app, user, &pending.scopes, &RefreshIssue::New, now))
 }
 
 fn refresh<'a>(
@@ -570,9 +570,9 @@ fn refresh<'a>(
     let origin = state.origin.clone();
     if app.rotate_refresh_tokens {
         state.auth.refresh_tokens.remove(presented);
-        Ok(state.auth.issue(&origin, &app, user, &scopes, RefreshIssue::New, now))
+        Ok(state.auth.issue(&origin, &app, user, &scopes, &RefreshIssue::New, now))
     } else {
-        Ok(state.auth.issue(&origin, &app, user, &scopes, RefreshIssue::Existing(presented.to_owned()), now))
+        Ok(state.auth.issue(&origin, &app, user, &scopes, &RefreshIssue::Existing(presented.to_owned()), now))
     }
 }
 

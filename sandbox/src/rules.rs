@@ -358,7 +358,7 @@ pub fn check_address(fields: &mut Map<String, Value>, prefix: &str) -> Result<()
         (Some(code), name) => {
             let country = COUNTRIES.iter().copied().find(|(known, _)| known.eq_ignore_ascii_case(code));
             let country = country.ok_or_else(|| {
-                restricted_picklist_error(&country_code_field, &format!("{prefix} Country Code").trim_start(), code)
+                restricted_picklist_error(&country_code_field, format!("{prefix} Country Code").trim_start(), code)
             })?;
             if name.is_some_and(|name| find_country(name) != Some(country)) {
                 return Err(country_problem(&country_field));
@@ -372,7 +372,7 @@ pub fn check_address(fields: &mut Map<String, Value>, prefix: &str) -> Result<()
     let state = match (state_text, country) {
         (Some(text), Some((country_code, _))) => Some(find_state(country_code, &text).ok_or_else(|| {
             if text_of(fields, &state_code_field).is_some() {
-                restricted_picklist_error(&state_code_field, &format!("{prefix} State Code").trim_start(), &text)
+                restricted_picklist_error(&state_code_field, format!("{prefix} State Code").trim_start(), &text)
             } else {
                 state_problem(&state_field)
             }
@@ -414,7 +414,10 @@ mod tests {
     use super::*;
 
     fn fields(value: Value) -> Map<String, Value> {
-        value.as_object().cloned().unwrap_or_default()
+        match value {
+            Value::Object(fields) => fields,
+            _ => Map::new(),
+        }
     }
 
     #[test]

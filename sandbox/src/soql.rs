@@ -510,7 +510,7 @@ pub(crate) fn resolve(schema: &Schema, object: &ObjectDef, name: &str) -> Result
     let field = current
         .iter()
         .find_map(|object| object.field(last))
-        .ok_or_else(|| no_such_column(last, &current.first().map_or(object.name.as_str(), |object| &object.name)))?;
+        .ok_or_else(|| no_such_column(last, current.first().map_or(object.name.as_str(), |object| &object.name)))?;
     Ok(FieldPath { hops, field: field.name.clone(), field_type: field.field_type })
 }
 
@@ -676,7 +676,7 @@ pub(crate) fn sort(
             .map(|(path, key)| {
                 let (left, right) =
                     (order_value(&value_of(records, left, path)), order_value(&value_of(records, right, path)));
-                let ordering = match (&left, &right) {
+                match (&left, &right) {
                     (None, None) => Ordering::Equal,
                     (None, Some(_)) => {
                         if key.nulls_last {
@@ -696,8 +696,7 @@ pub(crate) fn sort(
                         let ordering = compare_values(left, right);
                         if key.descending { ordering.reverse() } else { ordering }
                     }
-                };
-                ordering
+                }
             })
             .find(|ordering| *ordering != Ordering::Equal)
             .unwrap_or(Ordering::Equal)

@@ -145,7 +145,7 @@ async fn data_root(
     RawQuery(query): RawQuery,
     body: Bytes,
 ) -> Response {
-    serve(&org, &version, "", method, &headers, query, &body)
+    serve(&org, &version, "", method, &headers, query.as_deref(), &body)
 }
 
 async fn data(
@@ -156,12 +156,12 @@ async fn data(
     RawQuery(query): RawQuery,
     body: Bytes,
 ) -> Response {
-    serve(&org, &version, &rest, method, &headers, query, &body)
+    serve(&org, &version, &rest, method, &headers, query.as_deref(), &body)
 }
 
 /// Splits a resource path into decoded segments.
 pub fn split_path(path: &str) -> Vec<String> {
-    path.split('/').filter(|segment| !segment.is_empty()).map(|segment| percent_decode(segment)).collect()
+    path.split('/').filter(|segment| !segment.is_empty()).map(percent_decode).collect()
 }
 
 fn percent_decode(text: &str) -> String {
@@ -195,7 +195,7 @@ fn serve(
     rest: &str,
     method: Method,
     headers: &HeaderMap,
-    query: Option<String>,
+    query: Option<&str>,
     body: &[u8],
 ) -> Response {
     let mut state = org.lock();
@@ -226,7 +226,7 @@ fn serve(
             method,
             api_version: api_version.clone(),
             segments: split_path(rest),
-            query: parse_query(query.as_deref()),
+            query: parse_query(query),
             body: parse_body(body),
             duplicate_header,
         };

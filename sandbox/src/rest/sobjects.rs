@@ -18,7 +18,7 @@ pub(super) fn route(
     context: &WriteContext,
 ) -> RestResponse {
     let method = &request.method;
-    if let [] = rest {
+    if rest.is_empty() {
         return match *method {
             Method::GET => describe_global(state, &request.api_version),
             _ => method_not_allowed(state, method, "GET,HEAD"),

@@ -45,23 +45,21 @@ async fn an_html_500_and_a_lock_error_for_two_attempts() {
     assert_eq!(statuses.iter().map(|answer| answer.status).collect::<Vec<_>>(), [400, 400, 201]);
 }
 
+/// Sends a PATCH and reads the whole answer; the error, if any, says whether it came before or after the headers.
+async fn patch_through_a_drop(org: &TestOrg, resource: &str, body: serde_json::Value) -> Result<(), String> {
+    let sent = org.http.patch(org.data(resource)).bearer_auth(&org.token).json(&body).send().await;
+    let response = sent.map_err(|error| format!("no answer at all: {error}"))?;
+    response.bytes().await.map(drop).map_err(|error| format!("headers, then a broken body: {error}"))
+}
+
 #[tokio::test]
 async fn commit_then_drop_writes_the_record_but_the_client_sees_a_transport_error() {
     let org = TestOrg::start().await;
     org.sandbox.inject(
         Fault::on("PATCH", "/services/data/*/sobjects/Task/Call_Id__c/*", FaultAction::CommitThenDrop).times(1),
     );
-    let sent = org
-        .http
-        .patch(org.data("sobjects/Task/Call_Id__c/CA-LOST"))
-        .bearer_auth(&org.token)
-        .json(&json!({"Subject": "Inbound call"}))
-        .send()
-        .await;
-    let outcome = match sent {
-        Ok(response) => response.bytes().await.map(drop),
-        Err(error) => Err(error),
-    };
+    let outcome =
+        patch_through_a_drop(&org, "sobjects/Task/Call_Id__c/CA-LOST", json!({"Subject": "Inbound call"})).await;
     assert!(outcome.is_err(), "the client must see a transport error");
     let tasks: Vec<_> =
         org.sandbox.records("Task").into_iter().filter(|task| task.text("Call_Id__c") == Some("CA-LOST")).collect();
@@ -78,17 +76,7 @@ async fn commit_then_drop_also_breaks_a_204() {
     let org = TestOrg::start().await;
     let lead = org.sandbox.records("Lead")[0].id.to_string();
     org.sandbox.inject(Fault::any_method("/services/data/*/sobjects/Lead/*", FaultAction::CommitThenDrop).times(1));
-    let sent = org
-        .http
-        .patch(org.data(&format!("sobjects/Lead/{lead}")))
-        .bearer_auth(&org.token)
-        .json(&json!({"Title": "Dropped"}))
-        .send()
-        .await;
-    let outcome = match sent {
-        Ok(response) => response.bytes().await.map(drop),
-        Err(error) => Err(error),
-    };
+    let outcome = patch_through_a_drop(&org, &format!("sobjects/Lead/{lead}"), json!({"Title": "Dropped"})).await;
     assert!(outcome.is_err());
     assert_eq!(org.sandbox.record(&lead).unwrap().text("Title"), Some("Dropped"));
 }
