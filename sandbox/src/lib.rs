@@ -1,21 +1,44 @@
 //! callpop-sandbox: a local Salesforce org for tests, benchmarks and the demo.
 //!
-//! It serves, on its own origin (as a real org is on its own domain): a Lightning Experience page that frames the
-//! softphone in its utility bar and speaks the Open CTI `postMessage` protocol as Salesforce's parent window does;
-//! our own `sforce.opencti` library for the softphone to load, written from the documented protocol; and a control
-//! API (`/__control/…`) through which tests seed records, read the org's state and its log of Open CTI calls.
-//! No real org is reachable from here: fidelity to Salesforce's documented behaviour is the point.
+//! It serves, on its own origin (as a real org is on its own domain):
+//! - a Lightning Experience page that frames the softphone in its utility bar and speaks the Open CTI
+//!   `postMessage` protocol as Salesforce's parent window does, and our own `sforce.opencti` library (`pages`);
+//! - OAuth 2.0 (`oauth`) and the REST data API (`rest`): sObjects, upsert, SOQL (`soql`), SOSL (`sosl`),
+//!   composite and collections (`composite`), describe, limits, with Salesforce's validation, duplicate rules and
+//!   error bodies (`dml`, `rules`, `errors`);
+//! - failure injection and a request journal (`faults`);
+//! - a control API (`/__control/…`, `control`) through which tests seed, configure and inspect the org.
+//!
+//! No real org is reachable from here: fidelity to Salesforce's documented behaviour (shared reference
+//! `salesforce-api.md`) is the point. In-process tests use the typed API on [`Sandbox`].
 
 pub mod classic;
+pub mod composite;
 pub mod control;
+pub mod dml;
+pub mod errors;
+pub mod faults;
+mod geo_data;
+pub mod oauth;
 pub mod org;
 pub mod pages;
+pub mod rest;
+pub mod rules;
+pub mod schema;
 pub mod seed;
+pub mod settings;
+pub mod soql;
+pub mod sosl;
 
 use anyhow::Context;
 use chrono::Utc;
-use org::Records;
+use faults::{Fault, FaultPlane, JournalEntry};
+use oauth::{AuthState, ConnectedApp, TokenResponse};
+use org::{Record, Records};
+use rules::{DuplicateRule, ValidationRule};
+use schema::{CustomField, Schema, SchemaError};
 use serde_json::Value;
+use settings::{ApiUsage, OrgSettings};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::net::TcpListener;
@@ -32,11 +55,14 @@ pub struct SandboxConfig {
     pub adapter_url: Option<String>,
     /// Whether to start with the demo records (`seed`).
     pub seed: bool,
+    /// Whether the Task has the `Call_Id__c` external-id field (`schema::TASK_CALL_ID_FIELD`). An org without it
+    /// is supported: the sync engine then looks for `CallObject` before creating.
+    pub task_call_id_field: bool,
 }
 
 impl Default for SandboxConfig {
     fn default() -> Self {
-        Self { listen: SocketAddr::from(([127, 0, 0, 1], 0)), adapter_url: None, seed: true }
+        Self { listen: SocketAddr::from(([127, 0, 0, 1], 0)), adapter_url: None, seed: true, task_call_id_field: true }
     }
 }
 
@@ -57,6 +83,124 @@ pub struct OrgState {
     pub records: Records,
     pub adapter_url: Option<String>,
     pub opencti_log: Vec<OpenCtiLogEntry>,
+    pub schema: Schema,
+    pub settings: OrgSettings,
+    pub validation_rules: Vec<ValidationRule>,
+    pub duplicate_rules: Vec<DuplicateRule>,
+    pub usage: ApiUsage,
+    pub auth: AuthState,
+    pub faults: FaultPlane,
+}
+
+/// Why the org refused a configuration change.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error(transparent)]
+    Schema(#[from] SchemaError),
+    #[error("there is no object {0}")]
+    UnknownObject(String),
+    #[error("{0}")]
+    BadRule(String),
+}
+
+impl OrgState {
+    fn new(origin: String, adapter_url: Option<String>, config: &SandboxConfig) -> Self {
+        let mut state = Self {
+            origin,
+            records: Records::default(),
+            adapter_url,
+            opencti_log: Vec::new(),
+            schema: Schema::standard(),
+            settings: OrgSettings::default(),
+            validation_rules: Vec::new(),
+            duplicate_rules: Vec::new(),
+            usage: ApiUsage::default(),
+            auth: AuthState::default(),
+            faults: FaultPlane::default(),
+        };
+        state.reset(config.seed, config.task_call_id_field);
+        state
+    }
+
+    /// Puts the org's data and configuration back to a fresh org's: records (seeded or empty), schema, rules,
+    /// settings, API usage and faults. Connected apps, tokens, the journal and the Open CTI log stay.
+    pub fn reset(&mut self, seed: bool, task_call_id_field: bool) {
+        self.records = Records::default();
+        if seed {
+            seed::seed(&mut self.records, Utc::now());
+        }
+        self.schema = Schema::standard();
+        if task_call_id_field {
+            self.schema.add_custom_field("Task", CustomField::task_call_id()).expect("a fresh Task has no Call_Id__c");
+        }
+        self.settings = OrgSettings::default();
+        self.validation_rules.clear();
+        self.duplicate_rules.clear();
+        self.usage = ApiUsage::default();
+        self.faults.clear_rules();
+    }
+
+    /// Replaces the settings, turning the schema's State and Country code fields on or off to match.
+    pub fn apply_settings(&mut self, settings: OrgSettings) {
+        self.schema.set_state_country_picklists(settings.state_country_picklists);
+        self.settings = settings;
+    }
+
+    pub fn add_custom_field(&mut self, object: &str, field: CustomField) -> Result<(), ConfigError> {
+        Ok(self.schema.add_custom_field(object, field)?)
+    }
+
+    /// Deletes a custom field and its values.
+    pub fn remove_custom_field(&mut self, object: &str, field: &str) -> Result<(), ConfigError> {
+        let removed = self.schema.remove_custom_field(object, field)?;
+        let object = self.schema.object(object).map(|object| object.name.clone()).unwrap_or_default();
+        self.records.drop_field(&object, &removed);
+        Ok(())
+    }
+
+    fn known_object(&self, object: &str) -> Result<String, ConfigError> {
+        self.schema
+            .object(object)
+            .map(|object| object.name.clone())
+            .ok_or_else(|| ConfigError::UnknownObject(object.to_owned()))
+    }
+
+    /// Adds a validation rule, replacing one of the same name.
+    pub fn add_validation_rule(&mut self, mut rule: ValidationRule) -> Result<(), ConfigError> {
+        rule.condition.check().map_err(ConfigError::BadRule)?;
+        rule.object = self.known_object(&rule.object)?;
+        self.validation_rules.retain(|known| known.name != rule.name);
+        self.validation_rules.push(rule);
+        Ok(())
+    }
+
+    /// Removes the validation rule `name`; true when there was one.
+    pub fn remove_validation_rule(&mut self, name: &str) -> bool {
+        remove_named(&mut self.validation_rules, name, |rule| &rule.name)
+    }
+
+    /// Removes the duplicate rule `name`; true when there was one.
+    pub fn remove_duplicate_rule(&mut self, name: &str) -> bool {
+        remove_named(&mut self.duplicate_rules, name, |rule| &rule.name)
+    }
+
+    /// Adds a duplicate rule, replacing one of the same name.
+    pub fn add_duplicate_rule(&mut self, mut rule: DuplicateRule) -> Result<(), ConfigError> {
+        rule.object = self.known_object(&rule.object)?;
+        for compared in &mut rule.compare_with {
+            *compared = self.known_object(compared)?;
+        }
+        self.duplicate_rules.retain(|known| known.name != rule.name);
+        self.duplicate_rules.push(rule);
+        Ok(())
+    }
+}
+
+/// Removes the items called `name`; true when there was one.
+fn remove_named<T>(items: &mut Vec<T>, name: &str, name_of: impl Fn(&T) -> &String) -> bool {
+    let before = items.len();
+    items.retain(|item| name_of(item) != name);
+    items.len() != before
 }
 
 /// A shared handle on the org's state.
@@ -85,17 +229,12 @@ impl Sandbox {
         let listener = TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
         let address = listener.local_addr()?;
         let base_url = format!("http://{address}");
-        let mut records = Records::default();
-        if config.seed {
-            seed::seed(&mut records, Utc::now());
-        }
-        let org = Org(Arc::new(Mutex::new(OrgState {
-            origin: base_url.clone(),
-            records,
-            adapter_url: config.adapter_url,
-            opencti_log: Vec::new(),
-        })));
-        let router = pages::router().merge(classic::router()).merge(control::router()).with_state(org.clone());
+        let org = Org(Arc::new(Mutex::new(OrgState::new(base_url.clone(), config.adapter_url.clone(), &config))));
+        let api = oauth::router()
+            .merge(rest::router())
+            .layer(axum::middleware::from_fn_with_state(org.clone(), faults::intercept));
+        let router =
+            pages::router().merge(classic::router()).merge(control::router()).merge(api).with_state(org.clone());
         let server = tokio::spawn(async move {
             if let Err(error) = axum::serve(listener, router).await {
                 tracing::error!(%error, "the local org stopped serving");
@@ -121,6 +260,127 @@ impl Sandbox {
     /// The Open CTI calls received so far.
     pub fn opencti_log(&self) -> Vec<OpenCtiLogEntry> {
         self.org.lock().opencti_log.clone()
+    }
+
+    /// Adds a failure-injection rule; returns its id (for `remove_fault`).
+    pub fn inject(&self, fault: Fault) -> u64 {
+        self.org.lock().faults.add(fault)
+    }
+
+    pub fn remove_fault(&self, id: u64) -> bool {
+        self.org.lock().faults.remove(id)
+    }
+
+    pub fn clear_faults(&self) {
+        self.org.lock().faults.clear_rules();
+    }
+
+    /// Every request to `/services/…` and `/id/…` so far, oldest first.
+    pub fn requests(&self) -> Vec<JournalEntry> {
+        self.org.lock().faults.journal().to_vec()
+    }
+
+    /// How many journaled requests had this method (any when `None`) and a path matching `path_pattern`, where
+    /// `*` matches within one path segment and `**` across segments: `request_count(Some("POST"),
+    /// "/services/data/*/composite")`.
+    pub fn request_count(&self, method: Option<&str>, path_pattern: &str) -> usize {
+        self.org.lock().faults.count(method, path_pattern)
+    }
+
+    pub fn clear_requests(&self) {
+        self.org.lock().faults.clear_journal();
+    }
+
+    /// Tokens for the integration user through the default connected app, as if its web server flow had run.
+    pub fn issue_token(&self) -> TokenResponse {
+        self.issue_token_for(oauth::DEFAULT_CLIENT_ID).expect("the default connected app is always registered")
+    }
+
+    /// Tokens for the integration user through a registered app; `None` for an unknown `client_id`.
+    pub fn issue_token_for(&self, client_id: &str) -> Option<TokenResponse> {
+        self.org.lock().issue_tokens(client_id, Utc::now())
+    }
+
+    pub fn register_connected_app(&self, app: ConnectedApp) {
+        self.org.lock().auth.register(app);
+    }
+
+    /// Expires every access token now; refresh tokens keep working. Returns how many were live.
+    pub fn expire_all_tokens(&self) -> usize {
+        self.org.lock().auth.expire_all_access_tokens()
+    }
+
+    pub fn api_usage(&self) -> ApiUsage {
+        self.org.lock().usage
+    }
+
+    /// Sets the daily API usage: at `used >= max` every data call gets 403 `REQUEST_LIMIT_EXCEEDED`.
+    pub fn set_api_usage(&self, used: u64, max: u64) {
+        self.org.lock().usage = ApiUsage { used, max };
+    }
+
+    pub fn settings(&self) -> OrgSettings {
+        self.org.lock().settings.clone()
+    }
+
+    /// Changes settings: `sandbox.update_settings(|settings| settings.access_token_ttl_secs = Some(1))`.
+    pub fn update_settings(&self, change: impl FnOnce(&mut OrgSettings)) {
+        let mut state = self.org.lock();
+        let mut settings = state.settings.clone();
+        change(&mut settings);
+        state.apply_settings(settings);
+    }
+
+    pub fn add_validation_rule(&self, rule: ValidationRule) -> Result<(), ConfigError> {
+        self.org.lock().add_validation_rule(rule)
+    }
+
+    pub fn add_duplicate_rule(&self, rule: DuplicateRule) -> Result<(), ConfigError> {
+        self.org.lock().add_duplicate_rule(rule)
+    }
+
+    pub fn remove_validation_rule(&self, name: &str) -> bool {
+        self.org.lock().remove_validation_rule(name)
+    }
+
+    pub fn remove_duplicate_rule(&self, name: &str) -> bool {
+        self.org.lock().remove_duplicate_rule(name)
+    }
+
+    pub fn add_custom_field(&self, object: &str, field: CustomField) -> Result<(), ConfigError> {
+        self.org.lock().add_custom_field(object, field)
+    }
+
+    pub fn remove_custom_field(&self, object: &str, field: &str) -> Result<(), ConfigError> {
+        self.org.lock().remove_custom_field(object, field)
+    }
+
+    /// Adds or removes the Task's `Call_Id__c` external-id field (no-op when it is already so).
+    pub fn set_task_call_id_field(&self, present: bool) {
+        let mut state = self.org.lock();
+        let has = state.schema.object("Task").and_then(|task| task.field(schema::TASK_CALL_ID_FIELD)).is_some();
+        match (has, present) {
+            (false, true) => state.add_custom_field("Task", CustomField::task_call_id()).expect("Task exists"),
+            (true, false) => state.remove_custom_field("Task", schema::TASK_CALL_ID_FIELD).expect("the field exists"),
+            _ => {}
+        }
+    }
+
+    /// The live records of `object`, oldest first.
+    pub fn records(&self, object: &str) -> Vec<Record> {
+        self.org.lock().records.of(object).cloned().collect()
+    }
+
+    /// A live record by id (15 or 18 characters).
+    pub fn record(&self, id: &str) -> Option<Record> {
+        let id = callpop_core::record::RecordId::parse(id).ok()?;
+        self.org.lock().records.get(&id).cloned()
+    }
+
+    /// Whether the record `id` is in the recycle bin.
+    pub fn is_deleted(&self, id: &str) -> bool {
+        let Ok(id) = callpop_core::record::RecordId::parse(id) else { return false };
+        self.org.lock().records.deleted(&id).is_some()
     }
 }
 

@@ -29,6 +29,7 @@ async fn main() -> anyhow::Result<()> {
         listen: SocketAddr::from(([127, 0, 0, 1], args.port)),
         adapter_url: Some(args.adapter_url),
         seed: !args.empty,
+        ..SandboxConfig::default()
     };
     let sandbox = Sandbox::start(config).await?;
     println!("local org        {}", sandbox.base_url());

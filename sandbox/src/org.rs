@@ -2,7 +2,10 @@
 //!
 //! Records are open-ended field maps, as in Salesforce's REST API. Each carries `Id`, `CreatedDate`,
 //! `LastModifiedDate` and `SystemModstamp` in Salesforce's datetime format (`2026-11-25T10:00:00.000+0000`).
+//! Deleted records go to a recycle bin, where `queryAll` still sees them and direct access answers
+//! `ENTITY_IS_DELETED`. A `Records` value is cheap enough to clone that a composite request's rollback is a snapshot.
 
+use crate::schema::ObjectDef;
 use callpop_core::record::{RecordId, SObjectType};
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
@@ -30,6 +33,27 @@ impl Record {
         }
     }
 
+    /// The record as the REST API returns it: `attributes`, then every field of its object in the schema's order
+    /// (`null` when unset), or only `fields` when given (already checked against the schema).
+    pub fn rest_json(&self, definition: &ObjectDef, api_version: &str, fields: Option<&[String]>) -> Value {
+        let full = self.to_json(api_version);
+        let mut body = Map::new();
+        body.insert("attributes".to_owned(), full["attributes"].clone());
+        let names: Vec<&str> = match fields {
+            Some(fields) => fields.iter().map(String::as_str).collect(),
+            None => definition.fields.iter().map(|field| field.name.as_str()).collect(),
+        };
+        for name in names {
+            body.insert(name.to_owned(), full.get(name).cloned().unwrap_or(Value::Null));
+        }
+        Value::Object(body)
+    }
+
+    /// `{"attributes": …, "Id": …}`: how a duplicate rule's match names a record.
+    pub fn reference_json(&self, api_version: &str) -> Value {
+        json!({"attributes": self.to_json(api_version)["attributes"], "Id": self.id.as_str()})
+    }
+
     /// The record as the REST API returns it: `attributes`, then the fields, with `Name` computed for people.
     pub fn to_json(&self, api_version: &str) -> Value {
         let mut body = Map::new();
@@ -38,7 +62,7 @@ impl Record {
             json!({ "type": self.object, "url": format!("/services/data/v{api_version}/sobjects/{}/{}", self.object, self.id) }),
         );
         body.extend(self.fields.clone());
-        if matches!(self.object.as_str(), "Lead" | "Contact") {
+        if matches!(self.object.as_str(), "Lead" | "Contact" | "User") {
             body.insert("Name".to_owned(), Value::String(self.display_name()));
         }
         Value::Object(body)
@@ -70,10 +94,11 @@ pub fn salesforce_datetime(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%dT%H:%M:%S%.3f+0000").to_string()
 }
 
-/// All the org's records, by object.
-#[derive(Debug, Default)]
+/// All the org's records, by object, and the recycle bin.
+#[derive(Debug, Default, Clone)]
 pub struct Records {
     by_object: BTreeMap<String, BTreeMap<RecordId, Record>>,
+    recycle_bin: BTreeMap<RecordId, Record>,
     minted: u64,
 }
 
@@ -114,6 +139,43 @@ impl Records {
     /// Every record of `object`, oldest first.
     pub fn of(&self, object: &str) -> impl Iterator<Item = &Record> {
         self.by_object.get(object).into_iter().flat_map(|records| records.values())
+    }
+
+    /// Moves a record to the recycle bin (`IsDeleted` true); true when there was one.
+    pub fn delete(&mut self, id: &RecordId, now: DateTime<Utc>) -> bool {
+        let Some(mut record) = self.by_object.values_mut().find_map(|records| records.remove(id)) else {
+            return false;
+        };
+        record.fields.insert("IsDeleted".to_owned(), Value::Bool(true));
+        record.fields.insert("SystemModstamp".to_owned(), Value::String(salesforce_datetime(now)));
+        self.recycle_bin.insert(id.clone(), record);
+        true
+    }
+
+    /// A record in the recycle bin.
+    pub fn deleted(&self, id: &RecordId) -> Option<&Record> {
+        self.recycle_bin.get(id)
+    }
+
+    /// The records of `object` in the recycle bin.
+    pub fn deleted_of(&self, object: &str) -> impl Iterator<Item = &Record> {
+        self.recycle_bin.values().filter(move |record| record.object == object)
+    }
+
+    /// Puts back an earlier snapshot (a rolled-back transaction). Ids minted since stay used, as in Salesforce.
+    pub fn roll_back_to(&mut self, snapshot: Records) {
+        let minted = self.minted;
+        *self = snapshot;
+        self.minted = minted;
+    }
+
+    /// Drops a field's values from every record of `object`, as deleting a field in Setup does.
+    pub fn drop_field(&mut self, object: &str, field: &str) {
+        let live = self.by_object.get_mut(object).into_iter().flat_map(|records| records.values_mut());
+        let binned = self.recycle_bin.values_mut().filter(|record| record.object == object);
+        for record in live.chain(binned) {
+            record.fields.remove(field);
+        }
     }
 
     /// Removes a record; true when there was one.
