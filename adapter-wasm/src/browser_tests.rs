@@ -93,6 +93,7 @@ fn names_from_salesforce_and_callers_are_drawn_as_text() {
         campaign: None,
         status: "Incoming call".to_owned(),
         logged_to: None,
+        server_record: None,
         tone: callpop_core::adapter::Tone::Ringing,
         can_answer: true,
     };

@@ -212,6 +212,7 @@ fn card(call: &CallCard) -> Element {
         .class("call")
         .attr("data-call-id", &call.call_id)
         .attr("data-tone", tone)
+        .attr("data-server-record", call.server_record.as_deref().unwrap_or(""))
         .attr("aria-label", &format!("{direction} call from {}", call.caller_number))
         .child(El::new("p").class("direction").text(direction))
         .child(El::new("p").class("caller-number").text(&call.caller_number));

@@ -171,6 +171,8 @@ pub struct CallCard {
     pub status: String,
     /// The record the call's activity goes to, as "Ada Lovelace · Contact", once the softphone chose it.
     pub logged_to: Option<String>,
+    /// Legacy mode: the id of the record the server chose, which Answer pops.
+    pub server_record: Option<String>,
     pub tone: Tone,
     pub can_answer: bool,
 }
@@ -299,6 +301,9 @@ impl<H: Host> Adapter<H> {
                 if update.direction == Direction::Inbound && !popped_elsewhere {
                     self.host.open_cti(&update.call_id, OpenCtiCall::ShowPanel);
                 }
+                if update.direction == Direction::Outbound {
+                    self.notice = None; // The call the agent dialled has arrived.
+                }
                 let phase = if popped_elsewhere { Phase::HandledElsewhere } else { Phase::Waiting };
                 self.calls.push(TrackedCall { update, phase, found: Vec::new() });
             }
@@ -398,7 +403,8 @@ impl<H: Host> Adapter<H> {
     }
 
     fn on_click_to_dial(&mut self, number: String, record: Option<&RecordId>) {
-        self.notice = None;
+        // Until the telephony side places the call and it arrives on the stream.
+        self.notice = Some(format!("Calling {number}…"));
         self.host.open_cti("", OpenCtiCall::ShowPanel);
         let record_type = record.map(|id| id.object().api_name().to_owned());
         let record_id = record.map(|id| id.as_str().to_owned());
@@ -480,6 +486,7 @@ fn card(call: &TrackedCall) -> CallCard {
         tracking_source: update.tracking_source.clone(),
         campaign: update.campaign.clone(),
         status,
+        server_record: update.record.as_ref().map(|record| record.id.clone()),
         logged_to: match &call.phase {
             Phase::Popped { logged_to } => logged_to.clone(),
             _ => None,
@@ -674,6 +681,7 @@ mod tests {
             record_type: Some("Contact".to_owned()),
         };
         assert_eq!(adapter.host().sent, [ToServer::Dial(request)]);
+        assert_eq!(adapter.view().notice.as_deref(), Some("Calling (415) 555-2671…"));
         adapter.handle(Event::DialFailed { message: "no telephony line".to_owned() });
         assert_eq!(adapter.view().notice.as_deref(), Some("The call could not be placed: no telephony line"));
 
@@ -682,5 +690,6 @@ mod tests {
         adapter.handle(Event::CallUpdated(outbound));
         let card = &adapter.view().calls[0];
         assert_eq!((card.status.as_str(), card.can_answer), ("Dialling…", false));
+        assert_eq!(adapter.view().notice, None, "the placed call replaces the notice");
     }
 }

@@ -232,6 +232,8 @@ async fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
         println!("  {:<14} {} / {}", user.role, user.email, user.password);
     }
     println!("  (also in {})", credentials_path.display());
+    // The demo's telephony side places the calls agents click to dial in the org.
+    tokio::spawn(simulate::place_dial_requests(base.clone(), credentials.api_key.clone(), "+14155550100"));
     app.run_until_stopped().await?;
     Ok(())
 }

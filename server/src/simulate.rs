@@ -43,6 +43,10 @@ pub struct SimulateArgs {
     /// After answering (or ringing), report the call completed this many seconds later.
     #[arg(long)]
     pub hang_up_after: Option<u64>,
+    /// Act as the telephony side for click-to-dial: place every pending dial request (answered after 2 s,
+    /// completed after 30 s) until stopped.
+    #[arg(long, conflicts_with_all = ["kind", "call_id"])]
+    pub place_dials: bool,
 }
 
 /// Where the demo writes its credentials.
@@ -68,6 +72,10 @@ fn api_key(args: &SimulateArgs) -> anyhow::Result<String> {
 /// Runs the simulation, printing each event's answer.
 pub async fn run(args: SimulateArgs) -> anyhow::Result<()> {
     let key = api_key(&args)?;
+    if args.place_dials {
+        println!("placing click-to-dial requests for {} (Ctrl-C to stop)", args.server);
+        return place_dial_requests(args.server.clone(), key, &args.to).await;
+    }
     let call_id = args.call_id.clone().unwrap_or_else(|| format!("sim-{}", uuid::Uuid::new_v4().simple()));
     let client = reqwest::Client::new();
     let started = std::time::Instant::now();
@@ -116,5 +124,59 @@ pub async fn run(args: SimulateArgs) -> anyhow::Result<()> {
         }
     }
     println!("call id: {call_id}");
+    Ok(())
+}
+
+/// Plays the telephony side of click-to-dial: polls the pending dial requests and places each one, posting its
+/// `ringing`, `answered` (2 s later) and `completed` (30 s later) events with the request's id. Runs until stopped;
+/// the demo runs it in the background.
+pub async fn place_dial_requests(server: String, api_key: String, tracking_number: &str) -> anyhow::Result<()> {
+    let client = reqwest::Client::new();
+    let server = server.trim_end_matches('/').to_owned();
+    loop {
+        let pending: Vec<Value> =
+            match client.get(format!("{server}/api/v1/dial-requests")).bearer_auth(&api_key).send().await {
+                Ok(response) if response.status().is_success() => response.json().await.unwrap_or_default(),
+                _ => Vec::new(), // The server is starting or away: try again shortly.
+            };
+        for request in pending {
+            let (client, server, api_key, tracking) =
+                (client.clone(), server.clone(), api_key.clone(), tracking_number.to_owned());
+            tokio::spawn(async move {
+                if let Err(error) = place_one(&client, &server, &api_key, &tracking, &request).await {
+                    eprintln!("placing dial request {}: {error:#}", request["id"]);
+                }
+            });
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+async fn place_one(
+    client: &reqwest::Client,
+    server: &str,
+    api_key: &str,
+    tracking: &str,
+    request: &Value,
+) -> anyhow::Result<()> {
+    let id = request["id"].as_i64().context("a dial request without an id")?;
+    let call_id = format!("dial-{id}-{}", uuid::Uuid::new_v4().simple());
+    let started = std::time::Instant::now();
+    for (kind, delay) in [("ringing", 0), ("answered", 2), ("completed", 28)] {
+        tokio::time::sleep(Duration::from_secs(delay)).await;
+        let mut body = json!({
+            "call_id": call_id, "kind": kind, "direction": "outbound", "caller_number": request["number"],
+            "tracking_number": tracking, "agent": request["agent"], "dial_request_id": id,
+            "occurred_at": chrono::Utc::now().to_rfc3339(),
+        });
+        if kind == "completed" {
+            body["duration_secs"] = json!(started.elapsed().as_secs());
+        }
+        let response =
+            client.post(format!("{server}/api/v1/call-events")).bearer_auth(api_key).json(&body).send().await?;
+        if !response.status().is_success() {
+            bail!("{kind}: the server answered {}: {}", response.status(), response.text().await.unwrap_or_default());
+        }
+    }
     Ok(())
 }

@@ -7,13 +7,20 @@
 
 use anyhow::{Context, bail};
 use callpop_core::open_cti::Ui;
+use callpop_core::options::IntegrationOptions;
+use callpop_core::record::RecordId;
 use callpop_sandbox::{OpenCtiLogEntry, Sandbox, SandboxConfig};
 use callpop_server::provision::{self, DEMO_AGENT_EMAIL, DEMO_PASSWORD};
+use callpop_server::store::Store;
 use callpop_server::{Application, Config};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// The demo account's administrator (the password is `DEMO_PASSWORD`, like every demo user).
+pub const ADMIN_EMAIL: &str = "admin@demo.callpop.test";
 
 /// How long a test waits for something a person would see happen "at once".
 pub const PATIENCE: Duration = Duration::from_secs(20);
@@ -27,6 +34,10 @@ pub struct Stack {
     pub api_key: String,
     /// The link between browsers and the server.
     pub network: NetworkSwitch,
+    /// The server's store, for what only the server itself can do (naming a call's record as legacy mode does).
+    pub store: Arc<dyn Store>,
+    /// The demo account's row id.
+    pub account_id: i64,
     http: reqwest::Client,
     _database_dir: tempfile::TempDir,
 }
@@ -86,16 +97,55 @@ impl Stack {
         let app = Application::build(config).await?;
         let network = NetworkSwitch::start(app.local_addr()).await?;
         let server_url = format!("http://{}", network.address);
-        let credentials = provision::seed_demo(app.store().as_ref(), &server_url).await?;
+        let store = app.store();
+        let credentials = provision::seed_demo(store.as_ref(), &server_url).await?;
+        let account = store.account_by_public_id(&credentials.account_public_id).await?.context("the demo account")?;
         tokio::spawn(app.run_until_stopped());
         org.set_adapter_url(&format!("{server_url}/softphone/"));
         let http = reqwest::Client::new();
-        Ok(Self { org, server_url, api_key: credentials.api_key, network, http, _database_dir: database_dir })
+        Ok(Self {
+            org,
+            server_url,
+            api_key: credentials.api_key,
+            network,
+            store,
+            account_id: account.id,
+            http,
+            _database_dir: database_dir,
+        })
+    }
+
+    /// Sets the account's integration options through the settings API, as the demo administrator.
+    pub async fn set_options(&self, options: &IntegrationOptions) -> anyhow::Result<()> {
+        let token = self.token_for(ADMIN_EMAIL).await?;
+        let url = format!("{}/api/v1/settings/salesforce", self.server_url);
+        self.http.put(url).bearer_auth(token).json(options).send().await?.error_for_status()?;
+        Ok(())
+    }
+
+    /// Names the Salesforce record for a call, as the sync engine's legacy mode does.
+    pub async fn name_record(&self, call_id: &str, record_id: &str) -> anyhow::Result<()> {
+        let call = self.store.call_by_call_id(self.account_id, call_id).await?.context("no such call")?;
+        let object = RecordId::parse(record_id)?.object().api_name();
+        self.store.set_call_record(call.id, record_id, object, chrono::Utc::now()).await?;
+        Ok(())
+    }
+
+    /// The activity appends the server holds for a call, as `(record id, how it was chosen)`.
+    pub async fn appends(&self, call_id: &str) -> anyhow::Result<Vec<(String, String)>> {
+        let call = self.store.call_by_call_id(self.account_id, call_id).await?.context("no such call")?;
+        let appends = self.store.activities_for_call(call.id).await?;
+        Ok(appends.into_iter().map(|append| (append.record_id, append.chosen_by)).collect())
     }
 
     /// Signs the demo agent in through the API and returns their bearer token.
     pub async fn agent_token(&self) -> anyhow::Result<String> {
-        let body = json!({ "email": DEMO_AGENT_EMAIL, "password": DEMO_PASSWORD });
+        self.token_for(DEMO_AGENT_EMAIL).await
+    }
+
+    /// Signs a demo user in through the API and returns their bearer token.
+    pub async fn token_for(&self, email: &str) -> anyhow::Result<String> {
+        let body = json!({ "email": email, "password": DEMO_PASSWORD });
         let response = self.http.post(format!("{}/api/v1/sessions", self.server_url)).json(&body).send().await?;
         let login: Value = response.error_for_status()?.json().await?;
         login["token"].as_str().map(str::to_owned).context("no token in the sign-in answer")
@@ -146,6 +196,24 @@ impl Stack {
         if response.status().as_u16() != 202 {
             bail!("posting {kind} for {call_id}: {} {}", response.status(), response.text().await.unwrap_or_default());
         }
+        Ok(())
+    }
+
+    /// The click-to-dial requests waiting for the telephony side (`GET /api/v1/dial-requests`).
+    pub async fn pending_dials(&self) -> anyhow::Result<Vec<Value>> {
+        let url = format!("{}/api/v1/dial-requests", self.server_url);
+        Ok(self.http.get(url).bearer_auth(&self.api_key).send().await?.error_for_status()?.json().await?)
+    }
+
+    /// Places a dial request as the telephony side does: the outbound call's `ringing` event naming the request.
+    pub async fn place_dial(&self, request: &Value, call_id: &str) -> anyhow::Result<()> {
+        let body = json!({
+            "call_id": call_id, "kind": "ringing", "direction": "outbound", "caller_number": request["number"],
+            "tracking_number": "+14155550100", "agent": request["agent"], "dial_request_id": request["id"],
+            "occurred_at": chrono::Utc::now().to_rfc3339(),
+        });
+        let url = format!("{}/api/v1/call-events", self.server_url);
+        self.http.post(url).bearer_auth(&self.api_key).json(&body).send().await?.error_for_status()?;
         Ok(())
     }
 
@@ -252,6 +320,15 @@ impl Browser {
         let frame = self.wait_for("iframe#softphone").await?;
         frame.enter_frame().await?;
         self.wait_for("#app[data-ready='1']").await?;
+        Ok(())
+    }
+
+    /// Minimizes the softphone (from the org's page), as an agent does to reach what it covers.
+    pub async fn minimize_softphone(&self) -> anyhow::Result<()> {
+        let phone = self.wait_for("#utility-phone, #footer-phone").await?;
+        if phone.attr("aria-expanded").await?.as_deref() == Some("true") {
+            phone.click().await?;
+        }
         Ok(())
     }
 

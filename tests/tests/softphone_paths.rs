@@ -153,3 +153,22 @@ async fn an_append_made_while_the_server_is_unreachable_is_sent_when_it_returns(
     assert_eq!(stack.append_as_agent(&again).await?["duplicate"], true, "the server has the append, once");
     Ok(())
 }
+
+#[tokio::test]
+async fn the_record_picked_for_a_number_is_offered_first_next_time() -> anyhow::Result<()> {
+    let (stack, browser) = start_signed_in(Ui::Lightning).await?;
+    stack.post_call_event("MEM-1", "ringing", numbers::SEVERAL).await?;
+    browser.wait_for("[data-answer='MEM-1']").await?.click().await?;
+    browser.wait_for("[role=listbox]").await?.send_keys(ARROW_DOWN).await?;
+    let second = browser.wait_for("#match-1").await?.attr("data-pick").await?.unwrap_or_default();
+    browser.wait_for("[role=listbox]").await?.send_keys(ENTER).await?;
+    browser.wait_for("[data-call-id='MEM-1'] [data-status='In call']").await?;
+
+    stack.post_call_event("MEM-2", "ringing", numbers::SEVERAL).await?;
+    browser.wait_for("[data-answer='MEM-2']").await?.click().await?;
+    let first = browser.wait_for("#match-0").await?;
+    assert_eq!(first.attr("data-pick").await?.as_deref(), Some(second.as_str()), "last time's pick comes first");
+    assert!(first.text().await?.contains("Chosen last time"), "and says so");
+    assert!(browser.client.find(Locator::Css("#match-1 .remembered")).await.is_err(), "only that one is marked");
+    Ok(())
+}

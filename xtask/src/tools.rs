@@ -13,9 +13,12 @@ use std::process::Command;
 /// The wasm-bindgen version `adapter-wasm/Cargo.toml` pins; the CLI must match it exactly.
 pub(crate) const WASM_BINDGEN_VERSION: &str = "0.2.130";
 
-/// The workspace root.
+/// The workspace root. `cargo run` (the `cargo xtask` alias) sets `CARGO_MANIFEST_DIR` for the running binary, so
+/// the root is this checkout's even when several checkouts share one target directory and so one xtask binary.
 pub(crate) fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+    let manifest_dir =
+        std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
+    manifest_dir.parent().map(Path::to_path_buf).unwrap_or_default()
 }
 
 /// Runs a command, failing with its name when it fails.

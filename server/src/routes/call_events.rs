@@ -8,9 +8,9 @@ use crate::auth::ApiKeyAccount;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::JsonBody;
 use crate::model::{Call, NewActivity, NewCallEvent};
-use crate::store::dial::DialRequest;
 use crate::phone;
 use crate::state::AppState;
+use crate::store::dial::DialRequest;
 use crate::validate::{self, required, text, text_list};
 use axum::Json;
 use axum::extract::State;
@@ -104,10 +104,17 @@ impl CallEventBody {
 }
 
 /// Marks a dial request placed by `call` and appends the call's activity to the record the agent dialled from.
-async fn place_dial_request(state: &AppState, request: &DialRequest, call: &Call, now: chrono::DateTime<Utc>) -> ApiResult<()> {
+async fn place_dial_request(
+    state: &AppState,
+    request: &DialRequest,
+    call: &Call,
+    now: chrono::DateTime<Utc>,
+) -> ApiResult<()> {
     state.store.mark_dial_request_placed(request.id, call.id, now).await?;
     let (Some(record_id), Some(record_type)) = (&request.record_id, &request.record_type) else { return Ok(()) };
-    let Some(agent) = state.store.user_by_reference(request.account_id, &request.agent_email).await? else { return Ok(()) };
+    let Some(agent) = state.store.user_by_reference(request.account_id, &request.agent_email).await? else {
+        return Ok(());
+    };
     let activity = NewActivity {
         call_id: call.call_id.clone(),
         record_id: record_id.clone(),
@@ -133,7 +140,10 @@ async fn record_call_event(
     let dial_request = match dial_request_id {
         Some(id) => {
             let request = state.store.dial_request(account.id, id).await?.ok_or_else(|| {
-                ApiError::invalid("dial_request_id", format!("`dial_request_id` {id} is not one of this account's dial requests"))
+                ApiError::invalid(
+                    "dial_request_id",
+                    format!("`dial_request_id` {id} is not one of this account's dial requests"),
+                )
             })?;
             if event.direction != Direction::Outbound {
                 return Err(ApiError::invalid("direction", "a call placed for a dial request is `outbound`"));

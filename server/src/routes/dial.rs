@@ -37,7 +37,8 @@ async fn request_dial(
     let record = match (&body.record_id, &body.record_type) {
         (None, _) => None,
         (Some(id), record_type) => {
-            let id = RecordId::parse(id).map_err(|error| ApiError::invalid("record_id", format!("`record_id`: {error}")))?;
+            let id =
+                RecordId::parse(id).map_err(|error| ApiError::invalid("record_id", format!("`record_id`: {error}")))?;
             let object = id.object();
             if record_type.as_deref().is_some_and(|name| SObjectType::from_api_name(name) != object) {
                 return Err(ApiError::invalid("record_type", format!("`record_id` {id} is a {}", object.api_name())));

@@ -25,8 +25,13 @@ pub trait CallStore {
     async fn call_by_call_id(&self, account_id: i64, call_id: &str) -> sqlx::Result<Option<Call>>;
     /// Names the Salesforce record chosen for a call (legacy mode) and tells the agent's softphones, which pop it
     /// when the agent answers.
-    async fn set_call_record(&self, call_row_id: i64, record_id: &str, record_type: &str, now: DateTime<Utc>)
-    -> sqlx::Result<()>;
+    async fn set_call_record(
+        &self,
+        call_row_id: i64,
+        record_id: &str,
+        record_type: &str,
+        now: DateTime<Utc>,
+    ) -> sqlx::Result<()>;
     async fn calls_by_row_ids(&self, row_ids: &[i64]) -> sqlx::Result<Vec<Call>>;
     /// Lets the first of an agent's softphones pop a call assigned to them.
     async fn claim_pop(&self, user: &User, call_id: &str, now: DateTime<Utc>) -> sqlx::Result<PopClaimOutcome>;

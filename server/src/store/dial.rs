@@ -39,7 +39,8 @@ pub trait DialStore {
     /// One of the account's requests, whatever its status.
     async fn dial_request(&self, account_id: i64, request_id: i64) -> sqlx::Result<Option<DialRequest>>;
     /// Records that a call placed the request. Repeating it for the same call changes nothing.
-    async fn mark_dial_request_placed(&self, request_id: i64, call_row_id: i64, now: DateTime<Utc>) -> sqlx::Result<()>;
+    async fn mark_dial_request_placed(&self, request_id: i64, call_row_id: i64, now: DateTime<Utc>)
+    -> sqlx::Result<()>;
     /// The record an agent of the account last picked in the multi-match dialog for calls from this number.
     async fn remembered_record(&self, account_id: i64, caller_e164: &str) -> sqlx::Result<Option<String>>;
 }
@@ -57,7 +58,9 @@ impl DialStore for SqlStore {
         record: Option<(&str, &str)>,
         now: DateTime<Utc>,
     ) -> sqlx::Result<DialRequest> {
-        let select = format!("SELECT {DIAL_COLUMNS} FROM dial_requests JOIN users ON users.id = dial_requests.user_id WHERE dial_requests.id = $1");
+        let select = format!(
+            "SELECT {DIAL_COLUMNS} FROM dial_requests JOIN users ON users.id = dial_requests.user_id WHERE dial_requests.id = $1"
+        );
         in_write_tx!(self.db(), tx => {
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO dial_requests (account_id, user_id, number_e164, record_id, record_type, status, requested_at)
@@ -95,7 +98,12 @@ impl DialStore for SqlStore {
         })
     }
 
-    async fn mark_dial_request_placed(&self, request_id: i64, call_row_id: i64, now: DateTime<Utc>) -> sqlx::Result<()> {
+    async fn mark_dial_request_placed(
+        &self,
+        request_id: i64,
+        call_row_id: i64,
+        now: DateTime<Utc>,
+    ) -> sqlx::Result<()> {
         on_db!(self.db(), pool => {
             sqlx::query(
                 "UPDATE dial_requests SET status = 'placed', call_row_id = $2, placed_at = COALESCE(placed_at, $3)

@@ -69,6 +69,9 @@ api_test! {
                 required: &["call_id", "record_id", "record_type", "chosen_by"] },
             WriteRoute { method: Method::POST, path: "/api/v1/api-keys", token: acme.admin.token.clone(),
                 valid: json!({ "label": "PBX" }), required: &["label"] },
+            WriteRoute { method: Method::POST, path: "/api/v1/agent/dial", token: acme.agent.token.clone(),
+                valid: json!({ "number": "+14155552671", "record_id": "003000000000001AAA", "record_type": "Contact" }),
+                required: &["number"] },
             WriteRoute { method: Method::POST, path: "/api/v1/sessions", token: String::new(),
                 valid: json!({ "email": acme.agent.email, "password": "correct horse battery" }), required: &["email", "password"] },
         ];
@@ -96,6 +99,10 @@ api_test! {
             ("occurred_at", "yesterday"), ("call_id", "has spaces"), ("recording_url", "ftp://x"), ("tracking_source", &"y".repeat(256))] {
             expect_refusal(&app, telephony, Some(&acme.api_key), &with(&telephony.valid, field, json!(value)), 422, Some(field)).await;
         }
+        let dials = &routes[5];
+        for (field, value) in [("number", "12"), ("record_id", "003<script>"), ("record_type", "Lead")] {
+            expect_refusal(&app, dials, Some(&acme.agent.token), &with(&dials.valid, field, json!(value)), 422, Some(field)).await;
+        }
         let texts = &routes[1];
         for (field, value) in [("from_number", "12"), ("body", "   "), ("body", &"z".repeat(1601)), ("message_id", "")] {
             expect_refusal(&app, texts, Some(&acme.api_key), &with(&texts.valid, field, json!(value)), 422, Some(field)).await;
@@ -121,6 +128,8 @@ api_test! {
         assert_eq!(history["changes"], json!([]));
         let (_, keys) = app.get_json(&acme.admin, "/api/v1/api-keys").await;
         assert_eq!(keys["api_keys"].as_array().unwrap().len(), 1);
+        let waiting = app.get(Some(&acme.api_key), "/api/v1/dial-requests").await.json::<Value>().await.unwrap();
+        assert_eq!(waiting, json!([]), "no dial request");
         assert_eq!(app.outbox_depth().await, depth_before);
     }
 }

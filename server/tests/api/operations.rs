@@ -7,10 +7,12 @@ use serde_json::Value;
 use std::collections::BTreeSet;
 
 /// Every API route the server has, as `METHOD path`. The document must list exactly these.
-const EVERY_ROUTE: [&str; 24] = [
+const EVERY_ROUTE: [&str; 26] = [
     "GET /api/v1/agent/stream",
     "POST /api/v1/agent/stream-tickets",
     "POST /api/v1/agent/calls/{call_id}/pop",
+    "POST /api/v1/agent/dial",
+    "GET /api/v1/dial-requests",
     "POST /api/v1/activities",
     "GET /api/v1/api-keys",
     "POST /api/v1/api-keys",
