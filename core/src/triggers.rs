@@ -205,7 +205,8 @@ pub enum Action {
         #[serde(default)]
         delay_secs: u32,
     },
-    /// Add the call's record to the Campaign whose name `campaign` renders to, with `status`.
+    /// Add the call's record to the Campaign whose name `campaign` renders to, with `status`. A name that renders
+    /// blank (a call without a campaign) skips the action.
     AddToCampaign {
         #[serde(default = "default_campaign")]
         campaign: String,
