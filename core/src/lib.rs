@@ -1,7 +1,7 @@
 //! callpop-core: the decisions callpop makes, as plain functions and state machines with no I/O.
 //!
-//! This crate decides what the softphone pops, what it appends, and (in later modules) which record the sync engine
-//! writes and which trigger fires. It never touches a socket, a database, the DOM or a clock: the boundary crates
+//! This crate decides what the softphone pops, what it appends, which record legacy mode writes to (`legacy`) and
+//! which trigger fires (`triggers`). It never touches a socket, a database, the DOM or a clock: the boundary crates
 //! (`callpop-server`, `callpop-adapter`) feed it inputs, including the time, and carry out what it returns.
 //! It compiles for native and wasm32 and ships inside the Wasm adapter, so it must stay small: phone formatting
 //! and region names live in the server.
@@ -9,8 +9,10 @@
 pub mod account;
 pub mod adapter;
 pub mod call;
+pub mod legacy;
 pub mod open_cti;
 pub mod options;
 pub mod record;
 pub mod screen_pop;
+pub mod triggers;
 pub mod wire;

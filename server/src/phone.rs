@@ -75,6 +75,34 @@ mod tests {
     }
 
     #[test]
+    fn formats_match_libphonenumbers_own_examples() {
+        // libphonenumber's example numbers (its metadata's `exampleNumber`, fixed line and mobile) with the E.164
+        // and national formats its reference implementation gives.
+        let examples = [
+            ("US", "2015550123", "+12015550123", "(201) 555-0123"),
+            ("GB", "1212345678", "+441212345678", "0121 234 5678"),
+            ("GB", "7400123456", "+447400123456", "07400 123456"),
+            ("DE", "30123456", "+4930123456", "030 123456"),
+            ("DE", "15123456789", "+4915123456789", "01512 3456789"),
+            ("FR", "123456789", "+33123456789", "01 23 45 67 89"),
+            ("FR", "612345678", "+33612345678", "06 12 34 56 78"),
+            ("AU", "212345678", "+61212345678", "(02) 1234 5678"),
+            ("AU", "412345678", "+61412345678", "0412 345 678"),
+            ("JP", "312345678", "+81312345678", "03-1234-5678"),
+            ("JP", "9012345678", "+819012345678", "090-1234-5678"),
+            ("BR", "1123456789", "+551123456789", "(11) 2345-6789"),
+            ("BR", "11961234567", "+5511961234567", "(11) 96123-4567"),
+        ];
+        for (region, national, e164_form, local_form) in examples {
+            let number = parse(national, region).unwrap_or_else(|error| panic!("{region} {national}: {error}"));
+            assert_eq!(e164(&number), e164_form, "{region} {national}");
+            assert_eq!(display(&number, true), local_form, "{region} {national}");
+            assert_eq!(region_of(&number).as_deref(), Some(region));
+            assert_eq!(e164(&parse(local_form, region).unwrap()), e164_form, "the local form reads back");
+        }
+    }
+
+    #[test]
     fn rubbish_and_impossible_numbers_are_rejected() {
         assert!(matches!(parse("call me maybe", "US"), Err(PhoneError::Unparseable(_))));
         assert!(matches!(parse("+1 415 555", "US"), Err(PhoneError::Invalid(_))));
