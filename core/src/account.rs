@@ -134,15 +134,24 @@ pub enum AdminTask {
     ReadSettingsHistory,
     ManageApiKeys,
     DownloadCallCenterDefinition,
+    /// Link, relink or unlink the Salesforce org; read its connection and run the preflight check.
+    ManageSalesforceLink,
+    /// Create, change, reorder, delete and test triggers.
+    ManageTriggers,
+    /// Read the sync log and retry its items.
+    ManageSyncLog,
 }
 
 impl AdminTask {
-    pub const ALL: [AdminTask; 5] = [
+    pub const ALL: [AdminTask; 8] = [
         AdminTask::ReadIntegrationOptions,
         AdminTask::ChangeIntegrationOptions,
         AdminTask::ReadSettingsHistory,
         AdminTask::ManageApiKeys,
         AdminTask::DownloadCallCenterDefinition,
+        AdminTask::ManageSalesforceLink,
+        AdminTask::ManageTriggers,
+        AdminTask::ManageSyncLog,
     ];
 }
 
@@ -154,7 +163,10 @@ pub fn role_needed_for(task: AdminTask) -> Role {
         | AdminTask::ChangeIntegrationOptions
         | AdminTask::ReadSettingsHistory
         | AdminTask::ManageApiKeys
-        | AdminTask::DownloadCallCenterDefinition => Role::Administrator,
+        | AdminTask::DownloadCallCenterDefinition
+        | AdminTask::ManageSalesforceLink
+        | AdminTask::ManageTriggers
+        | AdminTask::ManageSyncLog => Role::Administrator,
     }
 }
 

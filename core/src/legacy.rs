@@ -345,6 +345,41 @@ fn description(call: &CallActivity<'_>) -> String {
         .join("\n")
 }
 
+/// What the server knows about a text message when it logs it, already formatted for the account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TextActivity<'a> {
+    /// The telephony side's message id; it keys the Task (in `CallObject`, as `text:<id>`).
+    pub message_id: &'a str,
+    pub direction: Direction,
+    /// The other party's number, as the account writes numbers.
+    pub other_number: &'a str,
+    pub body: &'a str,
+    /// The day of the message, `YYYY-MM-DD`.
+    pub activity_date: &'a str,
+    pub tracking_source: Option<&'a str>,
+}
+
+/// The Task's fields for a text message: a completed Task whose comments hold the message. `CallObject` carries
+/// `text:<message id>`, so a replay finds the Task in an org without callpop's external id field.
+pub fn text_task_fields(text: &TextActivity<'_>) -> Vec<(&'static str, FieldValue)> {
+    let subject = match text.direction {
+        Direction::Inbound => format!("Text message from {}", text.other_number),
+        Direction::Outbound => format!("Text message to {}", text.other_number),
+    };
+    let mut description = text.body.to_owned();
+    if let Some(source) = text.tracking_source.filter(|source| !source.trim().is_empty()) {
+        description.push_str(&format!("\n\nTracking source: {source}"));
+    }
+    vec![
+        ("TaskSubtype", FieldValue::Text("Task".to_owned())),
+        ("CallObject", FieldValue::Text(format!("text:{}", text.message_id).chars().take(SHORT_TEXT_MAX).collect())),
+        ("Subject", FieldValue::Text(subject.chars().take(SHORT_TEXT_MAX).collect())),
+        ("Status", FieldValue::Text(STATUS_COMPLETED.to_owned())),
+        ("ActivityDate", FieldValue::Text(text.activity_date.to_owned())),
+        ("Description", FieldValue::Text(description.chars().take(DESCRIPTION_MAX).collect())),
+    ]
+}
+
 /// The moments in a call's life that change its Task (legacy mode's implicit updates).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TaskEvent {

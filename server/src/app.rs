@@ -4,6 +4,7 @@ use crate::config::Config;
 use crate::routes;
 use crate::state::{AppState, StreamNotifier};
 use crate::store::{SqlStore, Store};
+use crate::sync::SyncEngine;
 use anyhow::Context;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -21,9 +22,17 @@ impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         // The metrics recorder must exist before the first request is counted.
         crate::metrics::prometheus();
-        let store = SqlStore::connect(&config.database_url).await?;
+        let store: Arc<dyn Store> = Arc::new(SqlStore::connect(&config.database_url).await?);
         let listener = TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
-        let state = AppState { store: Arc::new(store), config: Arc::new(config), streams: StreamNotifier::new() };
+        let bound = listener.local_addr().unwrap_or(config.listen);
+        let public_url =
+            config.public_url.clone().unwrap_or_else(|| format!("http://{bound}")).trim_end_matches('/').to_owned();
+        let streams = StreamNotifier::new();
+        let sync = Arc::new(SyncEngine::new(Arc::clone(&store), &config, &public_url, streams.clone())?);
+        if !config.no_sync {
+            sync.spawn();
+        }
+        let state = AppState { store, config: Arc::new(config), streams, sync, public_url };
         Ok(Self { listener, state })
     }
 
@@ -35,6 +44,11 @@ impl Application {
     /// The store, for seeding accounts before serving (the demo, the tests).
     pub fn store(&self) -> Arc<dyn Store> {
         Arc::clone(&self.state.store)
+    }
+
+    /// The sync engine, for linking an org without a browser (the demo) and driving it in tests.
+    pub fn sync(&self) -> Arc<SyncEngine> {
+        Arc::clone(&self.state.sync)
     }
 
     /// Serves until the process stops.

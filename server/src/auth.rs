@@ -104,6 +104,12 @@ pub fn require_role_for(session: &Session, task: AdminTask) -> Result<(), ApiErr
     }
 }
 
+/// A 403 unless the account's plan includes Salesforce and the user's role may do `task`.
+pub fn require_admin_with_salesforce(session: &Session, task: AdminTask) -> Result<(), ApiError> {
+    require_salesforce_plan(&session.account)?;
+    require_role_for(session, task)
+}
+
 /// A 403 `plan_excludes_salesforce` unless the account's plan includes Salesforce.
 pub fn require_salesforce_plan(account: &Account) -> Result<(), ApiError> {
     if account.plan.includes_salesforce() {

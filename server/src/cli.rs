@@ -1,7 +1,7 @@
 //! The `callpop` command line: serve, run the demo, simulate calls, set up accounts, print the call center XML.
 
 use crate::call_center;
-use crate::config::Config;
+use crate::config::{Config, SyncTiming};
 use crate::model::Account;
 use crate::provision;
 use crate::simulate::SimulateArgs;
@@ -32,6 +32,8 @@ pub enum Command {
     Admin(AdminCommand),
     /// Print an account's call center definition, to import in Salesforce Setup → Call Centers.
     CallCenterXml(CallCenterXmlArgs),
+    /// Print a new key for CALLPOP_TOKEN_KEY (32 random bytes, base64), which seals Salesforce tokens at rest.
+    GenerateTokenKey,
 }
 
 /// The database an offline command works on.
@@ -138,6 +140,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             app.run_until_stopped().await?;
         }
         Command::Demo(args) => run_demo(args).await?,
+        Command::GenerateTokenKey => println!("{}", crate::salesforce::TokenCipher::generate_key()),
         Command::Simulate(args) => simulate::run(args).await?,
         Command::Admin(command) => run_admin(command).await?,
         Command::CallCenterXml(args) => {
@@ -210,18 +213,81 @@ async fn run_admin(command: AdminCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The connected app the demo registers in the local org.
+const DEMO_CLIENT_ID: &str = "3MVG9callpop.demo.connected.app";
+const DEMO_CLIENT_SECRET: &str = "callpop-demo-consumer-secret";
+
+/// Links the demo account to the local org through the real OAuth flow: registers the demo's connected app, has the
+/// org approve at once (a person would click Allow), follows the redirect into callpop's callback, then puts the
+/// org's click-through approval page back for the console's Relink.
+async fn link_demo_org(
+    app: &Application,
+    org: &str,
+    base: &str,
+    credentials: &provision::DemoCredentials,
+) -> anyhow::Result<()> {
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
+    let started = std::time::Instant::now();
+    while http.get(format!("{org}/__control/settings")).send().await.is_err() {
+        if started.elapsed() > std::time::Duration::from_secs(30) {
+            bail!("the local org at {org} does not answer: start it first (`cargo xtask demo` does)");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let app_body = serde_json::json!({
+        "client_id": DEMO_CLIENT_ID, "client_secret": DEMO_CLIENT_SECRET,
+        "redirect_uris": [crate::sync::link::callback_url(base)],
+    });
+    http.post(format!("{org}/__control/connected-apps")).json(&app_body).send().await?.error_for_status()?;
+    http.put(format!("{org}/__control/settings"))
+        .json(&serde_json::json!({"approval": "immediate"}))
+        .send()
+        .await?
+        .error_for_status()?;
+    let store = app.store();
+    let account = store.account_by_public_id(&credentials.account_public_id).await?.context("the demo account")?;
+    let (admin, _) = store.user_by_email("admin@demo.callpop.test").await?.context("the demo administrator")?;
+    let authorize_url = app.sync().start_link(account.id, admin.id, None).await?;
+    let redirect = http.get(&authorize_url).send().await?;
+    let location = redirect
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|value| value.to_str().ok())
+        .context("no redirect from the org")?;
+    let callback = reqwest::Url::parse(location)?;
+    let query: std::collections::HashMap<_, _> = callback.query_pairs().into_owned().collect();
+    let (Some(code), Some(state)) = (query.get("code"), query.get("state")) else {
+        bail!("the org refused the link: {location}")
+    };
+    app.sync().finish_link(state, code).await?;
+    http.put(format!("{org}/__control/settings"))
+        .json(&serde_json::json!({"approval": "page"}))
+        .send()
+        .await?
+        .error_for_status()?;
+    Ok(())
+}
+
 async fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(&args.data_dir).with_context(|| format!("creating {}", args.data_dir.display()))?;
     let database = args.data_dir.join("callpop.db");
     for stale in ["callpop.db", "callpop.db-wal", "callpop.db-shm"] {
         let _ = std::fs::remove_file(args.data_dir.join(stale)); // A fresh demo each time; missing files are fine.
     }
+    let org = args.org_origin.trim_end_matches('/').to_owned();
+    let base = format!("http://127.0.0.1:{}", args.port);
     let mut config = Config::for_tests(format!("sqlite://{}", database.display()));
     config.listen = std::net::SocketAddr::from(([127, 0, 0, 1], args.port));
-    config.extra_org_origins = vec![args.org_origin.trim_end_matches('/').to_owned()];
+    config.extra_org_origins = vec![org.clone()];
+    config.public_url = Some(base.clone());
+    config.salesforce_client_id = Some(DEMO_CLIENT_ID.to_owned());
+    config.salesforce_client_secret = Some(DEMO_CLIENT_SECRET.to_owned());
+    config.salesforce_login_url = org.clone();
+    // Real pace, but a quick poll: a newcomer should see the Task appear within a second.
+    config.sync_timing = SyncTiming { poll: std::time::Duration::from_millis(200), ..SyncTiming::default() };
     let app = Application::build(config).await?;
-    let base = format!("http://{}", app.local_addr());
     let credentials = provision::seed_demo(app.store().as_ref(), &base).await?;
+    link_demo_org(&app, &org, &base, &credentials).await.context("linking the demo account to the local org")?;
     let credentials_path = args.data_dir.join("credentials.json");
     std::fs::write(&credentials_path, serde_json::to_string_pretty(&credentials)?)
         .with_context(|| format!("writing {}", credentials_path.display()))?;

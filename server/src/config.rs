@@ -3,6 +3,7 @@
 use clap::Args;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// How to run the server.
 #[derive(Debug, Clone, Args)]
@@ -27,6 +28,92 @@ pub struct Config {
     /// The Open CTI API version whose libraries the softphone loads.
     #[arg(long, env = "CALLPOP_OPEN_CTI_VERSION", default_value = "62.0")]
     pub open_cti_version: String,
+
+    /// This server's public base URL, e.g. `https://callpop.example.com`. Salesforce sends admins who link an org
+    /// back to `<it>/api/v1/salesforce/oauth/callback`: register that URL on the connected app.
+    #[arg(long, env = "CALLPOP_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// The consumer key of the Salesforce connected app callpop links orgs with.
+    #[arg(long, env = "CALLPOP_SALESFORCE_CLIENT_ID")]
+    pub salesforce_client_id: Option<String>,
+
+    /// The connected app's consumer secret.
+    #[arg(long, env = "CALLPOP_SALESFORCE_CLIENT_SECRET", hide_env_values = true)]
+    pub salesforce_client_secret: Option<String>,
+
+    /// Where admins sign in to link an org unless they name another: `https://login.salesforce.com`,
+    /// `https://test.salesforce.com` (sandboxes) or the org's My Domain URL.
+    #[arg(long, env = "CALLPOP_SALESFORCE_LOGIN_URL", default_value = "https://login.salesforce.com")]
+    pub salesforce_login_url: String,
+
+    /// 32 random bytes, base64, that seal the Salesforce tokens stored in the database (`callpop generate-token-key`
+    /// prints a new one). The server does not start without it: a stolen database must not yield working tokens.
+    #[arg(long, env = "CALLPOP_TOKEN_KEY", hide_env_values = true)]
+    pub token_key: Option<String>,
+
+    /// Do not run the Salesforce sync engine in this process (another server sharing the database runs it).
+    #[arg(long, env = "CALLPOP_NO_SYNC")]
+    pub no_sync: bool,
+
+    /// How fast the sync engine polls, retries and waits; the defaults suit production, tests shorten them.
+    #[arg(skip)]
+    pub sync_timing: SyncTiming,
+}
+
+/// The sync engine's pace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncTiming {
+    /// How often the worker looks for due outbox items when nothing woke it.
+    pub poll: Duration,
+    /// How long a claimed item is leased before another worker may take it (the first died).
+    pub lease: Duration,
+    /// The first retry's delay after a transient error; each later retry doubles it, up to `retry_max`.
+    pub retry_base: Duration,
+    pub retry_max: Duration,
+    /// How long legacy mode waits for the agent to pick a record in the multi-match dialog.
+    pub dialog_timeout: Duration,
+    /// How often it looks again while waiting.
+    pub dialog_recheck: Duration,
+    /// How long an account's sync pauses after `REQUEST_LIMIT_EXCEEDED`.
+    pub limit_pause: Duration,
+    /// How long items of an account without a working org link wait before looking again.
+    pub unlinked_wait: Duration,
+    /// How long a Campaign's id, and the record a number matched, are remembered.
+    pub cache_ttl: Duration,
+}
+
+impl Default for SyncTiming {
+    fn default() -> Self {
+        Self {
+            poll: Duration::from_millis(500),
+            lease: Duration::from_secs(120),
+            retry_base: Duration::from_secs(2),
+            retry_max: Duration::from_secs(600),
+            dialog_timeout: Duration::from_secs(45),
+            dialog_recheck: Duration::from_secs(2),
+            limit_pause: Duration::from_secs(900),
+            unlinked_wait: Duration::from_secs(60),
+            cache_ttl: Duration::from_secs(300),
+        }
+    }
+}
+
+impl SyncTiming {
+    /// A pace for tests: everything in milliseconds.
+    pub fn fast() -> Self {
+        Self {
+            poll: Duration::from_millis(50),
+            lease: Duration::from_secs(30),
+            retry_base: Duration::from_millis(50),
+            retry_max: Duration::from_millis(400),
+            dialog_timeout: Duration::from_secs(3),
+            dialog_recheck: Duration::from_millis(200),
+            limit_pause: Duration::from_secs(2),
+            unlinked_wait: Duration::from_millis(200),
+            cache_ttl: Duration::from_secs(60),
+        }
+    }
 }
 
 /// `static/` beside the workspace when run from a checkout, else `./static`.
@@ -44,6 +131,13 @@ impl Config {
             static_dir: PathBuf::from(default_static_dir()),
             extra_org_origins: Vec::new(),
             open_cti_version: "62.0".to_owned(),
+            public_url: None,
+            salesforce_client_id: None,
+            salesforce_client_secret: None,
+            salesforce_login_url: "https://login.salesforce.com".to_owned(),
+            token_key: Some(crate::salesforce::TokenCipher::generate_key()),
+            no_sync: false,
+            sync_timing: SyncTiming::fast(),
         }
     }
 }

@@ -23,6 +23,7 @@ pub mod salesforce_panel;
 pub mod simulate;
 pub mod state;
 pub mod store;
+pub mod sync;
 pub mod validate;
 pub mod views;
 

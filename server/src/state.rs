@@ -2,6 +2,7 @@
 
 use crate::config::Config;
 use crate::store::Store;
+use crate::sync::SyncEngine;
 use std::sync::Arc;
 use tokio::sync::broadcast;
 
@@ -10,6 +11,10 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub config: Arc<Config>,
     pub streams: StreamNotifier,
+    /// The Salesforce sync engine: handlers wake it when they queue work, and link orgs through it.
+    pub sync: Arc<SyncEngine>,
+    /// This server's public base URL (the OAuth callback's and the console's).
+    pub public_url: String,
 }
 
 /// Wakes the open event streams of a user when something was written for them.

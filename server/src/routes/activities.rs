@@ -54,6 +54,7 @@ async fn append_activity(
     };
     let recorded =
         state.store.append_activity(&session.user, &activity, Utc::now()).await?.ok_or(ApiError::NotFound("call"))?;
+    state.sync.wake();
     let body = json!({ "activity_id": recorded.activity_id, "duplicate": recorded.duplicate });
     Ok((StatusCode::ACCEPTED, Json(body)))
 }

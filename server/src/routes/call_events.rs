@@ -165,6 +165,7 @@ async fn record_call_event(
     if let Some(user_id) = recorded.call.agent_user_id {
         state.streams.notify(user_id);
     }
+    state.sync.wake();
     let body = json!({
         "call_id": recorded.call.call_id,
         "state": recorded.call.state.as_str(),

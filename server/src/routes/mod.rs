@@ -14,10 +14,13 @@ mod call_log;
 mod dial;
 mod health;
 mod log;
+mod salesforce;
 mod sessions;
 mod settings;
 mod softphone;
+mod sync_log;
 mod texts;
+mod triggers;
 
 use crate::error::ApiError;
 use crate::extract::MAX_JSON_BODY_BYTES;
@@ -69,6 +72,9 @@ pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(agent::router())
         .merge(activities::router())
         .merge(dial::router())
+        .merge(salesforce::router())
+        .merge(triggers::router())
+        .merge(sync_log::router())
         .merge(call_log::router())
         .merge(settings::router())
         .merge(api_keys::router())

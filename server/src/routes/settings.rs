@@ -5,10 +5,9 @@
 //! 422 naming it). The change is stored with its audit rows in one transaction and applies to the next call: the
 //! softphone and the sync engine read the options from the account every time.
 
-use crate::auth::{SignedIn, require_role_for, require_salesforce_plan};
+use crate::auth::{SignedIn, require_admin_with_salesforce};
 use crate::error::ApiResult;
 use crate::extract::JsonBody;
-use crate::model::Session;
 use crate::state::AppState;
 use crate::views::{SettingsChangeView, SettingsChangesView};
 use axum::Json;
@@ -26,11 +25,6 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(get_salesforce_settings, put_salesforce_settings))
         .routes(routes!(list_salesforce_settings_changes))
-}
-
-fn require_admin_with_salesforce(session: &Session, task: AdminTask) -> ApiResult<()> {
-    require_salesforce_plan(&session.account)?;
-    require_role_for(session, task)
 }
 
 /// The account's integration options.

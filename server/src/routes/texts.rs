@@ -106,6 +106,7 @@ async fn record_text_event(
         None => None,
     };
     let recorded = state.store.record_text_event(account.id, agent.as_ref(), &event, chrono::Utc::now()).await?;
+    state.sync.wake();
     let accepted = AcceptedEvent {
         id: recorded.text.message_id,
         duplicate: recorded.duplicate,

@@ -212,6 +212,21 @@ impl SalesforceClient {
         Err(SalesforceError::Decode(format!("a query with more than {MAX_QUERY_PAGES} pages")))
     }
 
+    /// An object's describe (`GET /sobjects/{object}/describe`): its fields and what each allows.
+    pub async fn describe(&self, object: &str) -> Result<Value, SalesforceError> {
+        let path = self.data_path(&format!("sobjects/{}/describe", crate::salesforce::composite::path_segment(object)));
+        Ok(self.send(Method::GET, &path, &[], None).await?.1)
+    }
+
+    /// A Tooling API query (`GET /tooling/query/?q=`), for setup metadata such as validation rules; one page.
+    pub async fn tooling_query(&self, soql: &str) -> Result<Vec<Record>, SalesforceError> {
+        let (_, mut body) = self.send(Method::GET, &self.data_path("tooling/query/"), &[("q", soql)], None).await?;
+        let Value::Array(items) = body.get_mut("records").map(Value::take).unwrap_or(Value::Null) else {
+            return Err(SalesforceError::Decode("a tooling query response without records".to_owned()));
+        };
+        items.into_iter().map(Record::from_value).collect()
+    }
+
     /// Sends a composite request; the answer is 200 even when subrequests failed, so read the results.
     pub async fn composite(&self, request: &CompositeRequest) -> Result<CompositeResults, SalesforceError> {
         let (_, body) = self.send(Method::POST, &self.data_path("composite"), &[], Some(&request.to_json())).await?;

@@ -228,6 +228,23 @@ async fn send(
 }
 
 /// The OAuth side of the Salesforce link.
+/// The oauth2 crate's HTTP client over our reqwest client, counting requests. A named type rather than a closure:
+/// the closure's higher-ranked future cannot be proven `Send`, which a token refresh on the sync worker needs.
+struct TokenEndpointClient<'a> {
+    http: &'a reqwest::Client,
+    counter: &'a AtomicU64,
+}
+
+impl<'c> oauth2::AsyncHttpClient<'c> for TokenEndpointClient<'_> {
+    type Error = OAuthTransportError;
+    type Future =
+        std::pin::Pin<Box<dyn std::future::Future<Output = Result<HttpResponse, OAuthTransportError>> + Send + 'c>>;
+
+    fn call(&'c self, request: HttpRequest) -> Self::Future {
+        Box::pin(send(self.http, self.counter, request))
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct SalesforceOAuth {
     client: OAuthClient,
@@ -278,7 +295,7 @@ impl SalesforceOAuth {
 
     /// Exchanges the callback's code (after the caller checked its `state`).
     pub async fn exchange_code(&self, code: &str, pkce_verifier: &str) -> Result<SalesforceToken, SalesforceError> {
-        let http = |request| send(&self.http, &self.requests, request);
+        let http = TokenEndpointClient { http: &self.http, counter: &self.requests };
         self.client
             .exchange_code(AuthorizationCode::new(code.to_owned()))
             .set_pkce_verifier(PkceCodeVerifier::new(pkce_verifier.to_owned()))
@@ -290,7 +307,7 @@ impl SalesforceOAuth {
 
     /// Gets a new access token. Keep the old refresh token unless the answer carries a new one.
     pub async fn refresh(&self, refresh_token: &str) -> Result<SalesforceToken, SalesforceError> {
-        let http = |request| send(&self.http, &self.requests, request);
+        let http = TokenEndpointClient { http: &self.http, counter: &self.requests };
         let token = RefreshToken::new(refresh_token.to_owned());
         self.client
             .exchange_refresh_token(&token)

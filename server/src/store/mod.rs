@@ -8,19 +8,23 @@
 pub mod accounts;
 mod call_log;
 mod calls;
+pub mod connections;
 pub mod dial;
 pub mod salesforce_audit;
 mod settings;
 mod stream;
+pub mod sync;
 mod texts;
 
 pub use accounts::AccountStore;
 pub use call_log::CallLogStore;
 pub use calls::CallStore;
+pub use connections::ConnectionStore;
 pub use dial::DialStore;
 pub use salesforce_audit::SalesforceAuditStore;
 pub use settings::SettingsStore;
 pub use stream::StreamStore;
+pub use sync::SyncStore;
 pub use texts::TextStore;
 
 use anyhow::{Context, bail};
@@ -39,6 +43,8 @@ pub trait Store:
     + SalesforceAuditStore
     + StreamStore
     + DialStore
+    + SyncStore
+    + ConnectionStore
     + OperationsStore
     + Send
     + Sync

@@ -115,6 +115,11 @@ impl TestAccount {
 }
 
 pub(crate) async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, |_| {}).await
+}
+
+/// Spawns the application with a configuration `configure` adjusted (a connected app, a login URL).
+pub(crate) async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Config)) -> TestApp {
     let (database_url, database) = match backend {
         Backend::Sqlite => {
             let directory = tempfile::tempdir().expect("a temporary directory");
@@ -139,7 +144,9 @@ pub(crate) async fn spawn_app(backend: Backend) -> TestApp {
             (format!("{url}{separator}search_path={schema}"), Database::Postgres { url, schema })
         }
     };
-    let app = Application::build(Config::for_tests(database_url)).await.expect("the application builds");
+    let mut config = Config::for_tests(database_url);
+    configure(&mut config);
+    let app = Application::build(config).await.expect("the application builds");
     let base = format!("http://{}", app.local_addr());
     let store = app.store();
     tokio::spawn(app.run_until_stopped());

@@ -1,0 +1,445 @@
+//! What the sync engine reads and writes besides the audit trail: the outbox (claiming, finishing, parking,
+//! retrying), the sync log admins read, and the Salesforce records and Tasks it remembers per call and text.
+//!
+//! # Claiming
+//!
+//! A worker claims the due items in id order and leases each for a while; an item whose lease ran out (the worker
+//! died) is claimed again. An item waits while an earlier unfinished item of the same call or text exists, so a
+//! call's events reach Salesforce in order: an `answered` update never precedes the Task that `ringing` creates.
+//! A parked item blocks the later ones of its call until an admin retries it. Items of an account whose sync is
+//! paused (`REQUEST_LIMIT_EXCEEDED`) wait too. On PostgreSQL the claim takes `FOR UPDATE SKIP LOCKED`, so several
+//! servers share the work without claiming an item twice; SQLite's writer lock serialises claims by itself.
+
+use super::{Db, SqlStore, in_write_tx, on_db};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::types::Json;
+
+/// An outbox item a worker holds.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct OutboxItem {
+    pub id: i64,
+    pub account_id: i64,
+    /// `call_event`, `activity_append` or `text_event`.
+    pub kind: String,
+    pub call_row_id: Option<i64>,
+    pub text_row_id: Option<i64>,
+    pub payload: Json<serde_json::Value>,
+    /// Including this one.
+    pub attempts: i64,
+    /// When the event that caused it was stored (trigger delays count from here).
+    pub created_at: DateTime<Utc>,
+}
+
+/// Salesforce's own error as the sync log shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct ItemError {
+    pub code: String,
+    pub message: String,
+    pub fields: Vec<String>,
+}
+
+/// An item the sync log lists: one that needs an admin (parked, failed) or is being retried.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct SyncLogItem {
+    pub id: i64,
+    /// `call_event`, `activity_append` or `text_event`.
+    pub kind: String,
+    /// The call's or text's id as the telephony side named it.
+    pub subject: String,
+    /// `call` or `text`.
+    pub subject_kind: String,
+    /// `retrying`, `parked` or `failed`.
+    pub status: String,
+    pub attempts: i64,
+    pub error: Option<ItemError>,
+    pub next_attempt_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(sqlx::FromRow)]
+struct SyncLogRow {
+    id: i64,
+    kind: String,
+    call_id: Option<String>,
+    message_id: Option<String>,
+    status: String,
+    attempts: i64,
+    last_error: Option<String>,
+    last_error_code: Option<String>,
+    last_error_fields: Option<Json<Vec<String>>>,
+    next_attempt_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<SyncLogRow> for SyncLogItem {
+    fn from(row: SyncLogRow) -> Self {
+        let error = row.last_error.map(|message| ItemError {
+            code: row.last_error_code.unwrap_or_default(),
+            message,
+            fields: row.last_error_fields.map(|fields| fields.0).unwrap_or_default(),
+        });
+        let (subject, subject_kind) = match (row.call_id, row.message_id) {
+            (Some(call_id), _) => (call_id, "call"),
+            (None, message_id) => (message_id.unwrap_or_default(), "text"),
+        };
+        Self {
+            id: row.id,
+            kind: row.kind,
+            subject,
+            subject_kind: subject_kind.to_owned(),
+            status: row.status,
+            attempts: row.attempts,
+            error,
+            next_attempt_at: row.next_attempt_at,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+/// The statuses the sync log lists.
+pub const SYNC_LOG_STATUSES: [&str; 3] = ["retrying", "parked", "failed"];
+
+#[async_trait::async_trait]
+pub trait SyncStore {
+    /// Claims up to `limit` due items, leasing them until `lease_until`.
+    async fn claim_outbox(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: i64,
+    ) -> sqlx::Result<Vec<OutboxItem>>;
+    /// The item is done: Salesforce has everything it carried (or there was nothing to send).
+    async fn complete_outbox_item(&self, id: i64, now: DateTime<Utc>) -> sqlx::Result<()>;
+    /// Puts the item back to wait until `until`: `retrying` with the error when it failed, `pending` otherwise.
+    async fn defer_outbox_item(
+        &self,
+        id: i64,
+        until: DateTime<Utc>,
+        error: Option<&ItemError>,
+        now: DateTime<Utc>,
+    ) -> sqlx::Result<()>;
+    /// Parks (or fails) the item with Salesforce's error; it waits for an admin's retry.
+    async fn park_outbox_item(&self, id: i64, status: &str, error: &ItemError, now: DateTime<Utc>) -> sqlx::Result<()>;
+    /// Several items done at once (later events folded into an earlier item's write).
+    async fn complete_outbox_items(&self, ids: &[i64], now: DateTime<Utc>) -> sqlx::Result<()>;
+    /// The unfinished items after `after_id` of the same call (pending and not yet claimed), oldest first.
+    async fn pending_items_of_call(&self, call_row_id: i64, after_id: i64) -> sqlx::Result<Vec<OutboxItem>>;
+    /// The account's items in `statuses` (all of `SYNC_LOG_STATUSES` when empty), newest first.
+    async fn sync_log(&self, account_id: i64, statuses: &[&str], limit: i64) -> sqlx::Result<Vec<SyncLogItem>>;
+    /// Sends a parked, failed or retrying item again now; false when the account has no such item.
+    async fn retry_outbox_item(&self, account_id: i64, id: i64, now: DateTime<Utc>) -> sqlx::Result<bool>;
+    /// Sends again every parked or failed item of the account with this error code (all when `None`).
+    async fn retry_outbox_items(
+        &self,
+        account_id: i64,
+        error_code: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> sqlx::Result<u64>;
+    /// Makes the account's waiting items due now (after the org is linked, or a pause ends).
+    async fn wake_account_outbox(&self, account_id: i64, now: DateTime<Utc>) -> sqlx::Result<()>;
+    /// Remembers the Task callpop logged for a call, and the record it is on.
+    async fn set_call_task(&self, call_row_id: i64, task_id: &str, record_id: &str) -> sqlx::Result<()>;
+    /// The Task callpop logged for a call and its record, if any.
+    async fn call_task(&self, call_row_id: i64) -> sqlx::Result<Option<(String, String)>>;
+    /// Remembers the record a trigger's find_or_create settled on for a call.
+    async fn set_call_trigger_record(&self, call_row_id: i64, record_id: &str) -> sqlx::Result<()>;
+    /// The record a trigger settled on for a call, if any.
+    async fn call_trigger_record(&self, call_row_id: i64) -> sqlx::Result<Option<String>>;
+    /// Remembers the record and Task a text went to.
+    async fn set_text_sync(&self, text_row_id: i64, record_id: &str, task_id: &str) -> sqlx::Result<()>;
+    /// The record an agent picked in the dialog for this call, if they did.
+    async fn agent_choice_for_call(&self, call_row_id: i64) -> sqlx::Result<Option<String>>;
+    /// An activity append by id: `(call_row_id, record_id, record_type, chosen_by)`.
+    async fn activity(&self, activity_id: i64) -> sqlx::Result<Option<(i64, String, String, String)>>;
+    /// A text by row id.
+    async fn text_by_row_id(&self, text_row_id: i64) -> sqlx::Result<Option<crate::model::Text>>;
+    /// Salesforce requests per call or text the engine worked on since `since`, from the audit trail.
+    async fn requests_per_logged_call(&self, account_id: i64, since: DateTime<Utc>) -> sqlx::Result<Option<f64>>;
+}
+
+const CLAIM_SQL: &str =
+    "UPDATE outbox SET status = 'processing', lease_until = $2, attempts = attempts + 1, updated_at = $1
+    WHERE id IN (
+        SELECT candidate.id FROM outbox AS candidate
+        WHERE ((candidate.status IN ('pending', 'retrying') AND candidate.next_attempt_at <= $1)
+               OR (candidate.status = 'processing' AND candidate.lease_until <= $1))
+          AND NOT EXISTS (SELECT 1 FROM salesforce_connections AS connection
+                          WHERE connection.account_id = candidate.account_id AND connection.paused_until > $1)
+          AND NOT EXISTS (SELECT 1 FROM outbox AS earlier
+                          WHERE earlier.id < candidate.id AND earlier.status <> 'done'
+                            AND ((candidate.call_row_id IS NOT NULL AND earlier.call_row_id = candidate.call_row_id)
+                              OR (candidate.text_row_id IS NOT NULL AND earlier.text_row_id = candidate.text_row_id)))
+        ORDER BY candidate.id LIMIT $3 {lock}
+    )
+    RETURNING id, account_id, kind, call_row_id, text_row_id, payload, attempts, created_at";
+
+#[async_trait::async_trait]
+impl SyncStore for SqlStore {
+    async fn claim_outbox(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: i64,
+    ) -> sqlx::Result<Vec<OutboxItem>> {
+        let lock = match self.db() {
+            Db::Postgres(_) => "FOR UPDATE SKIP LOCKED",
+            Db::Sqlite(_) => "",
+        };
+        let sql = CLAIM_SQL.replace("{lock}", lock);
+        let mut items: Vec<OutboxItem> = in_write_tx!(self.db(), tx => {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(now).bind(lease_until).bind(limit).fetch_all(&mut *tx).await
+        })?;
+        items.sort_by_key(|item| item.id);
+        Ok(items)
+    }
+
+    async fn complete_outbox_item(&self, id: i64, now: DateTime<Utc>) -> sqlx::Result<()> {
+        self.complete_outbox_items(&[id], now).await
+    }
+
+    async fn complete_outbox_items(&self, ids: &[i64], now: DateTime<Utc>) -> sqlx::Result<()> {
+        for id in ids {
+            on_db!(self.db(), pool => {
+                sqlx::query(
+                    "UPDATE outbox SET status = 'done', lease_until = NULL, last_error = NULL, last_error_code = NULL,
+                         last_error_fields = NULL, updated_at = $2 WHERE id = $1",
+                )
+                .bind(id)
+                .bind(now)
+                .execute(pool)
+                .await
+                .map(|_| ())
+            })?;
+        }
+        Ok(())
+    }
+
+    async fn defer_outbox_item(
+        &self,
+        id: i64,
+        until: DateTime<Utc>,
+        error: Option<&ItemError>,
+        now: DateTime<Utc>,
+    ) -> sqlx::Result<()> {
+        let status = if error.is_some() { "retrying" } else { "pending" };
+        on_db!(self.db(), pool => {
+            sqlx::query(
+                "UPDATE outbox SET status = $2, next_attempt_at = $3, lease_until = NULL, last_error = $4,
+                     last_error_code = $5, last_error_fields = $6, updated_at = $7 WHERE id = $1",
+            )
+            .bind(id)
+            .bind(status)
+            .bind(until)
+            .bind(error.map(|error| error.message.as_str()))
+            .bind(error.map(|error| error.code.as_str()))
+            .bind(error.map(|error| Json(error.fields.clone())))
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(|_| ())
+        })
+    }
+
+    async fn park_outbox_item(&self, id: i64, status: &str, error: &ItemError, now: DateTime<Utc>) -> sqlx::Result<()> {
+        on_db!(self.db(), pool => {
+            sqlx::query(
+                "UPDATE outbox SET status = $2, lease_until = NULL, last_error = $3, last_error_code = $4,
+                     last_error_fields = $5, updated_at = $6 WHERE id = $1",
+            )
+            .bind(id)
+            .bind(status)
+            .bind(&error.message)
+            .bind(&error.code)
+            .bind(Json(error.fields.clone()))
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(|_| ())
+        })
+    }
+
+    async fn pending_items_of_call(&self, call_row_id: i64, after_id: i64) -> sqlx::Result<Vec<OutboxItem>> {
+        on_db!(self.db(), pool => {
+            sqlx::query_as(
+                "SELECT id, account_id, kind, call_row_id, text_row_id, payload, attempts, created_at FROM outbox
+                 WHERE call_row_id = $1 AND id > $2 AND status = 'pending' ORDER BY id",
+            )
+            .bind(call_row_id)
+            .bind(after_id)
+            .fetch_all(pool)
+            .await
+        })
+    }
+
+    async fn sync_log(&self, account_id: i64, statuses: &[&str], limit: i64) -> sqlx::Result<Vec<SyncLogItem>> {
+        let wanted: Vec<&str> = if statuses.is_empty() { SYNC_LOG_STATUSES.to_vec() } else { statuses.to_vec() };
+        let rows: Vec<SyncLogRow> = on_db!(self.db(), pool => {
+            sqlx::query_as(
+                "SELECT outbox.id, outbox.kind, calls.call_id, texts.message_id, outbox.status, outbox.attempts,
+                        outbox.last_error, outbox.last_error_code, outbox.last_error_fields, outbox.next_attempt_at,
+                        outbox.updated_at
+                 FROM outbox LEFT JOIN calls ON calls.id = outbox.call_row_id LEFT JOIN texts ON texts.id = outbox.text_row_id
+                 WHERE outbox.account_id = $1 AND outbox.status IN ($2, $3, $4)
+                 ORDER BY outbox.id DESC LIMIT $5",
+            )
+            .bind(account_id)
+            .bind(wanted.first().copied().unwrap_or("parked"))
+            .bind(wanted.get(1).or(wanted.first()).copied().unwrap_or("parked"))
+            .bind(wanted.get(2).or(wanted.first()).copied().unwrap_or("parked"))
+            .bind(limit)
+            .fetch_all(pool)
+            .await?
+        });
+        Ok(rows.into_iter().map(SyncLogItem::from).collect())
+    }
+
+    async fn retry_outbox_item(&self, account_id: i64, id: i64, now: DateTime<Utc>) -> sqlx::Result<bool> {
+        let changed = on_db!(self.db(), pool => {
+            sqlx::query(
+                "UPDATE outbox SET status = 'pending', next_attempt_at = $3, updated_at = $3
+                 WHERE id = $1 AND account_id = $2 AND status IN ('retrying', 'parked', 'failed')",
+            )
+            .bind(id)
+            .bind(account_id)
+            .bind(now)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(changed == 1)
+    }
+
+    async fn retry_outbox_items(
+        &self,
+        account_id: i64,
+        error_code: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> sqlx::Result<u64> {
+        Ok(on_db!(self.db(), pool => {
+            sqlx::query(
+                "UPDATE outbox SET status = 'pending', next_attempt_at = $2, updated_at = $2
+                 WHERE account_id = $1 AND status IN ('parked', 'failed') AND ($3 IS NULL OR last_error_code = $3)",
+            )
+            .bind(account_id)
+            .bind(now)
+            .bind(error_code)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        }))
+    }
+
+    async fn wake_account_outbox(&self, account_id: i64, now: DateTime<Utc>) -> sqlx::Result<()> {
+        on_db!(self.db(), pool => {
+            sqlx::query(
+                "UPDATE outbox SET next_attempt_at = $2 WHERE account_id = $1 AND status IN ('pending', 'retrying')",
+            )
+            .bind(account_id)
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(|_| ())
+        })
+    }
+
+    async fn set_call_task(&self, call_row_id: i64, task_id: &str, record_id: &str) -> sqlx::Result<()> {
+        on_db!(self.db(), pool => {
+            sqlx::query("UPDATE calls SET salesforce_task_id = $2, salesforce_task_record_id = $3 WHERE id = $1")
+                .bind(call_row_id)
+                .bind(task_id)
+                .bind(record_id)
+                .execute(pool)
+                .await
+                .map(|_| ())
+        })
+    }
+
+    async fn call_task(&self, call_row_id: i64) -> sqlx::Result<Option<(String, String)>> {
+        let task: Option<(Option<String>, Option<String>)> = on_db!(self.db(), pool => {
+            sqlx::query_as("SELECT salesforce_task_id, salesforce_task_record_id FROM calls WHERE id = $1")
+                .bind(call_row_id)
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(match task {
+            Some((Some(task), Some(record))) => Some((task, record)),
+            _ => None,
+        })
+    }
+
+    async fn set_call_trigger_record(&self, call_row_id: i64, record_id: &str) -> sqlx::Result<()> {
+        on_db!(self.db(), pool => {
+            sqlx::query("UPDATE calls SET trigger_record_id = $2 WHERE id = $1")
+                .bind(call_row_id)
+                .bind(record_id)
+                .execute(pool)
+                .await
+                .map(|_| ())
+        })
+    }
+
+    async fn call_trigger_record(&self, call_row_id: i64) -> sqlx::Result<Option<String>> {
+        let record: Option<Option<String>> = on_db!(self.db(), pool => {
+            sqlx::query_scalar("SELECT trigger_record_id FROM calls WHERE id = $1").bind(call_row_id).fetch_optional(pool).await?
+        });
+        Ok(record.flatten())
+    }
+
+    async fn set_text_sync(&self, text_row_id: i64, record_id: &str, task_id: &str) -> sqlx::Result<()> {
+        on_db!(self.db(), pool => {
+            sqlx::query("UPDATE texts SET salesforce_record_id = $2, salesforce_task_id = $3 WHERE id = $1")
+                .bind(text_row_id)
+                .bind(record_id)
+                .bind(task_id)
+                .execute(pool)
+                .await
+                .map(|_| ())
+        })
+    }
+
+    async fn agent_choice_for_call(&self, call_row_id: i64) -> sqlx::Result<Option<String>> {
+        on_db!(self.db(), pool => {
+            sqlx::query_scalar(
+                "SELECT record_id FROM activities WHERE call_row_id = $1 AND chosen_by = 'agent_choice' ORDER BY id DESC LIMIT 1",
+            )
+            .bind(call_row_id)
+            .fetch_optional(pool)
+            .await
+        })
+    }
+
+    async fn activity(&self, activity_id: i64) -> sqlx::Result<Option<(i64, String, String, String)>> {
+        on_db!(self.db(), pool => {
+            sqlx::query_as("SELECT call_row_id, record_id, record_type, chosen_by FROM activities WHERE id = $1")
+                .bind(activity_id)
+                .fetch_optional(pool)
+                .await
+        })
+    }
+
+    async fn text_by_row_id(&self, text_row_id: i64) -> sqlx::Result<Option<crate::model::Text>> {
+        let account_and_message: Option<(i64, String)> = on_db!(self.db(), pool => {
+            sqlx::query_as("SELECT account_id, message_id FROM texts WHERE id = $1").bind(text_row_id).fetch_optional(pool).await?
+        });
+        match account_and_message {
+            Some((account_id, message_id)) => super::TextStore::text_by_message_id(self, account_id, &message_id).await,
+            None => Ok(None),
+        }
+    }
+
+    async fn requests_per_logged_call(&self, account_id: i64, since: DateTime<Utc>) -> sqlx::Result<Option<f64>> {
+        let (requests, subjects): (Option<i64>, i64) = on_db!(self.db(), pool => {
+            sqlx::query_as(
+                "SELECT CAST(SUM(api_requests) AS BIGINT), COUNT(DISTINCT COALESCE(call_row_id, -text_row_id))
+                 FROM salesforce_audit WHERE account_id = $1 AND occurred_at >= $2",
+            )
+            .bind(account_id)
+            .bind(since)
+            .fetch_one(pool)
+            .await?
+        });
+        #[allow(clippy::cast_precision_loss)] // Counts far below 2^52.
+        Ok(requests.filter(|_| subjects > 0).map(|requests| requests as f64 / subjects as f64))
+    }
+}

@@ -1,0 +1,414 @@
+//! The Salesforce operations the flows share: finding a caller's records, writing a call's Task (exactly once),
+//! the Campaign membership, and the facts about a call that core's decisions take, formatted for the account.
+
+use super::{AuditEntry, Flow, Halt, ItemContext, item_error};
+use crate::model::Call;
+use crate::phone;
+use crate::region;
+use crate::salesforce::SalesforceError;
+use crate::salesforce::composite::CompositeRequest;
+use crate::salesforce::escape::soql_quote;
+use crate::salesforce::record::{Record, UpsertOutcome, fields_from_core};
+use crate::salesforce::search::{candidate, phone_search_digits, phone_search_sosl};
+use crate::store::salesforce_audit::{StepOutcome, SyncStep};
+use callpop_core::legacy::{CallActivity, Candidate, FieldValue, task_fields};
+use callpop_core::record::{RecordId, SObjectType};
+use serde_json::{Map, Value, json};
+use std::time::Instant;
+
+/// The external id field that keys callpop's Tasks (Text 255, External ID, Unique; the admin guide asks for it).
+pub(crate) const CALL_ID_FIELD: &str = "Call_Id__c";
+
+/// The fields Salesforce lets a Task have only on create.
+const CREATE_ONLY_TASK_FIELDS: [&str; 1] = ["TaskSubtype"];
+
+/// A Task's key: one Task per call per record.
+pub(crate) fn task_key(call_id: &str, record: &RecordId) -> String {
+    format!("{call_id}:{record}")
+}
+
+/// A record's lookup field on a Task or CampaignMember: people are `WhoId`/`LeadId`/`ContactId`, the rest `WhatId`.
+pub(crate) fn who_or_what(record: &RecordId) -> &'static str {
+    match record.object() {
+        SObjectType::Lead | SObjectType::Contact => "WhoId",
+        _ => "WhatId",
+    }
+}
+
+/// Searches Leads and Contacts by the caller's number, and reads the results as core's candidates.
+pub(crate) async fn search_by_phone(ctx: &ItemContext<'_>, e164: &str) -> Flow<(Vec<Candidate>, Vec<String>)> {
+    let parsed = phonenumber::parse(None, e164).map_err(|_| Halt::Park {
+        status: "failed",
+        error: crate::store::sync::ItemError {
+            code: "BAD_NUMBER".to_owned(),
+            message: format!("{e164} no longer parses as a phone number"),
+            fields: Vec::new(),
+        },
+    })?;
+    let digits = phone_search_digits(&parsed);
+    let sosl = phone_search_sosl(&digits);
+    let entry =
+        AuditEntry::new(SyncStep::Search).object("Lead,Contact").detail(format!("by phone {}", digits.join(" or ")));
+    let before = ctx.client().request_count();
+    let records: Vec<Record> = ctx.call(entry.clone(), ctx.client().search(&sosl)).await?;
+    let candidates: Vec<Candidate> = records.iter().filter_map(candidate).collect();
+    let used = u32::try_from(ctx.client().request_count().saturating_sub(before)).unwrap_or(u32::MAX);
+    let found =
+        entry.with_requests(used).detail(format!("by phone {}: {} found", digits.join(" or "), candidates.len()));
+    ctx.audit(found).await?;
+    Ok((candidates, digits))
+}
+
+/// Whether the org's Task has `Call_Id__c`, looked up once per link.
+pub(crate) async fn has_call_id_field(ctx: &ItemContext<'_>) -> Flow<bool> {
+    if let Some(known) = ctx.link.call_id_field.get() {
+        return Ok(*known);
+    }
+    let probe = format!("SELECT Id FROM Task WHERE {CALL_ID_FIELD} = 'callpop-probe' LIMIT 1");
+    let present = match ctx.client().query(&probe).await {
+        Ok(_) => true,
+        Err(error) if error.has_code("INVALID_FIELD") => false,
+        Err(error) => {
+            return Err(ctx
+                .fail(AuditEntry::new(SyncStep::Search).object("Task").detail("checking for Call_Id__c"), &error)
+                .await?);
+        }
+    };
+    let _ = ctx.link.call_id_field.set(present);
+    Ok(present)
+}
+
+/// The id of the active Campaign with this name, remembered for a while; `None` when the org has none.
+pub(crate) async fn campaign_id(ctx: &ItemContext<'_>, name: &str) -> Flow<Option<String>> {
+    let key = (ctx.account.id, name.to_owned());
+    let remembered = {
+        let campaigns = ctx.engine.campaigns.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        campaigns.get(&key).filter(|(_, at)| at.elapsed() < ctx.engine.timing.cache_ttl).map(|(id, _)| id.clone())
+    };
+    if let Some(id) = remembered {
+        return Ok(Some(id));
+    }
+    let soql = format!("SELECT Id FROM Campaign WHERE Name = {} AND IsActive = true LIMIT 2", soql_quote(name));
+    let entry = AuditEntry::new(SyncStep::Campaign).object("Campaign").detail(format!("finding Campaign {name:?}"));
+    let records = ctx.call(entry, ctx.client().query(&soql)).await?;
+    let id = records.first().and_then(|record| record.text("Id")).map(str::to_owned);
+    if let Some(id) = &id {
+        ctx.engine
+            .campaigns
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(key, (id.clone(), Instant::now()));
+    }
+    Ok(id)
+}
+
+/// Forgets a Campaign id Salesforce no longer accepts.
+fn forget_campaign(ctx: &ItemContext<'_>, name: &str) {
+    ctx.engine
+        .campaigns
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .remove(&(ctx.account.id, name.to_owned()));
+}
+
+/// The call's facts as core's Task fields take them, formatted per the account's options.
+pub(crate) struct FormattedCall {
+    pub(crate) caller_number: String,
+    pub(crate) activity_date: String,
+    /// The answering agent's Salesforce user, when the call was answered and the agent is linked to one.
+    pub(crate) owner_id: Option<RecordId>,
+}
+
+impl FormattedCall {
+    pub(crate) async fn load(ctx: &ItemContext<'_>, call: &Call) -> Flow<Self> {
+        let owner_id = match (&call.answered_at, &call.agent_ref) {
+            (Some(_), Some(reference)) => ctx
+                .store()
+                .user_by_reference(ctx.account.id, reference)
+                .await?
+                .and_then(|user| user.salesforce_user_id)
+                .and_then(|id| RecordId::parse(&id).ok()),
+            _ => None,
+        };
+        Ok(Self {
+            caller_number: phone::display_e164(&call.caller_e164, ctx.options.local_number_format),
+            activity_date: call.started_at.format("%Y-%m-%d").to_string(),
+            owner_id,
+        })
+    }
+
+    pub(crate) fn activity<'a>(&'a self, call: &'a Call) -> CallActivity<'a> {
+        CallActivity {
+            call_id: &call.call_id,
+            direction: call.direction,
+            state: call.state,
+            caller_number: &self.caller_number,
+            activity_date: &self.activity_date,
+            duration_secs: call.duration_secs.and_then(|secs| u64::try_from(secs).ok()),
+            disposition: call.disposition.as_deref(),
+            tracking_source: call.tracking_source.as_deref(),
+            campaign: call.campaign.as_deref(),
+            keywords: &call.keywords,
+            tags: &call.tags,
+            recording_url: call.recording_url.as_deref(),
+            owner_id: self.owner_id.as_ref(),
+        }
+    }
+}
+
+/// A region as the account writes regions: ISO codes, or full English names (option 3).
+pub(crate) fn format_location(
+    ctx: &ItemContext<'_>,
+    country: Option<&str>,
+    region_name: Option<&str>,
+) -> (Option<String>, Option<String>) {
+    let full = ctx.options.full_region_names;
+    let country_formatted = country.map(|country| region::format_country(country, full));
+    let region_formatted = match (country, region_name) {
+        (Some(country), Some(region_name)) => Some(region::format_region(country, region_name, full)),
+        (None, Some(region_name)) => Some(region_name.to_owned()),
+        _ => None,
+    };
+    (country_formatted, region_formatted)
+}
+
+/// What the composite wrote.
+pub(crate) struct Written {
+    pub(crate) record: RecordId,
+    pub(crate) task_id: String,
+}
+
+/// The outcome of a write: written, or the new Lead was refused by a duplicate rule that names an existing record
+/// (`salesforce-api.md` §7.2: log the call against the match instead).
+pub(crate) enum WriteOutcome {
+    Written(Written),
+    DuplicateOf(RecordId),
+}
+
+/// A new Lead to create in the same request as the Task.
+pub(crate) struct NewLeadWrite {
+    pub(crate) fields: Map<String, Value>,
+}
+
+/// Writes a call's (or text's) Task on `target` (or on a new Lead) and its Campaign membership, in one request
+/// where possible, exactly once across replays. `key` names the Task across attempts (`<call id>`); `known_task` is
+/// the Task this call already has on that record.
+pub(crate) async fn write_activity(
+    ctx: &ItemContext<'_>,
+    target: Result<&RecordId, NewLeadWrite>,
+    key: &str,
+    mut task: Map<String, Value>,
+    known_task: Option<&str>,
+    campaign: Option<(&str, String)>,
+) -> Flow<WriteOutcome> {
+    let has_key_field = has_call_id_field(ctx).await?;
+    // Not all-or-none: a Campaign Salesforce refuses must not undo the Task. A Lead that fails halts the subrequests
+    // that refer to it; a replay finds whatever did commit (the Lead by search, the Task by key or lookup).
+    let mut request = CompositeRequest::new(ctx.client().api_version(), false);
+    let (record_ref, existing_task) = match &target {
+        Ok(record) => {
+            task.insert(who_or_what(record).to_owned(), json!(record.as_str()));
+            // A replay (a Task created with a new Lead carries no key: the Lead's id was not known yet), or an org
+            // without the key field: find a Task this call already left on the record before writing one.
+            let existing = match known_task {
+                Some(id) => Some(id.to_owned()),
+                None if ctx.is_retry() || !has_key_field => find_task(ctx, key, record).await?,
+                None => None,
+            };
+            (None, existing)
+        }
+        Err(new_lead) => {
+            let lead = request.create("lead", "Lead", new_lead.fields.clone()).map_err(|error| build_error(&error))?;
+            task.insert("WhoId".to_owned(), json!(lead.id()));
+            (Some(lead), None)
+        }
+    };
+    let task_ref = match (&existing_task, &target) {
+        (Some(id), _) => {
+            let mut changes = task.clone();
+            CREATE_ONLY_TASK_FIELDS.iter().for_each(|field| {
+                changes.remove(*field);
+            });
+            if has_key_field && let Ok(record) = &target {
+                changes.insert(CALL_ID_FIELD.to_owned(), json!(task_key(key, record)));
+            }
+            request.update("task", "Task", id, changes).map_err(|error| build_error(&error))?
+        }
+        (None, Ok(record)) if has_key_field => request
+            .upsert("task", "Task", CALL_ID_FIELD, &task_key(key, record), task.clone())
+            .map_err(|error| build_error(&error))?,
+        (None, _) => request.create("task", "Task", task.clone()).map_err(|error| build_error(&error))?,
+    };
+    let member_ref = match (&campaign, &target) {
+        (Some((_, campaign_id)), Ok(record)) => {
+            let lookup = if record.object() == SObjectType::Lead { "LeadId" } else { "ContactId" };
+            let member = json!({"CampaignId": campaign_id, lookup: record.as_str(), "Status": "Responded"});
+            Some(
+                request
+                    .create("member", "CampaignMember", member.as_object().cloned().unwrap_or_default())
+                    .map_err(|error| build_error(&error))?,
+            )
+        }
+        (Some((_, campaign_id)), Err(_)) => {
+            let lead = record_ref.as_ref().map(|lead| lead.id()).unwrap_or_default();
+            let member = json!({"CampaignId": campaign_id, "LeadId": lead, "Status": "Responded"});
+            Some(
+                request
+                    .create("member", "CampaignMember", member.as_object().cloned().unwrap_or_default())
+                    .map_err(|error| build_error(&error))?,
+            )
+        }
+        (None, _) => None,
+    };
+    let step = AuditEntry::new(SyncStep::Append).object("Task");
+    let before = ctx.client().request_count();
+    let results = ctx.call(step.clone(), ctx.client().composite(&request)).await?;
+    if let (Some(lead), Err(new_lead)) = (&record_ref, &target)
+        && let Some(error) = results.get(lead).and_then(|result| result.error())
+    {
+        let lead_step = AuditEntry::new(SyncStep::Create).object("Lead").fields(&new_lead.fields);
+        if let Some(existing) = error.duplicate_matches().into_iter().find_map(|(_, id)| RecordId::parse(&id).ok()) {
+            let detail = format!("a duplicate rule matched {existing}: the call goes to that record");
+            ctx.audit(lead_step.outcome(StepOutcome::Ok, Some(item_error(&error))).detail(detail)).await?;
+            return Ok(WriteOutcome::DuplicateOf(existing));
+        }
+        return Err(ctx.fail(lead_step, &error).await?);
+    }
+    let mut task_id =
+        results.get(&task_ref).filter(|result| result.is_success()).and_then(|result| result.id().map(str::to_owned));
+    if let Some(error) = results.get(&task_ref).and_then(|result| result.error()) {
+        let rejected_create_only = error.has_code("INVALID_FIELD_FOR_INSERT_UPDATE")
+            && error
+                .errors()
+                .iter()
+                .any(|detail| detail.fields.iter().any(|field| CREATE_ONLY_TASK_FIELDS.contains(&field.as_str())));
+        match &target {
+            // The keyed Task exists already (another item of this call wrote it): update it without the fields
+            // Salesforce takes only on create.
+            Ok(record) if rejected_create_only && has_key_field => {
+                let mut changes = task.clone();
+                CREATE_ONLY_TASK_FIELDS.iter().for_each(|field| {
+                    changes.remove(*field);
+                });
+                let key_value = task_key(key, record);
+                let outcome = ctx
+                    .call(
+                        step.clone().fields(&changes),
+                        ctx.client().upsert("Task", CALL_ID_FIELD, &key_value, &changes),
+                    )
+                    .await?;
+                task_id = match outcome {
+                    UpsertOutcome::Created { id } | UpsertOutcome::Updated { id: Some(id) } => Some(id),
+                    UpsertOutcome::Updated { id: None } => find_task(ctx, key, record).await?,
+                };
+            }
+            _ => return Err(ctx.fail(step.clone().fields(&task), &error).await?),
+        }
+    }
+    let used = u32::try_from(ctx.client().request_count().saturating_sub(before)).unwrap_or(u32::MAX);
+    let record = match (&target, &record_ref) {
+        (Ok(record), _) => (*record).clone(),
+        (Err(new_lead), Some(lead)) => {
+            let id = results
+                .get(lead)
+                .and_then(|result| result.id())
+                .and_then(|id| RecordId::parse(id).ok())
+                .ok_or_else(unreadable)?;
+            ctx.audit(AuditEntry::new(SyncStep::Create).object("Lead").record(id.as_str()).fields(&new_lead.fields))
+                .await?;
+            id
+        }
+        (Err(_), None) => return Err(unreadable()),
+    };
+    let task_id = task_id.or(existing_task.clone()).ok_or_else(unreadable)?;
+    ctx.audit(
+        step.record(&task_id)
+            .fields(&task)
+            .with_requests(used)
+            .detail(format!("on {} {record}", record.object().api_name())),
+    )
+    .await?;
+    if let (Some(member_ref), Some((name, _))) = (member_ref, campaign) {
+        let entry = AuditEntry::new(SyncStep::Campaign).object("CampaignMember").detail(name.to_owned());
+        match results
+            .get(&member_ref)
+            .map(|result| (result.is_success(), result.id().map(str::to_owned), result.error()))
+        {
+            Some((true, id, _)) => ctx.audit(entry.record(&id.unwrap_or_default())).await?,
+            Some((false, _, Some(error))) if error.is_already_campaign_member() => {
+                ctx.audit(entry.detail(format!("{name}: already a member"))).await?;
+            }
+            Some((false, _, Some(error))) => {
+                if error.has_code("INVALID_CROSS_REFERENCE_KEY") || error.has_code("ENTITY_IS_DELETED") {
+                    forget_campaign(ctx, name);
+                }
+                // The Task is in; a membership Salesforce refused is shown, not retried blindly.
+                ctx.audit(entry.outcome(StepOutcome::Failed, Some(item_error(&error)))).await?;
+            }
+            _ => {}
+        }
+    }
+    Ok(WriteOutcome::Written(Written { record, task_id }))
+}
+
+/// Writes the activity, following a duplicate rule to the record it names (once).
+pub(crate) async fn write_activity_following_duplicates(
+    ctx: &ItemContext<'_>,
+    target: Result<&RecordId, NewLeadWrite>,
+    key: &str,
+    task: Map<String, Value>,
+    known_task: Option<&str>,
+    campaign: Option<(&str, String)>,
+) -> Flow<Written> {
+    match write_activity(ctx, target, key, task.clone(), known_task, campaign.clone()).await? {
+        WriteOutcome::Written(written) => Ok(written),
+        WriteOutcome::DuplicateOf(existing) => {
+            let matched =
+                AuditEntry::new(SyncStep::Match).object(existing.object().api_name()).record(existing.as_str());
+            ctx.audit(matched.detail("the duplicate rule's match")).await?;
+            match write_activity(ctx, Ok(&existing), key, task, None, campaign).await? {
+                WriteOutcome::Written(written) => Ok(written),
+                WriteOutcome::DuplicateOf(_) => Err(unreadable()),
+            }
+        }
+    }
+}
+
+/// A Task this call already left on the record (by `CallObject` and `WhoId`/`WhatId`).
+async fn find_task(ctx: &ItemContext<'_>, call_object: &str, record: &RecordId) -> Flow<Option<String>> {
+    let soql = format!(
+        "SELECT Id FROM Task WHERE CallObject = {} AND {} = {} LIMIT 1",
+        soql_quote(call_object),
+        who_or_what(record),
+        soql_quote(record.as_str())
+    );
+    let entry =
+        AuditEntry::new(SyncStep::Search).object("Task").detail("looking for this call's Task before writing it");
+    let found = ctx.call(entry, ctx.client().query(&soql)).await?;
+    Ok(found.first().and_then(|task| task.text("Id")).map(str::to_owned))
+}
+
+/// Updates a Task callpop wrote earlier with the fields an event changes.
+pub(crate) async fn update_task(ctx: &ItemContext<'_>, task_id: &str, changes: &[(&str, FieldValue)]) -> Flow {
+    let fields = fields_from_core(changes);
+    if fields.is_empty() {
+        return Ok(());
+    }
+    let entry = AuditEntry::new(SyncStep::Update).object("Task").record(task_id).fields(&fields);
+    ctx.call(entry.clone(), ctx.client().update("Task", task_id, &fields)).await?;
+    ctx.audit(entry.with_requests(1)).await
+}
+
+/// The Task fields for a call, as JSON.
+pub(crate) fn call_task_fields(formatted: &FormattedCall, call: &Call) -> Map<String, Value> {
+    fields_from_core(&task_fields(&formatted.activity(call)))
+}
+
+fn build_error(error: &crate::salesforce::composite::CompositeBuildError) -> Halt {
+    Halt::Store(anyhow::anyhow!("building the Salesforce request: {error}"))
+}
+
+fn unreadable() -> Halt {
+    let error = SalesforceError::Decode("the composite answer lacks an id".to_owned());
+    Halt::Defer { until: chrono::Utc::now(), error: Some(item_error(&error)) }
+}

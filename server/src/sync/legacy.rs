@@ -1,0 +1,190 @@
+//! Legacy mode (option 1 on): the server decides the record. The first event of a call searches the org for the
+//! caller, lets `callpop_core::legacy::choose_record` decide (waiting for the agent's pick while the dialog can
+//! still answer), logs the Task on that record (creating a Lead when nobody matched), joins the call's Campaign,
+//! and names the record to the agent's softphone, which pops it. Later events update the same Task.
+
+use super::actions::{
+    FormattedCall, NewLeadWrite, call_task_fields, campaign_id, format_location, search_by_phone, update_task,
+    write_activity_following_duplicates,
+};
+use super::{AuditEntry, Flow, Halt, ItemContext, triggers};
+use crate::model::Call;
+use crate::salesforce::record::fields_from_text;
+use crate::store::salesforce_audit::{SyncStep, SyncSubject};
+use callpop_core::call::CallState;
+use callpop_core::legacy::{
+    ChoiceInput, Dialog, NewLead, Outcome, TaskEvent, campaign_name, choose_record, lead_fields, task_update,
+};
+use callpop_core::record::RecordId;
+use chrono::Utc;
+
+/// What the first event settles on.
+enum Chosen {
+    Existing(RecordId),
+    NewLead(NewLeadWrite),
+}
+
+/// Loads the call an item is about.
+pub(super) async fn the_call(ctx: &ItemContext<'_>) -> Flow<Option<Call>> {
+    let SyncSubject::Call(call_row_id) = ctx.subject else { return Ok(None) };
+    Ok(ctx.store().calls_by_row_ids(&[call_row_id]).await?.pop())
+}
+
+/// The Task events an item (and the later items folded into it) brings.
+fn task_events(kinds: &[String], call: &Call) -> Vec<TaskEvent> {
+    let mut events = Vec::new();
+    for kind in kinds {
+        match CallState::parse(kind) {
+            Some(CallState::Answered) => events.push(TaskEvent::Answered),
+            Some(CallState::Completed) => {
+                events.push(TaskEvent::Completed);
+                if call.recording_url.is_some() {
+                    events.push(TaskEvent::RecordingReady);
+                }
+            }
+            _ => {}
+        }
+    }
+    events
+}
+
+/// Syncs one call event in legacy mode.
+pub(super) async fn call_event(ctx: &ItemContext<'_>) -> Flow {
+    let Some(call) = the_call(ctx).await? else { return Ok(()) };
+    // Later events of this call that are already waiting: the Task gets the call's current state in one write.
+    let folded: Vec<_> = ctx
+        .store()
+        .pending_items_of_call(call.id, ctx.item.id)
+        .await?
+        .into_iter()
+        .filter(|item| item.kind == "call_event")
+        .collect();
+    let mut kinds: Vec<String> = vec![ctx.item.payload["kind"].as_str().unwrap_or_default().to_owned()];
+    kinds.extend(folded.iter().map(|item| item.payload["kind"].as_str().unwrap_or_default().to_owned()));
+    let formatted = FormattedCall::load(ctx, &call).await?;
+    match ctx.store().call_task(call.id).await? {
+        Some((task_id, _)) => {
+            let activity = formatted.activity(&call);
+            let mut changes: Vec<(&str, callpop_core::legacy::FieldValue)> = Vec::new();
+            for event in task_events(&kinds, &call) {
+                for (field, value) in task_update(event, &activity) {
+                    changes.retain(|(name, _)| *name != field);
+                    changes.push((field, value));
+                }
+            }
+            update_task(ctx, &task_id, &changes).await?;
+        }
+        None => first_event(ctx, &call, &formatted).await?,
+    }
+    let folded_ids: Vec<i64> = folded.iter().map(|item| item.id).collect();
+    ctx.store().complete_outbox_items(&folded_ids, Utc::now()).await?;
+    Ok(())
+}
+
+/// The first event synced for a call: the record, the Task, the Campaign.
+async fn first_event(ctx: &ItemContext<'_>, call: &Call, formatted: &FormattedCall) -> Flow {
+    let chosen = match call.salesforce_record_id.as_deref().and_then(|id| RecordId::parse(id).ok()) {
+        Some(record) => Chosen::Existing(record),
+        None => choose(ctx, call, formatted).await?,
+    };
+    let campaign = match campaign_name(call.campaign.as_deref(), call.tracking_source.as_deref()) {
+        Some(name) => campaign_id(ctx, name).await?.map(|id| (name, id)),
+        None => None,
+    };
+    let task = call_task_fields(formatted, call);
+    let written = match chosen {
+        Chosen::Existing(record) => {
+            write_activity_following_duplicates(ctx, Ok(&record), &call.call_id, task, None, campaign).await?
+        }
+        Chosen::NewLead(lead) => {
+            write_activity_following_duplicates(ctx, Err(lead), &call.call_id, task, None, campaign).await?
+        }
+    };
+    ctx.store().set_call_task(call.id, &written.task_id, written.record.as_str()).await?;
+    if call.salesforce_record_id.as_deref() != Some(written.record.as_str()) {
+        ctx.store()
+            .set_call_record(call.id, written.record.as_str(), written.record.object().api_name(), Utc::now())
+            .await?;
+        if let Some(agent) = call.agent_user_id {
+            ctx.engine.streams.notify(agent);
+        }
+    }
+    Ok(())
+}
+
+/// Where the multi-match dialog stands for this call.
+async fn dialog(ctx: &ItemContext<'_>, call: &Call) -> Flow<Dialog> {
+    if !ctx.options.multi_match_dialog {
+        return Ok(Dialog::Off);
+    }
+    if call.agent_user_id.is_none() {
+        return Ok(Dialog::NoAgent);
+    }
+    if let Some(picked) = ctx.store().agent_choice_for_call(call.id).await?.and_then(|id| RecordId::parse(&id).ok()) {
+        return Ok(Dialog::Picked(picked));
+    }
+    // Measured from when callpop stored the event: the telephony side's clock is not ours.
+    let waited = Utc::now() - ctx.item.created_at;
+    let timeout = chrono::Duration::from_std(ctx.engine.timing.dialog_timeout).unwrap_or_default();
+    Ok(if call.state == CallState::Completed || waited > timeout { Dialog::TimedOut } else { Dialog::Waiting })
+}
+
+/// Searches the org and lets core decide; waits (defers the item) while the agent is being asked.
+async fn choose(ctx: &ItemContext<'_>, call: &Call, formatted: &FormattedCall) -> Flow<Chosen> {
+    let (mut candidates, digits) = search_by_phone(ctx, &call.caller_e164).await?;
+    if candidates.is_empty() && ctx.is_retry() {
+        // A replay: the Lead an earlier attempt created may not be in the search index yet. Callpop wrote its phone
+        // exactly as formatted, so an exact query finds it.
+        candidates = lead_written_earlier(ctx, &formatted.caller_number).await?;
+    }
+    let dialog = dialog(ctx, call).await?;
+    let plan = triggers::plan_for_start(ctx, call).await?;
+    let choice = choose_record(ChoiceInput {
+        candidates: &candidates,
+        caller_digits: &digits,
+        dialog: &dialog,
+        trigger_plan: &plan,
+    });
+    match choice.outcome {
+        Outcome::Use { record, rule } => {
+            let detail = match &rule {
+                callpop_core::legacy::ChoiceRule::Trigger { trigger_name } => format!("trigger {trigger_name:?}"),
+                other => other.as_str().replace('_', " "),
+            };
+            let matched = AuditEntry::new(SyncStep::Match).object(record.object().api_name()).record(record.as_str());
+            ctx.audit(matched.detail(detail)).await?;
+            Ok(Chosen::Existing(record))
+        }
+        Outcome::CreateLead => {
+            let (country, state) = format_location(ctx, call.caller_country.as_deref(), call.caller_region.as_deref());
+            let fields = lead_fields(NewLead {
+                caller_name: call.caller_name.as_deref(),
+                phone: &formatted.caller_number,
+                tracking_source: call.tracking_source.as_deref(),
+                city: call.caller_city.as_deref(),
+                state: state.as_deref(),
+                country: country.as_deref(),
+            });
+            ctx.audit(AuditEntry::new(SyncStep::Match).object("Lead").detail("no match: a new Lead")).await?;
+            Ok(Chosen::NewLead(NewLeadWrite { fields: fields_from_text(&fields) }))
+        }
+        // The agent's softphone shows the dialog; look again shortly (their pick arrives as an activity append).
+        Outcome::AskAgent { .. } => {
+            let until = Utc::now() + chrono::Duration::from_std(ctx.engine.timing.dialog_recheck).unwrap_or_default();
+            Err(Halt::Defer { until, error: None })
+        }
+    }
+}
+
+/// The newest unconverted Lead whose `Phone` is exactly `phone`, as a candidate.
+async fn lead_written_earlier(ctx: &ItemContext<'_>, phone: &str) -> Flow<Vec<callpop_core::legacy::Candidate>> {
+    let soql = format!(
+        "SELECT Id, Phone, IsConverted, ConvertedContactId, LastModifiedDate FROM Lead WHERE Phone = {} AND IsConverted = false \
+         ORDER BY CreatedDate DESC LIMIT 1",
+        crate::salesforce::escape::soql_quote(phone)
+    );
+    let entry =
+        AuditEntry::new(SyncStep::Search).object("Lead").detail("looking for the Lead an earlier attempt created");
+    let records = ctx.call(entry, ctx.client().query(&soql)).await?;
+    Ok(records.iter().filter_map(crate::salesforce::search::candidate).collect())
+}

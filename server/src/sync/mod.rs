@@ -1,0 +1,414 @@
+//! The Salesforce sync engine: drains the outbox into each account's org, exactly once, in order per call.
+//!
+//! A worker claims due items (`SyncStore::claim_outbox`), processes each with the account's org link, and records
+//! every step in the audit trail (`SalesforceAuditStore`), which is what the Salesforce panel shows. What to write is
+//! decided by `callpop-core` (legacy mode's record choice, Lead and Task fields, trigger evaluation); this module
+//! only talks to Salesforce and the store.
+//!
+//! Failures follow `behaviour.md`: transient errors (5xx, `UNABLE_TO_LOCK_ROW`, timeouts) retry with exponential
+//! backoff; `INVALID_SESSION_ID` refreshes the token once and replays; `REQUEST_LIMIT_EXCEEDED` pauses the
+//! account's sync; validation, required-field, picklist and duplicate-rule errors park the item with Salesforce's own
+//! message and fields in the sync log, where an admin retries it once the org or the mapping is fixed.
+//!
+//! Exactly once: every write is safe to replay. A call's Task on a record is keyed `Call_Id__c = <call id>:<record
+//! id>` (upserted by that external id on a first attempt), and looked up by `CallObject` and `WhoId` before any
+//! create on a retry or in an org without the field; a Lead is created only after a search (and, on a retry, an exact
+//! query by the number callpop wrote) found none; "already a campaign member" counts as success.
+
+mod actions;
+mod appends;
+mod legacy;
+pub mod link;
+pub mod preflight;
+mod texts;
+pub mod triggers;
+
+use crate::config::{Config, SyncTiming};
+use crate::model::Account;
+use crate::salesforce::{RetryClass, SalesforceClient, SalesforceError, TokenCipher};
+use crate::state::StreamNotifier;
+use crate::store::Store;
+use crate::store::salesforce_audit::{
+    SalesforceError as AuditError, SalesforceStep, StepOutcome, SyncStep, SyncSubject,
+};
+use crate::store::sync::{ItemError, OutboxItem};
+use callpop_core::options::IntegrationOptions;
+use chrono::{DateTime, Utc};
+use link::{OAuthApp, OrgLink};
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+use tokio::sync::Notify;
+
+/// The engine: one per process. Handlers hold it to link orgs and to wake it when they queue work.
+pub struct SyncEngine {
+    store: Arc<dyn Store>,
+    cipher: TokenCipher,
+    http: reqwest::Client,
+    oauth: Option<OAuthApp>,
+    timing: SyncTiming,
+    /// The open link to each account's org: its REST client and its single-flight refresh lock.
+    links: Mutex<HashMap<i64, Arc<OrgLink>>>,
+    /// Campaign ids by (account, name), and when they were looked up.
+    campaigns: Mutex<HashMap<(i64, String), (String, Instant)>>,
+    wake: Notify,
+    /// Tells agents' softphones that legacy mode named their call's record.
+    streams: StreamNotifier,
+}
+
+impl std::fmt::Debug for SyncEngine {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.debug_struct("SyncEngine").field("timing", &self.timing).finish_non_exhaustive()
+    }
+}
+
+/// Why an item stopped before it was done, and what becomes of it.
+#[derive(Debug)]
+pub(crate) enum Halt {
+    /// Wait and try again: a transient error (with it), or nothing to do yet (the agent has not picked a record,
+    /// the org is not linked, a trigger's delay).
+    Defer { until: DateTime<Utc>, error: Option<ItemError> },
+    /// The access token was refused: refresh it once and run the item again.
+    Refresh,
+    /// A person must act: park the item (or fail it) with Salesforce's error.
+    Park { status: &'static str, error: ItemError },
+    /// The store failed: leave the item leased; it is claimed again when the lease runs out.
+    Store(anyhow::Error),
+}
+
+impl From<sqlx::Error> for Halt {
+    fn from(error: sqlx::Error) -> Self {
+        Self::Store(error.into())
+    }
+}
+
+pub(crate) type Flow<T = ()> = Result<T, Halt>;
+
+/// Salesforce's error, as the audit trail and the sync log keep it.
+fn item_error(error: &SalesforceError) -> ItemError {
+    match error.errors().first() {
+        Some(first) => {
+            ItemError { code: first.code.clone(), message: first.message.clone(), fields: first.fields.clone() }
+        }
+        None => {
+            let code = match error {
+                SalesforceError::Transport { timeout: true, .. } => "TIMEOUT",
+                SalesforceError::Transport { .. } => "NO_ANSWER",
+                SalesforceError::OAuth { .. } => "OAUTH_ERROR",
+                SalesforceError::MultipleChoices { .. } => "MULTIPLE_CHOICES",
+                SalesforceError::NotJson { .. } => "NOT_JSON",
+                _ => "UNREADABLE_ANSWER",
+            };
+            ItemError { code: code.to_owned(), message: error.to_string(), fields: Vec::new() }
+        }
+    }
+}
+
+/// The work on one item: the account, its options and org, and the audit it writes.
+pub(crate) struct ItemContext<'a> {
+    engine: &'a SyncEngine,
+    item: &'a OutboxItem,
+    account: Account,
+    options: IntegrationOptions,
+    link: Arc<OrgLink>,
+    subject: SyncSubject,
+    now: DateTime<Utc>,
+}
+
+impl ItemContext<'_> {
+    fn store(&self) -> &dyn Store {
+        self.engine.store.as_ref()
+    }
+
+    fn client(&self) -> &SalesforceClient {
+        &self.link.client
+    }
+
+    /// Whether this is a replay of an item that may already have reached Salesforce.
+    fn is_retry(&self) -> bool {
+        self.item.attempts > 1
+    }
+
+    /// Records a step in the audit trail.
+    async fn audit(&self, entry: AuditEntry) -> Flow {
+        let step = SalesforceStep {
+            subject: self.subject,
+            outbox_id: Some(self.item.id),
+            step: entry.step,
+            object: entry.object,
+            record_id: entry.record_id,
+            fields: entry.fields,
+            outcome: entry.outcome,
+            error: entry.error.map(|error| AuditError {
+                code: error.code,
+                message: error.message,
+                fields: error.fields,
+            }),
+            api_requests: entry.api_requests,
+            detail: entry.detail,
+        };
+        self.store().record_salesforce_step(self.account.id, &step, Utc::now()).await?;
+        Ok(())
+    }
+
+    /// Runs one Salesforce request (or several, for one step), counting them, and turns a failure into the `Halt`
+    /// its class calls for, after auditing it as `step`.
+    async fn call<T>(
+        &self,
+        step: AuditEntry,
+        request: impl std::future::Future<Output = Result<T, SalesforceError>>,
+    ) -> Flow<T> {
+        let before = self.client().request_count();
+        let result = request.await;
+        let used = u32::try_from(self.client().request_count().saturating_sub(before)).unwrap_or(u32::MAX);
+        self.engine.note_api_usage(self.account.id, self.client()).await;
+        match result {
+            Ok(value) => Ok(value),
+            Err(error) => Err(self.fail(step.with_requests(used), &error).await?),
+        }
+    }
+
+    /// Audits a failed step and says what becomes of the item.
+    async fn fail(&self, step: AuditEntry, error: &SalesforceError) -> Flow<Halt> {
+        let details = item_error(error);
+        let (outcome, halt) = match error.retry_class() {
+            RetryClass::Transient => (
+                StepOutcome::Retrying,
+                Halt::Defer { until: self.engine.backoff(self.item.attempts), error: Some(details.clone()) },
+            ),
+            RetryClass::Session if !error.needs_relink() => (StepOutcome::Retrying, Halt::Refresh),
+            RetryClass::Session => {
+                self.store().set_connection_status(self.account.id, "needs_relink", Some(&details.message)).await?;
+                let until = self.now + chrono::Duration::from_std(self.engine.timing.unlinked_wait).unwrap_or_default();
+                (StepOutcome::Retrying, Halt::Defer { until, error: Some(details.clone()) })
+            }
+            RetryClass::Limit => {
+                let until = self.now + chrono::Duration::from_std(self.engine.timing.limit_pause).unwrap_or_default();
+                self.store().pause_connection(self.account.id, until).await?;
+                (StepOutcome::Retrying, Halt::Defer { until, error: Some(details.clone()) })
+            }
+            RetryClass::Park => (StepOutcome::Parked, Halt::Park { status: "parked", error: details.clone() }),
+        };
+        self.audit(AuditEntry { outcome, error: Some(details), ..step }).await?;
+        Ok(halt)
+    }
+}
+
+/// One audit entry being built.
+#[derive(Debug, Clone)]
+pub(crate) struct AuditEntry {
+    step: SyncStep,
+    object: Option<String>,
+    record_id: Option<String>,
+    fields: Map<String, Value>,
+    outcome: StepOutcome,
+    error: Option<ItemError>,
+    api_requests: u32,
+    detail: Option<String>,
+}
+
+impl AuditEntry {
+    fn new(step: SyncStep) -> Self {
+        Self {
+            step,
+            object: None,
+            record_id: None,
+            fields: Map::new(),
+            outcome: StepOutcome::Ok,
+            error: None,
+            api_requests: 0,
+            detail: None,
+        }
+    }
+
+    fn object(mut self, object: &str) -> Self {
+        self.object = Some(object.to_owned());
+        self
+    }
+
+    fn record(mut self, record_id: &str) -> Self {
+        self.record_id = Some(record_id.to_owned());
+        self
+    }
+
+    fn fields(mut self, fields: &Map<String, Value>) -> Self {
+        self.fields = fields.clone();
+        self
+    }
+
+    fn detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
+
+    fn with_requests(mut self, requests: u32) -> Self {
+        self.api_requests = requests;
+        self
+    }
+
+    fn outcome(mut self, outcome: StepOutcome, error: Option<ItemError>) -> Self {
+        self.outcome = outcome;
+        self.error = error;
+        self
+    }
+}
+
+impl SyncEngine {
+    /// The engine for a server with this configuration. `public_url` is where Salesforce sends admins back.
+    pub fn new(
+        store: Arc<dyn Store>,
+        config: &Config,
+        public_url: &str,
+        streams: StreamNotifier,
+    ) -> anyhow::Result<Self> {
+        let key = config.token_key.as_deref().ok_or_else(|| {
+            anyhow::anyhow!("set CALLPOP_TOKEN_KEY (or --token-key) to 32 random bytes in base64: `callpop generate-token-key` prints one")
+        })?;
+        let cipher = TokenCipher::from_base64_key(key).map_err(|error| anyhow::anyhow!("the token key: {error}"))?;
+        let http = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(30))
+            .connect_timeout(std::time::Duration::from_secs(10))
+            .build()?;
+        let oauth = OAuthApp::from_config(config, public_url);
+        Ok(Self {
+            store,
+            cipher,
+            http,
+            oauth,
+            timing: config.sync_timing.clone(),
+            links: Mutex::new(HashMap::new()),
+            campaigns: Mutex::new(HashMap::new()),
+            wake: Notify::new(),
+            streams,
+        })
+    }
+
+    /// Wakes the worker: new work was queued.
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Runs the worker until the process ends.
+    pub fn spawn(self: &Arc<Self>) -> tokio::task::JoinHandle<()> {
+        let engine = Arc::clone(self);
+        tokio::spawn(async move {
+            loop {
+                match engine.work_once().await {
+                    Ok(0) => {
+                        let _ = tokio::time::timeout(engine.timing.poll, engine.wake.notified()).await;
+                    }
+                    Ok(_) => {}
+                    Err(error) => {
+                        tracing::error!(error = %format!("{error:#}"), "the sync worker could not claim work");
+                        tokio::time::sleep(engine.timing.poll).await;
+                    }
+                }
+            }
+        })
+    }
+
+    /// Claims and processes one batch of due items; returns how many it processed.
+    pub async fn work_once(&self) -> anyhow::Result<usize> {
+        let now = Utc::now();
+        let lease_until = now + chrono::Duration::from_std(self.timing.lease).unwrap_or_default();
+        let items = self.store.claim_outbox(now, lease_until, 20).await?;
+        for item in &items {
+            self.process(item).await;
+        }
+        Ok(items.len())
+    }
+
+    /// The delay before the `attempt`th retry: the base doubled per attempt, capped, with up to 20% jitter.
+    fn backoff(&self, attempt: i64) -> DateTime<Utc> {
+        let exponent = u32::try_from(attempt.clamp(1, 16) - 1).unwrap_or(0);
+        let delay = self.timing.retry_base.saturating_mul(2_u32.saturating_pow(exponent)).min(self.timing.retry_max);
+        let jitter = delay.mul_f64(rand::random::<f64>() * 0.2);
+        Utc::now() + chrono::Duration::from_std(delay + jitter).unwrap_or_default()
+    }
+
+    async fn note_api_usage(&self, account_id: i64, client: &SalesforceClient) {
+        if let Some(usage) = client.api_usage() {
+            let (used, max) =
+                (i64::try_from(usage.used).unwrap_or(i64::MAX), i64::try_from(usage.max).unwrap_or(i64::MAX));
+            if let Err(error) = self.store.record_api_usage(account_id, used, max).await {
+                tracing::warn!(%error, "could not keep the org's API usage");
+            }
+        }
+    }
+
+    /// Processes one item and records what became of it.
+    async fn process(&self, item: &OutboxItem) {
+        let now = Utc::now();
+        let outcome = match self.run_item(item, now).await {
+            Err(Halt::Refresh) => match self.refresh_link(item.account_id).await {
+                // One refresh, then one replay; a second refusal waits for the admin to link the org again.
+                Ok(()) => self.run_item(item, Utc::now()).await.map_err(|halt| match halt {
+                    Halt::Refresh => Halt::Defer {
+                        until: now + chrono::Duration::from_std(self.timing.unlinked_wait).unwrap_or_default(),
+                        error: Some(ItemError {
+                            code: "INVALID_SESSION_ID".to_owned(),
+                            message: "Salesforce refused the refreshed token too".to_owned(),
+                            fields: Vec::new(),
+                        }),
+                    },
+                    other => other,
+                }),
+                Err(halt) => Err(halt),
+            },
+            other => other,
+        };
+        let recorded = match outcome {
+            Ok(()) => self.store.complete_outbox_item(item.id, Utc::now()).await,
+            Err(Halt::Defer { until, error }) => {
+                self.store.defer_outbox_item(item.id, until, error.as_ref(), Utc::now()).await
+            }
+            Err(Halt::Park { status, error }) => self.store.park_outbox_item(item.id, status, &error, Utc::now()).await,
+            Err(Halt::Refresh) => Ok(()), // Unreachable: handled above.
+            Err(Halt::Store(error)) => {
+                tracing::error!(item = item.id, error = %format!("{error:#}"), "the store failed while syncing; the item will be claimed again");
+                Ok(())
+            }
+        };
+        if let Err(error) = recorded {
+            tracing::error!(item = item.id, %error, "could not record what became of an outbox item");
+        }
+    }
+
+    /// Runs an item's flow with a fresh context.
+    async fn run_item(&self, item: &OutboxItem, now: DateTime<Utc>) -> Flow {
+        let Some(account) = self.store.account(item.account_id).await? else { return Ok(()) };
+        if !account.plan.includes_salesforce() {
+            return Ok(()); // Nothing of a Basic account goes to Salesforce.
+        }
+        let options = self.store.integration_options(account.id).await?.unwrap_or(account.options);
+        let Some(link) = self.link_for(account.id).await? else {
+            // Not linked (or the link needs the admin): keep the item until the org is linked again.
+            let until = now + chrono::Duration::from_std(self.timing.unlinked_wait).unwrap_or_default();
+            return Err(Halt::Defer { until, error: None });
+        };
+        let subject = match (item.call_row_id, item.text_row_id) {
+            (_, Some(text_row_id)) => SyncSubject::Text(text_row_id),
+            (Some(call_row_id), None) => SyncSubject::Call(call_row_id),
+            (None, None) => return Ok(()),
+        };
+        let context = ItemContext { engine: self, item, account, options, link, subject, now };
+        // Boxed as `Send` here, where the lifetimes are concrete: rustc cannot prove it for the unboxed flows
+        // through the worker's `tokio::spawn` (rust-lang/rust#102211).
+        let flow: std::pin::Pin<Box<dyn std::future::Future<Output = Flow> + Send + '_>> = match item.kind.as_str() {
+            "call_event" if context.options.legacy_mode => Box::pin(legacy::call_event(&context)),
+            "call_event" => Box::pin(triggers::call_event(&context)),
+            "activity_append" => Box::pin(appends::activity_append(&context)),
+            "text_event" => Box::pin(texts::text_event(&context)),
+            other => {
+                let error = ItemError {
+                    code: "UNKNOWN_ITEM".to_owned(),
+                    message: format!("no sync for {other} items"),
+                    fields: Vec::new(),
+                };
+                return Err(Halt::Park { status: "failed", error });
+            }
+        };
+        flow.await
+    }
+}

@@ -1,0 +1,309 @@
+//! The preflight check an admin runs before going live: can callpop write what it writes, in this org?
+//!
+//! It reads the org's metadata (the Lead and Task describes, active validation and duplicate rules) and then does a
+//! dry run: one all-or-none composite request that creates a Lead and a Task exactly as callpop would, followed by a
+//! subrequest that always fails, so Salesforce judges the real records (validation rules, required fields,
+//! picklists, duplicate rules) and rolls everything back. Each problem comes with what to do about it.
+
+use super::SyncEngine;
+use super::actions::CALL_ID_FIELD;
+use crate::phone;
+use crate::region;
+use crate::salesforce::SalesforceClient;
+use crate::salesforce::composite::CompositeRequest;
+use crate::salesforce::record::{fields_from_core, fields_from_text};
+use callpop_core::call::{CallState, Direction};
+use callpop_core::legacy::{CallActivity, NewLead, lead_fields, task_fields};
+use callpop_core::options::IntegrationOptions;
+use serde::Serialize;
+use serde_json::{Value, json};
+
+/// One finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct PreflightCheck {
+    /// A stable id, e.g. `lead_dry_run`.
+    pub id: String,
+    pub title: String,
+    /// `ok`, `warning` (works, but check it) or `problem` (calls will not sync as they are).
+    pub status: String,
+    /// What callpop found, with Salesforce's own words where it gave any.
+    pub detail: String,
+    /// What to do about it; empty when nothing is needed.
+    pub fix: String,
+}
+
+fn check(id: &str, title: &str, status: &str, detail: impl Into<String>, fix: impl Into<String>) -> PreflightCheck {
+    PreflightCheck {
+        id: id.to_owned(),
+        title: title.to_owned(),
+        status: status.to_owned(),
+        detail: detail.into(),
+        fix: fix.into(),
+    }
+}
+
+/// The fields callpop writes on a new Lead.
+const LEAD_FIELDS_WRITTEN: [&str; 7] = ["LastName", "Company", "Phone", "LeadSource", "City", "State", "Country"];
+
+/// The describe's fields by name.
+fn described_fields(describe: &Value) -> Vec<&Value> {
+    describe["fields"].as_array().map(|fields| fields.iter().collect()).unwrap_or_default()
+}
+
+fn field<'a>(describe: &'a Value, name: &str) -> Option<&'a Value> {
+    described_fields(describe).into_iter().find(|field| field["name"] == name)
+}
+
+impl SyncEngine {
+    /// Runs the preflight check for an account's org.
+    pub async fn preflight(&self, account_id: i64, options: &IntegrationOptions) -> sqlx::Result<Vec<PreflightCheck>> {
+        let Some(link) = self.link_for(account_id).await? else {
+            return Ok(vec![check(
+                "linked",
+                "Salesforce is linked",
+                "problem",
+                "This account is not linked to a Salesforce org, or the link needs to be renewed.",
+                "Link the org on the Salesforce connection page.",
+            )]);
+        };
+        let client = &link.client;
+        let mut checks = Vec::new();
+        match client.describe("Lead").await {
+            Ok(lead) => checks.extend(lead_checks(&lead, options)),
+            Err(error) => checks.push(check(
+                "lead_describe",
+                "callpop can read the Lead object",
+                "problem",
+                error.to_string(),
+                "Give the integration user read and create access to Leads (its profile or a permission set).",
+            )),
+        }
+        match client.describe("Task").await {
+            Ok(task) => checks.push(call_id_field_check(&task)),
+            Err(error) => checks.push(check(
+                "task_describe",
+                "callpop can read the Task object",
+                "problem",
+                error.to_string(),
+                "Give the integration user access to Tasks (activities).",
+            )),
+        }
+        checks.extend(rule_checks(client).await);
+        checks.push(dry_run(client, options).await);
+        Ok(checks)
+    }
+}
+
+fn lead_checks(lead: &Value, options: &IntegrationOptions) -> Vec<PreflightCheck> {
+    let mut checks = Vec::new();
+    let not_createable: Vec<&str> = LEAD_FIELDS_WRITTEN
+        .iter()
+        .copied()
+        .filter(|name| field(lead, name).is_none_or(|described| described["createable"] != true))
+        .collect();
+    checks.push(if lead["createable"] != true {
+        check(
+            "lead_create",
+            "callpop can create Leads",
+            "problem",
+            "The integration user cannot create Leads.",
+            "Give the integration user's profile or a permission set the Create permission on Leads.",
+        )
+    } else if not_createable.is_empty() {
+        check(
+            "lead_create",
+            "callpop can create Leads",
+            "ok",
+            format!("It can create Leads with {}.", LEAD_FIELDS_WRITTEN.join(", ")),
+            "",
+        )
+    } else {
+        check(
+            "lead_create",
+            "callpop can create Leads",
+            "problem",
+            format!("It cannot write {} on a new Lead.", not_createable.join(", ")),
+            "Make these fields visible and editable for the integration user (field-level security).",
+        )
+    });
+    let required: Vec<String> = described_fields(lead)
+        .into_iter()
+        .filter(|described| {
+            described["nillable"] == false && described["createable"] == true && described["defaultedOnCreate"] != true
+        })
+        .filter_map(|described| described["name"].as_str())
+        .filter(|name| !LEAD_FIELDS_WRITTEN.contains(name))
+        .map(str::to_owned)
+        .collect();
+    if !required.is_empty() {
+        checks.push(check("lead_required", "Every field a new Lead requires gets a value", "problem",
+            format!("The org requires {} on every Lead, and callpop does not fill it.", required.join(", ")),
+            "Give the field a default value in Setup, make it optional, or fill it with a trigger's find_or_create mapping (legacy mode off)."));
+    }
+    if field(lead, "CountryCode").is_some() || field(lead, "StateCode").is_some() {
+        let written = if options.full_region_names {
+            "full names (\"United States\", \"California\")"
+        } else {
+            "codes (\"US\", \"CA\")"
+        };
+        checks.push(check("state_country_picklists", "State and Country values fit the org's picklists", "warning",
+            format!("State and Country picklists are on in this org. callpop writes {written} (option 3)."),
+            "Keep option 3 as it is if the picklists' values match it; otherwise a new Lead from an unlisted region is refused, and shows in the sync log."));
+    }
+    checks
+}
+
+fn call_id_field_check(task: &Value) -> PreflightCheck {
+    match field(task, CALL_ID_FIELD) {
+        Some(described) if described["externalId"] == true && described["unique"] == true => check(
+            "task_call_id",
+            "Tasks have callpop's external id field",
+            "ok",
+            format!("Task.{CALL_ID_FIELD} is an external id and unique: every retry updates the same Task."),
+            "",
+        ),
+        Some(_) => check(
+            "task_call_id",
+            "Tasks have callpop's external id field",
+            "warning",
+            format!("Task.{CALL_ID_FIELD} exists but is not both External ID and Unique."),
+            format!("Edit the Activity field {CALL_ID_FIELD}: tick External ID and Unique."),
+        ),
+        None => check(
+            "task_call_id",
+            "Tasks have callpop's external id field",
+            "warning",
+            format!(
+                "Task.{CALL_ID_FIELD} does not exist. callpop still logs each call once, but needs one more request per call to check."
+            ),
+            format!("Create an Activity custom field: Text(255), named {CALL_ID_FIELD}, External ID and Unique."),
+        ),
+    }
+}
+
+async fn rule_checks(client: &SalesforceClient) -> Vec<PreflightCheck> {
+    let mut checks = Vec::new();
+    let validation = "SELECT Id, ValidationName, EntityDefinition.DeveloperName, ErrorMessage FROM ValidationRule WHERE Active = true";
+    match client.tooling_query(validation).await {
+        Ok(rules) => {
+            let relevant: Vec<String> = rules
+                .iter()
+                .filter(|rule| {
+                    let entity = rule.fields.get("EntityDefinition").and_then(|entity| entity["DeveloperName"].as_str()).or_else(|| rule.text("EntityDefinitionId"));
+                    entity.is_none_or(|entity| ["Lead", "Task", "CampaignMember"].contains(&entity))
+                })
+                .map(|rule| format!("{} (\"{}\")", rule.text("ValidationName").unwrap_or("a rule"), rule.text("ErrorMessage").unwrap_or("")))
+                .collect();
+            checks.push(if relevant.is_empty() {
+                check("validation_rules", "No validation rule stands in the way", "ok", "No active validation rule on Leads, Tasks or Campaign members.", "")
+            } else {
+                check("validation_rules", "Validation rules on what callpop writes", "warning",
+                    format!("Active: {}. The dry run below shows whether they refuse callpop's records.", relevant.join("; ")),
+                    "If the dry run fails, relax the rule for the integration user or change what callpop writes (options 2 and 3, triggers).")
+            });
+        }
+        Err(error) => checks.push(check("validation_rules", "Validation rules can be read", "warning", error.to_string(),
+            "Give the integration user \"View Setup and Configuration\" to let callpop list them; the dry run still tests them.")),
+    }
+    match client.query("SELECT Id, DeveloperName, SobjectType FROM DuplicateRule WHERE IsActive = true").await {
+        Ok(rules) => {
+            let on_leads: Vec<&str> = rules
+                .iter()
+                .filter(|rule| rule.text("SobjectType") == Some("Lead"))
+                .filter_map(|rule| rule.text("DeveloperName"))
+                .collect();
+            if !on_leads.is_empty() {
+                checks.push(check("duplicate_rules", "Duplicate rules on Leads", "warning",
+                    format!("Active on Leads: {}. When one blocks a new Lead, callpop logs the call on the record the rule matched.", on_leads.join(", ")),
+                    "Nothing to do if that is what you want; the sync log shows each case."));
+            }
+        }
+        Err(error) => {
+            checks.push(check("duplicate_rules", "Duplicate rules can be read", "warning", error.to_string(), ""));
+        }
+    }
+    checks
+}
+
+/// Creates a Lead and its Task as callpop would, then makes the request fail on purpose so nothing is kept.
+async fn dry_run(client: &SalesforceClient, options: &IntegrationOptions) -> PreflightCheck {
+    let phone = phonenumber::parse(None, "+14155550199")
+        .map(|number| phone::display(&number, options.local_number_format))
+        .unwrap_or_default();
+    let country = region::format_country("US", options.full_region_names);
+    let state = region::format_region("US", "CA", options.full_region_names);
+    let lead = lead_fields(NewLead {
+        caller_name: Some("callpop preflight"),
+        phone: &phone,
+        tracking_source: Some("callpop preflight"),
+        city: Some("San Francisco"),
+        state: Some(&state),
+        country: Some(&country),
+    });
+    let activity = CallActivity {
+        call_id: "callpop-preflight",
+        direction: Direction::Inbound,
+        state: CallState::Completed,
+        caller_number: &phone,
+        activity_date: "2026-01-01",
+        duration_secs: Some(60),
+        disposition: Some("Preflight"),
+        tracking_source: Some("callpop preflight"),
+        campaign: None,
+        keywords: &[],
+        tags: &[],
+        recording_url: None,
+        owner_id: None,
+    };
+    let mut request = CompositeRequest::new(client.api_version(), true);
+    let built = (|| {
+        let lead_ref = request.create("lead", "Lead", fields_from_text(&lead))?;
+        let mut task = fields_from_core(&task_fields(&activity));
+        task.insert("WhoId".to_owned(), json!(lead_ref.id()));
+        let task_ref = request.create("task", "Task", task)?;
+        // Always refused (no such field): it rolls back the Lead and the Task.
+        request.create(
+            "rollback",
+            "Lead",
+            json!({"callpop_dry_run_rollback__x": "roll back"}).as_object().cloned().unwrap_or_default(),
+        )?;
+        Ok::<_, crate::salesforce::composite::CompositeBuildError>((lead_ref, task_ref))
+    })();
+    let Ok((lead_ref, task_ref)) = built else {
+        return check(
+            "dry_run",
+            "A Lead and Task as callpop writes them",
+            "warning",
+            "The dry run could not be built.",
+            "",
+        );
+    };
+    let title = "A Lead and a Task as callpop writes them are accepted";
+    let results = match client.composite(&request).await {
+        Ok(results) => results,
+        Err(error) => {
+            return check("dry_run", title, "problem", error.to_string(), "Check the integration user's API access.");
+        }
+    };
+    for (reference, object) in [(&lead_ref, "Lead"), (&task_ref, "Task")] {
+        if let Some(error) = results.get(reference).filter(|result| !result.halted()).and_then(|result| result.error())
+        {
+            let fields = error.errors().iter().flat_map(|detail| detail.fields.clone()).collect::<Vec<_>>();
+            let on = if fields.is_empty() { String::new() } else { format!(" (fields: {})", fields.join(", ")) };
+            return check(
+                "dry_run",
+                title,
+                "problem",
+                format!("Salesforce refused the {object}: {error}{on}"),
+                "Fix the org (the rule or the field named) or what callpop writes (options 2 and 3); then run the check again.",
+            );
+        }
+    }
+    check(
+        "dry_run",
+        title,
+        "ok",
+        "Salesforce accepted a test Lead and its call Task; nothing was kept (the request was rolled back).",
+        "",
+    )
+}

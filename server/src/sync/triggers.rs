@@ -1,0 +1,361 @@
+//! Triggers mode (option 1 off): the account's rules decide what reaches Salesforce. `callpop_core::triggers`
+//! evaluates them (which fire, with their templates rendered); this module carries out the planned actions:
+//! `find_or_create` a record (it becomes the call's record for the later actions), `update_record`, `log_task`,
+//! `add_to_campaign`. A planned action's delay holds the whole item until the longest delay has passed.
+//!
+//! A Task the softphone appended is still the call's: its implicit updates (owner and status when answered;
+//! duration, disposition and completion at the end) happen with triggers too, so an agent's call log is complete.
+
+use super::actions::{
+    FormattedCall, call_task_fields, campaign_id, search_by_phone, update_task, write_activity_following_duplicates,
+};
+use super::legacy::the_call;
+use super::texts::other_party;
+use super::{AuditEntry, Flow, Halt, ItemContext};
+use crate::model::{Call, Text};
+use crate::phone;
+use crate::salesforce::escape::soql_quote;
+use crate::salesforce::record::fields_from_text;
+use crate::store::salesforce_audit::{StepOutcome, SyncStep};
+use callpop_core::call::CallState;
+use callpop_core::legacy::{TaskEvent, task_update};
+use callpop_core::record::{RecordId, SObjectType};
+use callpop_core::triggers::{Facts, PlannedAction, Step, Trigger, TriggerEvent, evaluate};
+use chrono::Utc;
+use serde_json::{Value, json};
+
+async fn account_triggers(ctx: &ItemContext<'_>) -> Flow<Vec<Trigger>> {
+    Ok(ctx.store().triggers(ctx.account.id).await?.into_iter().map(|stored| stored.rule).collect())
+}
+
+async fn call_facts(ctx: &ItemContext<'_>, call: &Call) -> Flow<Facts> {
+    Ok(facts_for_call(ctx.store(), ctx.account.id, &ctx.options, call).await?)
+}
+
+/// The facts of a call that trigger conditions and templates read, formatted for the account.
+pub async fn facts_for_call(
+    store: &dyn crate::store::Store,
+    account_id: i64,
+    options: &callpop_core::options::IntegrationOptions,
+    call: &Call,
+) -> sqlx::Result<Facts> {
+    let number = phone::display_e164(&call.caller_e164, options.local_number_format);
+    let mut facts = Facts::new(&call.call_id, call.direction, &number);
+    facts.answered =
+        call.answered_at.is_some() || call.state != CallState::Ringing && call.duration_secs.unwrap_or(0) > 0;
+    facts.duration_secs = call.duration_secs.and_then(|secs| u64::try_from(secs).ok());
+    facts.caller_name.clone_from(&call.caller_name);
+    facts.caller_city.clone_from(&call.caller_city);
+    facts.caller_region.clone_from(&call.caller_region);
+    facts.caller_country.clone_from(&call.caller_country);
+    facts.tracking_number = Some(phone::display_e164(&call.tracking_number, options.local_number_format));
+    facts.tracking_source.clone_from(&call.tracking_source);
+    facts.campaign.clone_from(&call.campaign);
+    facts.keywords.clone_from(&call.keywords);
+    facts.tags.clone_from(&call.tags);
+    facts.disposition.clone_from(&call.disposition);
+    facts.recording_url.clone_from(&call.recording_url);
+    facts.started_at = Some(call.started_at.format("%Y-%m-%d %H:%M UTC").to_string());
+    if let Some(reference) = &call.agent_ref {
+        facts.agent_name = store.user_by_reference(account_id, reference).await?.map(|user| user.display_name);
+    }
+    facts.custom = call
+        .custom_fields
+        .iter()
+        .map(|(name, value)| {
+            let fact = match value {
+                Value::Number(number) => callpop_core::triggers::FactValue::Number(number.as_f64().unwrap_or_default()),
+                Value::Bool(flag) => callpop_core::triggers::FactValue::Bool(*flag),
+                Value::String(text) => callpop_core::triggers::FactValue::Text(text.clone()),
+                other => callpop_core::triggers::FactValue::Text(other.to_string()),
+            };
+            (name.clone(), fact)
+        })
+        .collect();
+    Ok(facts)
+}
+
+/// What the account's `call_started` triggers plan for a call: legacy mode consults it when several records match
+/// and the dialog cannot decide.
+pub(super) async fn plan_for_start(ctx: &ItemContext<'_>, call: &Call) -> Flow<Vec<PlannedAction>> {
+    let rules = account_triggers(ctx).await?;
+    if rules.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(evaluate(&rules, TriggerEvent::CallStarted, &call_facts(ctx, call).await?))
+}
+
+/// The trigger events one call event raises.
+fn trigger_events(kind: &str, call: &Call) -> Vec<TriggerEvent> {
+    match CallState::parse(kind) {
+        Some(CallState::Ringing) => vec![TriggerEvent::CallStarted],
+        Some(CallState::Answered) => vec![TriggerEvent::CallAnswered],
+        Some(CallState::Completed) if call.recording_url.is_some() => {
+            vec![TriggerEvent::CallEnded, TriggerEvent::RecordingReady]
+        }
+        Some(CallState::Completed) => vec![TriggerEvent::CallEnded],
+        None => Vec::new(),
+    }
+}
+
+/// Syncs one call event with the account's triggers.
+pub(super) async fn call_event(ctx: &ItemContext<'_>) -> Flow {
+    let Some(call) = the_call(ctx).await? else { return Ok(()) };
+    let kind = ctx.item.payload["kind"].as_str().unwrap_or_default();
+    let rules = account_triggers(ctx).await?;
+    let facts = call_facts(ctx, &call).await?;
+    let plan: Vec<PlannedAction> =
+        trigger_events(kind, &call).into_iter().flat_map(|event| evaluate(&rules, event, &facts)).collect();
+    hold_for_delays(ctx, &plan)?;
+    implicit_task_update(ctx, &call, kind).await?;
+    let formatted = FormattedCall::load(ctx, &call).await?;
+    for action in &plan {
+        run_action(ctx, action, &Subject::Call(&call), &formatted).await?;
+    }
+    Ok(())
+}
+
+/// Syncs one text message with the account's `text_received` triggers.
+pub(super) async fn text_event(ctx: &ItemContext<'_>, text: &Text) -> Flow {
+    let rules = account_triggers(ctx).await?;
+    let number = phone::display_e164(other_party(text), ctx.options.local_number_format);
+    let mut facts = Facts::new(&text.message_id, text.direction, &number);
+    facts.tracking_source.clone_from(&text.tracking_source);
+    facts.campaign.clone_from(&text.campaign);
+    facts.message_body = Some(text.body.clone());
+    let plan = evaluate(&rules, TriggerEvent::TextReceived, &facts);
+    hold_for_delays(ctx, &plan)?;
+    for action in &plan {
+        run_action(ctx, action, &Subject::Text(text), &FormattedText { number: number.clone() }).await?;
+    }
+    Ok(())
+}
+
+/// Defers the item until its planned actions' longest delay has passed since the event.
+fn hold_for_delays(ctx: &ItemContext<'_>, plan: &[PlannedAction]) -> Flow {
+    let longest = plan.iter().map(|action| action.delay_secs).max().unwrap_or(0);
+    let due = ctx.item.created_at + chrono::Duration::seconds(i64::from(longest));
+    if due > Utc::now() { Err(Halt::Defer { until: due, error: None }) } else { Ok(()) }
+}
+
+/// A Task the softphone appended gets the fields this event changes.
+async fn implicit_task_update(ctx: &ItemContext<'_>, call: &Call, kind: &str) -> Flow {
+    let Some((task_id, _)) = ctx.store().call_task(call.id).await? else { return Ok(()) };
+    let events: &[TaskEvent] = match CallState::parse(kind) {
+        Some(CallState::Answered) => &[TaskEvent::Answered],
+        Some(CallState::Completed) if call.recording_url.is_some() => {
+            &[TaskEvent::Completed, TaskEvent::RecordingReady]
+        }
+        Some(CallState::Completed) => &[TaskEvent::Completed],
+        _ => return Ok(()),
+    };
+    let formatted = FormattedCall::load(ctx, call).await?;
+    let activity = formatted.activity(call);
+    let changes: Vec<_> = events.iter().flat_map(|event| task_update(*event, &activity)).collect();
+    update_task(ctx, &task_id, &changes).await
+}
+
+/// What a trigger acts for.
+enum Subject<'a> {
+    Call(&'a Call),
+    Text(&'a Text),
+}
+
+/// How a text's number is written (a call's comes with its `FormattedCall`).
+struct FormattedText {
+    number: String,
+}
+
+trait Formatted: Sync {
+    fn number(&self) -> &str;
+}
+
+impl Formatted for FormattedCall {
+    fn number(&self) -> &str {
+        &self.caller_number
+    }
+}
+
+impl Formatted for FormattedText {
+    fn number(&self) -> &str {
+        &self.number
+    }
+}
+
+impl Subject<'_> {
+    fn key(&self) -> String {
+        match self {
+            Self::Call(call) => call.call_id.clone(),
+            Self::Text(text) => format!("text:{}", text.message_id),
+        }
+    }
+
+    fn e164(&self) -> &str {
+        match self {
+            Self::Call(call) => &call.caller_e164,
+            Self::Text(text) => other_party(text),
+        }
+    }
+}
+
+/// The record the call's actions work on: the one a trigger found, else the one the softphone appended to.
+async fn current_record(ctx: &ItemContext<'_>, subject: &Subject<'_>) -> Flow<Option<RecordId>> {
+    let record = match subject {
+        Subject::Call(call) => match ctx.store().call_trigger_record(call.id).await? {
+            Some(record) => Some(record),
+            None => ctx.store().call_task(call.id).await?.map(|(_, record)| record),
+        },
+        Subject::Text(_) => None,
+    };
+    Ok(record.and_then(|id| RecordId::parse(&id).ok()))
+}
+
+async fn remember_record(ctx: &ItemContext<'_>, subject: &Subject<'_>, record: &RecordId) -> Flow {
+    if let Subject::Call(call) = subject {
+        ctx.store().set_call_trigger_record(call.id, record.as_str()).await?;
+    }
+    Ok(())
+}
+
+/// Records a step a trigger could not take because it needs a record no earlier action settled on.
+async fn no_record(ctx: &ItemContext<'_>, step: SyncStep, trigger: &str) -> Flow {
+    let entry =
+        AuditEntry::new(step).detail(format!("trigger {trigger:?}: no record yet (add a find_or_create before it)"));
+    let error = crate::store::sync::ItemError {
+        code: "NO_RECORD".to_owned(),
+        message: "the trigger's action needs the call's record, and no earlier action found or created one".to_owned(),
+        fields: Vec::new(),
+    };
+    ctx.audit(entry.outcome(StepOutcome::Failed, Some(error))).await
+}
+
+async fn run_action(
+    ctx: &ItemContext<'_>,
+    action: &PlannedAction,
+    subject: &Subject<'_>,
+    formatted: &dyn Formatted,
+) -> Flow {
+    let trigger = action.trigger_name.as_str();
+    match &action.step {
+        Step::FindOrCreate { object, match_field, fields } => {
+            let fields_json = fields_from_text(fields);
+            // A call settles on one record per object: a replay (or a second trigger) reuses it instead of searching
+            // an index that may not show the record an earlier attempt created.
+            let settled =
+                current_record(ctx, subject).await?.filter(|record| record.object().api_name() == object.as_str());
+            let found = match match_field {
+                _ if settled.is_some() => settled,
+                Some(field) => {
+                    let value = fields
+                        .iter()
+                        .find(|(name, _)| name == field)
+                        .map(|(_, value)| value.clone())
+                        .unwrap_or_default();
+                    let soql = format!(
+                        "SELECT Id FROM {object} WHERE {field} = {} ORDER BY LastModifiedDate DESC LIMIT 1",
+                        soql_quote(&value)
+                    );
+                    let entry = AuditEntry::new(SyncStep::Search)
+                        .object(object)
+                        .detail(format!("trigger {trigger:?}: {field} = {value}"));
+                    let records = ctx.call(entry, ctx.client().query(&soql)).await?;
+                    records.first().and_then(|record| record.text("Id")).and_then(|id| RecordId::parse(id).ok())
+                }
+                None => {
+                    let (candidates, _) = search_by_phone(ctx, subject.e164()).await?;
+                    let wanted = SObjectType::from_api_name(object);
+                    let mut of_object: Vec<_> = candidates
+                        .into_iter()
+                        .filter(|candidate| candidate.id.object() == wanted && !candidate.is_converted)
+                        .collect();
+                    of_object.sort_by(|left, right| right.last_modified.cmp(&left.last_modified));
+                    of_object.into_iter().next().map(|candidate| candidate.id)
+                }
+            };
+            let record = match found {
+                Some(record) => {
+                    let matched = AuditEntry::new(SyncStep::Match).object(object).record(record.as_str());
+                    ctx.audit(matched.detail(format!("trigger {trigger:?}"))).await?;
+                    record
+                }
+                None => {
+                    let entry = AuditEntry::new(SyncStep::Create)
+                        .object(object)
+                        .fields(&fields_json)
+                        .detail(format!("trigger {trigger:?}"));
+                    let id = ctx.call(entry.clone(), ctx.client().create(object, &fields_json)).await?;
+                    ctx.audit(entry.record(&id).with_requests(1)).await?;
+                    RecordId::parse(&id)
+                        .map_err(|_| Halt::Store(anyhow::anyhow!("Salesforce returned the id {id:?}")))?
+                }
+            };
+            remember_record(ctx, subject, &record).await
+        }
+        Step::UpdateRecord { fields } => {
+            let Some(record) = current_record(ctx, subject).await? else {
+                return no_record(ctx, SyncStep::Update, trigger).await;
+            };
+            let fields_json = fields_from_text(fields);
+            let object = record.object().api_name();
+            let entry = AuditEntry::new(SyncStep::Update)
+                .object(object)
+                .record(record.as_str())
+                .fields(&fields_json)
+                .detail(format!("trigger {trigger:?}"));
+            ctx.call(entry.clone(), ctx.client().update(object, record.as_str(), &fields_json)).await?;
+            ctx.audit(entry.with_requests(1)).await
+        }
+        Step::LogTask { fields } => {
+            let Some(record) = current_record(ctx, subject).await? else {
+                return no_record(ctx, SyncStep::Append, trigger).await;
+            };
+            let mut task = match subject {
+                Subject::Call(call) => call_task_fields(&FormattedCall::load(ctx, call).await?, call),
+                Subject::Text(_) => serde_json::Map::new(),
+            };
+            if task.is_empty() {
+                task.insert("Subject".to_owned(), json!(format!("Text message: {}", formatted.number())));
+            }
+            task.extend(fields_from_text(fields));
+            let known = match subject {
+                Subject::Call(call) => {
+                    ctx.store().call_task(call.id).await?.filter(|(_, on)| on == record.as_str()).map(|(task, _)| task)
+                }
+                Subject::Text(_) => None,
+            };
+            let written =
+                write_activity_following_duplicates(ctx, Ok(&record), &subject.key(), task, known.as_deref(), None)
+                    .await?;
+            if let Subject::Call(call) = subject {
+                ctx.store().set_call_task(call.id, &written.task_id, written.record.as_str()).await?;
+            }
+            Ok(())
+        }
+        Step::AddToCampaign { campaign, status } => {
+            let Some(record) = current_record(ctx, subject).await? else {
+                return no_record(ctx, SyncStep::Campaign, trigger).await;
+            };
+            let entry = AuditEntry::new(SyncStep::Campaign)
+                .object("CampaignMember")
+                .detail(format!("trigger {trigger:?}: {campaign}"));
+            let Some(campaign_id) = campaign_id(ctx, campaign).await? else {
+                let error = crate::store::sync::ItemError {
+                    code: "CAMPAIGN_NOT_FOUND".to_owned(),
+                    message: format!("the org has no active Campaign named {campaign:?}"),
+                    fields: Vec::new(),
+                };
+                return ctx.audit(entry.outcome(StepOutcome::Failed, Some(error))).await;
+            };
+            let lookup = if record.object() == SObjectType::Lead { "LeadId" } else { "ContactId" };
+            let member = json!({"CampaignId": campaign_id, lookup: record.as_str(), "Status": status});
+            let member = member.as_object().cloned().unwrap_or_default();
+            match ctx.client().create("CampaignMember", &member).await {
+                Ok(id) => ctx.audit(entry.record(&id).fields(&member).with_requests(1)).await,
+                Err(error) if error.is_already_campaign_member() => {
+                    ctx.audit(entry.detail(format!("{campaign}: already a member"))).await
+                }
+                Err(error) => Err(ctx.fail(entry.fields(&member).with_requests(1), &error).await?),
+            }
+        }
+    }
+}
