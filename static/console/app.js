@@ -54,7 +54,7 @@ function drawNavigation(me, current) {
   nav.hidden = false;
 }
 
-// What to show when the server refused the page's data.
+// What to show when the server refused the page's data (`me` is null when the session itself could not be read).
 function drawRefusal(failure, page, me) {
   const title = page ? page.title : 'This page';
   if (failure.status === 403 && failure.code === 'plan_excludes_salesforce') {
@@ -64,7 +64,7 @@ function drawRefusal(failure, page, me) {
       el('p', null, `The ${title} page is part of the Salesforce integration. The call log and the text log work on every plan; `
         + 'to send calls to Salesforce, move the account to one of the plans above.'),
       el('p', null, el('a', { href: '/console/calls' }, 'Open the call log'))));
-  } else if (failure.status === 403) {
+  } else if (failure.status === 403 && me) {
     replace(main, el('section', { className: 'refusal', 'data-refusal': 'forbidden' },
       el('h1', null, `You do not have access to ${title}`),
       el('p', { className: 'lead' },

@@ -1,5 +1,7 @@
 // The console's DOM helpers. Every page builds its DOM with these: a value from the server or the URL becomes a
-// text node or an attribute value, never markup. Nothing in the console uses innerHTML.
+// text node or an attribute value, never markup. Nothing in the console uses innerHTML. `el` is the same helper as
+// the local org's (sandbox/assets/common.js); the console keeps its own copy because the callpop server serves it,
+// and the org's files are not part of a callpop deployment.
 
 // Builds an element. Children that are not nodes become text nodes: nothing is ever parsed as HTML.
 // Attributes: `onclick`-style names add listeners, `className` sets the class, `true` sets an empty attribute, and
@@ -52,4 +54,11 @@ export function facts(pairs, className) {
 // A small status badge: `tone` picks its colours (ok, warn, error, info, muted).
 export function badge(text, tone) {
   return el('span', { className: `badge badge-${tone || 'muted'}` }, text);
+}
+
+// A page's heading and its introduction (a muted paragraph; omitted when there is none).
+export function pageHead(title, ...introduction) {
+  return el('div', { className: 'page-head' },
+    el('h1', null, title),
+    introduction.length > 0 && el('p', { className: 'muted' }, ...introduction));
 }

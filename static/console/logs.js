@@ -3,7 +3,7 @@
 // their rows and details look like.
 
 import { ApiFailure, api } from './api.js';
-import { badge, consoleHref, el, replace } from './dom.js';
+import { badge, consoleHref, el, pageHead, replace } from './dom.js';
 import { SYNC_STATUSES } from './format.js';
 import { clearErrors, labelledInput, showFailure } from './forms.js';
 
@@ -118,11 +118,9 @@ export async function renderLog(main, context, kind) {
   const form = filterForm(kind, me, filters);
   const results = el('div', { id: 'log-results' });
   replace(main,
-    el('div', { className: 'page-head' },
-      el('h1', null, kind.title),
-      el('p', { className: 'muted' }, me.sees_all_calls
-        ? `Every ${kind.noun} of ${me.account_name}, newest first.`
-        : `The ${kind.plural} assigned to you, newest first.`)),
+    pageHead(kind.title, me.sees_all_calls
+      ? `Every ${kind.noun} of ${me.account_name}, newest first.`
+      : `The ${kind.plural} assigned to you, newest first.`),
     form, results);
   clearErrors(form);
   let page;

@@ -13,8 +13,8 @@ use callpop_core::account::Plan;
 use callpop_core::open_cti::Ui;
 use callpop_e2e::{ADMIN_EMAIL, Browser, Stack};
 use callpop_sandbox::seed::numbers;
-use callpop_server::store::salesforce_audit::{SalesforceStep, StepOutcome, SyncStep, SyncSubject};
-use serde_json::json;
+use callpop_server::store::salesforce_audit::{SalesforceStep, SyncStep};
+use serde_json::{Map, json};
 use std::path::PathBuf;
 
 fn directory() -> anyhow::Result<PathBuf> {
@@ -181,26 +181,15 @@ async fn console_activity(stack: &Stack) -> anyhow::Result<()> {
     // CA-1041 reached Salesforce with one error; CA-1042 and CA-1045 went through cleanly.
     stack.record_sync("CA-1041").await?;
     for call_id in ["CA-1042", "CA-1045"] {
-        let call = stack.store.call_by_call_id(stack.account_id, call_id).await?.expect("the call is stored");
-        let step = |kind, object: &str, record_id: Option<&str>| SalesforceStep {
-            subject: SyncSubject::Call(call.id),
-            outbox_id: None,
-            step: kind,
-            object: Some(object.to_owned()),
-            record_id: record_id.map(str::to_owned),
-            fields: serde_json::Map::new(),
-            outcome: StepOutcome::Ok,
-            error: None,
-            api_requests: 1,
-            detail: None,
-        };
-        for step in [
-            step(SyncStep::Search, "Lead,Contact", None),
-            step(SyncStep::Match, "Contact", Some("003000000000007AAA")),
-            step(SyncStep::Append, "Task", Some("00T000000000009AAA")),
-        ] {
-            stack.store.record_salesforce_step(stack.account_id, &step, chrono::Utc::now()).await?;
-        }
+        let subject = stack.sync_subject(call_id).await?;
+        stack
+            .record_steps(&[
+                SalesforceStep::accepted(subject, SyncStep::Search, "Lead,Contact", None, Map::new()),
+                SalesforceStep::accepted(subject, SyncStep::Match, "Contact", Some("003000000000007AAA"), Map::new())
+                    .with_detail("single match"),
+                SalesforceStep::accepted(subject, SyncStep::Append, "Task", Some("00T000000000009AAA"), Map::new()),
+            ])
+            .await?;
     }
     stack
         .post_text("SM-2201", "+14155552671", "agent@demo.callpop.test", "Hi, can you call me back about the quote?")

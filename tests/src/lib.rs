@@ -15,10 +15,10 @@ use callpop_sandbox::{OpenCtiLogEntry, Sandbox, SandboxConfig};
 pub use callpop_server::provision::DEMO_PASSWORD;
 use callpop_server::provision::{self, DEMO_AGENT_EMAIL};
 use callpop_server::store::Store;
-use callpop_server::store::salesforce_audit::{SalesforceError, SalesforceStep, StepOutcome, SyncStep, SyncSubject};
+use callpop_server::store::salesforce_audit::{SalesforceStep, StepOutcome, SyncStep, SyncSubject};
 use callpop_server::{Application, Config};
 use fantoccini::{Client, ClientBuilder, Locator};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -286,49 +286,44 @@ impl Stack {
     /// Records what a legacy-mode sync of the call would, through the sync engine's contract with the store: a
     /// search, a new Lead, the Task appended, and a campaign membership parked on Salesforce's picklist error.
     pub async fn record_sync(&self, call_id: &str) -> anyhow::Result<()> {
-        let call = self.store.call_by_call_id(self.account_id, call_id).await?.context("no such call")?;
-        let subject = SyncSubject::Call(call.id);
-        let step = |kind, object: &str, record_id: Option<&str>, fields: Value, detail: Option<&str>| SalesforceStep {
-            subject,
-            outbox_id: None,
-            step: kind,
-            object: Some(object.to_owned()),
-            record_id: record_id.map(str::to_owned),
-            fields: fields.as_object().cloned().unwrap_or_default(),
-            outcome: StepOutcome::Ok,
-            error: None,
-            api_requests: 1,
-            detail: detail.map(str::to_owned),
-        };
-        let mut campaign =
-            step(SyncStep::Campaign, "CampaignMember", None, json!({ "Status": "Responded" }), Some("Spring Promo"));
-        campaign.outcome = StepOutcome::Parked;
-        campaign.error = Some(SalesforceError {
-            code: "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST".to_owned(),
-            message: "Status: bad value for restricted picklist field: Responded".to_owned(),
-            fields: vec!["Status".to_owned()],
-        });
+        let subject = self.sync_subject(call_id).await?;
+        let fields = |value: Value| value.as_object().cloned().unwrap_or_default();
+        let lead = json!({ "LastName": "Lovelace", "Company": "[not provided]", "Phone": "+14155552671",
+            "LeadSource": "Google Ads" });
+        let task = json!({ "CallObject": call_id, "TaskSubtype": "Call", "CallType": "Inbound",
+            "Subject": "Inbound call from +14155552671" });
         let steps = [
-            step(SyncStep::Search, "Lead,Contact", None, json!({}), Some("+14155552671: no match")),
-            step(
-                SyncStep::Create,
-                "Lead",
-                Some(SYNCED_LEAD_ID),
-                json!({ "LastName": "Lovelace", "Company": "[not provided]", "Phone": "+14155552671",
-                    "LeadSource": "Google Ads" }),
+            SalesforceStep::accepted(subject, SyncStep::Search, "Lead,Contact", None, Map::new())
+                .with_detail("+14155552671: no match"),
+            SalesforceStep::accepted(subject, SyncStep::Create, "Lead", Some(SYNCED_LEAD_ID), fields(lead)),
+            SalesforceStep::accepted(subject, SyncStep::Append, "Task", Some(SYNCED_TASK_ID), fields(task)),
+            SalesforceStep::accepted(
+                subject,
+                SyncStep::Campaign,
+                "CampaignMember",
                 None,
-            ),
-            step(
-                SyncStep::Append,
-                "Task",
-                Some(SYNCED_TASK_ID),
-                json!({ "CallObject": call_id, "TaskSubtype": "Call", "CallType": "Inbound",
-                    "Subject": "Inbound call from +14155552671" }),
-                None,
-            ),
-            campaign,
+                fields(json!({ "Status": "Responded" })),
+            )
+            .failed_with(
+                StepOutcome::Parked,
+                "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
+                "Status: bad value for restricted picklist field: Responded",
+                &["Status"],
+            )
+            .with_detail("Spring Promo"),
         ];
-        for step in &steps {
+        self.record_steps(&steps).await
+    }
+
+    /// The audit trail's name for a call of the demo account.
+    pub async fn sync_subject(&self, call_id: &str) -> anyhow::Result<SyncSubject> {
+        let call = self.store.call_by_call_id(self.account_id, call_id).await?.context("no such call")?;
+        Ok(SyncSubject::Call(call.id))
+    }
+
+    /// Records sync steps for the demo account, in order, as the sync engine does.
+    pub async fn record_steps(&self, steps: &[SalesforceStep]) -> anyhow::Result<()> {
+        for step in steps {
             self.store.record_salesforce_step(self.account_id, step, chrono::Utc::now()).await?;
         }
         Ok(())
@@ -514,6 +509,46 @@ impl Browser {
         Ok(serde_json::from_value(self.eval(script).await?)?)
     }
 
+    /// The texts on the page whose colour contrasts with their background by less than WCAG AA's 4.5:1, each as
+    /// `tag.class: ratio "text"`.
+    pub async fn low_contrast_text(&self) -> anyhow::Result<Vec<String>> {
+        let script = r#"
+            const parse = (colour) => {
+              const parts = (colour.match(/rgba?\(([^)]+)\)/) || [])[1];
+              if (!parts) return null;
+              const [r, g, b, a = 1] = parts.split(',').map(Number);
+              return { r, g, b, a };
+            };
+            const luminance = ({ r, g, b }) => {
+              const channel = (value) => {
+                const v = value / 255;
+                return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+              };
+              return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
+            };
+            const background = (node) => {
+              for (let at = node; at; at = at.parentElement) {
+                const colour = parse(getComputedStyle(at).backgroundColor);
+                if (colour && colour.a > 0.5) return colour;
+              }
+              return { r: 255, g: 255, b: 255, a: 1 };
+            };
+            const low = [];
+            for (const node of document.querySelectorAll('body *')) {
+              const hasText = [...node.childNodes].some((child) => child.nodeType === 3 && child.textContent.trim());
+              if (!hasText || node.getClientRects().length === 0) continue;
+              const style = getComputedStyle(node);
+              if (style.visibility === 'hidden') continue;
+              const [first, second] = [luminance(parse(style.color)), luminance(background(node))];
+              const ratio = (Math.max(first, second) + 0.05) / (Math.min(first, second) + 0.05);
+              if (ratio < 4.5) {
+                low.push(`${node.tagName.toLowerCase()}.${node.className}: ${ratio.toFixed(2)} "${node.textContent.trim().slice(0, 40)}"`);
+              }
+            }
+            return low;"#;
+        Ok(serde_json::from_value(self.eval(script).await?)?)
+    }
+
     /// Sets the page's viewport (not the window) to `width` × `height`, as a laptop screen shows it.
     pub async fn set_viewport(&self, width: u32, height: u32) -> anyhow::Result<()> {
         self.client.set_window_size(width, height).await?;
@@ -550,6 +585,15 @@ pub async fn start_signed_in(ui: Ui) -> anyhow::Result<(Stack, Browser)> {
     let browser = Browser::start().await?;
     browser.client.goto(&stack.page_url(ui)).await?;
     browser.sign_in_agent().await?;
+    Ok((stack, browser))
+}
+
+/// The org and the server running, and Chromium signed in to the admin console as the demo user `email`, on the
+/// overview.
+pub async fn start_console(email: &str) -> anyhow::Result<(Stack, Browser)> {
+    let stack = Stack::start().await?;
+    let browser = Browser::start().await?;
+    browser.sign_in_console(&stack, email).await?;
     Ok((stack, browser))
 }
 

@@ -1,8 +1,8 @@
 //! The admin console's front door in a real browser: signing in (and a wrong password), the overview of who is
 //! signed in, the navigation each role gets, the 403 page for a page a role may not open, signing out, and the
-//! layout at laptop widths.
+//! layout at laptop widths with labelled controls, readable contrast and a keyboard path.
 
-use callpop_e2e::{ADMIN_EMAIL, Browser, Stack};
+use callpop_e2e::{ADMIN_EMAIL, Browser, Stack, start_console};
 use fantoccini::Locator;
 
 /// The navigation's links, in order.
@@ -43,9 +43,7 @@ async fn an_admin_signs_in_after_a_wrong_password_and_lands_on_the_page_they_ask
 
 #[tokio::test]
 async fn the_overview_says_who_you_are_and_links_every_page_an_administrator_can_open() -> anyhow::Result<()> {
-    let stack = Stack::start().await?;
-    let browser = Browser::start().await?;
-    browser.sign_in_console(&stack, ADMIN_EMAIL).await?;
+    let (_stack, browser) = start_console(ADMIN_EMAIL).await?;
 
     assert_eq!(browser.text_of("#main h1").await?, "Welcome, Ada Admin");
     let facts = browser.text_of("#main .facts").await?;
@@ -71,9 +69,7 @@ async fn the_overview_says_who_you_are_and_links_every_page_an_administrator_can
 
 #[tokio::test]
 async fn a_call_agent_sees_only_the_logs_and_gets_a_403_page_for_the_settings() -> anyhow::Result<()> {
-    let stack = Stack::start().await?;
-    let browser = Browser::start().await?;
-    browser.sign_in_console(&stack, "agent@demo.callpop.test").await?;
+    let (stack, browser) = start_console("agent@demo.callpop.test").await?;
     assert_eq!(navigation(&browser).await?, ["Overview", "Call log", "Text log"]);
     let overview = browser.text_of("#main").await?;
     assert!(overview.contains("You see the calls and texts assigned to you."), "{overview}");
@@ -104,16 +100,14 @@ async fn a_call_agent_sees_only_the_logs_and_gets_a_403_page_for_the_settings() 
 
 #[tokio::test]
 async fn a_page_that_does_not_exist_says_so() -> anyhow::Result<()> {
-    let stack = Stack::start().await?;
-    let browser = Browser::start().await?;
-    browser.sign_in_console(&stack, ADMIN_EMAIL).await?;
+    let (stack, browser) = start_console(ADMIN_EMAIL).await?;
     browser.open_console(&stack, "preflight").await?;
     assert_eq!(browser.text_of("[data-refusal='not-found'] h1").await?, "There is no such page");
     Ok(())
 }
 
 #[tokio::test]
-async fn every_page_fits_a_1024_pixel_laptop_and_labels_every_control() -> anyhow::Result<()> {
+async fn every_page_fits_a_1024_pixel_laptop_labels_every_control_and_meets_contrast() -> anyhow::Result<()> {
     let stack = Stack::start().await?;
     stack.post_logged_call("FIT-1", "+14155552671", "agent@demo.callpop.test", "Google Ads").await?;
     stack.record_sync("FIT-1").await?;
@@ -125,6 +119,7 @@ async fn every_page_fits_a_1024_pixel_laptop_and_labels_every_control() -> anyho
         let widths = browser.eval("return [document.documentElement.scrollWidth, window.innerWidth];").await?;
         assert!(widths[0].as_u64() <= widths[1].as_u64(), "/console/{page} scrolls sideways at 1024 px: {widths}");
         assert_eq!(browser.unlabelled_controls().await?, Vec::<String>::new(), "/console/{page}");
+        assert_eq!(browser.low_contrast_text().await?, Vec::<String>::new(), "/console/{page} meets WCAG AA contrast");
     }
 
     // The keyboard's first stop is the skip link, which takes it to the page.

@@ -1,7 +1,7 @@
 //! The console's administration pages in a real browser: API keys (a 422 next to the label, a key shown once with
 //! a copy button, revoking it) and the call center definition (download and Setup steps).
 
-use callpop_e2e::{ADMIN_EMAIL, Browser, Stack};
+use callpop_e2e::{ADMIN_EMAIL, Browser, Stack, start_console};
 use fantoccini::Locator;
 use serde_json::json;
 
@@ -23,9 +23,7 @@ async fn status_with_key(stack: &Stack, key: &str) -> anyhow::Result<u16> {
 
 #[tokio::test]
 async fn an_admin_creates_an_api_key_sees_it_once_and_revokes_it() -> anyhow::Result<()> {
-    let stack = Stack::start().await?;
-    let browser = Browser::start().await?;
-    browser.sign_in_console(&stack, ADMIN_EMAIL).await?;
+    let (stack, browser) = start_console(ADMIN_EMAIL).await?;
     browser.open_console(&stack, "api-keys").await?;
     assert!(browser.text_of("#api-keys").await?.contains("demo telephony"), "the demo account's own key is listed");
 
@@ -73,13 +71,15 @@ async fn an_admin_creates_an_api_key_sees_it_once_and_revokes_it() -> anyhow::Re
 
 #[tokio::test]
 async fn the_call_center_page_downloads_the_definition_and_gives_the_setup_steps() -> anyhow::Result<()> {
-    let stack = Stack::start().await?;
-    let browser = Browser::start().await?;
-    browser.sign_in_console(&stack, ADMIN_EMAIL).await?;
+    let (stack, browser) = start_console(ADMIN_EMAIL).await?;
     browser.open_console(&stack, "call-center").await?;
 
     let adapter_url = format!("{}/softphone/", stack.server_url);
     assert_eq!(browser.text_of("#adapter-url").await?, adapter_url);
+    assert!(
+        browser.text_of("#adapter-url-http").await?.starts_with("This address is plain HTTP"),
+        "the loopback server's plain HTTP address is flagged for a real org"
+    );
     let steps = browser.text_of(".setup-steps").await?;
     for expected in [
         "In Setup, open Call Centers and click Import.",

@@ -3,7 +3,7 @@
 //! server refuses shown next to its field, and caller text shown as text.
 
 use callpop_core::options::IntegrationOptions;
-use callpop_e2e::{ADMIN_EMAIL, Browser, SYNCED_TASK_ID, Stack};
+use callpop_e2e::{ADMIN_EMAIL, Browser, SYNCED_TASK_ID, Stack, start_console};
 use fantoccini::Locator;
 
 const AGENT: &str = "agent@demo.callpop.test";
@@ -20,13 +20,11 @@ async fn listed(browser: &Browser) -> anyhow::Result<Vec<String>> {
 
 #[tokio::test]
 async fn a_manager_filters_the_call_log_by_source_and_pages_through_it() -> anyhow::Result<()> {
-    let stack = Stack::start().await?;
+    let (stack, browser) = start_console(MANAGER).await?;
     for index in 0..27 {
         let source = if index % 3 == 0 { "Bing Ads" } else { "Google Ads" };
         stack.post_logged_call(&format!("PAGE-{index:02}"), "+14155552671", AGENT, source).await?;
     }
-    let browser = Browser::start().await?;
-    browser.sign_in_console(&stack, MANAGER).await?;
     browser.open_console(&stack, "calls").await?;
 
     let first_page = listed(&browser).await?;
@@ -57,11 +55,9 @@ async fn a_manager_filters_the_call_log_by_source_and_pages_through_it() -> anyh
 
 #[tokio::test]
 async fn a_call_agent_sees_only_the_calls_assigned_to_them() -> anyhow::Result<()> {
-    let stack = Stack::start().await?;
+    let (stack, browser) = start_console(AGENT).await?;
     stack.post_logged_call("MINE-1", "+14155552671", AGENT, "Google Ads").await?;
     stack.post_logged_call("THEIRS-1", "+14155550173", MANAGER, "Google Ads").await?;
-    let browser = Browser::start().await?;
-    browser.sign_in_console(&stack, AGENT).await?;
     browser.open_console(&stack, "calls").await?;
     assert_eq!(listed(&browser).await?, ["MINE-1"]);
     assert!(!browser.has("#filter-agent").await?, "an agent cannot filter by another agent");
@@ -73,9 +69,7 @@ async fn a_call_agent_sees_only_the_calls_assigned_to_them() -> anyhow::Result<(
 
 #[tokio::test]
 async fn a_date_the_server_refuses_is_shown_next_to_the_from_field() -> anyhow::Result<()> {
-    let stack = Stack::start().await?;
-    let browser = Browser::start().await?;
-    browser.sign_in_console(&stack, MANAGER).await?;
+    let (stack, browser) = start_console(MANAGER).await?;
     browser.open_console(&stack, "calls?from=last-tuesday").await?;
     let error = browser.wait_for("#filter-from-error").await?;
     assert!(error.is_displayed().await?);
@@ -92,11 +86,9 @@ async fn a_date_the_server_refuses_is_shown_next_to_the_from_field() -> anyhow::
 
 #[tokio::test]
 async fn a_calls_salesforce_panel_shows_the_records_salesforces_error_and_the_audit_trail() -> anyhow::Result<()> {
-    let stack = Stack::start().await?;
+    let (stack, browser) = start_console(ADMIN_EMAIL).await?;
     stack.post_logged_call("SF-1", "+14155552671", AGENT, "Google Ads").await?;
     stack.record_sync("SF-1").await?;
-    let browser = Browser::start().await?;
-    browser.sign_in_console(&stack, ADMIN_EMAIL).await?;
     browser.open_console(&stack, "calls").await?;
     assert_eq!(browser.text_of("#log-table tbody tr td:last-child").await?, "Needs attention");
     browser.click_to_page("#log-table tbody tr a").await?;
@@ -154,10 +146,8 @@ const HOSTILE: &str = "<img src=x onerror=alert(1)> call me back";
 
 #[tokio::test]
 async fn the_text_log_shows_a_message_as_text_and_opens_it() -> anyhow::Result<()> {
-    let stack = Stack::start().await?;
+    let (stack, browser) = start_console(MANAGER).await?;
     stack.post_text("SMS-1", "+14155552671", AGENT, HOSTILE).await?;
-    let browser = Browser::start().await?;
-    browser.sign_in_console(&stack, MANAGER).await?;
     browser.open_console(&stack, "texts").await?;
     assert_eq!(browser.text_of("#log-table tbody .excerpt").await?, HOSTILE);
     browser.click_to_page("#log-table tbody tr a").await?;

@@ -2,15 +2,13 @@
 //! Options control, saving and what changed, the settings history, and a basic-plan account's Salesforce pages.
 
 use callpop_core::account::Plan;
-use callpop_e2e::{ADMIN_EMAIL, Browser, Stack};
+use callpop_e2e::{ADMIN_EMAIL, Browser, Stack, start_console};
 use fantoccini::Locator;
 use serde_json::Value;
 
 #[tokio::test]
 async fn the_options_page_explains_each_option_in_the_documented_words() -> anyhow::Result<()> {
-    let stack = Stack::start().await?;
-    let browser = Browser::start().await?;
-    browser.sign_in_console(&stack, ADMIN_EMAIL).await?;
+    let (stack, browser) = start_console(ADMIN_EMAIL).await?;
     browser.open_console(&stack, "options").await?;
 
     let local = browser.text_of("[data-option='local_number_format']").await?;
@@ -58,9 +56,7 @@ async fn the_options_page_explains_each_option_in_the_documented_words() -> anyh
 
 #[tokio::test]
 async fn saving_the_options_says_what_changed_and_the_history_records_it() -> anyhow::Result<()> {
-    let stack = Stack::start().await?;
-    let browser = Browser::start().await?;
-    browser.sign_in_console(&stack, ADMIN_EMAIL).await?;
+    let (stack, browser) = start_console(ADMIN_EMAIL).await?;
     browser.open_console(&stack, "options").await?;
 
     browser.wait_for("#options-form button[type=submit]").await?.click().await?;

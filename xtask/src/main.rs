@@ -177,7 +177,8 @@ fn demo() -> anyhow::Result<()> {
          3. Ring the softphone (from another terminal):\n       \
               cargo run -q -p callpop-server -- simulate --from +14155552671\n     \
               Other callers: +14155550173 (a Lead), +14155550142 (three matches), +14155550123 (new caller).\n  \
-         4. Press Answer: the org pops the caller's record.\n\n  \
+         4. Press Answer: the org pops the caller's record.\n  \
+         5. The admin console: {server_url}/console/ (admin@demo.callpop.test / callpop-demo)\n\n  \
          Server  {server_url}   API key {api_key}\n  \
          All logins (manager, reports, admin too) are in {}\n",
         credentials.display()

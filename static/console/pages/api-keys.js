@@ -3,7 +3,7 @@
 // revoked key is refused from the next request on.
 
 import { api } from '../api.js';
-import { badge, el, replace } from '../dom.js';
+import { badge, el, pageHead, replace } from '../dom.js';
 import { dateTime } from '../format.js';
 import { clearErrors, labelledInput, showFailure, whileBusy } from '../forms.js';
 
@@ -120,11 +120,9 @@ export async function render(main) {
 
   await refresh();
   replace(main,
-    el('div', { className: 'page-head' },
-      el('h1', null, 'API keys'),
-      el('p', { className: 'muted' },
-        'Your telephony platform sends call and text events to callpop with one of these keys. Give each system '
-        + 'its own key, so you can revoke one without stopping the others.')),
+    pageHead('API keys',
+      'Your telephony platform sends call and text events to callpop with one of these keys. Give each system '
+      + 'its own key, so you can revoke one without stopping the others.'),
     el('section', { className: 'card', 'aria-labelledby': 'create-heading' },
       el('h2', { id: 'create-heading' }, 'Create a key'), form),
     notice,

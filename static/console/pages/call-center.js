@@ -4,7 +4,7 @@
 // the token.
 
 import { apiText } from '../api.js';
-import { el, facts, replace } from '../dom.js';
+import { el, facts, pageHead, replace } from '../dom.js';
 
 const FILE_NAME = 'callpop-call-center.xml';
 
@@ -28,12 +28,14 @@ export async function render(main) {
     className: 'button-primary',
   }, `Download ${FILE_NAME}`);
   const internalName = itemValue(definition, 'reqInternalName');
+  const adapterUrl = itemValue(definition, 'reqAdapterUrl');
+  const plainHttp = adapterUrl.startsWith('http://') && el('p', { className: 'note', id: 'adapter-url-http' },
+    'This address is plain HTTP, which only a local test org accepts. A real org frames the softphone over HTTPS '
+    + 'only: give the account its public HTTPS address before you import the file.');
   replace(main,
-    el('div', { className: 'page-head' },
-      el('h1', null, 'Call center'),
-      el('p', { className: 'muted' },
-        'Salesforce loads the callpop softphone for the users of a call center. The call center definition tells it '
-        + 'where the softphone is; import it once in each Salesforce org, then add your agents to the call center.')),
+    pageHead('Call center',
+      'Salesforce loads the callpop softphone for the users of a call center. The call center definition tells it '
+      + 'where the softphone is; import it once in each Salesforce org, then add your agents to the call center.'),
     el('div', { className: 'detail' },
       el('section', { className: 'card', 'aria-labelledby': 'definition-heading' },
         el('h2', { id: 'definition-heading' }, 'The call center definition'),
@@ -41,11 +43,12 @@ export async function render(main) {
         facts([
           ['Internal name', internalName],
           ['Display name', itemValue(definition, 'reqDisplayName')],
-          ['CTI Adapter URL', el('code', { id: 'adapter-url' }, itemValue(definition, 'reqAdapterUrl'))],
+          ['CTI Adapter URL', el('code', { id: 'adapter-url' }, adapterUrl)],
           ['Softphone size', `${itemValue(definition, 'reqSoftphoneWidth')} × ${itemValue(definition, 'reqSoftphoneHeight')} px`],
           ['Works in', itemValue(definition, 'reqSalesforceCompatibilityMode') === 'Classic_and_Lightning'
             ? 'Salesforce Classic and Lightning Experience' : itemValue(definition, 'reqSalesforceCompatibilityMode')],
         ]),
+        plainHttp,
         el('details', { className: 'xml-preview' },
           el('summary', null, 'Show the file'),
           el('pre', { id: 'call-center-xml', tabindex: '0' }, xml))),

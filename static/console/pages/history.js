@@ -2,7 +2,7 @@
 // newest first: when, who, which option, from what to what.
 
 import { api } from '../api.js';
-import { el, replace } from '../dom.js';
+import { el, pageHead, replace } from '../dom.js';
 import { dateTime } from '../format.js';
 import { onOff, optionTitle } from '../options-text.js';
 
@@ -24,9 +24,7 @@ export async function render(main) {
         el('td', null, el('strong', null, `${shown(change.old_value)} → ${shown(change.new_value)}`)),
         el('td', null, change.changed_by))))));
   replace(main,
-    el('div', { className: 'page-head' },
-      el('h1', null, 'Settings history'),
-      el('p', { className: 'muted' }, 'Every change to the integration options, newest first. ',
-        el('a', { href: '/console/options' }, 'Change the options'))),
+    pageHead('Settings history', 'Every change to the integration options, newest first. ',
+      el('a', { href: '/console/options' }, 'Change the options')),
     body);
 }

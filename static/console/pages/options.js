@@ -4,7 +4,7 @@
 // changed.
 
 import { api } from '../api.js';
-import { badge, el, replace } from '../dom.js';
+import { badge, el, pageHead, replace } from '../dom.js';
 import { clearErrors, showFailure, whileBusy } from '../forms.js';
 import { OPTIONS, onOff } from '../options-text.js';
 
@@ -111,10 +111,8 @@ export async function render(main) {
   });
   result.tabIndex = -1;
   replace(main,
-    el('div', { className: 'page-head' },
-      el('h1', null, 'Integration options'),
-      el('p', { className: 'muted' },
-        'How callpop writes calls and texts to Salesforce, and how the softphone pops records. The softphone and '
-        + 'the server read these options for every call, so a change applies to the next call.')),
+    pageHead('Integration options',
+      'How callpop writes calls and texts to Salesforce, and how the softphone pops records. The softphone and '
+      + 'the server read these options for every call, so a change applies to the next call.'),
     form);
 }
