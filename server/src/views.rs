@@ -4,10 +4,72 @@
 use crate::model::{Account, ApiKeyInfo, Call, SettingsChange, StoredCallEvent, SyncStatus, Text, User};
 use crate::phone;
 use crate::salesforce_panel::SalesforcePanel;
+use callpop_core::account::{AdminTask, may, may_see_salesforce_panel};
 use callpop_core::call::{CallState, Direction};
+use callpop_core::wire::Me;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
+
+/// `GET /api/v1/me`: the signed-in user (the softphone reads the `Me` part), their account's plan, and what they may
+/// see and do, so that the admin console offers only what the server will allow. The server still checks every
+/// request; these flags only decide what the console lists.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MeView {
+    #[serde(flatten)]
+    pub me: Me,
+    /// `basic`, `sales_engage`, `enterprise` or `connect`.
+    pub plan: String,
+    /// The plan's name as the price list writes it (`Sales Engage`).
+    pub plan_name: String,
+    /// Whether the plan includes the Salesforce integration.
+    pub salesforce_included: bool,
+    /// Whether the user sees every call and text of the account (call managers and above), not only their own.
+    pub sees_all_calls: bool,
+    /// Whether the user sees the Salesforce panel of the calls and texts they can see (plan and Limit Data Access).
+    pub sees_salesforce_panel: bool,
+    /// The set-up tasks the user's role may do: `read_integration_options`, `change_integration_options`,
+    /// `read_settings_history`, `manage_api_keys`, `download_call_center_definition`.
+    pub may: Vec<String>,
+}
+
+impl MeView {
+    pub fn new(user: &User, account: &Account) -> Self {
+        let role = user.role;
+        let me = Me {
+            email: user.email.clone(),
+            display_name: user.display_name.clone(),
+            role: role.as_str().to_owned(),
+            account_name: account.name.clone(),
+        };
+        let salesforce_included = account.plan.includes_salesforce();
+        Self {
+            me,
+            plan: account.plan.as_str().to_owned(),
+            plan_name: account.plan.display_name().to_owned(),
+            salesforce_included,
+            sees_all_calls: role.sees_all_calls(),
+            sees_salesforce_panel: salesforce_included
+                && may_see_salesforce_panel(role, account.options.limit_data_access),
+            may: AdminTask::ALL
+                .into_iter()
+                .filter(|task| may(role, *task))
+                .map(|task| admin_task_name(task).to_owned())
+                .collect(),
+        }
+    }
+}
+
+/// A set-up task's name in `MeView::may`.
+fn admin_task_name(task: AdminTask) -> &'static str {
+    match task {
+        AdminTask::ReadIntegrationOptions => "read_integration_options",
+        AdminTask::ChangeIntegrationOptions => "change_integration_options",
+        AdminTask::ReadSettingsHistory => "read_settings_history",
+        AdminTask::ManageApiKeys => "manage_api_keys",
+        AdminTask::DownloadCallCenterDefinition => "download_call_center_definition",
+    }
+}
 
 /// The agent a call or text was assigned to.
 #[derive(Debug, Clone, Serialize, ToSchema)]

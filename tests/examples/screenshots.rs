@@ -3,11 +3,18 @@
 //!
 //! - `lightning-*.png`, `classic-popped.png`: the org's pages with the softphone, as an agent sees them;
 //! - `softphone-<size>-<state>.png`: the softphone alone, idle, ringing, with the dialog and in a call, at the
-//!   smallest size Salesforce allows (200 × 400) and at the Lightning utility bar's default (340 × 480).
+//!   smallest size Salesforce allows (200 × 400) and at the Lightning utility bar's default (340 × 480);
+//! - `console-*.png`: the admin console's pages at 1280 × 800 (the long ones whole), and the call log at 1024 × 768.
+//!
+//! `cargo xtask screenshots` builds the softphone and runs this. An argument takes only one set: `console` (the
+//! admin console, which needs no softphone bundle) or `softphone` (the org's pages and the softphone).
 
+use callpop_core::account::Plan;
 use callpop_core::open_cti::Ui;
-use callpop_e2e::{Browser, Stack};
+use callpop_e2e::{ADMIN_EMAIL, Browser, Stack};
 use callpop_sandbox::seed::numbers;
+use callpop_server::store::salesforce_audit::{SalesforceStep, SyncStep};
+use serde_json::{Map, json};
 use std::path::PathBuf;
 
 fn directory() -> anyhow::Result<PathBuf> {
@@ -125,11 +132,141 @@ fn strip(label: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Saves the whole console page, however long: the viewport grows to the page's height for the shot.
+async fn save_whole_page(browser: &Browser, name: &str, width: u32) -> anyhow::Result<()> {
+    let height = browser.eval("return document.documentElement.scrollHeight;").await?.as_u64().unwrap_or(800);
+    browser.set_viewport(width, u32::try_from(height.clamp(800, 4000))?).await?;
+    save_page(browser, name).await?;
+    browser.set_viewport(width, 800).await
+}
+
+/// Calls and texts for the console's logs: several callers, sources, agents and sync outcomes.
+async fn console_activity(stack: &Stack) -> anyhow::Result<()> {
+    let now = chrono::Utc::now();
+    let calls = [
+        ("CA-1041", "+14155552671", "Ada Lovelace", "agent@demo.callpop.test", "Google Ads", "Spring Promo", 184, 50),
+        ("CA-1042", "+14155550173", "Charles Babbage", "agent@demo.callpop.test", "Bing Ads", "Spring Promo", 62, 41),
+        ("CA-1043", "+442079460958", "Mary Somerville", "manager@demo.callpop.test", "Website", "", 305, 33),
+        ("CA-1044", "+14155550142", "Grace Hopper", "agent@demo.callpop.test", "Google Ads", "Webinar", 0, 20),
+        (
+            "CA-1045",
+            "+13125550199",
+            "Alan Turing",
+            "agent@demo.callpop.test",
+            "Direct mail",
+            "Autumn Catalogue",
+            421,
+            12,
+        ),
+        ("CA-1046", "+14155550123", "", "agent@demo.callpop.test", "Google Ads", "Spring Promo", 0, 3),
+    ];
+    for (call_id, caller, name, agent, source, campaign, duration, minutes_ago) in calls {
+        let started = now - chrono::Duration::minutes(minutes_ago);
+        let ringing = json!({
+            "call_id": call_id, "kind": "ringing", "direction": "inbound", "caller_number": caller,
+            "caller_name": (!name.is_empty()).then_some(name), "caller_city": "San Francisco", "caller_region": "CA",
+            "caller_country": "US", "tracking_number": "+14155550100", "agent": agent, "tracking_source": source,
+            "campaign": (!campaign.is_empty()).then_some(campaign), "occurred_at": started.to_rfc3339(),
+        });
+        stack.post_telephony("call-events", &ringing).await?;
+        if duration > 0 {
+            let mut completed = ringing.clone();
+            completed["kind"] = json!("completed");
+            completed["duration_secs"] = json!(duration);
+            completed["disposition"] = json!("Booked a demo");
+            completed["occurred_at"] = json!((started + chrono::Duration::seconds(duration)).to_rfc3339());
+            stack.post_telephony("call-events", &completed).await?;
+        }
+    }
+    // CA-1041 reached Salesforce with one error; CA-1042 and CA-1045 went through cleanly.
+    stack.record_sync("CA-1041").await?;
+    for call_id in ["CA-1042", "CA-1045"] {
+        let subject = stack.sync_subject(call_id).await?;
+        stack
+            .record_steps(&[
+                SalesforceStep::accepted(subject, SyncStep::Search, "Lead,Contact", None, Map::new()),
+                SalesforceStep::accepted(subject, SyncStep::Match, "Contact", Some("003000000000007AAA"), Map::new())
+                    .with_detail("single match"),
+                SalesforceStep::accepted(subject, SyncStep::Append, "Task", Some("00T000000000009AAA"), Map::new()),
+            ])
+            .await?;
+    }
+    stack
+        .post_text("SM-2201", "+14155552671", "agent@demo.callpop.test", "Hi, can you call me back about the quote?")
+        .await?;
+    stack.post_text("SM-2202", "+13125550199", "agent@demo.callpop.test", "Is the catalogue offer still on?").await?;
+    Ok(())
+}
+
+/// The admin console's pages, as an administrator, an agent and a basic-plan account see them.
+async fn console_pages(stack: &Stack) -> anyhow::Result<()> {
+    console_activity(stack).await?;
+    let browser = Browser::start().await?;
+    browser.set_viewport(1280, 800).await?;
+    browser.open_console(stack, "sign-in").await?;
+    save_page(&browser, "console-sign-in").await?;
+    browser.sign_in_console(stack, ADMIN_EMAIL).await?;
+    save_page(&browser, "console-overview").await?;
+    browser.open_console(stack, "calls").await?;
+    save_page(&browser, "console-call-log").await?;
+    browser.open_console(stack, "calls?call=CA-1041").await?;
+    save_whole_page(&browser, "console-call-salesforce-panel", 1280).await?;
+    browser.open_console(stack, "texts").await?;
+    save_page(&browser, "console-text-log").await?;
+
+    browser.open_console(stack, "options").await?;
+    browser.wait_for("#legacy-toggle").await?.click().await?;
+    browser.wait_for("label[for='opt-local_number_format']").await?.click().await?;
+    browser.wait_for("#opt-full_region_names").await?.click().await?;
+    browser.wait_for("#options-form button[type=submit]").await?.click().await?;
+    browser.wait_for("#saved-changes").await?;
+    save_whole_page(&browser, "console-options", 1280).await?;
+    browser.open_console(stack, "history").await?;
+    save_page(&browser, "console-settings-history").await?;
+    browser.open_console(stack, "call-center").await?;
+    save_whole_page(&browser, "console-call-center", 1280).await?;
+
+    browser.open_console(stack, "api-keys").await?;
+    browser.wait_for("#new-key-form button[type=submit]").await?.click().await?;
+    browser.wait_for("#new-key-label-error:not([hidden])").await?;
+    save_page(&browser, "console-api-key-error").await?;
+    browser.wait_for("#new-key-label").await?.send_keys("PBX in Lyon").await?;
+    browser.wait_for("#new-key-form button[type=submit]").await?.click().await?;
+    browser.wait_for("#new-key").await?;
+    save_page(&browser, "console-api-keys").await?;
+
+    browser.set_viewport(1024, 768).await?;
+    browser.open_console(stack, "calls").await?;
+    save_page(&browser, "console-call-log-1024").await?;
+    browser.open_console(stack, "options").await?;
+    save_page(&browser, "console-options-1024").await?;
+
+    let agent = Browser::start().await?;
+    agent.set_viewport(1280, 800).await?;
+    agent.sign_in_console(stack, "agent@demo.callpop.test").await?;
+    agent.open_console(stack, "options").await?;
+    save_page(&agent, "console-forbidden").await?;
+
+    stack.create_account("Corner Shop", Plan::Basic, "owner@corner-shop.test").await?;
+    let basic = Browser::start().await?;
+    basic.set_viewport(1280, 800).await?;
+    basic.sign_in_console(stack, "owner@corner-shop.test").await?;
+    basic.open_console(stack, "options").await?;
+    save_page(&basic, "console-basic-plan").await
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    org_pages(&Stack::start().await?).await?;
-    softphone_states("200x400", 200, 400).await?;
-    softphone_states("340x480", 340, 480).await?;
-    strip("200x400")?;
-    strip("340x480")
+    let only = std::env::args().nth(1);
+    if only.as_deref().is_none_or(|set| set == "console") {
+        console_pages(&Stack::start().await?).await?;
+    }
+    if only.as_deref().is_none_or(|set| set == "softphone") {
+        org_pages(&Stack::start().await?).await?;
+        softphone_states("200x400", 200, 400).await?;
+        softphone_states("340x480", 340, 480).await?;
+        strip("200x400")?;
+        strip("340x480")?;
+    }
+    Ok(())
 }

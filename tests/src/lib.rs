@@ -6,15 +6,19 @@
 //! kind, and kills them (their whole process group) when dropped, even when a test panics.
 
 use anyhow::{Context, bail};
+use callpop_core::account::{Plan, Role};
 use callpop_core::open_cti::Ui;
 use callpop_core::options::IntegrationOptions;
 use callpop_core::record::RecordId;
 use callpop_sandbox::{OpenCtiLogEntry, Sandbox, SandboxConfig};
-use callpop_server::provision::{self, DEMO_AGENT_EMAIL, DEMO_PASSWORD};
+/// Every demo user's password.
+pub use callpop_server::provision::DEMO_PASSWORD;
+use callpop_server::provision::{self, DEMO_AGENT_EMAIL};
 use callpop_server::store::Store;
+use callpop_server::store::salesforce_audit::{SalesforceStep, StepOutcome, SyncStep, SyncSubject};
 use callpop_server::{Application, Config};
 use fantoccini::{Client, ClientBuilder, Locator};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -237,12 +241,111 @@ impl Stack {
     }
 }
 
+/// The Lead and the Task `Stack::record_sync` names.
+pub const SYNCED_LEAD_ID: &str = "00Q000000000001AAA";
+pub const SYNCED_TASK_ID: &str = "00T000000000002AAA";
+
+impl Stack {
+    /// A page of the admin console on this server, e.g. `console_url("calls?call=CA-1")`.
+    pub fn console_url(&self, page: &str) -> String {
+        format!("{}/console/{page}", self.server_url)
+    }
+
+    /// Posts a call event with the full set of fields the call log shows, assigned to `agent`.
+    pub async fn post_logged_call(&self, call_id: &str, caller: &str, agent: &str, source: &str) -> anyhow::Result<()> {
+        let body = json!({
+            "call_id": call_id, "kind": "ringing", "direction": "inbound", "caller_number": caller,
+            "caller_name": "Ada Lovelace", "caller_city": "San Francisco", "caller_region": "CA", "caller_country": "US",
+            "tracking_number": "+14155550100", "agent": agent, "tracking_source": source, "campaign": "Spring Promo",
+            "occurred_at": chrono::Utc::now().to_rfc3339(),
+        });
+        self.post_telephony("call-events", &body).await
+    }
+
+    /// Posts a text message event, assigned to `agent`.
+    pub async fn post_text(&self, message_id: &str, from: &str, agent: &str, body: &str) -> anyhow::Result<()> {
+        let event = json!({
+            "message_id": message_id, "direction": "inbound", "from_number": from, "to_number": "+14155550100",
+            "body": body, "agent": agent, "tracking_source": "Google Ads", "campaign": "Spring Promo",
+            "occurred_at": chrono::Utc::now().to_rfc3339(),
+        });
+        self.post_telephony("text-events", &event).await
+    }
+
+    /// Posts a telephony event (`route` is `call-events` or `text-events`) with the account's API key and expects it
+    /// stored (202).
+    pub async fn post_telephony(&self, route: &str, body: &Value) -> anyhow::Result<()> {
+        let url = format!("{}/api/v1/{route}", self.server_url);
+        let response = self.http.post(url).bearer_auth(&self.api_key).json(body).send().await?;
+        if response.status().as_u16() != 202 {
+            bail!("posting to {route}: {} {}", response.status(), response.text().await.unwrap_or_default());
+        }
+        Ok(())
+    }
+
+    /// Records what a legacy-mode sync of the call would, through the sync engine's contract with the store: a
+    /// search, a new Lead, the Task appended, and a campaign membership parked on Salesforce's picklist error.
+    pub async fn record_sync(&self, call_id: &str) -> anyhow::Result<()> {
+        let subject = self.sync_subject(call_id).await?;
+        let fields = |value: Value| value.as_object().cloned().unwrap_or_default();
+        let lead = json!({ "LastName": "Lovelace", "Company": "[not provided]", "Phone": "+14155552671",
+            "LeadSource": "Google Ads" });
+        let task = json!({ "CallObject": call_id, "TaskSubtype": "Call", "CallType": "Inbound",
+            "Subject": "Inbound call from +14155552671" });
+        let steps = [
+            SalesforceStep::accepted(subject, SyncStep::Search, "Lead,Contact", None, Map::new())
+                .with_detail("+14155552671: no match"),
+            SalesforceStep::accepted(subject, SyncStep::Create, "Lead", Some(SYNCED_LEAD_ID), fields(lead)),
+            SalesforceStep::accepted(subject, SyncStep::Append, "Task", Some(SYNCED_TASK_ID), fields(task)),
+            SalesforceStep::accepted(
+                subject,
+                SyncStep::Campaign,
+                "CampaignMember",
+                None,
+                fields(json!({ "Status": "Responded" })),
+            )
+            .failed_with(
+                StepOutcome::Parked,
+                "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
+                "Status: bad value for restricted picklist field: Responded",
+                &["Status"],
+            )
+            .with_detail("Spring Promo"),
+        ];
+        self.record_steps(&steps).await
+    }
+
+    /// The audit trail's name for a call of the demo account.
+    pub async fn sync_subject(&self, call_id: &str) -> anyhow::Result<SyncSubject> {
+        let call = self.store.call_by_call_id(self.account_id, call_id).await?.context("no such call")?;
+        Ok(SyncSubject::Call(call.id))
+    }
+
+    /// Records sync steps for the demo account, in order, as the sync engine does.
+    pub async fn record_steps(&self, steps: &[SalesforceStep]) -> anyhow::Result<()> {
+        for step in steps {
+            self.store.record_salesforce_step(self.account_id, step, chrono::Utc::now()).await?;
+        }
+        Ok(())
+    }
+
+    /// Creates another account on `plan` with an administrator `email` (password `DEMO_PASSWORD`).
+    pub async fn create_account(&self, name: &str, plan: Plan, email: &str) -> anyhow::Result<()> {
+        let store = self.store.as_ref();
+        let account = provision::create_account(store, name, plan, "US", &self.server_url).await?;
+        provision::create_user(store, account.id, email, "Sam Owner", Role::Administrator, DEMO_PASSWORD, None).await?;
+        Ok(())
+    }
+}
+
 /// ChromeDriver and a headless Chromium session, cleaned up on drop.
 #[derive(Debug)]
 pub struct Browser {
     pub client: Client,
     driver: Child,
     _profile: tempfile::TempDir,
+    /// Where Chromium saves downloads, without asking.
+    pub downloads: std::path::PathBuf,
 }
 
 /// The Chromium flags that work as root on this machine kind without reaching the network (toolchain.md §4).
@@ -278,7 +381,10 @@ impl Browser {
         let profile = tempfile::tempdir()?;
         let mut args: Vec<String> = CHROMIUM_FLAGS.iter().map(|flag| (*flag).to_owned()).collect();
         args.push(format!("--user-data-dir={}", profile.path().display()));
-        let capabilities = json!({ "goog:chromeOptions": { "args": args } });
+        let downloads = profile.path().join("downloads");
+        std::fs::create_dir_all(&downloads)?;
+        let prefs = json!({ "download.default_directory": downloads, "download.prompt_for_download": false });
+        let capabilities = json!({ "goog:chromeOptions": { "args": args, "prefs": prefs } });
         let capabilities = capabilities.as_object().cloned().unwrap_or_default();
         let started = Instant::now();
         let client = loop {
@@ -295,7 +401,7 @@ impl Browser {
                 Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
             }
         };
-        Ok(Self { client, driver, _profile: profile })
+        Ok(Self { client, driver, _profile: profile, downloads })
     }
 
     /// Waits for an element, failing with the selector when it does not appear.
@@ -352,6 +458,115 @@ impl Browser {
     pub async fn eval(&self, script: &str) -> anyhow::Result<Value> {
         Ok(self.client.execute(script, vec![]).await?)
     }
+    /// Signs in to the admin console as a demo user (password `DEMO_PASSWORD`) and waits for the overview.
+    pub async fn sign_in_console(&self, stack: &Stack, email: &str) -> anyhow::Result<()> {
+        self.client.goto(&stack.console_url("sign-in")).await?;
+        self.wait_for("#main[data-ready='1'] #sign-in-form").await?;
+        self.wait_for("#sign-in-email").await?.send_keys(email).await?;
+        self.wait_for("#sign-in-password").await?.send_keys(DEMO_PASSWORD).await?;
+        self.wait_for("#sign-in-form button[type=submit]").await?.click().await?;
+        self.wait_for("#main[data-ready='1'][data-page='overview']").await?;
+        Ok(())
+    }
+
+    /// Opens a console page (`"calls?source=Bing"`) and waits until it is drawn; returns its `<main>`.
+    pub async fn open_console(&self, stack: &Stack, page: &str) -> anyhow::Result<fantoccini::elements::Element> {
+        self.client.goto(&stack.console_url(page)).await?;
+        self.console_ready().await
+    }
+
+    /// Waits until the console page in the browser is drawn (after a link or a form took it to a new page).
+    pub async fn console_ready(&self) -> anyhow::Result<fantoccini::elements::Element> {
+        self.wait_for("#main[data-ready='1']").await
+    }
+
+    /// Clicks what `css` matches (a link, or a button that leaves the page) and waits for the console page it leads
+    /// to. The page being left is marked first, so that its own `data-ready` is not mistaken for the new one's.
+    pub async fn click_to_page(&self, css: &str) -> anyhow::Result<fantoccini::elements::Element> {
+        self.eval("document.documentElement.dataset.left = '1'; return true;").await?;
+        self.wait_for(css).await?.click().await?;
+        self.wait_for("html:not([data-left]) #main[data-ready='1']").await
+    }
+
+    /// The visible text of the first element matching `css`.
+    pub async fn text_of(&self, css: &str) -> anyhow::Result<String> {
+        Ok(self.wait_for(css).await?.text().await?)
+    }
+
+    /// Whether an element matching `css` is on the page.
+    pub async fn has(&self, css: &str) -> anyhow::Result<bool> {
+        Ok(!self.client.find_all(Locator::Css(css)).await?.is_empty())
+    }
+
+    /// The form controls on the page that have no accessible name (no label, `aria-label` or `aria-labelledby`),
+    /// by id or tag.
+    pub async fn unlabelled_controls(&self) -> anyhow::Result<Vec<String>> {
+        let script = "return [...document.querySelectorAll('input, select, textarea, button')]
+            .filter((control) => control.type !== 'hidden')
+            .filter((control) => !(control.labels && control.labels.length) && !control.getAttribute('aria-label')
+                && !control.getAttribute('aria-labelledby') && !(control.tagName === 'BUTTON' && control.textContent.trim()))
+            .map((control) => control.id || control.tagName);";
+        Ok(serde_json::from_value(self.eval(script).await?)?)
+    }
+
+    /// The texts on the page whose colour contrasts with their background by less than WCAG AA's 4.5:1, each as
+    /// `tag.class: ratio "text"`.
+    pub async fn low_contrast_text(&self) -> anyhow::Result<Vec<String>> {
+        let script = r#"
+            const parse = (colour) => {
+              const parts = (colour.match(/rgba?\(([^)]+)\)/) || [])[1];
+              if (!parts) return null;
+              const [r, g, b, a = 1] = parts.split(',').map(Number);
+              return { r, g, b, a };
+            };
+            const luminance = ({ r, g, b }) => {
+              const channel = (value) => {
+                const v = value / 255;
+                return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+              };
+              return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
+            };
+            const background = (node) => {
+              for (let at = node; at; at = at.parentElement) {
+                const colour = parse(getComputedStyle(at).backgroundColor);
+                if (colour && colour.a > 0.5) return colour;
+              }
+              return { r: 255, g: 255, b: 255, a: 1 };
+            };
+            const low = [];
+            for (const node of document.querySelectorAll('body *')) {
+              const hasText = [...node.childNodes].some((child) => child.nodeType === 3 && child.textContent.trim());
+              if (!hasText || node.getClientRects().length === 0) continue;
+              const style = getComputedStyle(node);
+              if (style.visibility === 'hidden') continue;
+              const [first, second] = [luminance(parse(style.color)), luminance(background(node))];
+              const ratio = (Math.max(first, second) + 0.05) / (Math.min(first, second) + 0.05);
+              if (ratio < 4.5) {
+                low.push(`${node.tagName.toLowerCase()}.${node.className}: ${ratio.toFixed(2)} "${node.textContent.trim().slice(0, 40)}"`);
+              }
+            }
+            return low;"#;
+        Ok(serde_json::from_value(self.eval(script).await?)?)
+    }
+
+    /// Sets the page's viewport (not the window) to `width` × `height`, as a laptop screen shows it.
+    pub async fn set_viewport(&self, width: u32, height: u32) -> anyhow::Result<()> {
+        self.client.set_window_size(width, height).await?;
+        let inner = self.eval("return [window.innerWidth, window.innerHeight];").await?;
+        let (inner_width, inner_height) = (inner[0].as_u64().unwrap_or(0), inner[1].as_u64().unwrap_or(0));
+        let grow = |wanted: u32, got: u64| wanted + (u64::from(wanted).saturating_sub(got)) as u32;
+        self.client.set_window_size(grow(width, inner_width), grow(height, inner_height)).await?;
+        Ok(())
+    }
+
+    /// Waits for Chromium to finish downloading `file_name` and returns its content.
+    pub async fn downloaded(&self, file_name: &str) -> anyhow::Result<String> {
+        let path = self.downloads.join(file_name);
+        eventually(&format!("the download of {file_name}"), || async {
+            Ok(std::fs::read_to_string(&path).ok().filter(|content| !content.is_empty()))
+        })
+        .await
+    }
 }
 
 impl Drop for Browser {
@@ -370,6 +585,15 @@ pub async fn start_signed_in(ui: Ui) -> anyhow::Result<(Stack, Browser)> {
     let browser = Browser::start().await?;
     browser.client.goto(&stack.page_url(ui)).await?;
     browser.sign_in_agent().await?;
+    Ok((stack, browser))
+}
+
+/// The org and the server running, and Chromium signed in to the admin console as the demo user `email`, on the
+/// overview.
+pub async fn start_console(email: &str) -> anyhow::Result<(Stack, Browser)> {
+    let stack = Stack::start().await?;
+    let browser = Browser::start().await?;
+    browser.sign_in_console(&stack, email).await?;
     Ok((stack, browser))
 }
 

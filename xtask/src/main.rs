@@ -5,6 +5,8 @@
 //!   SQLite and PostgreSQL; `postgres.rs` finds or starts the PostgreSQL.
 //! - `cargo xtask check-postgres`: find, or start and stop, the PostgreSQL the API tests use.
 //! - `cargo xtask build-wasm`: build the softphone bundle into `static/pkg/` and report its size.
+//! - `cargo xtask screenshots [console | softphone]`: build the softphone and take the README's screenshots into
+//!   `docs/screenshots/` in headless Chromium (all of them, or one set).
 
 mod postgres;
 mod tools;
@@ -15,7 +17,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use tools::{root, run};
 
-const USAGE: &str = "usage: cargo xtask <demo | test | build-wasm | check-postgres>";
+const USAGE: &str =
+    "usage: cargo xtask <demo | test | build-wasm | check-postgres | screenshots [console | softphone]>";
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -24,6 +27,7 @@ fn main() -> anyhow::Result<()> {
         Some("test") => test(),
         Some("build-wasm") => build_wasm().map(|_| ()),
         Some("check-postgres") => check_postgres(),
+        Some("screenshots") => screenshots(args.get(1).map(String::as_str)),
         _ => bail!("{USAGE}"),
     }
 }
@@ -173,7 +177,8 @@ fn demo() -> anyhow::Result<()> {
          3. Ring the softphone (from another terminal):\n       \
               cargo run -q -p callpop-server -- simulate --from +14155552671\n     \
               Other callers: +14155550173 (a Lead), +14155550142 (three matches), +14155550123 (new caller).\n  \
-         4. Press Answer: the org pops the caller's record.\n\n  \
+         4. Press Answer: the org pops the caller's record.\n  \
+         5. The admin console: {server_url}/console/ (admin@demo.callpop.test / callpop-demo)\n\n  \
          Server  {server_url}   API key {api_key}\n  \
          All logins (manager, reports, admin too) are in {}\n",
         credentials.display()
@@ -181,6 +186,27 @@ fn demo() -> anyhow::Result<()> {
     loop {
         std::thread::sleep(Duration::from_secs(3600));
     }
+}
+
+/// Takes the README's screenshots: the org's pages and the softphone (which need the Wasm bundle) and the admin
+/// console, by running `tests/examples/screenshots.rs` in headless Chromium.
+fn screenshots(only: Option<&str>) -> anyhow::Result<()> {
+    if let Some(set) = only.filter(|set| !matches!(*set, "console" | "softphone")) {
+        bail!("unknown screenshot set {set:?}: {USAGE}");
+    }
+    let chromedriver = tools::ensure_chromium()?;
+    if only != Some("console") {
+        build_wasm()?;
+    }
+    step("take the screenshots (headless Chromium)");
+    let mut command = cargo();
+    command
+        .args(["run", "-q", "-p", "callpop-e2e", "--example", "screenshots", "--"])
+        .env("CHROMEDRIVER", &chromedriver);
+    command.args(only);
+    run(&mut command)?;
+    println!("saved in docs/screenshots/: look at each one before committing");
+    Ok(())
 }
 
 /// Finds (or starts, checks and stops) the PostgreSQL the API tests would use.

@@ -2,8 +2,9 @@
 //! through (request ids, logs, metrics, body size limit).
 //!
 //! Every API route is registered through `utoipa_axum::routes!`, which takes the path and method from the handler's
-//! `#[utoipa::path]`: a route cannot exist without being in `GET /api/openapi.json`. Only the softphone's page and
-//! its static files are plain routes (`softphone::page_router`); a tidy test below keeps it that way.
+//! `#[utoipa::path]`: a route cannot exist without being in `GET /api/openapi.json`. Only HTML pages and static
+//! files are plain routes: the softphone's page (`softphone::page_router`) and the admin console's pages
+//! (`console::page_router`); a tidy test below keeps it that way.
 
 mod activities;
 mod agent;
@@ -11,6 +12,7 @@ mod api_keys;
 mod call_center;
 mod call_events;
 mod call_log;
+mod console;
 mod dial;
 mod health;
 mod log;
@@ -91,6 +93,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api)
         .route("/api/openapi.json", get(move || std::future::ready(Json(openapi.as_ref().clone()))))
         .merge(softphone::page_router(&state.config))
+        .merge(console::page_router())
         .route_layer(axum::middleware::from_fn(crate::metrics::track_requests))
         .fallback(no_such_route)
         .layer(DefaultBodyLimit::max(MAX_JSON_BODY_BYTES))
@@ -116,8 +119,8 @@ async fn no_such_route() -> ApiError {
 
 #[cfg(test)]
 mod tests {
-    /// Tidy test: only the softphone's page router uses plain `.route(`; every API route goes through `routes!`,
-    /// which documents it in the OpenAPI document by construction.
+    /// Tidy test: only the softphone's and the console's page routers use plain `.route(`; every API route goes
+    /// through `routes!`, which documents it in the OpenAPI document by construction.
     #[test]
     fn every_api_route_is_registered_through_the_openapi_router() {
         let sources = [
@@ -138,5 +141,9 @@ mod tests {
         let softphone = include_str!("softphone.rs");
         let plain_routes = softphone.matches(".route(").count();
         assert_eq!(plain_routes, 2, "softphone.rs has only the page's two plain routes (/softphone and /softphone/)");
+        let console = include_str!("console.rs");
+        let plain_routes = console.matches(".route(").count();
+        assert_eq!(plain_routes, 3, "console.rs has only its pages' routes (/console, /console/, /console/{{page}})");
+        assert!(!console.contains("utoipa"), "console.rs serves HTML pages, which the OpenAPI document leaves out");
     }
 }

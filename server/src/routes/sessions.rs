@@ -4,10 +4,11 @@ use crate::auth::{SESSION_PREFIX, SignedIn, decoy_password_hash, hash_secret, ne
 use crate::error::{ApiError, ApiResult};
 use crate::extract::JsonBody;
 use crate::state::AppState;
+use crate::views::MeView;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use callpop_core::wire::{ApiErrorBody, LoginRequest, LoginResponse, Me};
+use callpop_core::wire::{ApiErrorBody, LoginRequest, LoginResponse};
 use chrono::{Duration, Utc};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -19,16 +20,12 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(sign_in)).routes(routes!(who_am_i))
 }
 
-/// Who the bearer token belongs to (the softphone checks a stored token with it).
+/// Who the bearer token belongs to (the softphone checks a stored token with it), their account's plan, and what
+/// they may see and do (the admin console lists only that).
 #[utoipa::path(get, path = "/me", tag = "sessions", security(("session" = [])),
-    responses((status = 200, body = Me), (status = 401, body = ApiErrorBody)))]
-async fn who_am_i(SignedIn(session): SignedIn) -> Json<Me> {
-    Json(Me {
-        email: session.user.email,
-        display_name: session.user.display_name,
-        role: session.user.role.as_str().to_owned(),
-        account_name: session.account.name,
-    })
+    responses((status = 200, body = MeView), (status = 401, body = ApiErrorBody)))]
+async fn who_am_i(SignedIn(session): SignedIn) -> Json<MeView> {
+    Json(MeView::new(&session.user, &session.account))
 }
 
 /// Signs in with email and password; the answer's token goes in `Authorization: Bearer …`.

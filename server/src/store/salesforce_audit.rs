@@ -145,6 +145,45 @@ pub struct SalesforceStep {
     pub detail: Option<String>,
 }
 
+impl SalesforceStep {
+    /// A step Salesforce accepted in one request, with no detail: what most steps are.
+    pub fn accepted(
+        subject: SyncSubject,
+        step: SyncStep,
+        object: &str,
+        record_id: Option<&str>,
+        fields: serde_json::Map<String, serde_json::Value>,
+    ) -> Self {
+        Self {
+            subject,
+            outbox_id: None,
+            step,
+            object: Some(object.to_owned()),
+            record_id: record_id.map(str::to_owned),
+            fields,
+            outcome: StepOutcome::Ok,
+            error: None,
+            api_requests: 1,
+            detail: None,
+        }
+    }
+
+    /// The same step, failed with Salesforce's own error, and `outcome` saying what happens next.
+    pub fn failed_with(self, outcome: StepOutcome, code: &str, message: &str, fields: &[&str]) -> Self {
+        let error = SalesforceError {
+            code: code.to_owned(),
+            message: message.to_owned(),
+            fields: fields.iter().map(|field| (*field).to_owned()).collect(),
+        };
+        Self { outcome, error: Some(error), ..self }
+    }
+
+    /// The same step with a sentence for the panel (the rule that chose a record, the search, the Campaign).
+    pub fn with_detail(self, detail: &str) -> Self {
+        Self { detail: Some(detail.to_owned()), ..self }
+    }
+}
+
 /// One stored audit entry, as the panel reads it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AuditEntry {

@@ -55,3 +55,41 @@ api_test! {
         assert_eq!((status, me["role"].as_str()), (StatusCode::OK, Some("administrator")));
     }
 }
+
+api_test! {
+    async fn me_tells_the_console_the_plan_and_what_each_role_may_see_and_do(app: TestApp) {
+        let acme = app.create_account("Acme", Plan::Enterprise).await;
+        let (status, me) = app.get_json(&acme.admin, "/api/v1/me").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(me["account_name"], "Acme");
+        assert_eq!((me["plan"].as_str(), me["plan_name"].as_str()), (Some("enterprise"), Some("Enterprise")));
+        assert_eq!(me["salesforce_included"], true);
+        assert_eq!(me["sees_all_calls"], true);
+        assert_eq!(me["sees_salesforce_panel"], true);
+        assert_eq!(
+            me["may"],
+            json!(["read_integration_options", "change_integration_options", "read_settings_history",
+                "manage_api_keys", "download_call_center_definition"])
+        );
+        let (_, agent) = app.get_json(&acme.agent, "/api/v1/me").await;
+        assert_eq!((agent["role"].as_str(), agent["sees_all_calls"].as_bool()), (Some("call_agent"), Some(false)));
+        assert_eq!(agent["may"], json!([]));
+        let (_, manager) = app.get_json(&acme.manager, "/api/v1/me").await;
+        assert_eq!((manager["sees_all_calls"].as_bool(), manager["may"].clone()), (Some(true), json!([])));
+
+        // Limit Data Access takes the panel from call managers and agents, not from report managers.
+        let options = json!({ "legacy_mode": false, "local_number_format": false, "full_region_names": false,
+            "edit_mode": false, "auto_create_classic": true, "multi_match_dialog": true, "limit_data_access": true });
+        let response = app.send_json(Method::PUT, Some(&acme.admin.token), "/api/v1/settings/salesforce", &options).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        for (user, sees) in [(&acme.agent, false), (&acme.manager, false), (&acme.reports, true), (&acme.admin, true)] {
+            let (_, me) = app.get_json(user, "/api/v1/me").await;
+            assert_eq!(me["sees_salesforce_panel"], sees, "{}", user.email);
+        }
+
+        let basic = app.create_account("Corner Shop", Plan::Basic).await;
+        let (_, me) = app.get_json(&basic.admin, "/api/v1/me").await;
+        assert_eq!((me["plan_name"].as_str(), me["salesforce_included"].as_bool()), (Some("Basic"), Some(false)));
+        assert_eq!(me["sees_salesforce_panel"], false);
+    }
+}

@@ -7,6 +7,7 @@ mod accounts;
 mod bad_input;
 mod call_center;
 mod call_log;
+mod console;
 mod dial;
 mod operations;
 mod org;
