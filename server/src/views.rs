@@ -68,6 +68,9 @@ fn admin_task_name(task: AdminTask) -> &'static str {
         AdminTask::ReadSettingsHistory => "read_settings_history",
         AdminTask::ManageApiKeys => "manage_api_keys",
         AdminTask::DownloadCallCenterDefinition => "download_call_center_definition",
+        AdminTask::ManageSalesforceLink => "manage_salesforce_link",
+        AdminTask::ManageTriggers => "manage_triggers",
+        AdminTask::ManageSyncLog => "manage_sync_log",
     }
 }
 

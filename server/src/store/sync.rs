@@ -147,7 +147,9 @@ pub trait SyncStore {
     /// The record a trigger settled on for a call, if any.
     async fn call_trigger_record(&self, call_row_id: i64) -> sqlx::Result<Option<String>>;
     /// Remembers the record and Task a text went to.
-    async fn set_text_sync(&self, text_row_id: i64, record_id: &str, task_id: &str) -> sqlx::Result<()>;
+    async fn set_text_sync(&self, text_row_id: i64, record_id: &str, task_id: Option<&str>) -> sqlx::Result<()>;
+    /// The record a text was logged on (or a trigger settled on for it).
+    async fn text_record(&self, text_row_id: i64) -> sqlx::Result<Option<String>>;
     /// The record an agent picked in the dialog for this call, if they did.
     async fn agent_choice_for_call(&self, call_row_id: i64) -> sqlx::Result<Option<String>>;
     /// An activity append by id: `(call_row_id, record_id, record_type, chosen_by)`.
@@ -386,9 +388,12 @@ impl SyncStore for SqlStore {
         Ok(record.flatten())
     }
 
-    async fn set_text_sync(&self, text_row_id: i64, record_id: &str, task_id: &str) -> sqlx::Result<()> {
+    async fn set_text_sync(&self, text_row_id: i64, record_id: &str, task_id: Option<&str>) -> sqlx::Result<()> {
         on_db!(self.db(), pool => {
-            sqlx::query("UPDATE texts SET salesforce_record_id = $2, salesforce_task_id = $3 WHERE id = $1")
+            sqlx::query(
+                "UPDATE texts SET salesforce_record_id = $2, salesforce_task_id = COALESCE($3, salesforce_task_id)
+                 WHERE id = $1",
+            )
                 .bind(text_row_id)
                 .bind(record_id)
                 .bind(task_id)
@@ -396,6 +401,13 @@ impl SyncStore for SqlStore {
                 .await
                 .map(|_| ())
         })
+    }
+
+    async fn text_record(&self, text_row_id: i64) -> sqlx::Result<Option<String>> {
+        let record: Option<Option<String>> = on_db!(self.db(), pool => {
+            sqlx::query_scalar("SELECT salesforce_record_id FROM texts WHERE id = $1").bind(text_row_id).fetch_optional(pool).await?
+        });
+        Ok(record.flatten())
     }
 
     async fn agent_choice_for_call(&self, call_row_id: i64) -> sqlx::Result<Option<String>> {

@@ -183,14 +183,17 @@ fn call_id_field_check(task: &Value) -> PreflightCheck {
 
 async fn rule_checks(client: &SalesforceClient) -> Vec<PreflightCheck> {
     let mut checks = Vec::new();
-    let validation = "SELECT Id, ValidationName, EntityDefinition.DeveloperName, ErrorMessage FROM ValidationRule WHERE Active = true";
+    // For a standard object the Tooling API's `EntityDefinitionId` is the object's API name (`Lead`), so no join to
+    // `EntityDefinition` is needed for the three objects callpop writes.
+    let validation =
+        "SELECT Id, ValidationName, EntityDefinitionId, ErrorMessage FROM ValidationRule WHERE Active = true";
     match client.tooling_query(validation).await {
         Ok(rules) => {
             let relevant: Vec<String> = rules
                 .iter()
                 .filter(|rule| {
-                    let entity = rule.fields.get("EntityDefinition").and_then(|entity| entity["DeveloperName"].as_str()).or_else(|| rule.text("EntityDefinitionId"));
-                    entity.is_none_or(|entity| ["Lead", "Task", "CampaignMember"].contains(&entity))
+                    rule.text("EntityDefinitionId")
+                        .is_none_or(|entity| ["Lead", "Task", "CampaignMember"].contains(&entity))
                 })
                 .map(|rule| format!("{} (\"{}\")", rule.text("ValidationName").unwrap_or("a rule"), rule.text("ErrorMessage").unwrap_or("")))
                 .collect();

@@ -58,19 +58,25 @@ pub(super) async fn text_event(ctx: &ItemContext<'_>) -> Flow {
         Some(name) => campaign_id(ctx, name).await?.map(|id| (name, id)),
         None => None,
     };
-    let task = fields_from_core(&text_task_fields(&TextActivity {
+    let task = text_task(ctx, &text);
+    let key = format!("text:{}", text.message_id);
+    let written = match target {
+        Ok(record) => write_activity_following_duplicates(ctx, Ok(&record), &key, task, None, campaign).await?,
+        Err(lead) => write_activity_following_duplicates(ctx, Err(lead), &key, task, None, campaign).await?,
+    };
+    ctx.store().set_text_sync(text.id, written.record.as_str(), Some(&written.task_id)).await?;
+    Ok(())
+}
+
+/// The Task fields of a text, formatted for the account.
+pub(super) fn text_task(ctx: &ItemContext<'_>, text: &Text) -> serde_json::Map<String, serde_json::Value> {
+    let number = phone::display_e164(other_party(text), ctx.options.local_number_format);
+    fields_from_core(&text_task_fields(&TextActivity {
         message_id: &text.message_id,
         direction: text.direction,
         other_number: &number,
         body: &text.body,
         activity_date: &text.occurred_at.format("%Y-%m-%d").to_string(),
         tracking_source: text.tracking_source.as_deref(),
-    }));
-    let key = format!("text:{}", text.message_id);
-    let written = match target {
-        Ok(record) => write_activity_following_duplicates(ctx, Ok(&record), &key, task, None, campaign).await?,
-        Err(lead) => write_activity_following_duplicates(ctx, Err(lead), &key, task, None, campaign).await?,
-    };
-    ctx.store().set_text_sync(text.id, written.record.as_str(), &written.task_id).await?;
-    Ok(())
+    }))
 }

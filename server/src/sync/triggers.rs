@@ -108,9 +108,8 @@ pub(super) async fn call_event(ctx: &ItemContext<'_>) -> Flow {
         trigger_events(kind, &call).into_iter().flat_map(|event| evaluate(&rules, event, &facts)).collect();
     hold_for_delays(ctx, &plan)?;
     implicit_task_update(ctx, &call, kind).await?;
-    let formatted = FormattedCall::load(ctx, &call).await?;
     for action in &plan {
-        run_action(ctx, action, &Subject::Call(&call), &formatted).await?;
+        run_action(ctx, action, &Subject::Call(&call)).await?;
     }
     Ok(())
 }
@@ -126,7 +125,7 @@ pub(super) async fn text_event(ctx: &ItemContext<'_>, text: &Text) -> Flow {
     let plan = evaluate(&rules, TriggerEvent::TextReceived, &facts);
     hold_for_delays(ctx, &plan)?;
     for action in &plan {
-        run_action(ctx, action, &Subject::Text(text), &FormattedText { number: number.clone() }).await?;
+        run_action(ctx, action, &Subject::Text(text)).await?;
     }
     Ok(())
 }
@@ -161,27 +160,6 @@ enum Subject<'a> {
     Text(&'a Text),
 }
 
-/// How a text's number is written (a call's comes with its `FormattedCall`).
-struct FormattedText {
-    number: String,
-}
-
-trait Formatted: Sync {
-    fn number(&self) -> &str;
-}
-
-impl Formatted for FormattedCall {
-    fn number(&self) -> &str {
-        &self.caller_number
-    }
-}
-
-impl Formatted for FormattedText {
-    fn number(&self) -> &str {
-        &self.number
-    }
-}
-
 impl Subject<'_> {
     fn key(&self) -> String {
         match self {
@@ -198,21 +176,23 @@ impl Subject<'_> {
     }
 }
 
-/// The record the call's actions work on: the one a trigger found, else the one the softphone appended to.
+/// The record the actions work on: the one a trigger found (kept, so a replay reuses it), else, for a call, the one
+/// the softphone appended to.
 async fn current_record(ctx: &ItemContext<'_>, subject: &Subject<'_>) -> Flow<Option<RecordId>> {
     let record = match subject {
         Subject::Call(call) => match ctx.store().call_trigger_record(call.id).await? {
             Some(record) => Some(record),
             None => ctx.store().call_task(call.id).await?.map(|(_, record)| record),
         },
-        Subject::Text(_) => None,
+        Subject::Text(text) => ctx.store().text_record(text.id).await?,
     };
     Ok(record.and_then(|id| RecordId::parse(&id).ok()))
 }
 
 async fn remember_record(ctx: &ItemContext<'_>, subject: &Subject<'_>, record: &RecordId) -> Flow {
-    if let Subject::Call(call) = subject {
-        ctx.store().set_call_trigger_record(call.id, record.as_str()).await?;
+    match subject {
+        Subject::Call(call) => ctx.store().set_call_trigger_record(call.id, record.as_str()).await?,
+        Subject::Text(text) => ctx.store().set_text_sync(text.id, record.as_str(), None).await?,
     }
     Ok(())
 }
@@ -229,12 +209,7 @@ async fn no_record(ctx: &ItemContext<'_>, step: SyncStep, trigger: &str) -> Flow
     ctx.audit(entry.outcome(StepOutcome::Failed, Some(error))).await
 }
 
-async fn run_action(
-    ctx: &ItemContext<'_>,
-    action: &PlannedAction,
-    subject: &Subject<'_>,
-    formatted: &dyn Formatted,
-) -> Flow {
+async fn run_action(ctx: &ItemContext<'_>, action: &PlannedAction, subject: &Subject<'_>) -> Flow {
     let trigger = action.trigger_name.as_str();
     match &action.step {
         Step::FindOrCreate { object, match_field, fields } => {
@@ -311,11 +286,8 @@ async fn run_action(
             };
             let mut task = match subject {
                 Subject::Call(call) => call_task_fields(&FormattedCall::load(ctx, call).await?, call),
-                Subject::Text(_) => serde_json::Map::new(),
+                Subject::Text(text) => super::texts::text_task(ctx, text),
             };
-            if task.is_empty() {
-                task.insert("Subject".to_owned(), json!(format!("Text message: {}", formatted.number())));
-            }
             task.extend(fields_from_text(fields));
             let known = match subject {
                 Subject::Call(call) => {
@@ -326,8 +298,13 @@ async fn run_action(
             let written =
                 write_activity_following_duplicates(ctx, Ok(&record), &subject.key(), task, known.as_deref(), None)
                     .await?;
-            if let Subject::Call(call) = subject {
-                ctx.store().set_call_task(call.id, &written.task_id, written.record.as_str()).await?;
+            match subject {
+                Subject::Call(call) => {
+                    ctx.store().set_call_task(call.id, &written.task_id, written.record.as_str()).await?;
+                }
+                Subject::Text(text) => {
+                    ctx.store().set_text_sync(text.id, written.record.as_str(), Some(&written.task_id)).await?;
+                }
             }
             Ok(())
         }

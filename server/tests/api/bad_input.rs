@@ -72,6 +72,11 @@ api_test! {
             WriteRoute { method: Method::POST, path: "/api/v1/agent/dial", token: acme.agent.token.clone(),
                 valid: json!({ "number": "+14155552671", "record_id": "003000000000001AAA", "record_type": "Contact" }),
                 required: &["number"] },
+            WriteRoute { method: Method::POST, path: "/api/v1/triggers", token: acme.admin.token.clone(),
+                valid: json!({ "name": "Calls", "event": "call_started", "actions": [{"type": "log_task"}] }),
+                required: &["name", "event", "actions"] },
+            WriteRoute { method: Method::PUT, path: "/api/v1/triggers/order", token: acme.admin.token.clone(),
+                valid: json!({ "ids": [] }), required: &["ids"] },
             WriteRoute { method: Method::POST, path: "/api/v1/sessions", token: String::new(),
                 valid: json!({ "email": acme.agent.email, "password": "correct horse battery" }), required: &["email", "password"] },
         ];
@@ -113,6 +118,7 @@ api_test! {
         for user in wrong_roles {
             expect_refusal(&app, &routes[2], Some(&user.token), &routes[2].valid, 403, None).await;
             expect_refusal(&app, &routes[4], Some(&user.token), &routes[4].valid, 403, None).await;
+            expect_refusal(&app, &routes[6], Some(&user.token), &routes[6].valid, 403, None).await;
         }
         expect_refusal(&app, &routes[3], Some(&globex.agent.token), &routes[3].valid, 404, None).await;
         // Nothing was stored: no second call, no text, no append, settings and keys unchanged, no outbox item.
@@ -130,6 +136,8 @@ api_test! {
         assert_eq!(keys["api_keys"].as_array().unwrap().len(), 1);
         let waiting = app.get(Some(&acme.api_key), "/api/v1/dial-requests").await.json::<Value>().await.unwrap();
         assert_eq!(waiting, json!([]), "no dial request");
+        let (_, triggers) = app.get_json(&acme.admin, "/api/v1/triggers").await;
+        assert_eq!(triggers["triggers"], json!([]), "no trigger");
         assert_eq!(app.outbox_depth().await, depth_before);
     }
 }

@@ -58,6 +58,12 @@ impl Drop for Database {
                 let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
                 runtime.block_on(async {
                     let pool = sqlx::PgPool::connect(&url).await?;
+                    // The application's connections may sit in a transaction the blocked test runtime will never
+                    // finish; they hold locks the drop would wait for forever. They are named after the schema.
+                    sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1")
+                        .bind(&schema)
+                        .execute(&pool)
+                        .await?;
                     sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA IF EXISTS {schema} CASCADE")))
                         .execute(&pool)
                         .await?;
@@ -141,7 +147,8 @@ pub(crate) async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut
                 .expect("creating the test's schema");
             pool.close().await;
             let separator = if url.contains('?') { '&' } else { '?' };
-            (format!("{url}{separator}search_path={schema}"), Database::Postgres { url, schema })
+            let app_url = format!("{url}{separator}search_path={schema}&application_name={schema}");
+            (app_url, Database::Postgres { url, schema })
         }
     };
     let mut config = Config::for_tests(database_url);

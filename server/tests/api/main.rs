@@ -13,6 +13,8 @@ mod operations;
 mod org;
 mod salesforce_panel;
 mod settings;
+mod sync_admin;
 mod sync_failures;
 mod sync_legacy;
+mod sync_triggers;
 mod texts;
