@@ -79,8 +79,11 @@ pub struct SyncTiming {
     pub limit_pause: Duration,
     /// How long items of an account without a working org link wait before looking again.
     pub unlinked_wait: Duration,
-    /// How long a Campaign's id, and the record a number matched, are remembered.
+    /// How long a Campaign's id is remembered.
     pub cache_ttl: Duration,
+    /// How long what a phone search found is remembered (forgotten sooner when callpop creates a record). Short:
+    /// someone may add the caller to the org by hand meanwhile.
+    pub number_cache_ttl: Duration,
 }
 
 impl Default for SyncTiming {
@@ -95,6 +98,7 @@ impl Default for SyncTiming {
             limit_pause: Duration::from_secs(900),
             unlinked_wait: Duration::from_secs(60),
             cache_ttl: Duration::from_secs(300),
+            number_cache_ttl: Duration::from_secs(60),
         }
     }
 }
@@ -110,8 +114,9 @@ impl SyncTiming {
             dialog_timeout: Duration::from_secs(3),
             dialog_recheck: Duration::from_millis(200),
             limit_pause: Duration::from_secs(2),
-            unlinked_wait: Duration::from_millis(200),
+            unlinked_wait: Duration::from_secs(5),
             cache_ttl: Duration::from_secs(60),
+            number_cache_ttl: Duration::from_secs(60),
         }
     }
 }

@@ -145,6 +145,20 @@ impl CompositeRequest {
         self.push(reference_id, "GET", &url, None)
     }
 
+    /// Appends another request's subrequests (which refer only to each other), when they fit: at most
+    /// `MAX_SUBREQUESTS` in all, and no reference id used twice.
+    pub fn append(&mut self, other: &CompositeRequest) -> Result<(), CompositeBuildError> {
+        if self.subrequests.len() + other.subrequests.len() > MAX_SUBREQUESTS {
+            return Err(CompositeBuildError::TooMany);
+        }
+        if let Some(taken) = other.reference_ids.iter().find(|id| self.reference_ids.contains(id)) {
+            return Err(CompositeBuildError::DuplicateReferenceId(taken.clone()));
+        }
+        self.subrequests.extend(other.subrequests.iter().cloned());
+        self.reference_ids.extend(other.reference_ids.iter().cloned());
+        Ok(())
+    }
+
     /// How many subrequests the request holds.
     pub fn len(&self) -> usize {
         self.subrequests.len()

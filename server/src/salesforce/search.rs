@@ -40,8 +40,11 @@ pub fn phone_search_digits(number: &PhoneNumber) -> Vec<String> {
     variants
 }
 
-/// The SOSL query for a caller: the digit variants OR'ed, in phone fields, returning what the record choice needs.
-pub fn phone_search_sosl(digit_variants: &[String]) -> String {
+/// The SOSL query for `callers` callers' numbers (one, or several searched together): the digit variants OR'ed, in
+/// phone fields, returning what the record choice needs, up to [`SEARCH_LIMIT`] rows per caller (SOSL's own
+/// ceiling is 2,000).
+pub fn phone_search_sosl(digit_variants: &[String], callers: usize) -> String {
+    let limit = (SEARCH_LIMIT as usize).saturating_mul(callers.max(1)).min(2_000);
     let terms: Vec<String> = digit_variants
         .iter()
         .map(|variant| variant.chars().filter(char::is_ascii_digit).collect::<String>())
@@ -50,7 +53,7 @@ pub fn phone_search_sosl(digit_variants: &[String]) -> String {
         .collect();
     format!(
         "FIND {{{}}} IN PHONE FIELDS RETURNING Lead(Id, Name, {}, IsConverted, ConvertedContactId, LastModifiedDate), \
-         Contact(Id, Name, {}, LastModifiedDate) LIMIT {SEARCH_LIMIT}",
+         Contact(Id, Name, {}, LastModifiedDate) LIMIT {limit}",
         terms.join(" OR "),
         LEAD_PHONE_FIELDS.join(", "),
         CONTACT_PHONE_FIELDS.join(", "),
@@ -104,13 +107,16 @@ mod tests {
 
     #[test]
     fn the_sosl_query_ors_digits_only() {
-        let sosl = phone_search_sosl(&["4155552671".to_owned(), "+1 (415) 555-2671".to_owned(), String::new()]);
+        let sosl = phone_search_sosl(&["4155552671".to_owned(), "+1 (415) 555-2671".to_owned(), String::new()], 1);
         assert_eq!(
             sosl,
             "FIND {4155552671 OR 14155552671} IN PHONE FIELDS RETURNING Lead(Id, Name, Phone, MobilePhone, \
              IsConverted, ConvertedContactId, LastModifiedDate), Contact(Id, Name, Phone, MobilePhone, HomePhone, \
              OtherPhone, AssistantPhone, LastModifiedDate) LIMIT 50"
         );
+        let together = phone_search_sosl(&["4155552671".to_owned(), "4155550173".to_owned()], 2);
+        assert!(together.starts_with("FIND {4155552671 OR 4155550173} IN PHONE FIELDS"), "{together}");
+        assert!(together.ends_with("LIMIT 100"), "{together}");
     }
 
     #[test]

@@ -29,6 +29,9 @@ pub struct OutboxItem {
     pub attempts: i64,
     /// When the event that caused it was stored (trigger delays count from here).
     pub created_at: DateTime<Utc>,
+    /// Whether an earlier attempt failed (or was abandoned when its lease ran out): what it sent may have reached
+    /// Salesforce. Waiting (for the agent's pick, the org's link, a delay) does not count.
+    pub failed_before: bool,
 }
 
 /// Salesforce's own error as the sync log shows it.
@@ -161,7 +164,9 @@ pub trait SyncStore {
 }
 
 const CLAIM_SQL: &str =
-    "UPDATE outbox SET status = 'processing', lease_until = $2, attempts = attempts + 1, updated_at = $1
+    "UPDATE outbox SET status = 'processing', lease_until = $2, attempts = attempts + 1, updated_at = $1,
+        last_error_code = CASE WHEN status = 'processing' THEN COALESCE(last_error_code, 'LEASE_EXPIRED')
+                               ELSE last_error_code END
     WHERE id IN (
         SELECT candidate.id FROM outbox AS candidate
         WHERE ((candidate.status IN ('pending', 'retrying') AND candidate.next_attempt_at <= $1)
@@ -174,7 +179,8 @@ const CLAIM_SQL: &str =
                               OR (candidate.text_row_id IS NOT NULL AND earlier.text_row_id = candidate.text_row_id)))
         ORDER BY candidate.id LIMIT $3 {lock}
     )
-    RETURNING id, account_id, kind, call_row_id, text_row_id, payload, attempts, created_at";
+    RETURNING id, account_id, kind, call_row_id, text_row_id, payload, attempts, created_at,
+        last_error_code IS NOT NULL AS failed_before";
 
 #[async_trait::async_trait]
 impl SyncStore for SqlStore {
@@ -227,8 +233,10 @@ impl SyncStore for SqlStore {
         let status = if error.is_some() { "retrying" } else { "pending" };
         on_db!(self.db(), pool => {
             sqlx::query(
-                "UPDATE outbox SET status = $2, next_attempt_at = $3, lease_until = NULL, last_error = $4,
-                     last_error_code = $5, last_error_fields = $6, updated_at = $7 WHERE id = $1",
+                // Waiting without an error keeps an earlier failure's: it still tells the next attempt to be careful.
+                "UPDATE outbox SET status = $2, next_attempt_at = $3, lease_until = NULL,
+                     last_error = COALESCE($4, last_error), last_error_code = COALESCE($5, last_error_code),
+                     last_error_fields = COALESCE($6, last_error_fields), updated_at = $7 WHERE id = $1",
             )
             .bind(id)
             .bind(status)
@@ -264,7 +272,8 @@ impl SyncStore for SqlStore {
     async fn pending_items_of_call(&self, call_row_id: i64, after_id: i64) -> sqlx::Result<Vec<OutboxItem>> {
         on_db!(self.db(), pool => {
             sqlx::query_as(
-                "SELECT id, account_id, kind, call_row_id, text_row_id, payload, attempts, created_at FROM outbox
+                "SELECT id, account_id, kind, call_row_id, text_row_id, payload, attempts, created_at,
+                        last_error_code IS NOT NULL AS failed_before FROM outbox
                  WHERE call_row_id = $1 AND id > $2 AND status = 'pending' ORDER BY id",
             )
             .bind(call_row_id)

@@ -8,10 +8,10 @@ use crate::region;
 use crate::salesforce::SalesforceError;
 use crate::salesforce::composite::CompositeRequest;
 use crate::salesforce::escape::soql_quote;
-use crate::salesforce::record::{Record, UpsertOutcome, fields_from_core};
-use crate::salesforce::search::{candidate, phone_search_digits, phone_search_sosl};
+use crate::salesforce::record::{UpsertOutcome, fields_from_core};
+use crate::salesforce::search::{candidate, phone_search_digits};
 use crate::store::salesforce_audit::{StepOutcome, SyncStep};
-use callpop_core::legacy::{CallActivity, Candidate, FieldValue, task_fields};
+use callpop_core::legacy::{CallActivity, Candidate, FieldValue, phone_matches, task_fields};
 use callpop_core::record::{RecordId, SObjectType};
 use serde_json::{Map, Value, json};
 use std::time::Instant;
@@ -46,15 +46,27 @@ pub(crate) async fn search_by_phone(ctx: &ItemContext<'_>, e164: &str) -> Flow<(
         },
     })?;
     let digits = phone_search_digits(&parsed);
-    let sosl = phone_search_sosl(&digits);
     let entry =
         AuditEntry::new(SyncStep::Search).object("Lead,Contact").detail(format!("by phone {}", digits.join(" or ")));
-    let before = ctx.client().request_count();
-    let records: Vec<Record> = ctx.call(entry.clone(), ctx.client().search(&sosl)).await?;
-    let candidates: Vec<Candidate> = records.iter().filter_map(candidate).collect();
-    let used = u32::try_from(ctx.client().request_count().saturating_sub(before)).unwrap_or(u32::MAX);
+    // A replay searches afresh: what an earlier attempt wrote must be seen.
+    if !ctx.is_retry()
+        && let Some(candidates) = ctx.engine.remembered_search(ctx.account.id, e164)
+    {
+        let detail =
+            format!("by phone {}: {} found (remembered from a recent search)", digits.join(" or "), candidates.len());
+        ctx.audit(entry.detail(detail)).await?;
+        return Ok((candidates, digits));
+    }
+    let (records, charged) = ctx.answered(entry.clone(), ctx.batch.search(&ctx.link, digits.clone()).await).await?;
+    // A search made together with other callers' returns their records too: keep this caller's.
+    let candidates: Vec<Candidate> = records
+        .iter()
+        .filter_map(candidate)
+        .filter(|found| found.phones.iter().any(|phone| phone_matches(phone, &digits)))
+        .collect();
+    ctx.engine.remember_search(ctx.account.id, e164, &candidates);
     let found =
-        entry.with_requests(used).detail(format!("by phone {}: {} found", digits.join(" or "), candidates.len()));
+        entry.with_requests(charged).detail(format!("by phone {}: {} found", digits.join(" or "), candidates.len()));
     ctx.audit(found).await?;
     Ok((candidates, digits))
 }
@@ -205,6 +217,8 @@ pub(crate) async fn write_activity(
     // Not all-or-none: a Campaign Salesforce refuses must not undo the Task. A Lead that fails halts the subrequests
     // that refer to it; a replay finds whatever did commit (the Lead by search, the Task by key or lookup).
     let mut request = CompositeRequest::new(ctx.client().api_version(), false);
+    // Reference ids unique to this item: its subrequests may share a request with other items'.
+    let reference = |name: &str| format!("i{}_{name}", ctx.item.id);
     let (record_ref, existing_task) = match &target {
         Ok(record) => {
             task.insert(who_or_what(record).to_owned(), json!(record.as_str()));
@@ -218,7 +232,9 @@ pub(crate) async fn write_activity(
             (None, existing)
         }
         Err(new_lead) => {
-            let lead = request.create("lead", "Lead", new_lead.fields.clone()).map_err(|error| build_error(&error))?;
+            let lead = request
+                .create(&reference("lead"), "Lead", new_lead.fields.clone())
+                .map_err(|error| build_error(&error))?;
             task.insert("WhoId".to_owned(), json!(lead.id()));
             (Some(lead), None)
         }
@@ -232,12 +248,12 @@ pub(crate) async fn write_activity(
             if has_key_field && let Ok(record) = &target {
                 changes.insert(CALL_ID_FIELD.to_owned(), json!(task_key(key, record)));
             }
-            request.update("task", "Task", id, changes).map_err(|error| build_error(&error))?
+            request.update(&reference("task"), "Task", id, changes).map_err(|error| build_error(&error))?
         }
         (None, Ok(record)) if has_key_field => request
-            .upsert("task", "Task", CALL_ID_FIELD, &task_key(key, record), task.clone())
+            .upsert(&reference("task"), "Task", CALL_ID_FIELD, &task_key(key, record), task.clone())
             .map_err(|error| build_error(&error))?,
-        (None, _) => request.create("task", "Task", task.clone()).map_err(|error| build_error(&error))?,
+        (None, _) => request.create(&reference("task"), "Task", task.clone()).map_err(|error| build_error(&error))?,
     };
     let member_ref = match (&campaign, &target) {
         (Some((_, campaign_id)), Ok(record)) => {
@@ -245,7 +261,7 @@ pub(crate) async fn write_activity(
             let member = json!({"CampaignId": campaign_id, lookup: record.as_str(), "Status": "Responded"});
             Some(
                 request
-                    .create("member", "CampaignMember", member.as_object().cloned().unwrap_or_default())
+                    .create(&reference("member"), "CampaignMember", member.as_object().cloned().unwrap_or_default())
                     .map_err(|error| build_error(&error))?,
             )
         }
@@ -254,15 +270,18 @@ pub(crate) async fn write_activity(
             let member = json!({"CampaignId": campaign_id, "LeadId": lead, "Status": "Responded"});
             Some(
                 request
-                    .create("member", "CampaignMember", member.as_object().cloned().unwrap_or_default())
+                    .create(&reference("member"), "CampaignMember", member.as_object().cloned().unwrap_or_default())
                     .map_err(|error| build_error(&error))?,
             )
         }
         (None, _) => None,
     };
     let step = AuditEntry::new(SyncStep::Append).object("Task");
-    let before = ctx.client().request_count();
-    let results = ctx.call(step.clone(), ctx.client().composite(&request)).await?;
+    let (results, mut used) = ctx.answered(step.clone(), ctx.batch.composite(&ctx.link, request).await).await?;
+    if record_ref.is_some() {
+        // A Lead was (or may have been) created: searches remembered for the account may miss it now.
+        ctx.engine.forget_searches(ctx.account.id);
+    }
     if let (Some(lead), Err(new_lead)) = (&record_ref, &target)
         && let Some(error) = results.get(lead).and_then(|result| result.error())
     {
@@ -297,6 +316,7 @@ pub(crate) async fn write_activity(
                         ctx.client().upsert("Task", CALL_ID_FIELD, &key_value, &changes),
                     )
                     .await?;
+                used += 1;
                 task_id = match outcome {
                     UpsertOutcome::Created { id } | UpsertOutcome::Updated { id: Some(id) } => Some(id),
                     UpsertOutcome::Updated { id: None } => find_task(ctx, key, record).await?,
@@ -305,7 +325,6 @@ pub(crate) async fn write_activity(
             _ => return Err(ctx.fail(step.clone().fields(&task), &error).await?),
         }
     }
-    let used = u32::try_from(ctx.client().request_count().saturating_sub(before)).unwrap_or(u32::MAX);
     let record = match (&target, &record_ref) {
         (Ok(record), _) => (*record).clone(),
         (Err(new_lead), Some(lead)) => {
@@ -388,15 +407,28 @@ async fn find_task(ctx: &ItemContext<'_>, call_object: &str, record: &RecordId) 
     Ok(found.first().and_then(|task| task.text("Id")).map(str::to_owned))
 }
 
-/// Updates a Task callpop wrote earlier with the fields an event changes.
+/// Updates a Task callpop wrote earlier with the fields an event changes (batched with other items' writes).
 pub(crate) async fn update_task(ctx: &ItemContext<'_>, task_id: &str, changes: &[(&str, FieldValue)]) -> Flow {
     let fields = fields_from_core(changes);
     if fields.is_empty() {
         return Ok(());
     }
     let entry = AuditEntry::new(SyncStep::Update).object("Task").record(task_id).fields(&fields);
-    ctx.call(entry.clone(), ctx.client().update("Task", task_id, &fields)).await?;
-    ctx.audit(entry.with_requests(1)).await
+    let mut request = CompositeRequest::new(ctx.client().api_version(), false);
+    let update = request
+        .update(&format!("i{}_update", ctx.item.id), "Task", task_id, fields)
+        .map_err(|error| build_error(&error))?;
+    let (results, charged) = ctx.answered(entry.clone(), ctx.batch.composite(&ctx.link, request).await).await?;
+    match results.get(&update) {
+        Some(result) if result.is_success() => ctx.audit(entry.with_requests(charged)).await,
+        Some(result) => {
+            let error = result
+                .error()
+                .unwrap_or_else(|| SalesforceError::Decode("a failed update without an error".to_owned()));
+            Err(ctx.fail(entry.with_requests(charged), &error).await?)
+        }
+        None => Err(unreadable()),
+    }
 }
 
 /// The Task fields for a call, as JSON.

@@ -17,6 +17,7 @@
 
 mod actions;
 mod appends;
+mod batch;
 mod legacy;
 pub mod link;
 pub mod preflight;
@@ -32,6 +33,7 @@ use crate::store::salesforce_audit::{
     SalesforceError as AuditError, SalesforceStep, StepOutcome, SyncStep, SyncSubject,
 };
 use crate::store::sync::{ItemError, OutboxItem};
+use batch::{Answer, Batch};
 use callpop_core::options::IntegrationOptions;
 use chrono::{DateTime, Utc};
 use link::{OAuthApp, OrgLink};
@@ -40,6 +42,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use tokio::sync::Notify;
+
+/// An account's id and a caller's number (E.164).
+type AccountNumber = (i64, String);
 
 /// The engine: one per process. Handlers hold it to link orgs and to wake it when they queue work.
 pub struct SyncEngine {
@@ -52,6 +57,9 @@ pub struct SyncEngine {
     links: Mutex<HashMap<i64, Arc<OrgLink>>>,
     /// Campaign ids by (account, name), and when they were looked up.
     campaigns: Mutex<HashMap<(i64, String), (String, Instant)>>,
+    /// Recent phone searches by (account, number): a caller who calls again soon costs no search. Forgotten for the
+    /// account whenever callpop creates a record there.
+    searches: Mutex<HashMap<AccountNumber, (Vec<callpop_core::legacy::Candidate>, Instant)>>,
     wake: Notify,
     /// Tells agents' softphones that legacy mode named their call's record.
     streams: StreamNotifier,
@@ -112,6 +120,8 @@ pub(crate) struct ItemContext<'a> {
     account: Account,
     options: IntegrationOptions,
     link: Arc<OrgLink>,
+    /// The round's batch: phone searches and composite writes go out together with other items'.
+    batch: &'a Batch,
     subject: SyncSubject,
     now: DateTime<Utc>,
 }
@@ -127,7 +137,7 @@ impl ItemContext<'_> {
 
     /// Whether this is a replay of an item that may already have reached Salesforce.
     fn is_retry(&self) -> bool {
-        self.item.attempts > 1
+        self.item.failed_before
     }
 
     /// Records a step in the audit trail.
@@ -152,20 +162,24 @@ impl ItemContext<'_> {
         Ok(())
     }
 
-    /// Runs one Salesforce request (or several, for one step), counting them, and turns a failure into the `Halt`
-    /// its class calls for, after auditing it as `step`.
+    /// Runs one Salesforce request and turns a failure into the `Halt` its class calls for, after auditing it as
+    /// `step` (with the one request it cost).
     async fn call<T>(
         &self,
         step: AuditEntry,
         request: impl std::future::Future<Output = Result<T, SalesforceError>>,
     ) -> Flow<T> {
-        let before = self.client().request_count();
         let result = request.await;
-        let used = u32::try_from(self.client().request_count().saturating_sub(before)).unwrap_or(u32::MAX);
+        self.answered(step, (result, 1)).await.map(|(value, _)| value)
+    }
+
+    /// Takes a batched request's answer: the value and the requests charged to this item, or the `Halt` its failure
+    /// calls for (audited as `step`).
+    async fn answered<T>(&self, step: AuditEntry, (result, charged): Answer<T>) -> Flow<(T, u32)> {
         self.engine.note_api_usage(self.account.id, self.client()).await;
         match result {
-            Ok(value) => Ok(value),
-            Err(error) => Err(self.fail(step.with_requests(used), &error).await?),
+            Ok(value) => Ok((value, charged)),
+            Err(error) => Err(self.fail(step.with_requests(charged), &error).await?),
         }
     }
 
@@ -279,9 +293,28 @@ impl SyncEngine {
             timing: config.sync_timing.clone(),
             links: Mutex::new(HashMap::new()),
             campaigns: Mutex::new(HashMap::new()),
+            searches: Mutex::new(HashMap::new()),
             wake: Notify::new(),
             streams,
         })
+    }
+
+    /// What a recent search for this number found, while it is fresh.
+    fn remembered_search(&self, account_id: i64, e164: &str) -> Option<Vec<callpop_core::legacy::Candidate>> {
+        let searches = self.searches.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (candidates, at) = searches.get(&(account_id, e164.to_owned()))?;
+        (at.elapsed() < self.timing.number_cache_ttl).then(|| candidates.clone())
+    }
+
+    fn remember_search(&self, account_id: i64, e164: &str, candidates: &[callpop_core::legacy::Candidate]) {
+        let mut searches = self.searches.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        searches.retain(|_, (_, at)| at.elapsed() < self.timing.number_cache_ttl);
+        searches.insert((account_id, e164.to_owned()), (candidates.to_vec(), Instant::now()));
+    }
+
+    fn forget_searches(&self, account_id: i64) {
+        let mut searches = self.searches.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        searches.retain(|(account, _), _| *account != account_id);
     }
 
     /// Wakes the worker: new work was queued.
@@ -308,15 +341,58 @@ impl SyncEngine {
         })
     }
 
-    /// Claims and processes one batch of due items; returns how many it processed.
+    /// Claims and processes the due items (up to 20); returns how many it processed.
+    ///
+    /// Items go in rounds in which no caller's number appears twice for an account (two calls from one new caller
+    /// must not both create a Lead); within a round, each account's items run together and share a [`Batch`].
     pub async fn work_once(&self) -> anyhow::Result<usize> {
         let now = Utc::now();
         let lease_until = now + chrono::Duration::from_std(self.timing.lease).unwrap_or_default();
         let items = self.store.claim_outbox(now, lease_until, 20).await?;
-        for item in &items {
-            self.process(item).await;
+        let count = items.len();
+        for round in self.rounds(items).await? {
+            let mut by_account: std::collections::BTreeMap<i64, Vec<OutboxItem>> = std::collections::BTreeMap::new();
+            for item in round {
+                by_account.entry(item.account_id).or_default().push(item);
+            }
+            futures_util::future::join_all(by_account.into_values().map(|items| self.process_together(items))).await;
         }
-        Ok(items.len())
+        Ok(count)
+    }
+
+    /// Splits claimed items into rounds with each (account, number) at most once per round, keeping their order.
+    async fn rounds(&self, items: Vec<OutboxItem>) -> sqlx::Result<Vec<Vec<OutboxItem>>> {
+        let call_rows: Vec<i64> = items.iter().filter_map(|item| item.call_row_id).collect();
+        let numbers: HashMap<i64, String> = self
+            .store
+            .calls_by_row_ids(&call_rows)
+            .await?
+            .into_iter()
+            .map(|call| (call.id, call.caller_e164))
+            .collect();
+        let mut rounds: Vec<(Vec<OutboxItem>, Vec<AccountNumber>)> = Vec::new();
+        for item in items {
+            // Texts and unknown calls have no number here: keyed by their own id, they never wait for a round.
+            let number = item
+                .call_row_id
+                .and_then(|row| numbers.get(&row).cloned())
+                .unwrap_or_else(|| format!("item {}", item.id));
+            let key = (item.account_id, number);
+            match rounds.iter_mut().find(|(_, keys)| !keys.contains(&key)) {
+                Some((round, keys)) => {
+                    round.push(item);
+                    keys.push(key);
+                }
+                None => rounds.push((vec![item], vec![key])),
+            }
+        }
+        Ok(rounds.into_iter().map(|(round, _)| round).collect())
+    }
+
+    /// Processes one account's items of a round concurrently, their Salesforce requests batched.
+    async fn process_together(&self, items: Vec<OutboxItem>) {
+        let batch = Batch::new(items.len());
+        futures_util::future::join_all(items.iter().map(|item| self.process(item, &batch))).await;
     }
 
     /// The delay before the `attempt`th retry: the base doubled per attempt, capped, with up to 20% jitter.
@@ -338,26 +414,10 @@ impl SyncEngine {
     }
 
     /// Processes one item and records what became of it.
-    async fn process(&self, item: &OutboxItem) {
-        let now = Utc::now();
-        let outcome = match self.run_item(item, now).await {
-            Err(Halt::Refresh) => match self.refresh_link(item.account_id).await {
-                // One refresh, then one replay; a second refusal waits for the admin to link the org again.
-                Ok(()) => self.run_item(item, Utc::now()).await.map_err(|halt| match halt {
-                    Halt::Refresh => Halt::Defer {
-                        until: now + chrono::Duration::from_std(self.timing.unlinked_wait).unwrap_or_default(),
-                        error: Some(ItemError {
-                            code: "INVALID_SESSION_ID".to_owned(),
-                            message: "Salesforce refused the refreshed token too".to_owned(),
-                            fields: Vec::new(),
-                        }),
-                    },
-                    other => other,
-                }),
-                Err(halt) => Err(halt),
-            },
-            other => other,
-        };
+    async fn process(&self, item: &OutboxItem, batch: &Batch) {
+        let outcome = self.run_with_refresh(item, batch).await;
+        // The batch sends what the other items wait for once none of them waits for this one.
+        batch.finish().await;
         let recorded = match outcome {
             Ok(()) => self.store.complete_outbox_item(item.id, Utc::now()).await,
             Err(Halt::Defer { until, error }) => {
@@ -375,8 +435,31 @@ impl SyncEngine {
         }
     }
 
+    /// Runs an item's flow; when Salesforce refused the token, refreshes it once and runs the flow again.
+    async fn run_with_refresh(&self, item: &OutboxItem, batch: &Batch) -> Flow {
+        let now = Utc::now();
+        match self.run_item(item, batch, now).await {
+            Err(Halt::Refresh) => {
+                self.refresh_link(item.account_id).await?;
+                // One refresh, then one replay; a second refusal waits for the admin to link the org again.
+                self.run_item(item, batch, Utc::now()).await.map_err(|halt| match halt {
+                    Halt::Refresh => Halt::Defer {
+                        until: now + chrono::Duration::from_std(self.timing.unlinked_wait).unwrap_or_default(),
+                        error: Some(ItemError {
+                            code: "INVALID_SESSION_ID".to_owned(),
+                            message: "Salesforce refused the refreshed token too".to_owned(),
+                            fields: Vec::new(),
+                        }),
+                    },
+                    other => other,
+                })
+            }
+            other => other,
+        }
+    }
+
     /// Runs an item's flow with a fresh context.
-    async fn run_item(&self, item: &OutboxItem, now: DateTime<Utc>) -> Flow {
+    async fn run_item(&self, item: &OutboxItem, batch: &Batch, now: DateTime<Utc>) -> Flow {
         let Some(account) = self.store.account(item.account_id).await? else { return Ok(()) };
         if !account.plan.includes_salesforce() {
             return Ok(()); // Nothing of a Basic account goes to Salesforce.
@@ -392,7 +475,7 @@ impl SyncEngine {
             (Some(call_row_id), None) => SyncSubject::Call(call_row_id),
             (None, None) => return Ok(()),
         };
-        let context = ItemContext { engine: self, item, account, options, link, subject, now };
+        let context = ItemContext { engine: self, item, account, options, link, batch, subject, now };
         // Boxed as `Send` here, where the lifetimes are concrete: rustc cannot prove it for the unboxed flows
         // through the worker's `tokio::spawn` (rust-lang/rust#102211).
         let flow: std::pin::Pin<Box<dyn std::future::Future<Output = Flow> + Send + '_>> = match item.kind.as_str() {

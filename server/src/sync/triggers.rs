@@ -259,6 +259,7 @@ async fn run_action(ctx: &ItemContext<'_>, action: &PlannedAction, subject: &Sub
                         .fields(&fields_json)
                         .detail(format!("trigger {trigger:?}"));
                     let id = ctx.call(entry.clone(), ctx.client().create(object, &fields_json)).await?;
+                    ctx.engine.forget_searches(ctx.account.id);
                     ctx.audit(entry.record(&id).with_requests(1)).await?;
                     RecordId::parse(&id)
                         .map_err(|_| Halt::Store(anyhow::anyhow!("Salesforce returned the id {id:?}")))?

@@ -290,7 +290,8 @@ org_test! {
         let task = linked.the_task_of("CA-QUEUED");
         assert_eq!(task.text("Status"), Some("Completed"));
         assert_eq!(task.fields["CallDurationInSeconds"], json!(40));
-        assert_eq!(linked.org.request_count(Some("GET"), "/services/data/*/search/"), 1);
+        let searches: Vec<_> = linked.org.requests().into_iter().filter(|e| e.path.ends_with("/search/") || e.path.contains("oauth") || e.path.starts_with("/id")).map(|e| (e.at, e.path, e.query.map(|q| q.len()))).collect();
+        assert_eq!(linked.org.request_count(Some("GET"), "/services/data/*/search/"), 1, "{searches:#?}");
         assert_eq!(linked.org.request_count(Some("POST"), "/services/data/*/composite"), 1);
         assert_eq!(linked.org.request_count(Some("PATCH"), "/services/data/*/sobjects/Task/*"), 0);
     }
@@ -351,5 +352,64 @@ org_test! {
         let to_stranger = linked.the_task_of("text:SM-NEW");
         assert_eq!(to_stranger.text("WhoId"), Some(lead.id.as_str()));
         assert_eq!(to_stranger.text("Description"), Some("Are you open on Saturday?"));
+    }
+}
+
+org_test! {
+    async fn calls_that_wait_together_are_searched_and_written_together(linked: Linked) {
+        // Arrange: six callers the org knows and six it does not, all queued while the org was not linked.
+        let unlinked = linked
+            .app
+            .send_json(reqwest::Method::DELETE, Some(&linked.acme.admin.token), "/api/v1/salesforce/connection", &json!({}))
+            .await;
+        assert_eq!(unlinked.status(), reqwest::StatusCode::NO_CONTENT);
+        let mut known = vec![
+            (numbers::ONE_CONTACT.to_owned(), linked.find("Contact", "LastName", "Lovelace").id.as_str().to_owned()),
+            (numbers::ONE_LEAD.to_owned(), linked.find("Lead", "LastName", "Turing").id.as_str().to_owned()),
+        ];
+        for n in 0..4 {
+            let number = format!("+1415555031{n}");
+            let id = linked.insert("Contact", &json!({"LastName": format!("Known {n}"), "Phone": number}));
+            known.push((number, id));
+        }
+        let unknown: Vec<String> = (0..6).map(|n| format!("+1415555032{n}")).collect();
+        for (n, (number, _)) in known.iter().enumerate() {
+            linked.ring(&format!("CA-KNOWN-{n}"), number).await;
+        }
+        for (n, number) in unknown.iter().enumerate() {
+            linked.ring(&format!("CA-UNKNOWN-{n}"), number).await;
+        }
+
+        // Every call has been looked at once and waits for the link (none is being worked on right now).
+        let store = &linked.app.store;
+        let account = linked.acme.account.id;
+        let waiting = || async {
+            let pending = store.sync_log(account, &["pending"], 50).await.unwrap();
+            pending.len() == 12 && pending.iter().all(|item| item.attempts >= 1)
+        };
+        while !waiting().await || !store.sync_log(account, &["processing"], 50).await.unwrap().is_empty() {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+
+        // Act
+        linked.org.clear_requests();
+        linked.link().await;
+        linked.settle().await;
+
+        // Assert: every call is on its record or a new Lead, once.
+        for (n, (_, record)) in known.iter().enumerate() {
+            assert_eq!(linked.the_task_of(&format!("CA-KNOWN-{n}")).text("WhoId"), Some(record.as_str()));
+        }
+        for (n, number) in unknown.iter().enumerate() {
+            let lead = linked.find("Lead", "Phone", number);
+            assert_eq!(linked.the_task_of(&format!("CA-UNKNOWN-{n}")).text("WhoId"), Some(lead.id.as_str()));
+        }
+        // One search for all twelve numbers, and the 30 writes in two composite requests of at most 25.
+        let searches: Vec<_> = linked.org.requests().into_iter().filter(|e| e.path.ends_with("/search/") || e.path.contains("oauth") || e.path.starts_with("/id")).map(|e| (e.at, e.path, e.query.map(|q| q.len()))).collect();
+        assert_eq!(linked.org.request_count(Some("GET"), "/services/data/*/search/"), 1, "{searches:#?}");
+        assert_eq!(linked.org.request_count(Some("POST"), "/services/data/*/composite"), 2);
+        let (_, connection) = linked.app.get_json(&linked.acme.admin, "/api/v1/salesforce/connection").await;
+        let per_call = connection["requests_per_logged_call"].as_f64().expect("requests per logged call");
+        assert!(per_call < 0.5, "{per_call} requests per call");
     }
 }
