@@ -6,7 +6,7 @@ use crate::model::Account;
 use crate::provision;
 use crate::simulate::SimulateArgs;
 use crate::store::{AccountStore, SqlStore};
-use crate::{Application, simulate};
+use crate::{Application, local_org, simulate};
 use anyhow::{Context, bail};
 use callpop_core::account::{Plan, Role};
 use clap::{Args, Parser, Subcommand};
@@ -213,60 +213,9 @@ async fn run_admin(command: AdminCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The connected app the demo registers in the local org.
+/// The connected app the demo registers in the local org (`local_org::link`).
 const DEMO_CLIENT_ID: &str = "3MVG9callpop.demo.connected.app";
 const DEMO_CLIENT_SECRET: &str = "callpop-demo-consumer-secret";
-
-/// Links the demo account to the local org through the real OAuth flow: registers the demo's connected app, has the
-/// org approve at once (a person would click Allow), follows the redirect into callpop's callback, then puts the
-/// org's click-through approval page back for the console's Relink.
-async fn link_demo_org(
-    app: &Application,
-    org: &str,
-    base: &str,
-    credentials: &provision::DemoCredentials,
-) -> anyhow::Result<()> {
-    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
-    let started = std::time::Instant::now();
-    while http.get(format!("{org}/__control/settings")).send().await.is_err() {
-        if started.elapsed() > std::time::Duration::from_secs(30) {
-            bail!("the local org at {org} does not answer: start it first (`cargo xtask demo` does)");
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    }
-    let app_body = serde_json::json!({
-        "client_id": DEMO_CLIENT_ID, "client_secret": DEMO_CLIENT_SECRET,
-        "redirect_uris": [crate::sync::link::callback_url(base)],
-    });
-    http.post(format!("{org}/__control/connected-apps")).json(&app_body).send().await?.error_for_status()?;
-    http.put(format!("{org}/__control/settings"))
-        .json(&serde_json::json!({"approval": "immediate"}))
-        .send()
-        .await?
-        .error_for_status()?;
-    let store = app.store();
-    let account = store.account_by_public_id(&credentials.account_public_id).await?.context("the demo account")?;
-    let (admin, _) = store.user_by_email("admin@demo.callpop.test").await?.context("the demo administrator")?;
-    let authorize_url = app.sync().start_link(account.id, admin.id, None).await?;
-    let redirect = http.get(&authorize_url).send().await?;
-    let location = redirect
-        .headers()
-        .get(reqwest::header::LOCATION)
-        .and_then(|value| value.to_str().ok())
-        .context("no redirect from the org")?;
-    let callback = reqwest::Url::parse(location)?;
-    let query: std::collections::HashMap<_, _> = callback.query_pairs().into_owned().collect();
-    let (Some(code), Some(state)) = (query.get("code"), query.get("state")) else {
-        bail!("the org refused the link: {location}")
-    };
-    app.sync().finish_link(state, code).await?;
-    http.put(format!("{org}/__control/settings"))
-        .json(&serde_json::json!({"approval": "page"}))
-        .send()
-        .await?
-        .error_for_status()?;
-    Ok(())
-}
 
 async fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(&args.data_dir).with_context(|| format!("creating {}", args.data_dir.display()))?;
@@ -287,7 +236,13 @@ async fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
     config.sync_timing = SyncTiming { poll: std::time::Duration::from_millis(200), ..SyncTiming::default() };
     let app = Application::build(config).await?;
     let credentials = provision::seed_demo(app.store().as_ref(), &base).await?;
-    link_demo_org(&app, &org, &base, &credentials).await.context("linking the demo account to the local org")?;
+    let store = app.store();
+    let account = store.account_by_public_id(&credentials.account_public_id).await?.context("the demo account")?;
+    let (admin, _) = store.user_by_email("admin@demo.callpop.test").await?.context("the demo administrator")?;
+    let demo_app = local_org::ConnectedApp { client_id: DEMO_CLIENT_ID, client_secret: DEMO_CLIENT_SECRET };
+    local_org::link(&app.sync(), &org, &base, &demo_app, account.id, admin.id)
+        .await
+        .context("linking the demo account to the local org")?;
     let credentials_path = args.data_dir.join("credentials.json");
     std::fs::write(&credentials_path, serde_json::to_string_pretty(&credentials)?)
         .with_context(|| format!("writing {}", credentials_path.display()))?;

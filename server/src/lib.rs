@@ -12,6 +12,7 @@ pub mod cli;
 pub mod config;
 pub mod error;
 pub mod extract;
+pub mod local_org;
 pub mod metrics;
 pub mod model;
 pub mod phone;

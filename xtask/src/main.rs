@@ -18,13 +18,14 @@ use std::time::{Duration, Instant};
 use tools::{root, run};
 
 const USAGE: &str =
-    "usage: cargo xtask <demo | test | build-wasm | check-postgres | screenshots [console | softphone]>";
+    "usage: cargo xtask <demo | test | bench | build-wasm | check-postgres | screenshots [console | softphone]>";
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("demo") => demo(),
         Some("test") => test(),
+        Some("bench") => bench(),
         Some("build-wasm") => build_wasm().map(|_| ()),
         Some("check-postgres") => check_postgres(),
         Some("screenshots") => screenshots(args.get(1).map(String::as_str)),
@@ -190,6 +191,14 @@ fn demo() -> anyhow::Result<()> {
 
 /// Takes the README's screenshots: the org's pages and the softphone (which need the Wasm bundle) and the admin
 /// console, by running `tests/examples/screenshots.rs` in headless Chromium.
+/// The benchmarks: the softphone bundle's size, and the sync engine's Salesforce requests per call and latency
+/// against the local org (`server/benches/sync.rs`, built optimised).
+fn bench() -> anyhow::Result<()> {
+    build_wasm()?;
+    step("benchmark the sync engine against the local org (optimised build; the first takes minutes)");
+    run(cargo().args(["bench", "-q", "-p", "callpop-server", "--bench", "sync"]))
+}
+
 fn screenshots(only: Option<&str>) -> anyhow::Result<()> {
     if let Some(set) = only.filter(|set| !matches!(*set, "console" | "softphone")) {
         bail!("unknown screenshot set {set:?}: {USAGE}");

@@ -177,6 +177,7 @@ impl ItemContext<'_> {
     /// calls for (audited as `step`).
     async fn answered<T>(&self, step: AuditEntry, (result, charged): Answer<T>) -> Flow<(T, u32)> {
         self.engine.note_api_usage(self.account.id, self.client()).await;
+        metrics::counter!("callpop_salesforce_requests_total").increment(u64::from(charged));
         match result {
             Ok(value) => Ok((value, charged)),
             Err(error) => Err(self.fail(step.with_requests(charged), &error).await?),
@@ -418,6 +419,15 @@ impl SyncEngine {
         let outcome = self.run_with_refresh(item, batch).await;
         // The batch sends what the other items wait for once none of them waits for this one.
         batch.finish().await;
+        let outcome_name = match &outcome {
+            Ok(()) => "done",
+            Err(Halt::Defer { error: Some(_), .. }) => "retrying",
+            Err(Halt::Defer { error: None, .. }) => "waiting",
+            Err(Halt::Park { status, .. }) => status,
+            Err(Halt::Refresh | Halt::Store(_)) => "store_failed",
+        };
+        metrics::counter!("callpop_sync_items_total", "kind" => item.kind.clone(), "outcome" => outcome_name)
+            .increment(1);
         let recorded = match outcome {
             Ok(()) => self.store.complete_outbox_item(item.id, Utc::now()).await,
             Err(Halt::Defer { until, error }) => {

@@ -65,6 +65,11 @@ org_test! {
         assert_eq!(linked.org.request_count(Some("POST"), "/services/data/*/composite"), 1);
         let panel = linked.panel("CA-NEW-2").await;
         assert!(panel.to_string().contains("no match: a new Lead"), "{panel}");
+        // Operators see the requests and the items in the metrics.
+        let metrics = linked.app.get(None, "/metrics").await.text().await.unwrap();
+        let requests = metrics.lines().find_map(|line| line.strip_prefix("callpop_salesforce_requests_total "));
+        assert!(requests.and_then(|value| value.trim().parse::<f64>().ok()).is_some_and(|value| value >= 2.0), "{metrics}");
+        assert!(metrics.contains("callpop_sync_items_total{kind=\"call_event\",outcome=\"done\"}"), "{metrics}");
     }
 }
 

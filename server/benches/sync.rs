@@ -1,0 +1,249 @@
+//! The sync engine's costs against the local org: Salesforce requests per logged call (new caller, known caller,
+//! repeat caller, a whole call's life, a burst) and how long a call takes to reach the org. Run with
+//! `cargo xtask bench`. The numbers are measured, not asserted: goals live here, not in timed tests.
+//!
+//! Each scenario runs the real server (SQLite in a temporary directory, production sync timing) against an
+//! in-process local org linked through OAuth, posts call events over HTTP as the telephony side does, and reads the
+//! org's request journal.
+
+use callpop_core::options::IntegrationOptions;
+use callpop_sandbox::{Sandbox, SandboxConfig};
+use callpop_server::config::SyncTiming;
+use callpop_server::local_org::{self, ConnectedApp};
+use callpop_server::{Application, Config, provision};
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+
+const APP: ConnectedApp<'static> = ConnectedApp { client_id: "3MVG9callpop.bench", client_secret: "bench-secret" };
+
+/// The running pair and what the benchmark needs of them.
+struct Bench {
+    org: Sandbox,
+    base: String,
+    api_key: String,
+    agent: String,
+    http: reqwest::Client,
+    calls: usize,
+    _directory: tempfile::TempDir,
+}
+
+impl Bench {
+    async fn start() -> anyhow::Result<Self> {
+        let org = Sandbox::start(SandboxConfig::default()).await?;
+        let directory = tempfile::tempdir()?;
+        let mut config =
+            Config::for_tests(format!("sqlite://{}?mode=rwc", directory.path().join("callpop.db").display()));
+        config.salesforce_client_id = Some(APP.client_id.to_owned());
+        config.salesforce_client_secret = Some(APP.client_secret.to_owned());
+        config.salesforce_login_url = org.base_url().to_owned();
+        config.sync_timing = SyncTiming::default();
+        let app = Application::build(config).await?;
+        let base = format!("http://{}", app.local_addr());
+        let store = app.store();
+        let credentials = provision::seed_demo(store.as_ref(), &base).await?;
+        let account = store.account_by_public_id(&credentials.account_public_id).await?.expect("the demo account");
+        let (admin, _) = store.user_by_email("admin@demo.callpop.test").await?.expect("the demo admin");
+        let options =
+            IntegrationOptions { legacy_mode: true, multi_match_dialog: false, ..IntegrationOptions::default() };
+        store.update_integration_options(account.id, admin.id, &options, chrono::Utc::now()).await?;
+        let engine = app.sync();
+        tokio::spawn(app.run_until_stopped());
+        local_org::link(&engine, org.base_url(), &base, &APP, account.id, admin.id).await?;
+        let agent = credentials.users.iter().find(|user| user.role == "call_agent").expect("an agent").email.clone();
+        Ok(Self {
+            org,
+            base,
+            api_key: credentials.api_key,
+            agent,
+            http: reqwest::Client::new(),
+            calls: 0,
+            _directory: directory,
+        })
+    }
+
+    fn requests(&self) -> usize {
+        self.org.request_count(None, "/services/data/**")
+    }
+
+    fn next_call_id(&mut self) -> String {
+        self.calls += 1;
+        format!("BENCH-{}", self.calls)
+    }
+
+    async fn event(&self, call_id: &str, kind: &str, number: &str, extra: Value) -> anyhow::Result<()> {
+        let mut body = json!({
+            "call_id": call_id, "kind": kind, "direction": "inbound", "caller_number": number,
+            "tracking_number": "+14155550100", "agent": self.agent, "tracking_source": "Google Ads",
+            "campaign": "Spring Promo", "occurred_at": chrono::Utc::now().to_rfc3339(),
+        });
+        for (name, value) in extra.as_object().into_iter().flatten() {
+            body[name] = value.clone();
+        }
+        let response = self
+            .http
+            .post(format!("{}/api/v1/call-events", self.base))
+            .bearer_auth(&self.api_key)
+            .json(&body)
+            .send()
+            .await?;
+        anyhow::ensure!(response.status().as_u16() == 202, "the event was refused: {}", response.text().await?);
+        Ok(())
+    }
+
+    /// Waits until the org has a Task for each call whose `field` has `value` (`Status` = `Completed`, …).
+    async fn wait_for_tasks(&self, call_ids: &[String], field: &str, value: &str) -> anyhow::Result<()> {
+        let started = Instant::now();
+        loop {
+            let tasks = self.org.records("Task");
+            let done = call_ids.iter().all(|call| {
+                tasks
+                    .iter()
+                    .any(|task| task.text("CallObject") == Some(call.as_str()) && task.text(field) == Some(value))
+            });
+            if done {
+                return Ok(());
+            }
+            anyhow::ensure!(started.elapsed() < Duration::from_secs(300), "the org never showed every Task");
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    }
+
+    fn contact(&self, number: &str, name: &str) {
+        let fields = json!({"LastName": name, "Phone": number});
+        self.org.org().lock().records.insert(
+            "Contact",
+            fields.as_object().cloned().unwrap_or_default(),
+            chrono::Utc::now(),
+        );
+    }
+}
+
+/// One row of the report.
+struct Row {
+    scenario: &'static str,
+    calls: usize,
+    requests: usize,
+    latency: Vec<Duration>,
+    elapsed: Duration,
+}
+
+impl Row {
+    fn print(&self) {
+        #[allow(clippy::cast_precision_loss)] // Small counts.
+        let per_call = self.requests as f64 / self.calls as f64;
+        let mut latency = self.latency.clone();
+        latency.sort();
+        let percentile = |p: f64| {
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+            let index = ((latency.len() as f64 - 1.0) * p).round() as usize;
+            latency.get(index).map_or_else(|| "-".to_owned(), |value| format!("{:.0} ms", value.as_secs_f64() * 1000.0))
+        };
+        println!(
+            "{:<34} {:>6} {:>9} {:>9.2} {:>10} {:>10} {:>9.2} s",
+            self.scenario,
+            self.calls,
+            self.requests,
+            per_call,
+            percentile(0.5),
+            percentile(0.95),
+            self.elapsed.as_secs_f64()
+        );
+    }
+}
+
+/// Rings `numbers` one at a time, each waited for in the org.
+async fn one_at_a_time(bench: &mut Bench, scenario: &'static str, numbers: &[String]) -> anyhow::Result<Row> {
+    let before = bench.requests();
+    let started = Instant::now();
+    let mut latency = Vec::new();
+    for number in numbers {
+        let call = bench.next_call_id();
+        let rung = Instant::now();
+        bench.event(&call, "ringing", number, json!({})).await?;
+        bench.wait_for_tasks(std::slice::from_ref(&call), "Status", "Not Started").await?;
+        latency.push(rung.elapsed());
+    }
+    Ok(Row { scenario, calls: numbers.len(), requests: bench.requests() - before, latency, elapsed: started.elapsed() })
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> anyhow::Result<()> {
+    let mut bench = Bench::start().await?;
+    // Warm-up: the first call of a link also checks the Task key field and looks the Campaign up.
+    one_at_a_time(&mut bench, "warm-up", &["+14155559999".to_owned()]).await?;
+
+    println!(
+        "{:<34} {:>6} {:>9} {:>9} {:>10} {:>10} {:>11}",
+        "scenario", "calls", "requests", "per call", "p50", "p95", "wall"
+    );
+    let new_callers: Vec<String> = (0..20).map(|n| format!("+1415555{:04}", 4000 + n)).collect();
+    one_at_a_time(&mut bench, "new caller (Lead + Task + member)", &new_callers).await?.print();
+
+    let known: Vec<String> = (0..20).map(|n| format!("+1415555{:04}", 5000 + n)).collect();
+    for (n, number) in known.iter().enumerate() {
+        bench.contact(number, &format!("Known {n}"));
+    }
+    one_at_a_time(&mut bench, "known caller, first call", &known).await?.print();
+    one_at_a_time(&mut bench, "known caller again within 60 s", &known).await?.print();
+
+    // A whole call: ringing, answered, completed, each synced before the next arrives.
+    let before = bench.requests();
+    let started = Instant::now();
+    let lives: Vec<String> = (0..20).map(|n| format!("+1415555{:04}", 6000 + n)).collect();
+    for number in &lives {
+        bench.contact(number, "Life");
+        let call = bench.next_call_id();
+        bench.event(&call, "ringing", number, json!({})).await?;
+        bench.wait_for_tasks(std::slice::from_ref(&call), "Status", "Not Started").await?;
+        bench.event(&call, "answered", number, json!({})).await?;
+        bench.wait_for_tasks(std::slice::from_ref(&call), "Status", "In Progress").await?;
+        bench.event(&call, "completed", number, json!({ "duration_secs": 120, "disposition": "Sale" })).await?;
+        bench.wait_for_tasks(std::slice::from_ref(&call), "Status", "Completed").await?;
+    }
+    Row {
+        scenario: "whole call life (3 events)",
+        calls: lives.len(),
+        requests: bench.requests() - before,
+        latency: Vec::new(),
+        elapsed: started.elapsed(),
+    }
+    .print();
+
+    // A burst: 200 callers (half known, half new) ring within moments of each other.
+    let burst: Vec<String> = (0..200).map(|n| format!("+1415555{:04}", 7000 + n)).collect();
+    for number in burst.iter().step_by(2) {
+        bench.contact(number, "Burst");
+    }
+    let before = bench.requests();
+    let started = Instant::now();
+    let mut call_ids = Vec::new();
+    let mut posts = Vec::new();
+    for number in &burst {
+        let call = bench.next_call_id();
+        call_ids.push(call.clone());
+        posts.push((call, number.clone()));
+    }
+    let bench_ref = &bench;
+    let posted = futures_util::future::join_all(
+        posts.iter().map(|(call, number)| async move { bench_ref.event(call, "ringing", number, json!({})).await }),
+    )
+    .await;
+    posted.into_iter().collect::<anyhow::Result<Vec<()>>>()?;
+    let ingest = started.elapsed();
+    bench.wait_for_tasks(&call_ids, "Status", "Not Started").await?;
+    Row {
+        scenario: "burst of 200 (half new)",
+        calls: burst.len(),
+        requests: bench.requests() - before,
+        latency: Vec::new(),
+        elapsed: started.elapsed(),
+    }
+    .print();
+    #[allow(clippy::cast_precision_loss)]
+    let rate = burst.len() as f64 / ingest.as_secs_f64();
+    println!(
+        "\nthe burst's 200 events were accepted in {:.2} s ({rate:.0} events/s, 2 cores, SQLite)",
+        ingest.as_secs_f64()
+    );
+    Ok(())
+}
