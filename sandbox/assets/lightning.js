@@ -365,6 +365,8 @@ function openRecordForm(object, existing, defaults) {
       el('button', { type: 'submit', className: 'button brand', name: 'save' }, 'Save')));
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
+    for (const stale of form.querySelectorAll('.field-error')) stale.remove();
+    for (const input of form.querySelectorAll('[aria-invalid]')) input.removeAttribute('aria-invalid');
     const values = {};
     for (const [field] of fields) {
       const value = form.elements[field].value.trim();
@@ -380,6 +382,15 @@ function openRecordForm(object, existing, defaults) {
     } catch (error) {
       errorBox.hidden = false;
       errorBox.textContent = `We hit a snag. ${error.message}`;
+      // As Lightning does, each error that names fields is shown under them too.
+      for (const problem of Array.isArray(error.body) ? error.body : []) {
+        for (const name of problem.fields || []) {
+          const input = form.elements[name];
+          if (!input || input.nodeName !== 'INPUT') continue;
+          input.setAttribute('aria-invalid', 'true');
+          input.after(el('span', { className: 'field-error' }, problem.message));
+        }
+      }
     }
   });
   modalRoot.replaceChildren(el('div', { className: 'modal-backdrop' }, form));

@@ -58,11 +58,20 @@ pub struct SandboxConfig {
     /// Whether the Task has the `Call_Id__c` external-id field (`schema::TASK_CALL_ID_FIELD`). An org without it
     /// is supported: the sync engine then looks for `CallObject` before creating.
     pub task_call_id_field: bool,
+    /// The demo's telephony endpoint (`<callpop>/demo`): when set, the org's pages show a "Simulate a call" control
+    /// that asks it to ring the softphone. Only `cargo xtask demo` sets it.
+    pub demo_telephony: Option<String>,
 }
 
 impl Default for SandboxConfig {
     fn default() -> Self {
-        Self { listen: SocketAddr::from(([127, 0, 0, 1], 0)), adapter_url: None, seed: true, task_call_id_field: true }
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            adapter_url: None,
+            seed: true,
+            task_call_id_field: true,
+            demo_telephony: None,
+        }
     }
 }
 
@@ -82,6 +91,8 @@ pub struct OrgState {
     pub origin: String,
     pub records: Records,
     pub adapter_url: Option<String>,
+    /// See `SandboxConfig::demo_telephony`.
+    pub demo_telephony: Option<String>,
     pub opencti_log: Vec<OpenCtiLogEntry>,
     pub schema: Schema,
     pub settings: OrgSettings,
@@ -109,6 +120,7 @@ impl OrgState {
             origin,
             records: Records::default(),
             adapter_url,
+            demo_telephony: config.demo_telephony.clone(),
             opencti_log: Vec::new(),
             schema: Schema::standard(),
             settings: OrgSettings::default(),

@@ -1,6 +1,6 @@
 //! `callpop-org`: runs the local Salesforce org on its own port until stopped (`cargo xtask demo` starts it).
 
-use callpop_sandbox::{Sandbox, SandboxConfig};
+use callpop_sandbox::{Sandbox, SandboxConfig, seed};
 use clap::Parser;
 use std::net::SocketAddr;
 
@@ -16,6 +16,13 @@ struct Args {
     /// Start with no records.
     #[arg(long)]
     empty: bool,
+    /// Start with the example validation rules (`seed::example_validation_rules`).
+    #[arg(long)]
+    example_rules: bool,
+    /// The demo's telephony endpoint (`http://127.0.0.1:8080/demo`): the org's pages then show a "Simulate a call"
+    /// control that rings the softphone through it.
+    #[arg(long)]
+    demo_telephony: Option<String>,
 }
 
 #[tokio::main]
@@ -29,9 +36,15 @@ async fn main() -> anyhow::Result<()> {
         listen: SocketAddr::from(([127, 0, 0, 1], args.port)),
         adapter_url: Some(args.adapter_url),
         seed: !args.empty,
+        demo_telephony: args.demo_telephony,
         ..SandboxConfig::default()
     };
     let sandbox = Sandbox::start(config).await?;
+    if args.example_rules {
+        for rule in seed::example_validation_rules() {
+            sandbox.org().lock().add_validation_rule(rule)?;
+        }
+    }
     println!("local org        {}", sandbox.base_url());
     println!("  Lightning      {}/lightning/page/home", sandbox.base_url());
     tokio::signal::ctrl_c().await?;

@@ -1,6 +1,7 @@
 //! The org's pages and the private API they use: the Lightning Experience page, its assets, our Open CTI library,
 //! and `/__ui/…`, the JSON the page reads and writes records with (what Lightning's own UI API is to Salesforce).
 
+use crate::errors::{ApiError, DuplicateResultKey, rest_errors};
 use crate::org::{Record, phone_fields};
 use crate::{OPEN_CTI_API_VERSION, Org};
 use axum::extract::{Path, Query, State};
@@ -17,6 +18,7 @@ const LIGHTNING_PAGE: &str = include_str!("../assets/lightning.html");
 const LIGHTNING_JS: &str = include_str!("../assets/lightning.js");
 const ORG_CSS: &str = include_str!("../assets/org.css");
 const OPENCTI_JS: &str = include_str!("../assets/opencti.js");
+const DEMO_TELEPHONY_JS: &str = include_str!("../assets/demo-telephony.js");
 
 pub(crate) fn router() -> Router<Org> {
     Router::new()
@@ -25,6 +27,7 @@ pub(crate) fn router() -> Router<Org> {
         .route("/lightning/{*rest}", get(lightning_page))
         .route("/assets/lightning.js", get(|| async { asset("text/javascript", LIGHTNING_JS) }))
         .route("/assets/org.css", get(|| async { asset("text/css", ORG_CSS) }))
+        .route("/assets/demo-telephony.js", get(|| async { asset("text/javascript", DEMO_TELEPHONY_JS) }))
         .route("/support/api/{version}/lightning/opencti_min.js", get(opencti_library))
         .route("/support/api/{version}/lightning/opencti.js", get(opencti_library))
         .route("/__ui/records/{id}", get(ui_record).patch(ui_update_record))
@@ -53,6 +56,7 @@ pub(crate) fn page_with_config(template: &str, org: &Org) -> Html<String> {
     let config = json!({
         "orgOrigin": state.origin,
         "adapterUrl": state.adapter_url,
+        "demoTelephony": state.demo_telephony,
         "apiVersion": OPEN_CTI_API_VERSION,
     });
     Html(template.replace("{{CONFIG}}", &json_for_script(&config)))
@@ -119,12 +123,30 @@ fn missing_required(object: &str, fields: &Map<String, Value>) -> Vec<&'static s
         .collect()
 }
 
-fn required_error(missing: &[&str]) -> (StatusCode, Json<Value>) {
-    let message = format!("Required fields are missing: [{}]", missing.join(", "));
-    (
-        StatusCode::BAD_REQUEST,
-        Json(json!([{ "message": message, "errorCode": "REQUIRED_FIELD_MISSING", "fields": missing }])),
-    )
+/// What a save from the page must pass, as in Salesforce's record pages: the required fields, then the admin's
+/// active validation rules (every rule that fires is listed). The error body is the REST API's.
+fn check_page_save(
+    state: &crate::OrgState,
+    object: &str,
+    fields: &Map<String, Value>,
+) -> Result<(), (StatusCode, Json<Value>)> {
+    let missing = missing_required(object, fields);
+    if !missing.is_empty() {
+        let message = format!("Required fields are missing: [{}]", missing.join(", "));
+        let body = json!([{ "message": message, "errorCode": "REQUIRED_FIELD_MISSING", "fields": missing }]);
+        return Err((StatusCode::BAD_REQUEST, Json(body)));
+    }
+    let fired: Vec<ApiError> = state
+        .validation_rules
+        .iter()
+        .filter(|rule| rule.object.eq_ignore_ascii_case(object))
+        .filter_map(|rule| rule.fire(fields))
+        .collect();
+    if fired.is_empty() {
+        Ok(())
+    } else {
+        Err((StatusCode::BAD_REQUEST, Json(rest_errors(&fired, DuplicateResultKey::default()))))
+    }
 }
 
 async fn ui_create_record(
@@ -132,11 +154,10 @@ async fn ui_create_record(
     Path(object): Path<String>,
     Json(fields): Json<Map<String, Value>>,
 ) -> (StatusCode, Json<Value>) {
-    let missing = missing_required(&object, &fields);
-    if !missing.is_empty() {
-        return required_error(&missing);
-    }
     let mut state = org.lock();
+    if let Err(refused) = check_page_save(&state, &object, &fields) {
+        return refused;
+    }
     let id = state.records.insert(&object, fields, Utc::now());
     (StatusCode::CREATED, Json(json!({ "id": id.as_str(), "success": true, "errors": [] })))
 }
@@ -153,9 +174,8 @@ async fn ui_update_record(
     };
     let mut merged = state.records.get(&id).map(|record| record.fields.clone()).unwrap_or_default();
     merged.extend(changes.clone());
-    let missing = missing_required(&object, &merged);
-    if !missing.is_empty() {
-        return required_error(&missing);
+    if let Err(refused) = check_page_save(&state, &object, &merged) {
+        return refused;
     }
     state.records.update(&id, changes, Utc::now());
     (StatusCode::NO_CONTENT, Json(Value::Null))

@@ -6,6 +6,10 @@
 //! | +1 415 555 0173 | Lead Alan Turing (Bletchley Labs)               | one     |
 //! | +1 415 555 0142 | Lead and Contact Grace Hopper, Lead Hopper Trust | three  |
 //! | +1 415 555 0123 | nobody                                          | none    |
+//! | +1 900 555 0199 | nobody; a premium-rate number the example validation rule refuses on a Lead | none |
+//!
+//! `example_validation_rules` are the rules the demo's org starts with (`callpop-org --example-rules`): one that
+//! refuses what callpop writes for a premium-rate caller, one that never meets callpop's writes.
 
 use crate::org::Records;
 use chrono::{DateTime, Duration, Utc};
@@ -17,6 +21,43 @@ pub mod numbers {
     pub const ONE_LEAD: &str = "+14155550173";
     pub const SEVERAL: &str = "+14155550142";
     pub const NOBODY: &str = "+14155550123";
+    pub const PREMIUM_RATE: &str = "+19005550199";
+}
+
+/// Validation rules of the kind admins write, for the demo: `No_Premium_Rate_Lead_Phone` refuses a Lead whose
+/// Phone is a US 1-900 number in any of the formats callpop writes (E.164, national, international), so the
+/// premium-rate caller's new Lead is rejected with Salesforce's `FIELD_CUSTOM_VALIDATION_EXCEPTION`;
+/// `Qualified_Lead_Needs_Source` shows a rule callpop's writes never trip.
+pub fn example_validation_rules() -> Vec<crate::rules::ValidationRule> {
+    use crate::rules::{Condition, ValidationRule};
+    vec![
+        ValidationRule {
+            name: "No_Premium_Rate_Lead_Phone".to_owned(),
+            object: "Lead".to_owned(),
+            condition: Condition::Matches {
+                field: "Phone".to_owned(),
+                pattern: r"\+?1?[\s.-]*\(?900\)?[\s.-]*\d{3}[\s.-]*\d{4}".to_owned(),
+            },
+            message: "Premium-rate (1-900) numbers cannot be saved on a Lead.".to_owned(),
+            error_field: Some("Phone".to_owned()),
+            active: true,
+            description: Some("Sales does not call back premium-rate lines.".to_owned()),
+        },
+        ValidationRule {
+            name: "Qualified_Lead_Needs_Source".to_owned(),
+            object: "Lead".to_owned(),
+            condition: Condition::All {
+                conditions: vec![
+                    Condition::Equals { field: "Status".to_owned(), value: json!("Qualified") },
+                    Condition::Blank { field: "LeadSource".to_owned() },
+                ],
+            },
+            message: "Say where a qualified Lead came from: fill in Lead Source.".to_owned(),
+            error_field: Some("LeadSource".to_owned()),
+            active: true,
+            description: None,
+        },
+    ]
 }
 
 fn fields(value: Value) -> serde_json::Map<String, Value> {

@@ -53,6 +53,11 @@ impl Application {
 
     /// Serves until the process stops.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        axum::serve(self.listener, routes::router(self.state)).await
+        self.run_with(axum::Router::new()).await
+    }
+
+    /// Serves with `extra` routes beside the application's (the demo's telephony side) until the process stops.
+    pub async fn run_with(self, extra: axum::Router) -> std::io::Result<()> {
+        axum::serve(self.listener, routes::router(self.state).merge(extra)).await
     }
 }

@@ -6,9 +6,10 @@ use crate::model::Account;
 use crate::provision;
 use crate::simulate::SimulateArgs;
 use crate::store::{AccountStore, SqlStore};
-use crate::{Application, local_org, simulate};
+use crate::{Application, demo, local_org, simulate};
 use anyhow::{Context, bail};
 use callpop_core::account::{Plan, Role};
+use callpop_core::options::IntegrationOptions;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -216,6 +217,8 @@ async fn run_admin(command: AdminCommand) -> anyhow::Result<()> {
 /// The connected app the demo registers in the local org (`local_org::link`).
 const DEMO_CLIENT_ID: &str = "3MVG9callpop.demo.connected.app";
 const DEMO_CLIENT_SECRET: &str = "callpop-demo-consumer-secret";
+/// The number the demo's callers dial (the tracking number).
+const DEMO_TRACKING_NUMBER: &str = "+14155550100";
 
 async fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(&args.data_dir).with_context(|| format!("creating {}", args.data_dir.display()))?;
@@ -239,6 +242,12 @@ async fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
     let store = app.store();
     let account = store.account_by_public_id(&credentials.account_public_id).await?.context("the demo account")?;
     let (admin, _) = store.user_by_email("admin@demo.callpop.test").await?.context("the demo administrator")?;
+    // The demo shows callpop's automatic sync: legacy mode finds or creates the caller's record and logs the call
+    // on it. Turned on by the administrator, so the console's settings history says who and when; the newcomer can
+    // turn it off in the console (Legacy Options) and see calls wait for triggers instead.
+    let options =
+        IntegrationOptions { legacy_mode: true, ..store.integration_options(account.id).await?.unwrap_or_default() };
+    store.update_integration_options(account.id, admin.id, &options, chrono::Utc::now()).await?;
     let demo_app = local_org::ConnectedApp { client_id: DEMO_CLIENT_ID, client_secret: DEMO_CLIENT_SECRET };
     local_org::link(&app.sync(), &org, &base, &demo_app, account.id, admin.id)
         .await
@@ -254,7 +263,10 @@ async fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
     }
     println!("  (also in {})", credentials_path.display());
     // The demo's telephony side places the calls agents click to dial in the org.
-    tokio::spawn(simulate::place_dial_requests(base.clone(), credentials.api_key.clone(), "+14155550100"));
-    app.run_until_stopped().await?;
+    tokio::spawn(simulate::place_dial_requests(base.clone(), credentials.api_key.clone(), DEMO_TRACKING_NUMBER));
+    // The local org's "Simulate a call" control rings the agent through the demo's telephony side.
+    let telephony =
+        demo::DemoTelephony::new(&base, &credentials.api_key, provision::DEMO_AGENT_EMAIL, DEMO_TRACKING_NUMBER);
+    app.run_with(telephony.router(&org)?).await?;
     Ok(())
 }

@@ -10,6 +10,7 @@ pub mod call_center;
 pub mod calls;
 pub mod cli;
 pub mod config;
+pub mod demo;
 pub mod error;
 pub mod extract;
 pub mod local_org;

@@ -77,6 +77,23 @@ async fn org_pages(stack: &Stack) -> anyhow::Result<()> {
     save_page(&classic, "classic-popped").await
 }
 
+/// The demo's "Simulate a call" control open on the Lightning page, and a call it rang in the softphone.
+async fn demo_control() -> anyhow::Result<()> {
+    let demo = callpop_e2e::demo::Demo::start().await?;
+    let browser = Browser::start().await?;
+    browser.client.goto(&format!("{}/lightning/page/home", demo.org.base_url())).await?;
+    browser.sign_in_agent().await?;
+    browser.leave_softphone().await?;
+    browser.wait_for(".demo-telephony summary").await?.click().await?;
+    browser.wait_for(".demo-scenarios button[data-scenario='validation-rule']").await?;
+    save_page(&browser, "lightning-simulate-call").await?;
+    demo.ring(&browser, "new-caller").await?;
+    browser.enter_softphone().await?;
+    browser.wait_for("[data-answer]").await?;
+    browser.leave_softphone().await?;
+    save_page(&browser, "lightning-simulated-ringing").await
+}
+
 /// The softphone alone in each state, with the org's panel sized `width` × `height` (the frame's own size).
 async fn softphone_states(label: &str, width: u32, height: u32) -> anyhow::Result<()> {
     let stack = Stack::start().await?;
@@ -263,6 +280,7 @@ async fn main() -> anyhow::Result<()> {
     }
     if only.as_deref().is_none_or(|set| set == "softphone") {
         org_pages(&Stack::start().await?).await?;
+        demo_control().await?;
         softphone_states("200x400", 200, 400).await?;
         softphone_states("340x480", 340, 480).await?;
         strip("200x400")?;

@@ -5,6 +5,8 @@
 //! the server's softphone. `Browser::start` runs ChromeDriver and Chromium with the flags that work on this machine
 //! kind, and kills them (their whole process group) when dropped, even when a test panics.
 
+pub mod demo;
+
 use anyhow::{Context, bail};
 use callpop_core::account::{Plan, Role};
 use callpop_core::open_cti::Ui;

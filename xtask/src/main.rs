@@ -151,6 +151,7 @@ fn demo() -> anyhow::Result<()> {
     let _org = spawn(
         Command::new(bin.join("callpop-org"))
             .args(["--port", &org_port.to_string(), "--adapter-url", &format!("{server_url}/softphone/")])
+            .args(["--example-rules", "--demo-telephony", &format!("{server_url}/demo")])
             .stdout(Stdio::null()),
     )?;
     let _server = spawn(
@@ -175,11 +176,13 @@ fn demo() -> anyhow::Result<()> {
                               or Classic   {org_url}/console\n  \
          2. Click \"Phone\" at the bottom and sign in:\n       \
               agent@demo.callpop.test / callpop-demo\n  \
-         3. Ring the softphone (from another terminal):\n       \
-              cargo run -q -p callpop-server -- simulate --from +14155552671\n     \
-              Other callers: +14155550173 (a Lead), +14155550142 (three matches), +14155550123 (new caller).\n  \
-         4. Press Answer: the org pops the caller's record.\n  \
-         5. The admin console: {server_url}/console/ (admin@demo.callpop.test / callpop-demo)\n\n  \
+         3. Ring it: \"Simulate a call\" at the top of the org's page, then pick a caller: a known Contact,\n     \
+              a known Lead, several matches, a new caller, or one that trips the org's validation rule.\n     \
+              (Or from a terminal: cargo run -q -p callpop-server -- simulate --from +14155552671)\n  \
+         4. Press Answer: the org pops the caller's record, and the call's Task appears in its Activity History.\n     \
+              \"End call\" completes the Task.\n  \
+         5. The admin console: {server_url}/console/ (admin@demo.callpop.test / callpop-demo)\n     \
+              the call log with each call's Salesforce panel, the sync log, the integration options.\n\n  \
          Server  {server_url}   API key {api_key}\n  \
          All logins (manager, reports, admin too) are in {}\n",
         credentials.display()

@@ -1,0 +1,203 @@
+//! The demo's telephony platform, mounted by `callpop demo` only (never by `callpop serve`).
+//!
+//! The local org's "Simulate a call" control (`sandbox/assets/demo-telephony.js`) asks it to ring the demo agent's
+//! softphone with one of the demo's scenarios, and later to end that call. It does what a real telephony platform
+//! does: it posts `ringing`, `answered` and `completed` events to this server's own `POST /api/v1/call-events` with
+//! the demo account's API key, so a simulated call takes the whole real path (validation, storage, the agent's
+//! stream, the sync engine, Salesforce).
+//!
+//! The routes are not part of the documented API (`/api/v1`): they exist for a person trying the product, answer
+//! CORS for the local org's origin only, and need no credentials because the demo listens on loopback only.
+
+use crate::error::{ApiError, ApiResult};
+use crate::extract::JsonBody;
+use anyhow::Context;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+use tower_http::cors::CorsLayer;
+
+/// One kind of caller the demo can ring with. The numbers are the local org's seeded ones
+/// (`sandbox/src/seed.rs`); `tests/tests/demo.rs` checks that each scenario meets the records it describes.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Scenario {
+    /// What the control sends back: `known-contact`, `known-lead`, `several-matches`, `new-caller`,
+    /// `validation-rule`.
+    pub id: &'static str,
+    /// The button's label.
+    pub label: &'static str,
+    /// The caller's number, in E.164.
+    pub caller_number: &'static str,
+    /// The caller's name as caller ID gives it, if it does.
+    pub caller_name: Option<&'static str>,
+    /// What the newcomer will see, in one sentence.
+    pub expect: &'static str,
+}
+
+/// The scenarios, in the order the control lists them.
+pub const SCENARIOS: [Scenario; 5] = [
+    Scenario {
+        id: "known-contact",
+        label: "Known Contact",
+        caller_number: "+14155552671",
+        caller_name: Some("Ada Lovelace"),
+        expect: "Ada Lovelace's Contact record pops.",
+    },
+    Scenario {
+        id: "known-lead",
+        label: "Known Lead",
+        caller_number: "+14155550173",
+        caller_name: Some("Alan Turing"),
+        expect: "Alan Turing's Lead record pops.",
+    },
+    Scenario {
+        id: "several-matches",
+        label: "Several matches",
+        caller_number: "+14155550142",
+        caller_name: None,
+        expect: "Three records share the number: the softphone asks which one.",
+    },
+    Scenario {
+        id: "new-caller",
+        label: "New caller",
+        caller_number: "+14155550123",
+        caller_name: Some("Katherine Johnson"),
+        expect: "Nobody has the number: callpop creates a Lead for the caller.",
+    },
+    Scenario {
+        id: "validation-rule",
+        label: "Trips a validation rule",
+        caller_number: "+19005550199",
+        caller_name: Some("Premium Line"),
+        expect: "The org's validation rule rejects the new Lead: the call waits in the console's sync log.",
+    },
+];
+
+/// The demo's telephony side: where to post events, with which key, for which agent.
+#[derive(Debug, Clone)]
+pub struct DemoTelephony {
+    server: String,
+    api_key: String,
+    agent: String,
+    tracking_number: String,
+    client: reqwest::Client,
+    /// The calls rung and not yet ended, by call id.
+    calls: Arc<Mutex<HashMap<String, RungCall>>>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct RungCall {
+    scenario: &'static Scenario,
+    rang_at: Instant,
+}
+
+#[derive(Debug, Deserialize)]
+struct RingRequest {
+    scenario: String,
+}
+
+#[derive(Debug, Serialize)]
+struct RungCallBody {
+    call_id: String,
+    scenario: &'static str,
+    label: &'static str,
+    caller_number: &'static str,
+    expect: &'static str,
+}
+
+impl DemoTelephony {
+    /// The telephony side of the server at `server`, posting as the account whose key is `api_key`.
+    pub fn new(server: &str, api_key: &str, agent: &str, tracking_number: &str) -> Self {
+        Self {
+            server: server.trim_end_matches('/').to_owned(),
+            api_key: api_key.to_owned(),
+            agent: agent.to_owned(),
+            tracking_number: tracking_number.to_owned(),
+            client: reqwest::Client::new(),
+            calls: Arc::default(),
+        }
+    }
+
+    /// The demo's routes, answering CORS for `org_origin` (the local org's pages call them).
+    pub fn router(self, org_origin: &str) -> anyhow::Result<Router> {
+        let origin = HeaderValue::from_str(org_origin).context("the local org's origin is not a header value")?;
+        let cors = CorsLayer::new()
+            .allow_origin(origin)
+            .allow_methods([Method::GET, Method::POST])
+            .allow_headers([header::CONTENT_TYPE]);
+        Ok(Router::new()
+            .route("/demo/scenarios", get(|| async { Json(SCENARIOS) }))
+            .route("/demo/calls", post(ring))
+            .route("/demo/calls/{call_id}/end", post(end))
+            .layer(cors)
+            .with_state(self))
+    }
+
+    /// Posts one event of `call` to the server's call-events API, as the telephony platform.
+    async fn post_event(&self, call_id: &str, call: RungCall, kind: &str) -> anyhow::Result<()> {
+        let mut event = json!({
+            "call_id": call_id, "kind": kind, "direction": "inbound", "caller_number": call.scenario.caller_number,
+            "tracking_number": self.tracking_number, "agent": self.agent, "tracking_source": "Google Ads",
+            "campaign": "Spring Promo", "occurred_at": chrono::Utc::now().to_rfc3339(),
+        });
+        if let Some(name) = call.scenario.caller_name {
+            event["caller_name"] = json!(name);
+        }
+        if kind == "completed" {
+            event["duration_secs"] = json!(call.rang_at.elapsed().as_secs());
+        }
+        let response = self
+            .client
+            .post(format!("{}/api/v1/call-events", self.server))
+            .bearer_auth(&self.api_key)
+            .json(&event)
+            .send()
+            .await
+            .context("posting the call event")?;
+        let status = response.status();
+        anyhow::ensure!(status.is_success(), "the call-events API answered {status}: {}", response.text().await?);
+        Ok(())
+    }
+}
+
+/// Rings the demo agent's softphone with a scenario's caller.
+async fn ring(
+    State(telephony): State<DemoTelephony>,
+    JsonBody(request): JsonBody<RingRequest>,
+) -> ApiResult<(StatusCode, Json<RungCallBody>)> {
+    let scenario = SCENARIOS.iter().find(|scenario| scenario.id == request.scenario).ok_or_else(|| {
+        let known: Vec<&str> = SCENARIOS.iter().map(|scenario| scenario.id).collect();
+        ApiError::invalid(
+            "scenario",
+            format!("unknown scenario {:?}: use one of {}", request.scenario, known.join(", ")),
+        )
+    })?;
+    let call_id = format!("demo-{}", uuid::Uuid::new_v4().simple());
+    let call = RungCall { scenario, rang_at: Instant::now() };
+    telephony.post_event(&call_id, call, "ringing").await?;
+    telephony.calls.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(call_id.clone(), call);
+    let body = RungCallBody {
+        call_id,
+        scenario: scenario.id,
+        label: scenario.label,
+        caller_number: scenario.caller_number,
+        expect: scenario.expect,
+    };
+    Ok((StatusCode::CREATED, Json(body)))
+}
+
+/// Ends a call the demo rang: reports it answered, then completed with its duration, as the phone system would
+/// once the agent hangs up.
+async fn end(State(telephony): State<DemoTelephony>, Path(call_id): Path<String>) -> ApiResult<StatusCode> {
+    let call = telephony.calls.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(&call_id);
+    let call = call.ok_or(ApiError::NotFound("demo call"))?;
+    telephony.post_event(&call_id, call, "answered").await?;
+    telephony.post_event(&call_id, call, "completed").await?;
+    Ok(StatusCode::NO_CONTENT)
+}

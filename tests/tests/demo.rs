@@ -1,0 +1,140 @@
+//! The demo a newcomer runs, as `cargo xtask demo` starts it: the real `callpop demo` command (a fresh demo account
+//! linked to the local org over OAuth) and a local org with the example validation rules and the "Simulate a call"
+//! control. A newcomer rings the softphone from the org's page, answers, sees the pop and the call's Task on the
+//! record; the caller that trips the validation rule waits in the sync log with Salesforce's message.
+
+use anyhow::Context;
+use callpop_e2e::demo::Demo;
+use callpop_e2e::{Browser, PATIENCE};
+use callpop_sandbox::{Sandbox, SandboxConfig};
+use callpop_server::demo::SCENARIOS;
+use fantoccini::Locator;
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+
+#[tokio::test]
+async fn each_scenario_meets_the_records_it_describes_in_the_seeded_org() -> anyhow::Result<()> {
+    let org = Sandbox::start(SandboxConfig::default()).await?;
+    let expected = [
+        ("known-contact", vec!["Contact"]),
+        ("known-lead", vec!["Lead"]),
+        ("several-matches", vec!["Contact", "Lead", "Lead"]),
+        ("new-caller", vec![]),
+        ("validation-rule", vec![]),
+    ];
+    for (id, objects) in expected {
+        let scenario = SCENARIOS.iter().find(|scenario| scenario.id == id).context("a scenario")?;
+        let url = format!("{}/__ui/phone-search?term={}", org.base_url(), scenario.caller_number.replace('+', "%2B"));
+        let hits: Vec<Value> = reqwest::get(url).await?.json().await?;
+        let mut found: Vec<&str> = hits.iter().filter_map(|hit| hit["RecordType"].as_str()).collect();
+        found.sort_unstable();
+        assert_eq!(found, objects, "{id} ({}) matches {hits:?}", scenario.caller_number);
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_newcomer_rings_from_the_org_answers_and_sees_the_task_on_the_record() -> anyhow::Result<()> {
+    let demo = Demo::start().await?;
+    let browser = Browser::start().await?;
+    browser.client.goto(&format!("{}/lightning/page/home", demo.org.base_url())).await?;
+    browser.sign_in_agent().await?;
+
+    demo.ring(&browser, "known-contact").await?;
+    let line = browser.text_of(".demo-call").await?;
+    assert!(line.contains("Known Contact") && line.contains("+14155552671"), "the org says who rings: {line}");
+    browser.enter_softphone().await?;
+    browser.wait_for("[data-answer]").await?.click().await?;
+    browser.leave_softphone().await?;
+    let popped = Locator::XPath("//main//h1[normalize-space()='Ada Lovelace']");
+    browser.client.wait().at_most(PATIENCE).for_element(popped).await.context("the caller's Contact pops")?;
+
+    // The sync engine writes the call's Task on Ada's Contact in the org.
+    let contact = demo
+        .org_records("Contact")
+        .await?
+        .into_iter()
+        .find(|record| record["LastName"] == "Lovelace")
+        .context("Ada's Contact")?;
+    let task = demo.wait_for_org_record("Task", |task| task["WhoId"] == contact["Id"]).await?;
+    assert_ne!(task["Status"], "Completed", "a call in progress is not completed yet");
+
+    // The record page shows it in its Activity History once reloaded, as in Salesforce.
+    browser.client.refresh().await?;
+    let history = browser.wait_for("[data-related='activity']").await?.text().await?;
+    assert!(history.contains("Activity History (1)"), "the Task is on the record: {history}");
+
+    // "End call" completes the call; the Task follows.
+    browser.wait_for(".demo-call .demo-end").await?.click().await?;
+    let task_id = task["Id"].clone();
+    demo.wait_for_org_record("Task", |record| record["Id"] == task_id && record["Status"] == "Completed").await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_caller_who_trips_the_validation_rule_waits_in_the_sync_log_with_salesforces_message() -> anyhow::Result<()>
+{
+    let demo = Demo::start().await?;
+    let browser = Browser::start().await?;
+    browser.client.goto(&format!("{}/lightning/page/home", demo.org.base_url())).await?;
+    browser.sign_in_agent().await?;
+    demo.ring(&browser, "validation-rule").await?;
+
+    // The sync engine's Lead is refused by the rule: the item is parked with the org's own words.
+    let started = Instant::now();
+    let parked = loop {
+        let log = demo.admin_get("/sync-log").await?;
+        let items = log["items"].as_array().cloned().unwrap_or_default();
+        if let Some(item) =
+            items.into_iter().find(|item| item.to_string().contains("FIELD_CUSTOM_VALIDATION_EXCEPTION"))
+        {
+            break item;
+        }
+        anyhow::ensure!(
+            started.elapsed() < PATIENCE,
+            "no parked item in the sync log: {log} leads {:?} calls {}",
+            demo.org_records("Lead").await?,
+            demo.admin_get("/calls").await?
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    assert!(parked.to_string().contains("Premium-rate (1-900) numbers cannot be saved on a Lead."), "{parked}");
+    let leads = demo.org_records("Lead").await?;
+    assert!(!leads.iter().any(|lead| lead.to_string().contains("900")), "no premium-rate Lead was half-saved");
+
+    // In the org, the agent's own save of the pre-filled Lead meets the same rule, shown at the Phone field.
+    browser.enter_softphone().await?;
+    browser.wait_for("[data-answer]").await?.click().await?;
+    browser.leave_softphone().await?;
+    let modal = browser.wait_for("#modal-root [role='dialog']").await?;
+    let last_name = modal.find(Locator::Css("input[name='LastName']")).await?;
+    if last_name.prop("value").await?.unwrap_or_default().is_empty() {
+        last_name.send_keys("Line").await?;
+    }
+    let company = modal.find(Locator::Css("input[name='Company']")).await?;
+    if company.prop("value").await?.unwrap_or_default().is_empty() {
+        company.send_keys("Premium Line Inc").await?;
+    }
+    modal.find(Locator::Css("button[type='submit']")).await?.click().await?;
+    let phone_error = browser.wait_for("#modal-root input[name='Phone'] + .field-error").await?;
+    assert_eq!(phone_error.text().await?, "Premium-rate (1-900) numbers cannot be saved on a Lead.");
+    let alert = browser.text_of("#modal-root [role='alert']").await?;
+    assert!(alert.contains("We hit a snag."), "the form says it was not saved: {alert}");
+    assert!(!demo.org_records("Lead").await?.iter().any(|lead| lead.to_string().contains("900")), "nor saved");
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_demo_telephony_names_an_unknown_scenario_and_an_unknown_call() -> anyhow::Result<()> {
+    let demo = Demo::start().await?;
+    let response =
+        demo.http.post(format!("{}/demo/calls", demo.server_url)).json(&json!({ "scenario": "nope" })).send().await?;
+    assert_eq!(response.status(), 422);
+    let body: Value = response.json().await?;
+    assert_eq!(body["field"], "scenario");
+    assert!(body["message"].as_str().unwrap_or_default().contains("known-contact"), "{body}");
+    let response = demo.http.post(format!("{}/demo/calls/demo-unknown/end", demo.server_url)).send().await?;
+    assert_eq!(response.status(), 404);
+    assert!(!demo.admin_get("/calls").await?.to_string().contains("demo-"), "nothing was rung");
+    Ok(())
+}
