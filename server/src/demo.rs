@@ -61,7 +61,7 @@ pub const SCENARIOS: [Scenario; 5] = [
         label: "Several matches",
         caller_number: "+14155550142",
         caller_name: None,
-        expect: "Three records share the number: the softphone asks which one.",
+        expect: "Three records share the number: the softphone asks which one (when the multi-match dialog is on).",
     },
     Scenario {
         id: "new-caller",

@@ -5,7 +5,7 @@
 
 use anyhow::Context;
 use callpop_e2e::demo::Demo;
-use callpop_e2e::{Browser, PATIENCE};
+use callpop_e2e::{ADMIN_EMAIL, Browser, DEMO_PASSWORD, PATIENCE};
 use callpop_sandbox::{Sandbox, SandboxConfig};
 use callpop_server::demo::SCENARIOS;
 use fantoccini::Locator;
@@ -136,5 +136,43 @@ async fn the_demo_telephony_names_an_unknown_scenario_and_an_unknown_call() -> a
     let response = demo.http.post(format!("{}/demo/calls/demo-unknown/end", demo.server_url)).send().await?;
     assert_eq!(response.status(), 404);
     assert!(!demo.admin_get("/calls").await?.to_string().contains("demo-"), "nothing was rung");
+    Ok(())
+}
+
+#[tokio::test]
+async fn turning_the_dialog_off_in_the_console_lets_callpop_pick_the_most_recent_of_several_matches()
+-> anyhow::Result<()> {
+    let demo = Demo::start().await?;
+    // The administrator opens the options page, is asked to sign in, and turns the multi-match dialog off.
+    let admin = Browser::start().await?;
+    admin.client.goto(&format!("{}/console/options", demo.server_url)).await?;
+    admin.wait_for("#sign-in-email").await?.send_keys(ADMIN_EMAIL).await?;
+    admin.wait_for("#sign-in-password").await?.send_keys(DEMO_PASSWORD).await?;
+    admin.wait_for("#sign-in-form button[type=submit]").await?.click().await?;
+    admin.wait_for("#opt-multi_match_dialog").await?.click().await?;
+    admin.wait_for("#options-form button[type=submit]").await?.click().await?;
+    let saved = admin.wait_for("#saved-changes").await?.text().await?;
+    assert!(saved.contains("search dialog") && saved.contains("ON → OFF"), "saving says what changed: {saved}");
+
+    // The agent rings "Several matches": no dialog; the most recently modified record, Grace Hopper's Contact, pops.
+    let agent = Browser::start().await?;
+    agent.client.goto(&format!("{}/lightning/page/home", demo.org.base_url())).await?;
+    agent.sign_in_agent().await?;
+    demo.ring(&agent, "several-matches").await?;
+    agent.enter_softphone().await?;
+    agent.wait_for("[data-answer]").await?.click().await?;
+    agent.leave_softphone().await?;
+    let popped = Locator::XPath("//main//h1[normalize-space()='Grace Hopper']");
+    agent.client.wait().at_most(PATIENCE).for_element(popped).await.context("the most recent match pops")?;
+    assert!(agent.text_of("main").await?.contains("Contact"), "it is the Contact, the newest of the three");
+    agent.enter_softphone().await?;
+    assert!(!agent.has("[role=listbox]").await?, "the softphone did not ask");
+    let contact = demo
+        .org_records("Contact")
+        .await?
+        .into_iter()
+        .find(|record| record["LastName"] == "Hopper")
+        .context("Grace Hopper's Contact")?;
+    demo.wait_for_org_record("Task", |task| task["WhoId"] == contact["Id"]).await?;
     Ok(())
 }
