@@ -157,6 +157,11 @@ fn demo() -> anyhow::Result<()> {
     let _server = spawn(
         Command::new(bin.join("callpop"))
             .args(["demo", "--port", &port.to_string(), "--org-origin", &org_url])
+            // The terminal keeps the instructions readable: warnings and errors only, unless RUST_LOG says otherwise.
+            .env(
+                "RUST_LOG",
+                std::env::var("RUST_LOG").unwrap_or_else(|_| "callpop_server=warn,tower_http=warn".to_owned()),
+            )
             .current_dir(root())
             .stdout(Stdio::null()),
     )?;
@@ -172,8 +177,8 @@ fn demo() -> anyhow::Result<()> {
         credentials_text.split("\"api_key\": \"").nth(1).and_then(|rest| rest.split('"').next()).unwrap_or("?");
     println!(
         "\ncallpop demo is running. Press Ctrl-C to stop.\n\n  \
-         1. Open the local org:  Lightning {org_url}/lightning/page/home\n     \
-                              or Classic   {org_url}/console\n  \
+         1. Open the local org:  Lightning {org_url}/lightning/page/home\n                          \
+            or Classic   {org_url}/console\n  \
          2. Click \"Phone\" at the bottom and sign in:\n       \
               agent@demo.callpop.test / callpop-demo\n  \
          3. Ring it: \"Simulate a call\" at the top of the org's page, then pick a caller: a known Contact,\n     \
