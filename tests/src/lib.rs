@@ -11,6 +11,7 @@ use callpop_core::open_cti::Ui;
 use callpop_core::options::IntegrationOptions;
 use callpop_core::record::RecordId;
 use callpop_sandbox::oauth::ConnectedApp;
+use callpop_sandbox::rules::ValidationRule;
 use callpop_sandbox::settings::Approval;
 use callpop_sandbox::{OpenCtiLogEntry, Sandbox, SandboxConfig};
 /// Every demo user's password.
@@ -260,6 +261,16 @@ impl Stack {
     }
 }
 
+/// A validation rule of the kind admins add: every Lead needs an email, so each Lead callpop creates for a new
+/// caller is refused with `FIELD_CUSTOM_VALIDATION_EXCEPTION` and this message.
+pub fn lead_needs_email() -> ValidationRule {
+    serde_json::from_value(json!({
+        "name": "Lead_Needs_Email", "object": "Lead", "condition": { "op": "blank", "field": "Email" },
+        "message": "Enter the lead's email address.", "error_field": "Email",
+    }))
+    .unwrap_or_else(|error| panic!("the rule is well formed: {error}"))
+}
+
 /// The Lead and the Task `Stack::record_sync` names.
 pub const SYNCED_LEAD_ID: &str = "00Q000000000001AAA";
 pub const SYNCED_TASK_ID: &str = "00T000000000002AAA";
@@ -353,19 +364,25 @@ impl Stack {
     pub async fn link_org(&self) -> anyhow::Result<()> {
         let token = self.token_for(ADMIN_EMAIL).await?;
         let url = format!("{}/api/v1/salesforce/connection", self.server_url);
-        let started: Value = self.http.post(&url).bearer_auth(&token).json(&json!({})).send().await?.error_for_status()?.json().await?;
+        let started: Value =
+            self.http.post(&url).bearer_auth(&token).json(&json!({})).send().await?.error_for_status()?.json().await?;
         let authorize_url = started["authorize_url"].as_str().context("no authorize URL")?;
         self.org.update_settings(|settings| settings.approval = Approval::Immediate);
         let browser = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
         let to_callback = browser.get(authorize_url).send().await?;
         self.org.update_settings(|settings| settings.approval = Approval::Page);
-        let callback = to_callback.headers().get("location").and_then(|value| value.to_str().ok()).context("no redirect from the org")?;
+        let callback = to_callback
+            .headers()
+            .get("location")
+            .and_then(|value| value.to_str().ok())
+            .context("no redirect from the org")?;
         let to_console = browser.get(callback).send().await?;
         let back = to_console.headers().get("location").and_then(|value| value.to_str().ok()).unwrap_or_default();
         if !back.ends_with("linked=1") {
             bail!("linking failed: {back}");
         }
-        let connection: Value = self.http.get(&url).bearer_auth(&token).send().await?.error_for_status()?.json().await?;
+        let connection: Value =
+            self.http.get(&url).bearer_auth(&token).send().await?.error_for_status()?.json().await?;
         if connection["status"] != "connected" {
             bail!("the server does not report the org connected: {connection}");
         }
@@ -389,7 +406,8 @@ impl Stack {
     pub async fn create_trigger(&self, rule: &Value) -> anyhow::Result<i64> {
         let token = self.token_for(ADMIN_EMAIL).await?;
         let url = format!("{}/api/v1/triggers", self.server_url);
-        let created: Value = self.http.post(url).bearer_auth(token).json(rule).send().await?.error_for_status()?.json().await?;
+        let created: Value =
+            self.http.post(url).bearer_auth(token).json(rule).send().await?.error_for_status()?.json().await?;
         created["id"].as_i64().context("no id in the server's answer")
     }
 
@@ -403,7 +421,10 @@ impl Stack {
                     .iter()
                     .map(|trigger| {
                         let rule = &trigger["rule"];
-                        (rule["name"].as_str().unwrap_or_default().to_owned(), rule["enabled"].as_bool().unwrap_or(false))
+                        (
+                            rule["name"].as_str().unwrap_or_default().to_owned(),
+                            rule["enabled"].as_bool().unwrap_or(false),
+                        )
                     })
                     .collect()
             })

@@ -72,7 +72,18 @@ async fn the_overview_says_who_you_are_and_links_every_page_an_administrator_can
     }
     assert_eq!(
         linked,
-        ["calls", "texts", "options", "history", "call-center", "salesforce", "preflight", "triggers", "sync-log", "api-keys"]
+        [
+            "calls",
+            "texts",
+            "options",
+            "history",
+            "call-center",
+            "salesforce",
+            "preflight",
+            "triggers",
+            "sync-log",
+            "api-keys"
+        ]
     );
     assert_eq!(
         browser.wait_for("#nav a[aria-current='page']").await?.text().await?,

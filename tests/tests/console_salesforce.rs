@@ -4,23 +4,10 @@
 //! 403 page for roles that may not manage the link, triggers or the sync log.
 
 use callpop_core::options::IntegrationOptions;
-use callpop_e2e::{ADMIN_EMAIL, Browser, Stack, eventually, start_console};
+use callpop_e2e::{ADMIN_EMAIL, Browser, Stack, eventually, lead_needs_email, start_console};
 use callpop_sandbox::oauth::INTEGRATION_USERNAME;
-use callpop_sandbox::rules::{Condition, ValidationRule};
 use callpop_sandbox::seed::numbers;
 use fantoccini::Locator;
-
-fn lead_needs_email() -> ValidationRule {
-    ValidationRule {
-        name: "Lead_Needs_Email".to_owned(),
-        object: "Lead".to_owned(),
-        condition: Condition::Blank { field: "Email".to_owned() },
-        message: "Enter the lead's email address.".to_owned(),
-        error_field: Some("Email".to_owned()),
-        active: true,
-        description: None,
-    }
-}
 
 #[tokio::test]
 async fn an_admin_links_the_org_on_its_oauth_page_sees_user_org_and_usage_then_unlinks_after_confirming()
@@ -43,11 +30,7 @@ async fn an_admin_links_the_org_on_its_oauth_page_sees_user_org_and_usage_then_u
     browser.wait_for("#connection-status[data-status='connected']").await?;
     let connection = stack.admin_get("/api/v1/salesforce/connection").await?;
     let shown = browser.text_of("#connection .facts").await?;
-    for expected in [
-        INTEGRATION_USERNAME,
-        connection["org_id"].as_str().unwrap_or("no org id"),
-        stack.org.base_url(),
-    ] {
+    for expected in [INTEGRATION_USERNAME, connection["org_id"].as_str().unwrap_or("no org id"), stack.org.base_url()] {
         assert!(shown.contains(expected), "the page shows {expected}: {shown}");
     }
 
@@ -147,8 +130,8 @@ async fn the_preflight_names_a_validation_rule_with_its_fix_and_says_all_good_on
 }
 
 #[tokio::test]
-async fn managers_and_agents_get_the_403_page_for_the_salesforce_pages_and_do_not_see_them_listed()
--> anyhow::Result<()> {
+async fn managers_and_agents_get_the_403_page_for_the_salesforce_pages_and_do_not_see_them_listed() -> anyhow::Result<()>
+{
     let stack = Stack::start().await?;
     let browser = Browser::start().await?;
     for (email, who) in [("manager@demo.callpop.test", "Morgan Manager"), ("agent@demo.callpop.test", "Alex Agent")] {

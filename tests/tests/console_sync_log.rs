@@ -3,8 +3,7 @@
 //! item, or all with one error) sends it and the record appears in the org. And the empty and filtered states.
 
 use callpop_core::options::IntegrationOptions;
-use callpop_e2e::{ADMIN_EMAIL, Stack, eventually, start_console};
-use callpop_sandbox::rules::{Condition, ValidationRule};
+use callpop_e2e::{ADMIN_EMAIL, Stack, eventually, lead_needs_email, start_console};
 use callpop_sandbox::schema::CustomField;
 use callpop_sandbox::seed::numbers;
 use serde_json::{Value, json};
@@ -39,26 +38,25 @@ async fn a_call_refused_by_a_validation_rule_shows_salesforces_words_and_retry_a
 
     // The org requires an email on every Lead; a new caller's Lead is refused.
     linked_in_legacy_mode(&stack).await?;
-    stack.org.add_validation_rule(ValidationRule {
-        name: "Lead_Needs_Email".to_owned(),
-        object: "Lead".to_owned(),
-        condition: Condition::Blank { field: "Email".to_owned() },
-        message: "Enter the lead's email address.".to_owned(),
-        error_field: Some("Email".to_owned()),
-        active: true,
-        description: None,
-    })?;
+    stack.org.add_validation_rule(lead_needs_email())?;
     stack.post_logged_call("CA-RULE", numbers::NOBODY, AGENT, "Google Ads").await?;
     let items = parked(&stack, 1).await?;
     let id = items[0]["id"].as_i64().unwrap_or_default();
 
     browser.open_console(&stack, "sync-log").await?;
     let row = browser.text_of(&format!("#sync-log tr[data-item='{id}'][data-status='parked']")).await?;
-    for expected in ["CA-RULE", "Needs attention", "FIELD_CUSTOM_VALIDATION_EXCEPTION", "Enter the lead's email address.", "Fields: Email"]
-    {
+    for expected in [
+        "CA-RULE",
+        "Needs attention",
+        "FIELD_CUSTOM_VALIDATION_EXCEPTION",
+        "Enter the lead's email address.",
+        "Fields: Email",
+    ] {
         assert!(row.contains(expected), "the row shows {expected:?}: {row}");
     }
-    assert!(browser.text_of("[data-retry-code='FIELD_CUSTOM_VALIDATION_EXCEPTION']").await?.contains("Retry all 1 with"));
+    assert!(
+        browser.text_of("[data-retry-code='FIELD_CUSTOM_VALIDATION_EXCEPTION']").await?.contains("Retry all 1 with")
+    );
     assert_eq!(browser.unlabelled_controls().await?, Vec::<String>::new());
     assert_eq!(lead_with_phone(&stack, numbers::NOBODY), None, "nothing half-written in the org");
 

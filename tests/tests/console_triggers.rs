@@ -73,7 +73,10 @@ async fn a_new_trigger_missing_a_required_field_shows_each_problem_by_its_field_
     let action = &stored["triggers"][0]["rule"]["actions"][0];
     assert_eq!(action["type"], "find_or_create");
     assert_eq!(action["object"], "Lead");
-    assert_eq!(action["fields"], json!({ "LastName": "{{caller_name|Unknown caller}}", "Company": "{{tracking_source|Phone enquiry}}" }));
+    assert_eq!(
+        action["fields"],
+        json!({ "LastName": "{{caller_name|Unknown caller}}", "Company": "{{tracking_source|Phone enquiry}}" })
+    );
     Ok(())
 }
 
@@ -85,7 +88,14 @@ async fn triggers_move_up_and_down_keep_their_order_after_a_reload_and_switch_of
     let third = stack.create_trigger(&rule("Third")).await?;
     browser.open_console(&stack, "triggers").await?;
     assert_eq!(listed(&browser).await?, ["First", "Second", "Third"]);
-    assert!(browser.wait_for(&format!("[data-trigger='{first}'] [data-move='up']")).await?.attr("disabled").await?.is_some());
+    assert!(
+        browser
+            .wait_for(&format!("[data-trigger='{first}'] [data-move='up']"))
+            .await?
+            .attr("disabled")
+            .await?
+            .is_some()
+    );
 
     // Move "First" down: the focus stays on its Move down button, for the next press.
     browser.wait_for(&format!("[data-trigger='{first}'] [data-move='down']")).await?.click().await?;
@@ -111,7 +121,11 @@ async fn triggers_move_up_and_down_keep_their_order_after_a_reload_and_switch_of
 
     // Delete "Second": asked first, Cancel keeps it, confirming removes it.
     browser.wait_for(&format!("[data-delete='{second}']")).await?.click().await?;
-    browser.wait_for(&format!("[data-trigger='{second}'] .actions button:not([data-confirm-delete])")).await?.click().await?;
+    browser
+        .wait_for(&format!("[data-trigger='{second}'] .actions button:not([data-confirm-delete])"))
+        .await?
+        .click()
+        .await?;
     assert_eq!(stack.triggers().await?.len(), 3);
     browser.wait_for(&format!("[data-delete='{second}']")).await?.click().await?;
     browser.wait_for(&format!("[data-confirm-delete='{second}']")).await?.click().await?;

@@ -31,7 +31,7 @@ function usage(connection) {
       high: String(Math.round(max * 0.9)), optimum: '0',
     }, `${used} of ${max}`),
     el('p', { className: 'usage-numbers' },
-      el('strong', null, `${NUMBER.format(used)} of ${NUMBER.format(max)}`), ` requests used (${share} %). `,
+      el('strong', null, `${NUMBER.format(used)} of ${NUMBER.format(max)}`), ` requests used (${share}%). `,
       el('span', { className: 'muted' },
         'Every integration and user of the org shares this daily allowance; callpop pauses its sync when it runs out.')));
 }
@@ -53,7 +53,7 @@ function orgFacts(connection) {
     ['Org id', connection.org_id],
     ['Instance', instance ? el('a', { href: instance, rel: 'noopener noreferrer', target: '_blank' }, connection.instance_url)
       : connection.instance_url],
-    ['Signed in at', connection.login_url],
+    ['Login URL', connection.login_url],
     ['Linked', dateTime(connection.connected_at)],
     ['Sync paused until', connection.paused_until && dateTime(connection.paused_until)],
   ]);

@@ -6,7 +6,7 @@
 // call; it writes nothing.
 
 import { api } from '../api.js';
-import { badge, consoleHref, el, pageHead, replace } from '../dom.js';
+import { consoleHref, el, pageHead, replace } from '../dom.js';
 import { dateTime, sentence } from '../format.js';
 import { clearErrors, showFailure, whileBusy } from '../forms.js';
 import {
@@ -427,7 +427,10 @@ function summary(rule) {
   const joiner = rule.conditions && rule.conditions.match === 'any' ? ' or ' : ' and ';
   return el('div', null,
     el('span', { className: 'sub' }, rules.length === 0 ? 'Every time' : `If ${rules.map(describeCondition).join(joiner)}`),
-    el('span', { className: 'sub' }, `Then: ${rule.actions.map((action) => actionName(action.type)).join(', then ')}`));
+    el('span', { className: 'sub' }, `Then: ${rule.actions.map((action, index) => {
+      const name = actionName(action.type);
+      return index === 0 ? name : name.charAt(0).toLowerCase() + name.slice(1);
+    }).join(', then ')}`));
 }
 
 export async function render(main, { me }) {
@@ -618,6 +621,6 @@ export async function render(main, { me }) {
     el('section', { className: 'card', 'aria-labelledby': 'list-heading' },
       el('h2', { id: 'list-heading' }, 'Triggers, in order'),
       listing),
-    el('p', { className: 'muted' }, 'Changes apply to the next event. ', badge('Tip', 'info'),
-      ' Test a rule against a past call before you enable it.'));
+    el('p', { className: 'muted page-foot' },
+      'Changes apply to the next event. Test a rule against a past call before you enable it.'));
 }
