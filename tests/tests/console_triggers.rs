@@ -88,6 +88,11 @@ async fn triggers_move_up_and_down_keep_their_order_after_a_reload_and_switch_of
     let third = stack.create_trigger(&rule("Third")).await?;
     browser.open_console(&stack, "triggers").await?;
     assert_eq!(listed(&browser).await?, ["First", "Second", "Third"]);
+    assert_eq!(
+        browser.low_contrast_text().await?,
+        Vec::<String>::new(),
+        "the list, its disabled buttons too, is readable"
+    );
     assert!(
         browser
             .wait_for(&format!("[data-trigger='{first}'] [data-move='up']"))
