@@ -1,13 +1,15 @@
 //! The console's Salesforce connection and preflight check in a real browser: linking the local org through its
 //! OAuth page and seeing the integration user, the org, API usage and requests per logged call; unlinking after a
-//! confirmation; a preflight that names a validation rule with its fix, then says all good once it is gone; and the
+//! confirmation; relinking after Salesforce revoked callpop's access; a preflight that names a validation rule with its fix, then says all good once it is gone; and the
 //! 403 page for roles that may not manage the link, triggers or the sync log.
 
 use callpop_core::options::IntegrationOptions;
 use callpop_e2e::{ADMIN_EMAIL, Browser, Stack, eventually, lead_needs_email, start_console};
+use callpop_sandbox::faults::{Fault, FaultAction};
 use callpop_sandbox::oauth::INTEGRATION_USERNAME;
 use callpop_sandbox::seed::numbers;
 use fantoccini::Locator;
+use serde_json::json;
 
 #[tokio::test]
 async fn an_admin_links_the_org_on_its_oauth_page_sees_user_org_and_usage_then_unlinks_after_confirming()
@@ -155,5 +157,49 @@ async fn managers_and_agents_get_the_403_page_for_the_salesforce_pages_and_do_no
         browser.open_console(&stack, "").await?;
         browser.click_to_page("#sign-out").await?;
     }
+    Ok(())
+}
+
+#[tokio::test]
+async fn when_salesforce_revokes_callpops_access_the_page_asks_for_a_relink_and_relinking_sends_the_waiting_call()
+-> anyhow::Result<()> {
+    let (stack, browser) = start_console(ADMIN_EMAIL).await?;
+    stack.link_org().await?;
+    stack.set_options(&IntegrationOptions { legacy_mode: true, ..IntegrationOptions::default() }).await?;
+
+    // Salesforce no longer accepts callpop's tokens; a call comes in.
+    stack.org.expire_all_tokens();
+    let refused = stack.org.inject(Fault::on(
+        "POST",
+        "/services/oauth2/token",
+        FaultAction::Respond {
+            status: 400,
+            content_type: None,
+            body: json!({"error": "invalid_grant", "error_description": "expired access/refresh token"}).to_string(),
+        },
+    ));
+    stack.post_logged_call("CA-RELINK", numbers::NOBODY, "agent@demo.callpop.test", "Google Ads").await?;
+    eventually("the link to need relinking", || async {
+        let connection = stack.admin_get("/api/v1/salesforce/connection").await?;
+        Ok((connection["status"] == "needs_relink").then_some(()))
+    })
+    .await?;
+
+    browser.open_console(&stack, "salesforce").await?;
+    browser.wait_for("#connection-status[data-status='needs_relink']").await?;
+    let reason = browser.text_of("#relink-reason").await?;
+    assert!(reason.contains("Calls are queueing: relink to send them."), "{reason}");
+    assert!(reason.contains("expired access/refresh token"), "Salesforce's own words: {reason}");
+
+    // Relink through Salesforce's page: the waiting call reaches the org.
+    stack.org.remove_fault(refused);
+    browser.wait_for("#link-button").await?.click().await?;
+    browser.wait_for("button[name='decision'][value='allow']").await?.click().await?;
+    browser.wait_for("#main[data-ready='1'] #link-result").await?;
+    browser.wait_for("#connection-status[data-status='connected']").await?;
+    eventually("the waiting call's Lead in the org", || async {
+        Ok(stack.org.records("Lead").into_iter().find(|lead| lead.text("Phone") == Some(numbers::NOBODY)))
+    })
+    .await?;
     Ok(())
 }
