@@ -455,7 +455,7 @@ export async function render(main, { me }) {
 
   function closeEditor() {
     replace(editorArea);
-    newButton.hidden = false;
+    newButton.parentElement.hidden = false;
   }
 
   async function openEditor(stored) {
@@ -477,7 +477,7 @@ export async function render(main, { me }) {
         listing.querySelector(`[data-trigger="${saved.id}"] [data-edit]`)?.focus();
       },
     });
-    newButton.hidden = true;
+    newButton.parentElement.hidden = true;
     replace(editorArea, el('section', { className: 'card editor', 'aria-labelledby': 'editor-heading' },
       el('h2', { id: 'editor-heading' }, stored ? `Edit “${stored.rule.name}”` : 'New trigger'),
       form));
