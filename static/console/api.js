@@ -30,6 +30,8 @@ export class ApiFailure extends Error {
     this.status = status;
     this.code = body && typeof body.error === 'string' ? body.error : 'unknown';
     this.field = body && typeof body.field === 'string' ? body.field : null;
+    // Every problem of a refused trigger rule, each `{path, message}` (the first is also `field` and `message`).
+    this.problems = body && Array.isArray(body.problems) ? body.problems : [];
   }
 }
 
@@ -61,11 +63,12 @@ async function send(path, { method = 'GET', body, accept = 'application/json' } 
   return response;
 }
 
-// A JSON request; resolves to the parsed answer (null for 204 No Content).
+// A JSON request; resolves to the parsed answer (null for an empty one: 204 No Content, or a 202 with no body).
 export async function api(path, options) {
   const response = await send(path, options);
   if (response.status === 204) return null;
-  return response.json();
+  const text = await response.text();
+  return text.trim() ? JSON.parse(text) : null;
 }
 
 // A request whose answer is a file; resolves to its text.

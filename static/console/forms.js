@@ -40,8 +40,9 @@ function humanise(message, field, input) {
   return named.charAt(0).toUpperCase() + named.slice(1);
 }
 
-// Shows a failed request on `form`. A 401 means the session ended: back to sign-in, unless `keepOn401` (the sign-in
-// form itself, where 401 means a wrong password).
+// Shows a failed request on `form`: each message under the input it names (focusing the first such input), the
+// rest at the top. A 401 means the session ended: back to sign-in, unless `keepOn401` (the sign-in form itself,
+// where 401 means a wrong password).
 export function showFailure(form, failure, { keepOn401 = false } = {}) {
   if (!(failure instanceof ApiFailure)) throw failure;
   if (failure.status === 401 && !keepOn401) {
@@ -49,18 +50,31 @@ export function showFailure(form, failure, { keepOn401 = false } = {}) {
     return;
   }
   clearErrors(form);
-  const input = inputFor(form, failure.field);
-  const message = input && input.id ? form.querySelector(`#${CSS.escape(input.id)}-error`) : null;
-  if (input && message) {
-    message.textContent = humanise(failure.message, failure.field, input);
+  // A refused trigger rule names every problem; anything else names one field at most.
+  const problems = failure.problems.length > 0
+    ? failure.problems.map((problem) => ({ field: problem.path, message: problem.message }))
+    : [{ field: failure.field, message: failure.message }];
+  let first = null;
+  const elsewhere = [];
+  for (const { field, message: text } of problems) {
+    const input = inputFor(form, field);
+    const message = input && input.id ? form.querySelector(`#${CSS.escape(input.id)}-error`) : null;
+    if (!input || !message) {
+      elsewhere.push(text);
+      continue;
+    }
+    const shown = humanise(text, field, input);
+    message.textContent = message.hidden ? shown : `${message.textContent} ${shown}`;
     message.hidden = false;
     input.setAttribute('aria-invalid', 'true');
-    input.focus();
-    return;
+    first = first || input;
   }
-  const area = formError(form);
-  area.textContent = failure.message;
-  area.hidden = false;
+  if (elsewhere.length > 0) {
+    const area = formError(form);
+    area.textContent = elsewhere.join(' ');
+    area.hidden = false;
+  }
+  if (first) first.focus();
 }
 
 // Runs `action` with the form's submit button disabled and the form marked busy.

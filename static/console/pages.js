@@ -56,8 +56,30 @@ export const SECTIONS = [
         shows: may('download_call_center_definition'),
         describe: () => 'Download the call center definition and follow the Setup steps to put the softphone in Salesforce.',
       },
-      // Phase 2 adds the Salesforce connection, triggers, the sync log and the preflight check here, each shown to
-      // the roles the server lets use it.
+      {
+        slug: 'salesforce',
+        title: 'Salesforce connection',
+        shows: may('manage_salesforce_link'),
+        describe: () => 'Link, relink or unlink your org; the integration user, API usage and requests per logged call.',
+      },
+      {
+        slug: 'preflight',
+        title: 'Preflight check',
+        shows: may('manage_salesforce_link'),
+        describe: () => 'Before going live: what in the org (rules, required fields, picklists) would block callpop\'s writes, and the fix.',
+      },
+      {
+        slug: 'triggers',
+        title: 'Triggers',
+        shows: may('manage_triggers'),
+        describe: () => 'What callpop writes into Salesforce for each call and text: events, conditions and actions, in order.',
+      },
+      {
+        slug: 'sync-log',
+        title: 'Sync log',
+        shows: may('manage_sync_log'),
+        describe: () => 'Calls and texts Salesforce refused, with its own error; retry one, or all with the same error.',
+      },
     ],
   },
   {

@@ -4,14 +4,16 @@
 //! - `lightning-*.png`, `classic-popped.png`: the org's pages with the softphone, as an agent sees them;
 //! - `softphone-<size>-<state>.png`: the softphone alone, idle, ringing, with the dialog and in a call, at the
 //!   smallest size Salesforce allows (200 × 400) and at the Lightning utility bar's default (340 × 480);
-//! - `console-*.png`: the admin console's pages at 1280 × 800 (the long ones whole), and the call log at 1024 × 768.
+//! - `console-*.png`: the admin console's pages at 1280 × 800 (the long ones whole), and the call log at 1024 × 768;
+//!   the Salesforce pages (connection, preflight, triggers, sync log) against the local org, linked on its OAuth page.
 //!
 //! `cargo xtask screenshots` builds the softphone and runs this. An argument takes only one set: `console` (the
 //! admin console, which needs no softphone bundle) or `softphone` (the org's pages and the softphone).
 
 use callpop_core::account::Plan;
 use callpop_core::open_cti::Ui;
-use callpop_e2e::{ADMIN_EMAIL, Browser, Stack};
+use callpop_core::options::IntegrationOptions;
+use callpop_e2e::{ADMIN_EMAIL, Browser, Stack, lead_needs_email};
 use callpop_sandbox::seed::numbers;
 use callpop_server::store::salesforce_audit::{SalesforceStep, SyncStep};
 use serde_json::{Map, json};
@@ -272,11 +274,86 @@ async fn console_pages(stack: &Stack) -> anyhow::Result<()> {
     save_page(&basic, "console-basic-plan").await
 }
 
+/// The Salesforce pages of the console, against the local org linked through its OAuth page: the connection with
+/// its API usage, triggers (the list, the editor with a test against a past call, a refused rule), the preflight
+/// check and the sync log with what a validation rule refused.
+async fn console_salesforce_pages(stack: &Stack) -> anyhow::Result<()> {
+    console_activity(stack).await?;
+    stack.org.set_api_usage(4210, 15000);
+    let browser = Browser::start().await?;
+    browser.set_viewport(1280, 800).await?;
+    browser.sign_in_console(stack, ADMIN_EMAIL).await?;
+    browser.open_console(stack, "salesforce").await?;
+    save_page(&browser, "console-salesforce-not-linked").await?;
+    browser.wait_for("#link-button").await?.click().await?;
+    browser.wait_for("button[name='decision'][value='allow']").await?.click().await?;
+    browser.wait_for("#main[data-ready='1'] #link-result").await?;
+
+    let triggers = [
+        json!({ "name": "New callers become Leads", "event": "call_started",
+            "actions": [{ "type": "find_or_create", "object": "Lead", "fields": {
+                "LastName": "{{caller_name|Unknown caller}}", "Company": "{{tracking_source|Phone enquiry}}",
+                "LeadSource": "{{tracking_source|Phone}}" } }] }),
+        json!({ "name": "Log every answered call", "event": "call_ended",
+            "conditions": { "match": "all", "rules": [{ "field": "answered", "op": "equals", "value": true }] },
+            "actions": [{ "type": "log_task", "fields": { "Subject": "{{call_type}} call from {{caller_number}}",
+                "Description": "Source: {{tracking_source|unknown}}. Result: {{disposition|none}}." } }] }),
+        json!({ "name": "Long Google Ads calls join the campaign", "event": "call_ended", "enabled": false,
+            "conditions": { "match": "all", "rules": [
+                { "field": "tracking_source", "op": "equals", "value": "Google Ads" },
+                { "field": "duration", "op": "greater_than", "value": 60 }] },
+            "actions": [
+                { "type": "update_record", "fields": { "Rating": "Warm" } },
+                { "type": "add_to_campaign", "campaign": "{{campaign}}", "status": "Responded", "delay_secs": 300 }] }),
+    ];
+    let mut ids = Vec::new();
+    for trigger in &triggers {
+        ids.push(stack.create_trigger(trigger).await?);
+    }
+    browser.open_console(stack, "triggers").await?;
+    save_page(&browser, "console-triggers").await?;
+    browser.wait_for(&format!("[data-edit='{}']", ids[2])).await?.click().await?;
+    browser.wait_for("#trigger-form").await?;
+    browser.wait_for("#test-call").await?.select_by_value("CA-1041").await?;
+    browser.wait_for("#run-test").await?.click().await?;
+    browser.wait_for("#trigger-test-result [data-fires]").await?;
+    save_whole_page(&browser, "console-trigger-editor", 1280).await?;
+    browser.set_viewport(1024, 768).await?;
+    browser.open_console(stack, "triggers").await?;
+    browser.wait_for("#new-trigger").await?.click().await?;
+    browser.wait_for("#trigger-form").await?;
+    browser.wait_for("#a0-type").await?.select_by_value("find_or_create").await?;
+    browser.wait_for("#a0-f0-value").await?.send_keys("{{caller_name}}").await?;
+    browser.wait_for("#save-trigger").await?.click().await?;
+    browser.wait_for("#trigger-name-error:not([hidden])").await?;
+    save_page(&browser, "console-trigger-error-1024").await?;
+    browser.set_viewport(1280, 800).await?;
+
+    // Legacy mode, and an org whose validation rule refuses every new caller's Lead.
+    stack.set_options(&IntegrationOptions { legacy_mode: true, ..IntegrationOptions::default() }).await?;
+    stack.org.add_validation_rule(lead_needs_email())?;
+    stack.post_logged_call("CA-1051", numbers::ONE_CONTACT, "agent@demo.callpop.test", "Google Ads").await?;
+    stack.post_logged_call("CA-1052", "+14155550188", "agent@demo.callpop.test", "Bing Ads").await?;
+    stack.post_logged_call("CA-1053", "+14155550177", "agent@demo.callpop.test", "Website").await?;
+    callpop_e2e::eventually("two parked calls", || async {
+        let log = stack.sync_log().await?;
+        Ok((log.iter().filter(|item| item["status"] == "parked").count() >= 2).then_some(()))
+    })
+    .await?;
+    browser.open_console(stack, "sync-log").await?;
+    save_page(&browser, "console-sync-log").await?;
+    browser.open_console(stack, "preflight").await?;
+    save_whole_page(&browser, "console-preflight", 1280).await?;
+    browser.open_console(stack, "salesforce").await?;
+    save_whole_page(&browser, "console-salesforce", 1280).await
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let only = std::env::args().nth(1);
     if only.as_deref().is_none_or(|set| set == "console") {
         console_pages(&Stack::start().await?).await?;
+        console_salesforce_pages(&Stack::start().await?).await?;
     }
     if only.as_deref().is_none_or(|set| set == "softphone") {
         org_pages(&Stack::start().await?).await?;

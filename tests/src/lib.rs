@@ -12,12 +12,16 @@ use callpop_core::account::{Plan, Role};
 use callpop_core::open_cti::Ui;
 use callpop_core::options::IntegrationOptions;
 use callpop_core::record::RecordId;
+use callpop_sandbox::oauth::ConnectedApp;
+use callpop_sandbox::rules::ValidationRule;
+use callpop_sandbox::settings::Approval;
 use callpop_sandbox::{OpenCtiLogEntry, Sandbox, SandboxConfig};
 /// Every demo user's password.
 pub use callpop_server::provision::DEMO_PASSWORD;
 use callpop_server::provision::{self, DEMO_AGENT_EMAIL};
 use callpop_server::store::Store;
 use callpop_server::store::salesforce_audit::{SalesforceStep, StepOutcome, SyncStep, SyncSubject};
+use callpop_server::sync::link::callback_url;
 use callpop_server::{Application, Config};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Map, Value, json};
@@ -27,6 +31,10 @@ use std::time::{Duration, Instant};
 
 /// The demo account's administrator (the password is `DEMO_PASSWORD`, like every demo user).
 pub const ADMIN_EMAIL: &str = "admin@demo.callpop.test";
+
+/// The connected app the harness registers in the local org and configures the server with.
+pub const CONNECTED_APP_ID: &str = "3MVG9callpop.e2e.connected.app";
+const CONNECTED_APP_SECRET: &str = "callpop-e2e-consumer-secret";
 
 /// How long a test waits for something a person would see happen "at once".
 pub const PATIENCE: Duration = Duration::from_secs(20);
@@ -54,13 +62,11 @@ pub struct Stack {
 pub struct NetworkSwitch {
     up: std::sync::Arc<std::sync::atomic::AtomicBool>,
     relays: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>>,
-    address: std::net::SocketAddr,
 }
 
 impl NetworkSwitch {
-    async fn start(target: std::net::SocketAddr) -> anyhow::Result<Self> {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let address = listener.local_addr()?;
+    /// Relays `listener` (bound beforehand, so the server can be told its public address) to `target`.
+    fn start(listener: tokio::net::TcpListener, target: std::net::SocketAddr) -> Self {
         let up = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
         let relays = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         let (accept_up, accept_relays) = (up.clone(), relays.clone());
@@ -77,7 +83,7 @@ impl NetworkSwitch {
                 accept_relays.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(relay);
             }
         });
-        Ok(Self { up, relays, address })
+        Self { up, relays }
     }
 
     /// Cuts the network between browsers and the server.
@@ -98,11 +104,25 @@ impl Stack {
     pub async fn start() -> anyhow::Result<Self> {
         let org = Sandbox::start(SandboxConfig::default()).await?;
         let database_dir = tempfile::tempdir()?;
+        // Browsers reach the server through the switch, so that is its public URL (where Salesforce's OAuth sends
+        // the admin back).
+        let relay = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let server_url = format!("http://{}", relay.local_addr()?);
         let mut config = Config::for_tests(format!("sqlite://{}", database_dir.path().join("callpop.db").display()));
         config.extra_org_origins = vec![org.base_url().to_owned()];
+        config.public_url = Some(server_url.clone());
+        // The server can link the demo account to the local org through the console, as to a real org.
+        config.salesforce_client_id = Some(CONNECTED_APP_ID.to_owned());
+        config.salesforce_client_secret = Some(CONNECTED_APP_SECRET.to_owned());
+        config.salesforce_login_url = org.base_url().to_owned();
+        org.register_connected_app(ConnectedApp {
+            client_id: CONNECTED_APP_ID.to_owned(),
+            client_secret: CONNECTED_APP_SECRET.to_owned(),
+            redirect_uris: vec![callback_url(&server_url)],
+            ..ConnectedApp::default_app()
+        });
         let app = Application::build(config).await?;
-        let network = NetworkSwitch::start(app.local_addr()).await?;
-        let server_url = format!("http://{}", network.address);
+        let network = NetworkSwitch::start(relay, app.local_addr());
         let store = app.store();
         let credentials = provision::seed_demo(store.as_ref(), &server_url).await?;
         let account = store.account_by_public_id(&credentials.account_public_id).await?.context("the demo account")?;
@@ -243,6 +263,16 @@ impl Stack {
     }
 }
 
+/// A validation rule of the kind admins add: every Lead needs an email, so each Lead callpop creates for a new
+/// caller is refused with `FIELD_CUSTOM_VALIDATION_EXCEPTION` and this message.
+pub fn lead_needs_email() -> ValidationRule {
+    serde_json::from_value(json!({
+        "name": "Lead_Needs_Email", "object": "Lead", "condition": { "op": "blank", "field": "Email" },
+        "message": "Enter the lead's email address.", "error_field": "Email",
+    }))
+    .unwrap_or_else(|error| panic!("the rule is well formed: {error}"))
+}
+
 /// The Lead and the Task `Stack::record_sync` names.
 pub const SYNCED_LEAD_ID: &str = "00Q000000000001AAA";
 pub const SYNCED_TASK_ID: &str = "00T000000000002AAA";
@@ -329,6 +359,78 @@ impl Stack {
             self.store.record_salesforce_step(self.account_id, step, chrono::Utc::now()).await?;
         }
         Ok(())
+    }
+
+    /// Links the demo account to the local org as its administrator would, through the OAuth web-server flow (the
+    /// org approves at once, where a person would click Allow), and waits until the server reports it connected.
+    pub async fn link_org(&self) -> anyhow::Result<()> {
+        let token = self.token_for(ADMIN_EMAIL).await?;
+        let url = format!("{}/api/v1/salesforce/connection", self.server_url);
+        let started: Value =
+            self.http.post(&url).bearer_auth(&token).json(&json!({})).send().await?.error_for_status()?.json().await?;
+        let authorize_url = started["authorize_url"].as_str().context("no authorize URL")?;
+        self.org.update_settings(|settings| settings.approval = Approval::Immediate);
+        let browser = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
+        let to_callback = browser.get(authorize_url).send().await?;
+        self.org.update_settings(|settings| settings.approval = Approval::Page);
+        let callback = to_callback
+            .headers()
+            .get("location")
+            .and_then(|value| value.to_str().ok())
+            .context("no redirect from the org")?;
+        let to_console = browser.get(callback).send().await?;
+        let back = to_console.headers().get("location").and_then(|value| value.to_str().ok()).unwrap_or_default();
+        if !back.ends_with("linked=1") {
+            bail!("linking failed: {back}");
+        }
+        let connection: Value =
+            self.http.get(&url).bearer_auth(&token).send().await?.error_for_status()?.json().await?;
+        if connection["status"] != "connected" {
+            bail!("the server does not report the org connected: {connection}");
+        }
+        Ok(())
+    }
+
+    /// A JSON resource of the API (`/api/v1/…`) as the demo administrator reads it.
+    pub async fn admin_get(&self, path: &str) -> anyhow::Result<Value> {
+        let token = self.token_for(ADMIN_EMAIL).await?;
+        let url = format!("{}{path}", self.server_url);
+        Ok(self.http.get(url).bearer_auth(token).send().await?.error_for_status()?.json().await?)
+    }
+
+    /// The sync log's items (`GET /api/v1/sync-log`) as the demo administrator sees them.
+    pub async fn sync_log(&self) -> anyhow::Result<Vec<Value>> {
+        let log = self.admin_get("/api/v1/sync-log").await?;
+        Ok(log["items"].as_array().cloned().unwrap_or_default())
+    }
+
+    /// Creates a trigger through the API as the demo administrator and returns its id.
+    pub async fn create_trigger(&self, rule: &Value) -> anyhow::Result<i64> {
+        let token = self.token_for(ADMIN_EMAIL).await?;
+        let url = format!("{}/api/v1/triggers", self.server_url);
+        let created: Value =
+            self.http.post(url).bearer_auth(token).json(rule).send().await?.error_for_status()?.json().await?;
+        created["id"].as_i64().context("no id in the server's answer")
+    }
+
+    /// The demo account's triggers' names, in order, and whether each is enabled, as the API lists them.
+    pub async fn triggers(&self) -> anyhow::Result<Vec<(String, bool)>> {
+        let list = self.admin_get("/api/v1/triggers").await?;
+        Ok(list["triggers"]
+            .as_array()
+            .map(|triggers| {
+                triggers
+                    .iter()
+                    .map(|trigger| {
+                        let rule = &trigger["rule"];
+                        (
+                            rule["name"].as_str().unwrap_or_default().to_owned(),
+                            rule["enabled"].as_bool().unwrap_or(false),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default())
     }
 
     /// Creates another account on `plan` with an administrator `email` (password `DEMO_PASSWORD`).

@@ -52,13 +52,39 @@ async fn the_overview_says_who_you_are_and_links_every_page_an_administrator_can
     }
     assert_eq!(
         navigation(&browser).await?,
-        ["Overview", "Call log", "Text log", "Integration options", "Settings history", "Call center", "API keys"]
+        [
+            "Overview",
+            "Call log",
+            "Text log",
+            "Integration options",
+            "Settings history",
+            "Call center",
+            "Salesforce connection",
+            "Preflight check",
+            "Triggers",
+            "Sync log",
+            "API keys"
+        ]
     );
     let mut linked = Vec::new();
     for card in browser.client.find_all(Locator::Css("[data-link]")).await? {
         linked.push(card.attr("data-link").await?.unwrap_or_default());
     }
-    assert_eq!(linked, ["calls", "texts", "options", "history", "call-center", "api-keys"]);
+    assert_eq!(
+        linked,
+        [
+            "calls",
+            "texts",
+            "options",
+            "history",
+            "call-center",
+            "salesforce",
+            "preflight",
+            "triggers",
+            "sync-log",
+            "api-keys"
+        ]
+    );
     assert_eq!(
         browser.wait_for("#nav a[aria-current='page']").await?.text().await?,
         "Overview",
@@ -101,7 +127,7 @@ async fn a_call_agent_sees_only_the_logs_and_gets_a_403_page_for_the_settings() 
 #[tokio::test]
 async fn a_page_that_does_not_exist_says_so() -> anyhow::Result<()> {
     let (stack, browser) = start_console(ADMIN_EMAIL).await?;
-    browser.open_console(&stack, "preflight").await?;
+    browser.open_console(&stack, "reports").await?;
     assert_eq!(browser.text_of("[data-refusal='not-found'] h1").await?, "There is no such page");
     Ok(())
 }
@@ -114,7 +140,20 @@ async fn every_page_fits_a_1024_pixel_laptop_labels_every_control_and_meets_cont
     let browser = Browser::start().await?;
     browser.set_viewport(1024, 768).await?;
     browser.sign_in_console(&stack, ADMIN_EMAIL).await?;
-    for page in ["", "calls", "calls?call=FIT-1", "texts", "options", "history", "call-center", "api-keys"] {
+    for page in [
+        "",
+        "calls",
+        "calls?call=FIT-1",
+        "texts",
+        "options",
+        "history",
+        "call-center",
+        "api-keys",
+        "salesforce",
+        "preflight",
+        "triggers",
+        "sync-log",
+    ] {
         browser.open_console(&stack, page).await?;
         let widths = browser.eval("return [document.documentElement.scrollWidth, window.innerWidth];").await?;
         assert!(widths[0].as_u64() <= widths[1].as_u64(), "/console/{page} scrolls sideways at 1024 px: {widths}");
