@@ -234,3 +234,76 @@ async fn test_trigger(
     };
     Ok(Json(result).into_response())
 }
+
+#[cfg(test)]
+mod console_vocabulary {
+    //! The console labels the trigger form from its own copy of core's vocabulary (`triggers-text.js`): these tests
+    //! keep the copy whole, so a variable, event, operator or action added to core cannot go missing from the form.
+
+    use callpop_core::triggers::{Action, Operator, TriggerEvent, VARIABLES};
+
+    const CONSOLE_VOCABULARY: &str = include_str!("../../../static/console/triggers-text.js");
+
+    /// The first quoted string of each row of `export const <list> = [ ['name', …], … ];`.
+    fn listed(list: &str) -> Vec<&'static str> {
+        let start = format!("export const {list} = [");
+        let body = CONSOLE_VOCABULARY.split(start.as_str()).nth(1).expect("the list is in triggers-text.js");
+        let body = body.split("\n];").next().unwrap_or_default();
+        body.lines().filter_map(|line| line.trim().strip_prefix("['")?.split('\'').next()).collect()
+    }
+
+    #[test]
+    fn the_console_lists_every_event_and_variable_in_cores_order() {
+        let events: Vec<&str> = TriggerEvent::ALL.iter().map(|event| event.as_str()).collect();
+        assert_eq!(listed("EVENTS"), events);
+        let variables: Vec<&str> = VARIABLES.iter().map(|variable| variable.name).collect();
+        assert_eq!(listed("VARIABLES"), variables);
+    }
+
+    #[test]
+    fn the_console_lists_every_operator_and_action_core_accepts() {
+        let every_operator = [
+            Operator::Equals,
+            Operator::NotEquals,
+            Operator::Contains,
+            Operator::NotContains,
+            Operator::StartsWith,
+            Operator::InList,
+            Operator::NotInList,
+            Operator::GreaterThan,
+            Operator::LessThan,
+            Operator::IsSet,
+            Operator::IsBlank,
+        ];
+        for operator in every_operator {
+            // A new operator stops this match from compiling: add it to the list above and to the console.
+            match operator {
+                Operator::Equals
+                | Operator::NotEquals
+                | Operator::Contains
+                | Operator::NotContains
+                | Operator::StartsWith
+                | Operator::InList
+                | Operator::NotInList
+                | Operator::GreaterThan
+                | Operator::LessThan
+                | Operator::IsSet
+                | Operator::IsBlank => {}
+            }
+        }
+        let operators: Vec<&str> = every_operator.iter().map(|operator| operator.as_str()).collect();
+        assert_eq!(listed("OPERATORS"), operators);
+
+        let action = |kind: &str| serde_json::json!({ "type": kind, "object": "Lead", "fields": {}, "campaign": "c" });
+        let every_action = ["find_or_create", "update_record", "log_task", "add_to_campaign"];
+        for kind in every_action {
+            // Core refuses fields a kind does not have, so "unknown variant" is the only error that matters here.
+            if let Err(error) = serde_json::from_value::<Action>(action(kind)) {
+                assert!(!error.to_string().contains("unknown variant"), "core has no action {kind}: {error}");
+            }
+        }
+        let unknown = serde_json::from_value::<Action>(action("send_fax")).expect_err("core has no such action");
+        assert!(unknown.to_string().contains("unknown variant"), "{unknown}");
+        assert_eq!(listed("ACTIONS"), every_action);
+    }
+}
