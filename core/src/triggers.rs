@@ -122,6 +122,21 @@ pub enum Operator {
 }
 
 impl Operator {
+    /// Every operator, in the order the admin console lists them.
+    pub const ALL: [Operator; 11] = [
+        Self::Equals,
+        Self::NotEquals,
+        Self::Contains,
+        Self::NotContains,
+        Self::StartsWith,
+        Self::InList,
+        Self::NotInList,
+        Self::GreaterThan,
+        Self::LessThan,
+        Self::IsSet,
+        Self::IsBlank,
+    ];
+
     /// The wire name, e.g. `greater_than`.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -339,19 +339,7 @@ mod properties {
     }
 
     fn operator() -> impl Strategy<Value = Operator> {
-        prop::sample::select(vec![
-            Operator::Equals,
-            Operator::NotEquals,
-            Operator::Contains,
-            Operator::NotContains,
-            Operator::StartsWith,
-            Operator::InList,
-            Operator::NotInList,
-            Operator::GreaterThan,
-            Operator::LessThan,
-            Operator::IsSet,
-            Operator::IsBlank,
-        ])
+        prop::sample::select(Operator::ALL.to_vec())
     }
 
     fn operand() -> impl Strategy<Value = Option<Operand>> {

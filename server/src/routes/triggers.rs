@@ -262,21 +262,8 @@ mod console_vocabulary {
 
     #[test]
     fn the_console_lists_every_operator_and_action_core_accepts() {
-        let every_operator = [
-            Operator::Equals,
-            Operator::NotEquals,
-            Operator::Contains,
-            Operator::NotContains,
-            Operator::StartsWith,
-            Operator::InList,
-            Operator::NotInList,
-            Operator::GreaterThan,
-            Operator::LessThan,
-            Operator::IsSet,
-            Operator::IsBlank,
-        ];
-        for operator in every_operator {
-            // A new operator stops this match from compiling: add it to the list above and to the console.
+        for operator in Operator::ALL {
+            // A new operator stops this match from compiling: add it to `Operator::ALL` and to the console.
             match operator {
                 Operator::Equals
                 | Operator::NotEquals
@@ -291,7 +278,7 @@ mod console_vocabulary {
                 | Operator::IsBlank => {}
             }
         }
-        let operators: Vec<&str> = every_operator.iter().map(|operator| operator.as_str()).collect();
+        let operators: Vec<&str> = Operator::ALL.iter().map(|operator| operator.as_str()).collect();
         assert_eq!(listed("OPERATORS"), operators);
 
         let action = |kind: &str| serde_json::json!({ "type": kind, "object": "Lead", "fields": {}, "campaign": "c" });
