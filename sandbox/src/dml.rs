@@ -405,17 +405,22 @@ impl OrgState {
                 check_address(fields, prefix).map_err(|error| vec![error])?;
             }
         }
-        let fired: Vec<ApiError> = self
-            .validation_rules
-            .iter()
-            .filter(|rule| rule.object.eq_ignore_ascii_case(&object.name))
-            .filter_map(|rule| rule.fire(fields))
-            .collect();
+        let fired = self.fired_validation_rules(&object.name, fields);
         if !fired.is_empty() {
             return Err(fired);
         }
         self.check_duplicate_rules(object, fields, existing, context).map_err(|error| vec![error])?;
         self.check_unique_fields(object, fields, existing).map_err(|error| vec![error])
+    }
+
+    /// The errors of `object`'s active validation rules that these field values break, in the rules' order. The
+    /// REST API and the org's own record pages both run them.
+    pub(crate) fn fired_validation_rules(&self, object: &str, fields: &Map<String, Value>) -> Vec<ApiError> {
+        self.validation_rules
+            .iter()
+            .filter(|rule| rule.object.eq_ignore_ascii_case(object))
+            .filter_map(|rule| rule.fire(fields))
+            .collect()
     }
 
     fn check_object_rules(

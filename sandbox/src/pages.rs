@@ -130,22 +130,16 @@ fn check_page_save(
     object: &str,
     fields: &Map<String, Value>,
 ) -> Result<(), (StatusCode, Json<Value>)> {
-    let missing = missing_required(object, fields);
-    if !missing.is_empty() {
-        let message = format!("Required fields are missing: [{}]", missing.join(", "));
-        let body = json!([{ "message": message, "errorCode": "REQUIRED_FIELD_MISSING", "fields": missing }]);
-        return Err((StatusCode::BAD_REQUEST, Json(body)));
-    }
-    let fired: Vec<ApiError> = state
-        .validation_rules
-        .iter()
-        .filter(|rule| rule.object.eq_ignore_ascii_case(object))
-        .filter_map(|rule| rule.fire(fields))
-        .collect();
-    if fired.is_empty() {
+    let missing: Vec<String> = missing_required(object, fields).into_iter().map(str::to_owned).collect();
+    let errors = if missing.is_empty() {
+        state.fired_validation_rules(object, fields)
+    } else {
+        vec![ApiError::required_fields_missing(&missing)]
+    };
+    if errors.is_empty() {
         Ok(())
     } else {
-        Err((StatusCode::BAD_REQUEST, Json(rest_errors(&fired, DuplicateResultKey::default()))))
+        Err((StatusCode::BAD_REQUEST, Json(rest_errors(&errors, DuplicateResultKey::default()))))
     }
 }
 

@@ -24,6 +24,20 @@ pub mod numbers {
     pub const PREMIUM_RATE: &str = "+19005550199";
 }
 
+/// The rule the tests use when the org must refuse what callpop writes: every Lead needs an email, so each Lead
+/// callpop creates for a new caller fails with `FIELD_CUSTOM_VALIDATION_EXCEPTION`, this message and `Email`.
+pub fn lead_needs_email() -> crate::rules::ValidationRule {
+    crate::rules::ValidationRule {
+        name: "Lead_Needs_Email".to_owned(),
+        object: "Lead".to_owned(),
+        condition: crate::rules::Condition::Blank { field: "Email".to_owned() },
+        message: "Enter the lead's email address.".to_owned(),
+        error_field: Some("Email".to_owned()),
+        active: true,
+        description: None,
+    }
+}
+
 /// Validation rules of the kind admins write, for the demo: `No_Premium_Rate_Lead_Phone` refuses a Lead whose
 /// Phone is a US 1-900 number in any of the formats callpop writes (E.164, national, international), so the
 /// premium-rate caller's new Lead is rejected with Salesforce's `FIELD_CUSTOM_VALIDATION_EXCEPTION`;

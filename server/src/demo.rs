@@ -195,9 +195,11 @@ async fn ring(
 /// Ends a call the demo rang: reports it answered, then completed with its duration, as the phone system would
 /// once the agent hangs up.
 async fn end(State(telephony): State<DemoTelephony>, Path(call_id): Path<String>) -> ApiResult<StatusCode> {
-    let call = telephony.calls.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(&call_id);
-    let call = call.ok_or(ApiError::NotFound("demo call"))?;
+    let calls = || telephony.calls.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let call = calls().get(&call_id).copied().ok_or(ApiError::NotFound("demo call"))?;
     telephony.post_event(&call_id, call, "answered").await?;
     telephony.post_event(&call_id, call, "completed").await?;
+    // Forgotten only once ended, so a failed attempt can be repeated.
+    calls().remove(&call_id);
     Ok(StatusCode::NO_CONTENT)
 }

@@ -13,8 +13,8 @@
 use callpop_core::account::Plan;
 use callpop_core::open_cti::Ui;
 use callpop_core::options::IntegrationOptions;
-use callpop_e2e::{ADMIN_EMAIL, Browser, Stack, lead_needs_email};
-use callpop_sandbox::seed::numbers;
+use callpop_e2e::{ADMIN_EMAIL, Browser, Stack};
+use callpop_sandbox::seed::{self, numbers};
 use callpop_server::store::salesforce_audit::{SalesforceStep, SyncStep};
 use serde_json::{Map, json};
 use std::path::PathBuf;
@@ -331,7 +331,7 @@ async fn console_salesforce_pages(stack: &Stack) -> anyhow::Result<()> {
 
     // Legacy mode, and an org whose validation rule refuses every new caller's Lead.
     stack.set_options(&IntegrationOptions { legacy_mode: true, ..IntegrationOptions::default() }).await?;
-    stack.org.add_validation_rule(lead_needs_email())?;
+    stack.org.add_validation_rule(seed::lead_needs_email())?;
     stack.post_logged_call("CA-1051", numbers::ONE_CONTACT, "agent@demo.callpop.test", "Google Ads").await?;
     stack.post_logged_call("CA-1052", "+14155550188", "agent@demo.callpop.test", "Bing Ads").await?;
     stack.post_logged_call("CA-1053", "+14155550177", "agent@demo.callpop.test", "Website").await?;

@@ -2,11 +2,11 @@
 //! mode on, linked to the local org over OAuth, the demo's telephony side) and a local org with the example
 //! validation rules and the "Simulate a call" control. Used by `tests/demo.rs` and the README's screenshots.
 
-use crate::{ADMIN_EMAIL, Browser, DEMO_PASSWORD, PATIENCE};
-use anyhow::Context;
+use crate::{ADMIN_EMAIL, Browser, PATIENCE, sign_in};
+use callpop_sandbox::org::Record;
 use callpop_sandbox::{Sandbox, SandboxConfig, seed};
 use callpop_server::cli::{Cli, Command, DemoArgs};
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::time::{Duration, Instant};
 
 /// The local org and `callpop demo`, running as `cargo xtask demo` runs them.
@@ -50,42 +50,26 @@ impl Demo {
         Ok(demo)
     }
 
-    /// The org's records of `object`, through its control API.
-    pub async fn org_records(&self, object: &str) -> anyhow::Result<Vec<Value>> {
-        let url = format!("{}/__control/records?object={object}", self.org.base_url());
-        Ok(self.http.get(url).send().await?.error_for_status()?.json().await?)
-    }
-
     /// Waits until the org has a record of `object` that `wanted` accepts, and returns it.
-    pub async fn wait_for_org_record(&self, object: &str, wanted: impl Fn(&Value) -> bool) -> anyhow::Result<Value> {
+    pub async fn wait_for_org_record(&self, object: &str, wanted: impl Fn(&Record) -> bool) -> anyhow::Result<Record> {
         let started = Instant::now();
         loop {
-            if let Some(record) = self.org_records(object).await?.into_iter().find(&wanted) {
+            if let Some(record) = self.org.records(object).into_iter().find(&wanted) {
                 return Ok(record);
             }
             anyhow::ensure!(
                 started.elapsed() < PATIENCE,
                 "no such {object} appeared in the org: {:?}",
-                self.org_records(object).await?
+                self.org.records(object)
             );
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
 
-    /// GETs `/api/v1<path>` as the demo's administrator.
+    /// A JSON resource of the API (`/api/v1/…`) as the demo's administrator reads it.
     pub async fn admin_get(&self, path: &str) -> anyhow::Result<Value> {
-        let body = json!({ "email": ADMIN_EMAIL, "password": DEMO_PASSWORD });
-        let login: Value = self
-            .http
-            .post(format!("{}/api/v1/sessions", self.server_url))
-            .json(&body)
-            .send()
-            .await?
-            .error_for_status()?
-            .json()
-            .await?;
-        let token = login["token"].as_str().context("no token")?;
-        let url = format!("{}/api/v1{path}", self.server_url);
+        let token = sign_in(&self.http, &self.server_url, ADMIN_EMAIL).await?;
+        let url = format!("{}{path}", self.server_url);
         Ok(self.http.get(url).bearer_auth(token).send().await?.error_for_status()?.json().await?)
     }
 

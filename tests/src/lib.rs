@@ -13,7 +13,6 @@ use callpop_core::open_cti::Ui;
 use callpop_core::options::IntegrationOptions;
 use callpop_core::record::RecordId;
 use callpop_sandbox::oauth::ConnectedApp;
-use callpop_sandbox::rules::ValidationRule;
 use callpop_sandbox::settings::Approval;
 use callpop_sandbox::{OpenCtiLogEntry, Sandbox, SandboxConfig};
 /// Every demo user's password.
@@ -171,10 +170,7 @@ impl Stack {
 
     /// Signs a demo user in through the API and returns their bearer token.
     pub async fn token_for(&self, email: &str) -> anyhow::Result<String> {
-        let body = json!({ "email": email, "password": DEMO_PASSWORD });
-        let response = self.http.post(format!("{}/api/v1/sessions", self.server_url)).json(&body).send().await?;
-        let login: Value = response.error_for_status()?.json().await?;
-        login["token"].as_str().map(str::to_owned).context("no token in the sign-in answer")
+        sign_in(&self.http, &self.server_url, email).await
     }
 
     /// Sends an activity append as the agent and returns the server's answer (`{activity_id, duplicate}`).
@@ -263,14 +259,12 @@ impl Stack {
     }
 }
 
-/// A validation rule of the kind admins add: every Lead needs an email, so each Lead callpop creates for a new
-/// caller is refused with `FIELD_CUSTOM_VALIDATION_EXCEPTION` and this message.
-pub fn lead_needs_email() -> ValidationRule {
-    serde_json::from_value(json!({
-        "name": "Lead_Needs_Email", "object": "Lead", "condition": { "op": "blank", "field": "Email" },
-        "message": "Enter the lead's email address.", "error_field": "Email",
-    }))
-    .unwrap_or_else(|error| panic!("the rule is well formed: {error}"))
+/// Signs a demo user in through the API of the server at `server_url` and returns their bearer token.
+pub async fn sign_in(http: &reqwest::Client, server_url: &str, email: &str) -> anyhow::Result<String> {
+    let body = json!({ "email": email, "password": DEMO_PASSWORD });
+    let response = http.post(format!("{server_url}/api/v1/sessions")).json(&body).send().await?;
+    let login: Value = response.error_for_status()?.json().await?;
+    login["token"].as_str().map(str::to_owned).context("no token in the sign-in answer")
 }
 
 /// The Lead and the Task `Stack::record_sync` names.

@@ -4,10 +4,10 @@
 //! 403 page for roles that may not manage the link, triggers or the sync log.
 
 use callpop_core::options::IntegrationOptions;
-use callpop_e2e::{ADMIN_EMAIL, Browser, Stack, eventually, lead_needs_email, start_console};
+use callpop_e2e::{ADMIN_EMAIL, Browser, Stack, eventually, start_console};
 use callpop_sandbox::faults::{Fault, FaultAction};
 use callpop_sandbox::oauth::INTEGRATION_USERNAME;
-use callpop_sandbox::seed::numbers;
+use callpop_sandbox::seed::{self, numbers};
 use fantoccini::Locator;
 use serde_json::json;
 
@@ -108,7 +108,7 @@ async fn the_preflight_names_a_validation_rule_with_its_fix_and_says_all_good_on
 
     // Linked, with a validation rule every Lead callpop creates would break.
     stack.link_org().await?;
-    stack.org.add_validation_rule(lead_needs_email())?;
+    stack.org.add_validation_rule(seed::lead_needs_email())?;
     let leads_before = stack.org.records("Lead").len();
     browser.open_console(&stack, "preflight").await?;
     browser.wait_for("#preflight-summary[data-outcome='problems']").await?;

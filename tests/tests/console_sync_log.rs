@@ -3,9 +3,9 @@
 //! item, or all with one error) sends it and the record appears in the org. And the empty and filtered states.
 
 use callpop_core::options::IntegrationOptions;
-use callpop_e2e::{ADMIN_EMAIL, Stack, eventually, lead_needs_email, start_console};
+use callpop_e2e::{ADMIN_EMAIL, Stack, eventually, start_console};
 use callpop_sandbox::schema::CustomField;
-use callpop_sandbox::seed::numbers;
+use callpop_sandbox::seed::{self, numbers};
 use serde_json::{Value, json};
 
 const AGENT: &str = "agent@demo.callpop.test";
@@ -38,7 +38,7 @@ async fn a_call_refused_by_a_validation_rule_shows_salesforces_words_and_retry_a
 
     // The org requires an email on every Lead; a new caller's Lead is refused.
     linked_in_legacy_mode(&stack).await?;
-    stack.org.add_validation_rule(lead_needs_email())?;
+    stack.org.add_validation_rule(seed::lead_needs_email())?;
     stack.post_logged_call("CA-RULE", numbers::NOBODY, AGENT, "Google Ads").await?;
     let items = parked(&stack, 1).await?;
     let id = items[0]["id"].as_i64().unwrap_or_default();

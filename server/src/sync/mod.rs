@@ -419,27 +419,23 @@ impl SyncEngine {
         let outcome = self.run_with_refresh(item, batch).await;
         // The batch sends what the other items wait for once none of them waits for this one.
         batch.finish().await;
-        let outcome_name = match &outcome {
-            Ok(()) => "done",
-            Err(Halt::Defer { error: Some(_), .. }) => "retrying",
-            Err(Halt::Defer { error: None, .. }) => "waiting",
-            Err(Halt::Park { status, .. }) => status,
-            Err(Halt::Refresh | Halt::Store(_)) => "store_failed",
+        let (outcome_name, recorded) = match outcome {
+            Ok(()) => ("done", self.store.complete_outbox_item(item.id, Utc::now()).await),
+            Err(Halt::Defer { until, error }) => (
+                if error.is_some() { "retrying" } else { "waiting" },
+                self.store.defer_outbox_item(item.id, until, error.as_ref(), Utc::now()).await,
+            ),
+            Err(Halt::Park { status, error }) => {
+                (status, self.store.park_outbox_item(item.id, status, &error, Utc::now()).await)
+            }
+            Err(Halt::Refresh) => ("retrying", Ok(())), // Unreachable: `run_with_refresh` turns it into a Defer.
+            Err(Halt::Store(error)) => {
+                tracing::error!(item = item.id, error = %format!("{error:#}"), "the store failed while syncing; the item will be claimed again");
+                ("store_failed", Ok(()))
+            }
         };
         metrics::counter!("callpop_sync_items_total", "kind" => item.kind.clone(), "outcome" => outcome_name)
             .increment(1);
-        let recorded = match outcome {
-            Ok(()) => self.store.complete_outbox_item(item.id, Utc::now()).await,
-            Err(Halt::Defer { until, error }) => {
-                self.store.defer_outbox_item(item.id, until, error.as_ref(), Utc::now()).await
-            }
-            Err(Halt::Park { status, error }) => self.store.park_outbox_item(item.id, status, &error, Utc::now()).await,
-            Err(Halt::Refresh) => Ok(()), // Unreachable: handled above.
-            Err(Halt::Store(error)) => {
-                tracing::error!(item = item.id, error = %format!("{error:#}"), "the store failed while syncing; the item will be claimed again");
-                Ok(())
-            }
-        };
         if let Err(error) = recorded {
             tracing::error!(item = item.id, %error, "could not record what became of an outbox item");
         }

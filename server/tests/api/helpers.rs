@@ -255,14 +255,11 @@ impl TestApp {
         assert_eq!(response.status(), StatusCode::ACCEPTED, "{}", response.text().await.unwrap_or_default());
     }
 
-    /// The outbox depth `/metrics` reports.
-    pub(crate) async fn outbox_depth(&self) -> f64 {
-        let metrics = self.get(None, "/metrics").await.text().await.expect("a text body");
-        metrics
-            .lines()
-            .find_map(|line| line.strip_prefix("callpop_outbox_depth "))
-            .and_then(|value| value.trim().parse().ok())
-            .expect("an outbox depth line")
+    /// The outbox items waiting in this app's database (what `/metrics` reports as `callpop_outbox_depth`).
+    pub(crate) async fn outbox_depth(&self) -> i64 {
+        // Read from this app's own database: `/metrics`' gauge is process-wide, and under `cargo test` every test's
+        // app shares one process, so another test may set it between our request and its answer.
+        self.store.outbox_depth().await.expect("the outbox depth")
     }
 }
 

@@ -3,7 +3,7 @@
 
 use crate::helpers::assert_error;
 use crate::org::{Linked, location, org_test};
-use callpop_sandbox::rules::{Condition, ValidationRule};
+use callpop_sandbox::seed;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -114,15 +114,7 @@ org_test! {
         assert!(problems.is_empty(), "{problems:#?}");
 
         // Arrange: a validation rule every Lead callpop creates breaks, and no Call_Id__c.
-        linked.org.add_validation_rule(ValidationRule {
-            name: "Lead_Needs_Email".to_owned(),
-            object: "Lead".to_owned(),
-            condition: Condition::Blank { field: "Email".to_owned() },
-            message: "Enter the lead's email address.".to_owned(),
-            error_field: Some("Email".to_owned()),
-            active: true,
-            description: None,
-        })
+        linked.org.add_validation_rule(seed::lead_needs_email())
         .unwrap();
         linked.org.set_task_call_id_field(false);
         let leads_before = linked.org.records("Lead").len();

@@ -4,9 +4,8 @@
 
 use crate::org::org_test;
 use callpop_sandbox::faults::{Fault, FaultAction};
-use callpop_sandbox::rules::{Condition, ValidationRule};
 use callpop_sandbox::schema::CustomField;
-use callpop_sandbox::seed::numbers;
+use callpop_sandbox::seed::{self, numbers};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -180,15 +179,7 @@ org_test! {
 org_test! {
     async fn a_validation_rule_parks_the_call_with_salesforces_words_until_the_admin_fixes_the_org_and_retries(linked: Linked) {
         // Arrange: the org requires an email on every Lead.
-        linked.org.add_validation_rule(ValidationRule {
-            name: "Lead_Needs_Email".to_owned(),
-            object: "Lead".to_owned(),
-            condition: Condition::Blank { field: "Email".to_owned() },
-            message: "Enter the lead's email address.".to_owned(),
-            error_field: Some("Email".to_owned()),
-            active: true,
-            description: None,
-        })
+        linked.org.add_validation_rule(seed::lead_needs_email())
         .expect("a valid rule");
         let leads_before = linked.org.records("Lead").len();
 
