@@ -140,10 +140,12 @@ pub enum AdminTask {
     ManageTriggers,
     /// Read the sync log and retry its items.
     ManageSyncLog,
+    /// List and end the sessions of the account's users (a lost laptop, an agent who left).
+    ManageUserSessions,
 }
 
 impl AdminTask {
-    pub const ALL: [AdminTask; 8] = [
+    pub const ALL: [AdminTask; 9] = [
         AdminTask::ReadIntegrationOptions,
         AdminTask::ChangeIntegrationOptions,
         AdminTask::ReadSettingsHistory,
@@ -152,6 +154,7 @@ impl AdminTask {
         AdminTask::ManageSalesforceLink,
         AdminTask::ManageTriggers,
         AdminTask::ManageSyncLog,
+        AdminTask::ManageUserSessions,
     ];
 }
 
@@ -166,7 +169,8 @@ pub fn role_needed_for(task: AdminTask) -> Role {
         | AdminTask::DownloadCallCenterDefinition
         | AdminTask::ManageSalesforceLink
         | AdminTask::ManageTriggers
-        | AdminTask::ManageSyncLog => Role::Administrator,
+        | AdminTask::ManageSyncLog
+        | AdminTask::ManageUserSessions => Role::Administrator,
     }
 }
 

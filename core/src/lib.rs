@@ -13,6 +13,8 @@ pub mod legacy;
 pub mod open_cti;
 pub mod options;
 pub mod record;
+pub mod salesforce_hosts;
 pub mod screen_pop;
+pub mod sign_in;
 pub mod triggers;
 pub mod wire;

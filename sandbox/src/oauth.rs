@@ -239,6 +239,11 @@ impl AuthState {
         self.codes.clear();
     }
 
+    /// How many access and refresh tokens are live (issued and not revoked).
+    pub fn live_tokens(&self) -> usize {
+        self.access_tokens.len() + self.refresh_tokens.len()
+    }
+
     fn identity_url(&self, origin: &str, user: &RecordId) -> String {
         format!("{origin}/id/{}/{user}", self.org_id)
     }
@@ -502,6 +507,12 @@ async fn token(State(org): State<Org>, RawQuery(query): RawQuery, body: String) 
         Some("refresh_token") => refresh(&mut state, &get, now),
         Some(_) => Err(OAuthError::new("unsupported_grant_type", "grant type not supported")),
     };
+    let result = result.map(|mut tokens| {
+        if let Some(instance_url) = &state.settings.token_instance_url {
+            tokens.instance_url.clone_from(instance_url);
+        }
+        tokens
+    });
     match result {
         Ok(tokens) => (
             [(header::CONTENT_TYPE, "application/json;charset=UTF-8")],

@@ -50,6 +50,9 @@ pub struct OrgSettings {
     pub access_token_ttl_secs: Option<u64>,
     /// How long an authorization code lives (Salesforce: 15 minutes).
     pub authorization_code_ttl_secs: u64,
+    /// The `instance_url` the token endpoint answers with instead of the org's own base URL: a hostile or
+    /// compromised login host pointing the client at another server.
+    pub token_instance_url: Option<String>,
 }
 
 impl Default for OrgSettings {
@@ -65,6 +68,7 @@ impl Default for OrgSettings {
             approval: Approval::Page,
             access_token_ttl_secs: None,
             authorization_code_ttl_secs: 15 * 60,
+            token_instance_url: None,
         }
     }
 }

@@ -58,6 +58,8 @@ impl Application {
 
     /// Serves with `extra` routes beside the application's (the demo's telephony side) until the process stops.
     pub async fn run_with(self, extra: axum::Router) -> std::io::Result<()> {
-        axum::serve(self.listener, routes::router(self.state).merge(extra)).await
+        // The peer's address reaches handlers as `ConnectInfo` (sign-in throttling per client, `ClientAddress`).
+        let app = routes::router(self.state).merge(extra).into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, app).await
     }
 }

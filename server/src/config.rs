@@ -52,6 +52,12 @@ pub struct Config {
     #[arg(long, env = "CALLPOP_TOKEN_KEY", hide_env_values = true)]
     pub token_key: Option<String>,
 
+    /// The header the load balancer or reverse proxy in front of callpop writes the client's address into, e.g.
+    /// `X-Forwarded-For` (its last address is used). Unset, the TCP peer is the client: set it only behind a proxy
+    /// that writes the header, or clients could choose their own address and escape sign-in throttling.
+    #[arg(long, env = "CALLPOP_CLIENT_ADDRESS_HEADER")]
+    pub client_address_header: Option<String>,
+
     /// Do not run the Salesforce sync engine in this process (another server sharing the database runs it).
     #[arg(long, env = "CALLPOP_NO_SYNC")]
     pub no_sync: bool,
@@ -141,6 +147,7 @@ impl Config {
             salesforce_client_secret: None,
             salesforce_login_url: "https://login.salesforce.com".to_owned(),
             token_key: Some(crate::salesforce::TokenCipher::generate_key()),
+            client_address_header: None,
             no_sync: false,
             sync_timing: SyncTiming::fast(),
         }

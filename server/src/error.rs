@@ -38,6 +38,9 @@ pub enum ApiError {
     /// 409: the request conflicts with the current state.
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
+    /// 429: too many attempts; try again after `retry_after_secs` (sent as `Retry-After`).
+    #[error("{message}: try again in {retry_after_secs} seconds")]
+    TooManyRequests { message: &'static str, retry_after_secs: i64 },
     /// 500: the database failed.
     #[error("database error")]
     Database(#[from] sqlx::Error),
@@ -70,6 +73,7 @@ impl ApiError {
             Self::Forbidden { code, .. } => (StatusCode::FORBIDDEN, code),
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             Self::Conflict { code, .. } => (StatusCode::CONFLICT, code),
+            Self::TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
             Self::Database(_) | Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
         }
     }
@@ -95,6 +99,9 @@ impl IntoResponse for ApiError {
         let mut response = (status, Json(body)).into_response();
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert("www-authenticate", axum::http::HeaderValue::from_static("Bearer"));
+        }
+        if let Self::TooManyRequests { retry_after_secs, .. } = self {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, retry_after_secs.max(1).into());
         }
         response
     }

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod call_center;
 pub mod calls;
 pub mod cli;
+pub mod client_address;
 pub mod config;
 pub mod demo;
 pub mod error;

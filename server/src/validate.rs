@@ -61,6 +61,35 @@ pub fn time(value: Option<String>, field: &str) -> ApiResult<DateTime<Utc>> {
     optional_time(Some(raw), field).map(|time| time.unwrap_or_default())
 }
 
+/// How far in the past an event's time may be: a telephony side catching up after an outage sends old events, a
+/// quarter's worth at most.
+pub const EVENT_TIME_MAX_AGE: chrono::Duration = chrono::Duration::days(90);
+/// How far in the future: clocks drift, but an event has happened by the time it is sent.
+pub const EVENT_TIME_MAX_AHEAD: chrono::Duration = chrono::Duration::minutes(15);
+
+/// A required RFC 3339 time of an event the telephony side reports, within the window around `now` that
+/// [`EVENT_TIME_MAX_AGE`] and [`EVENT_TIME_MAX_AHEAD`] set (and so always within the years 1700 to 4000 that
+/// Salesforce's dates accept).
+pub fn event_time(value: Option<String>, field: &str, now: DateTime<Utc>) -> ApiResult<DateTime<Utc>> {
+    let at = time(value, field)?;
+    let (earliest, latest) = (now - EVENT_TIME_MAX_AGE, now + EVENT_TIME_MAX_AHEAD);
+    if at < earliest || at > latest {
+        return Err(ApiError::invalid(
+            field,
+            format!(
+                "`{field}` is {}, outside the accepted window: from {} days before the server's time to {} \
+                 minutes after it ({} to {})",
+                at.to_rfc3339(),
+                EVENT_TIME_MAX_AGE.num_days(),
+                EVENT_TIME_MAX_AHEAD.num_minutes(),
+                earliest.format("%Y-%m-%dT%H:%M:%SZ"),
+                latest.format("%Y-%m-%dT%H:%M:%SZ"),
+            ),
+        ));
+    }
+    Ok(at)
+}
+
 /// An optional RFC 3339 time (query filters).
 pub fn optional_time(value: Option<String>, field: &str) -> ApiResult<Option<DateTime<Utc>>> {
     let Some(raw) = value else { return Ok(None) };

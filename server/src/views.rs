@@ -71,6 +71,7 @@ fn admin_task_name(task: AdminTask) -> &'static str {
         AdminTask::ManageSalesforceLink => "manage_salesforce_link",
         AdminTask::ManageTriggers => "manage_triggers",
         AdminTask::ManageSyncLog => "manage_sync_log",
+        AdminTask::ManageUserSessions => "manage_user_sessions",
     }
 }
 

@@ -67,7 +67,7 @@ impl CallEventBody {
         let direction = validate::direction(self.direction, "direction")?;
         let caller = validate::phone_number(self.caller_number, "caller_number", default_region)?;
         let tracking = validate::phone_number(self.tracking_number, "tracking_number", default_region)?;
-        let occurred_at = validate::time(self.occurred_at, "occurred_at")?;
+        let occurred_at = validate::event_time(self.occurred_at, "occurred_at", chrono::Utc::now())?;
         let recording_url = text(self.recording_url, "recording_url")?;
         if let Some(url) = &recording_url
             && !(url.starts_with("https://") || url.starts_with("http://"))

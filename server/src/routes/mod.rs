@@ -23,6 +23,7 @@ mod softphone;
 mod sync_log;
 mod texts;
 mod triggers;
+mod user_sessions;
 
 use crate::error::ApiError;
 use crate::extract::MAX_JSON_BODY_BYTES;
@@ -71,6 +72,7 @@ pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(call_events::router())
         .merge(texts::router())
         .merge(sessions::router())
+        .merge(user_sessions::router())
         .merge(agent::router())
         .merge(activities::router())
         .merge(dial::router())

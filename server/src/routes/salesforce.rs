@@ -31,6 +31,7 @@ fn link_error(error: LinkError) -> ApiError {
     match error {
         LinkError::NotConfigured => ApiError::Conflict { code: "linking_not_configured", message: error.to_string() },
         LinkError::BadLoginUrl(message) => ApiError::invalid("login_url", message),
+        LinkError::ForeignHost { .. } => ApiError::invalid("login_url", error.to_string()),
         LinkError::UnknownState | LinkError::Refused(_) => {
             ApiError::Conflict { code: "link_failed", message: error.to_string() }
         }

@@ -1,6 +1,9 @@
-//! `POST /api/v1/sessions`: sign in with email and password, get a bearer token.
+//! `POST /api/v1/sessions`: sign in with email and password, get a bearer token. Failed sign-ins are throttled per
+//! email and client address (`callpop_core::sign_in`): a throttled attempt is a 429 with `Retry-After`, refused
+//! before its password is checked.
 
 use crate::auth::{SESSION_PREFIX, SignedIn, decoy_password_hash, hash_secret, new_secret, verify_password};
+use crate::client_address::ClientAddress;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::JsonBody;
 use crate::state::AppState;
@@ -8,6 +11,7 @@ use crate::views::MeView;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use callpop_core::sign_in::{Failure, SignInLimits, SignInVerdict, decide};
 use callpop_core::wire::{ApiErrorBody, LoginRequest, LoginResponse};
 use chrono::{Duration, Utc};
 use utoipa_axum::router::OpenApiRouter;
@@ -30,11 +34,15 @@ async fn who_am_i(SignedIn(session): SignedIn) -> Json<MeView> {
 
 /// Signs in with email and password; the answer's token goes in `Authorization: Bearer …`.
 #[utoipa::path(post, path = "/sessions", tag = "sessions", request_body = LoginRequest,
-    responses((status = 201, body = LoginResponse), (status = 401, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
+    responses((status = 201, body = LoginResponse), (status = 401, body = ApiErrorBody), (status = 422, body = ApiErrorBody),
+        (status = 429, body = ApiErrorBody, description = "too many failed sign-ins; `Retry-After` says when to try again")))]
 async fn sign_in(
     State(state): State<AppState>,
+    client: ClientAddress,
     JsonBody(request): JsonBody<LoginRequest>,
 ) -> ApiResult<(StatusCode, Json<LoginResponse>)> {
+    let email = request.email.trim().to_lowercase();
+    refuse_if_throttled(&state, &email, &client).await?;
     let found = state.store.user_by_email(&request.email).await?;
     let stored_hash = found.as_ref().map_or_else(|| decoy_password_hash().to_owned(), |(_, hash)| hash.clone());
     let password = request.password;
@@ -44,8 +52,10 @@ async fn sign_in(
         .await
         .map_err(anyhow::Error::from)?;
     let Some((user, _)) = found.filter(|_| matches) else {
+        state.store.record_sign_in_failure(&email, &client.0, Utc::now()).await?;
         return Err(ApiError::Unauthorized("the email or the password is wrong"));
     };
+    state.store.clear_sign_in_failures(&email, &client.0).await?;
     let account = state.store.account(user.account_id).await?.ok_or(ApiError::NotFound("account"))?;
     let token = new_secret(SESSION_PREFIX);
     let now = Utc::now();
@@ -53,4 +63,27 @@ async fn sign_in(
     let response =
         LoginResponse { token, email: user.email, role: user.role.as_str().to_owned(), account_name: account.name };
     Ok((StatusCode::CREATED, Json(response)))
+}
+
+/// A 429 when this email or this client address has failed to sign in too often lately.
+pub(super) async fn refuse_if_throttled(state: &AppState, email: &str, client: &ClientAddress) -> ApiResult<()> {
+    let limits = SignInLimits::default();
+    let now = Utc::now();
+    let since = now - Duration::seconds(limits.window_secs);
+    let stored = state.store.sign_in_failures(email, &client.0, since).await?;
+    let failures: Vec<Failure> = stored
+        .iter()
+        .map(|failure| Failure {
+            at_secs: failure.failed_at.timestamp(),
+            same_email: failure.email == email,
+            same_client: failure.client == client.0,
+        })
+        .collect();
+    match decide(limits, &failures, now.timestamp()) {
+        SignInVerdict::Check => Ok(()),
+        SignInVerdict::Throttled { by, retry_after_secs } => {
+            tracing::warn!(client = %client.0, ?by, "sign-in throttled");
+            Err(ApiError::TooManyRequests { message: by.sentence(), retry_after_secs })
+        }
+    }
 }

@@ -85,7 +85,7 @@ impl TextEventBody {
             agent_ref: text(self.agent, "agent")?,
             tracking_source: text(self.tracking_source, "tracking_source")?,
             campaign: text(self.campaign, "campaign")?,
-            occurred_at: validate::time(self.occurred_at, "occurred_at")?,
+            occurred_at: validate::event_time(self.occurred_at, "occurred_at", chrono::Utc::now())?,
             raw,
         })
     }

@@ -7,6 +7,7 @@
 //!   external id, queries with paging, composite requests, collections; each counted, with the org's API usage;
 //! - [`error`]: every failure shape parsed, and classified into a [`RetryClass`];
 //! - [`limits`]: the `Sforce-Limit-Info` header;
+//! - [`hosts`]: which hosts may receive credentials (login, instance and identity URLs are checked first);
 //! - [`escape`]: SOSL and SOQL escaping; [`search`]: the phone search; [`composite`]: `@{ref}` requests;
 //!   [`record`]: records and save results.
 //!
@@ -18,6 +19,7 @@ pub mod client;
 pub mod composite;
 pub mod error;
 pub mod escape;
+pub mod hosts;
 pub mod limits;
 pub mod oauth;
 pub mod record;

@@ -30,7 +30,9 @@ pub struct LoginUrl(String);
 
 /// Why a login URL was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0:?} is not a Salesforce login URL: use login, test, an https:// My Domain URL, or a loopback http:// URL")]
+#[error(
+    "{0:?} is not a Salesforce login URL: use login, test, or the org's My Domain URL (https://<name>.my.salesforce.com)"
+)]
 pub struct InvalidLoginUrl(String);
 
 impl LoginUrl {

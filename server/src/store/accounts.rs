@@ -33,6 +33,26 @@ pub struct NewUser {
     pub salesforce_user_id: Option<String>,
 }
 
+/// A session as an administrator sees it: never its token. Its public id is the first 16 hex characters of the
+/// token's SHA-256 hash (64 bits: unique enough to name one of a user's sessions, useless for signing in).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct SessionInfo {
+    pub id: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A failed sign-in as stored.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct SignInFailure {
+    pub email: String,
+    pub client: String,
+    pub failed_at: DateTime<Utc>,
+}
+
+/// How long failed sign-ins are kept: far longer than any throttling window.
+const SIGN_IN_FAILURE_RETENTION: chrono::Duration = chrono::Duration::days(1);
+
 #[async_trait::async_trait]
 pub trait AccountStore {
     async fn create_account(&self, new: &NewAccount, now: DateTime<Utc>) -> sqlx::Result<Account>;
@@ -77,6 +97,25 @@ pub trait AccountStore {
     ) -> sqlx::Result<()>;
     /// Uses up a stream ticket: the first redemption before it expires gets the session, any later one nothing.
     async fn redeem_stream_ticket(&self, ticket_hash: &str, now: DateTime<Utc>) -> sqlx::Result<Option<Session>>;
+    /// The user's unexpired sessions, newest first.
+    async fn list_sessions(&self, user_id: i64, now: DateTime<Utc>) -> sqlx::Result<Vec<SessionInfo>>;
+    /// Ends one of the user's sessions by its public id; `false` when the user has no such session.
+    async fn revoke_session(&self, user_id: i64, session_id: &str) -> sqlx::Result<bool>;
+    /// Ends every session of the user; returns how many there were.
+    async fn revoke_sessions(&self, user_id: i64) -> sqlx::Result<u64>;
+    /// Replaces the user's password hash and ends all their sessions, in one transaction.
+    async fn change_password(&self, user_id: i64, password_hash: &str) -> sqlx::Result<()>;
+    /// Records a failed sign-in, and forgets failures older than a day.
+    async fn record_sign_in_failure(&self, email: &str, client: &str, now: DateTime<Utc>) -> sqlx::Result<()>;
+    /// The failed sign-ins since `since` for this email or from this client address.
+    async fn sign_in_failures(
+        &self,
+        email: &str,
+        client: &str,
+        since: DateTime<Utc>,
+    ) -> sqlx::Result<Vec<SignInFailure>>;
+    /// Forgets the failures of this email from this address (after it signed in).
+    async fn clear_sign_in_failures(&self, email: &str, client: &str) -> sqlx::Result<()>;
 }
 
 #[derive(sqlx::FromRow)]
@@ -369,5 +408,98 @@ impl AccountStore for SqlStore {
             Some(user_id) => self.session_for_user(user_id).await,
             None => Ok(None),
         }
+    }
+    async fn list_sessions(&self, user_id: i64, now: DateTime<Utc>) -> sqlx::Result<Vec<SessionInfo>> {
+        on_db!(self.db(), pool => {
+            sqlx::query_as(
+                "SELECT substr(token_hash, 1, 16) AS id, created_at, expires_at FROM sessions
+                 WHERE user_id = $1 AND expires_at > $2 ORDER BY created_at DESC",
+            )
+            .bind(user_id)
+            .bind(now)
+            .fetch_all(pool)
+            .await
+        })
+    }
+
+    async fn revoke_session(&self, user_id: i64, session_id: &str) -> sqlx::Result<bool> {
+        on_db!(self.db(), pool => {
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND substr(token_hash, 1, 16) = $2")
+                .bind(user_id)
+                .bind(session_id)
+                .execute(pool)
+                .await
+                .map(|done| done.rows_affected() > 0)
+        })
+    }
+
+    async fn revoke_sessions(&self, user_id: i64) -> sqlx::Result<u64> {
+        in_write_tx!(self.db(), tx => {
+            sqlx::query("DELETE FROM stream_tickets WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await
+                .map(|done| done.rows_affected())
+        })
+    }
+
+    async fn change_password(&self, user_id: i64, password_hash: &str) -> sqlx::Result<()> {
+        in_write_tx!(self.db(), tx => {
+            sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+                .bind(password_hash)
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM stream_tickets WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
+            Ok::<(), sqlx::Error>(())
+        })
+    }
+
+    async fn record_sign_in_failure(&self, email: &str, client: &str, now: DateTime<Utc>) -> sqlx::Result<()> {
+        in_write_tx!(self.db(), tx => {
+            sqlx::query("DELETE FROM sign_in_failures WHERE failed_at < $1")
+                .bind(now - SIGN_IN_FAILURE_RETENTION)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("INSERT INTO sign_in_failures (email, client, failed_at) VALUES ($1, $2, $3)")
+                .bind(email)
+                .bind(client)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            Ok::<(), sqlx::Error>(())
+        })
+    }
+
+    async fn sign_in_failures(
+        &self,
+        email: &str,
+        client: &str,
+        since: DateTime<Utc>,
+    ) -> sqlx::Result<Vec<SignInFailure>> {
+        on_db!(self.db(), pool => {
+            sqlx::query_as(
+                "SELECT email, client, failed_at FROM sign_in_failures
+                 WHERE (email = $1 OR client = $2) AND failed_at > $3",
+            )
+            .bind(email)
+            .bind(client)
+            .bind(since)
+            .fetch_all(pool)
+            .await
+        })
+    }
+
+    async fn clear_sign_in_failures(&self, email: &str, client: &str) -> sqlx::Result<()> {
+        on_db!(self.db(), pool => {
+            sqlx::query("DELETE FROM sign_in_failures WHERE email = $1 AND client = $2")
+                .bind(email)
+                .bind(client)
+                .execute(pool)
+                .await
+                .map(|_| ())
+        })
     }
 }

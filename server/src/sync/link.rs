@@ -7,6 +7,7 @@
 use super::{Flow, Halt, SyncEngine, item_error};
 use crate::auth::hash_secret;
 use crate::config::Config;
+use crate::salesforce::hosts::{CredentialHosts, ForeignHost};
 use crate::salesforce::oauth::{LoginUrl, OAuthSettings, SalesforceOAuth, SalesforceToken};
 use crate::salesforce::{SalesforceClient, SalesforceError, Session};
 use crate::store::connections::{LinkState, StoredConnection};
@@ -35,6 +36,13 @@ impl OAuthApp {
     }
 }
 
+/// The hosts this server sends Salesforce credentials to: Salesforce's, the operator's `--allow-org-origin` list, and
+/// the origin of the operator's own default login URL (`--salesforce-login-url`), which the operator chose too.
+pub(crate) fn credential_hosts(config: &Config) -> CredentialHosts {
+    let default_login = LoginUrl::parse(&config.salesforce_login_url).ok().map(|url| url.as_str().to_owned());
+    CredentialHosts::new(config.extra_org_origins.iter().cloned().chain(default_login))
+}
+
 /// Where Salesforce sends the admin back after they allow access.
 pub fn callback_url(public_url: &str) -> String {
     format!("{}/api/v1/salesforce/oauth/callback", public_url.trim_end_matches('/'))
@@ -59,6 +67,9 @@ pub enum LinkError {
     NotConfigured,
     #[error("{0}")]
     BadLoginUrl(String),
+    /// A URL that would receive a credential is not a Salesforce host; nothing was sent there.
+    #[error("{what} {source}")]
+    ForeignHost { what: &'static str, source: ForeignHost },
     #[error("this authorization is unknown or has expired: start linking again")]
     UnknownState,
     #[error("Salesforce did not allow the link: {0}")]
@@ -106,6 +117,9 @@ impl SyncEngine {
     fn oauth_client(&self, login_url: &str) -> Result<SalesforceOAuth, LinkError> {
         let app = self.oauth.as_ref().ok_or(LinkError::NotConfigured)?;
         let login_url = LoginUrl::parse(login_url).map_err(|error| LinkError::BadLoginUrl(error.to_string()))?;
+        self.hosts
+            .check(login_url.as_str())
+            .map_err(|source| LinkError::ForeignHost { what: "the login URL:", source })?;
         let settings = OAuthSettings {
             login_url,
             client_id: app.client_id.clone(),
@@ -146,6 +160,11 @@ impl SyncEngine {
         let oauth = self.oauth_client(&pending.login_url)?;
         let token =
             oauth.exchange_code(code, &verifier).await.map_err(|error| LinkError::Refused(error.to_string()))?;
+        if let Err(error) = self.check_token_hosts(&token) {
+            // The token came from an allowed login host, so it may go back there to be revoked; nowhere else.
+            let _ = oauth.revoke(token.refresh_token.as_deref().unwrap_or(&token.access_token)).await;
+            return Err(error);
+        }
         let username = self.identity_username(&token).await;
         let (org_id, user_id) =
             token.org_and_user().map_or((None, None), |(org, user)| (Some(org.to_owned()), Some(user.to_owned())));
@@ -175,6 +194,18 @@ impl SyncEngine {
         self.store.wake_account_outbox(pending.account_id, Utc::now()).await?;
         self.wake();
         Ok(pending.account_id)
+    }
+
+    /// Refuses a token whose `instance_url` or identity URL is not a host credentials may go to.
+    fn check_token_hosts(&self, token: &SalesforceToken) -> Result<(), LinkError> {
+        self.hosts.check(&token.instance_url).map_err(|source| LinkError::ForeignHost {
+            what: "Salesforce's answer named an instance URL callpop will not call, so the org was not linked and nothing was sent there:",
+            source,
+        })?;
+        self.hosts.check(&token.identity_url).map_err(|source| LinkError::ForeignHost {
+            what: "Salesforce's answer named an identity URL callpop will not call, so the org was not linked and nothing was sent there:",
+            source,
+        })
     }
 
     /// The integration user's username from the identity URL, when Salesforce answers it.
@@ -265,6 +296,11 @@ impl SyncEngine {
         if let Some(link) = cached.filter(|link| link.sealed_access_token == connection.access_token) {
             return Ok(Some(link));
         }
+        if let Err(foreign) = self.hosts.check(&connection.instance_url) {
+            // A link stored before this check, or by hand: never send its token there.
+            self.store.set_connection_status(account_id, "needs_relink", Some(&foreign.to_string())).await?;
+            return Ok(None);
+        }
         let Ok(access_token) = self.cipher.open(&connection.access_token, &context(account_id, ACCESS_COLUMN)) else {
             self.store
                 .set_connection_status(
@@ -314,6 +350,10 @@ impl SyncEngine {
             .map_err(|error| Halt::Store(anyhow::anyhow!(error.to_string())))?;
         match oauth.refresh(&refresh_token).await {
             Ok(token) => {
+                if let Err(foreign) = self.check_token_hosts(&token) {
+                    self.store.set_connection_status(account_id, "needs_relink", Some(&foreign.to_string())).await?;
+                    return Err(self.wait_for_link());
+                }
                 let access = self.cipher.seal(&token.access_token, &context(account_id, ACCESS_COLUMN));
                 let rotated = token
                     .refresh_token

@@ -26,6 +26,7 @@ pub mod triggers;
 
 use crate::config::{Config, SyncTiming};
 use crate::model::Account;
+use crate::salesforce::hosts::CredentialHosts;
 use crate::salesforce::{RetryClass, SalesforceClient, SalesforceError, TokenCipher};
 use crate::state::StreamNotifier;
 use crate::store::Store;
@@ -36,7 +37,7 @@ use crate::store::sync::{ItemError, OutboxItem};
 use batch::{Answer, Batch};
 use callpop_core::options::IntegrationOptions;
 use chrono::{DateTime, Utc};
-use link::{OAuthApp, OrgLink};
+use link::{OAuthApp, OrgLink, credential_hosts};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -50,8 +51,11 @@ type AccountNumber = (i64, String);
 pub struct SyncEngine {
     store: Arc<dyn Store>,
     cipher: TokenCipher,
+    /// Follows no redirects: a Salesforce answer cannot forward a credential to another host.
     http: reqwest::Client,
     oauth: Option<OAuthApp>,
+    /// Where credentials may go: checked before the login URL, `instance_url` or identity URL gets one.
+    hosts: CredentialHosts,
     timing: SyncTiming,
     /// The open link to each account's org: its REST client and its single-flight refresh lock.
     links: Mutex<HashMap<i64, Arc<OrgLink>>>,
@@ -284,6 +288,7 @@ impl SyncEngine {
         let http = reqwest::Client::builder()
             .timeout(std::time::Duration::from_secs(30))
             .connect_timeout(std::time::Duration::from_secs(10))
+            .redirect(reqwest::redirect::Policy::none())
             .build()?;
         let oauth = OAuthApp::from_config(config, public_url);
         Ok(Self {
@@ -291,6 +296,7 @@ impl SyncEngine {
             cipher,
             http,
             oauth,
+            hosts: credential_hosts(config),
             timing: config.sync_timing.clone(),
             links: Mutex::new(HashMap::new()),
             campaigns: Mutex::new(HashMap::new()),

@@ -160,9 +160,11 @@ pub(crate) async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut
     TestApp { base, client: reqwest::Client::new(), store, backend, _database: database }
 }
 
-/// The time `minutes` after a fixed instant, RFC 3339: calls in tests happen at known times.
+/// The time `minutes` after 10:00 UTC three days ago, RFC 3339: calls in tests happen at a known time of day, and
+/// recently enough for the server's window of accepted event times (`validate::event_time`).
 pub(crate) fn at(minutes: i64) -> String {
-    let start = chrono::DateTime::parse_from_rfc3339("2026-11-25T10:00:00Z").expect("a valid time");
+    let three_days_ago = chrono::Utc::now().date_naive() - chrono::Duration::days(3);
+    let start = three_days_ago.and_hms_opt(10, 0, 0).expect("a valid time").and_utc();
     (start + chrono::Duration::minutes(minutes)).to_rfc3339()
 }
 

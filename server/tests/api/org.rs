@@ -16,8 +16,15 @@ use serde_json::{Map, Value, json};
 use std::time::Duration;
 
 /// Runs an async scenario `async fn name(linked: Linked) { … }` once per backend, each with a fresh org.
+/// Written `unlinked async fn …`, the scenario starts before the administrator has linked the org.
 macro_rules! org_test {
     ($(#[$meta:meta])* async fn $name:ident($linked:ident: Linked) $body:block) => {
+        $crate::org::org_test!(@with start $(#[$meta])* async fn $name($linked: Linked) $body);
+    };
+    ($(#[$meta:meta])* unlinked async fn $name:ident($linked:ident: Linked) $body:block) => {
+        $crate::org::org_test!(@with unlinked $(#[$meta])* async fn $name($linked: Linked) $body);
+    };
+    (@with $start:ident $(#[$meta:meta])* async fn $name:ident($linked:ident: Linked) $body:block) => {
         $(#[$meta])*
         mod $name {
             #[allow(unused_imports)]
@@ -25,11 +32,11 @@ macro_rules! org_test {
             async fn scenario($linked: $crate::org::Linked) $body
             #[tokio::test]
             async fn on_sqlite() {
-                scenario($crate::org::Linked::start($crate::helpers::Backend::Sqlite).await).await;
+                scenario($crate::org::Linked::$start($crate::helpers::Backend::Sqlite).await).await;
             }
             #[tokio::test]
             async fn on_postgres() {
-                scenario($crate::org::Linked::start($crate::helpers::Backend::Postgres).await).await;
+                scenario($crate::org::Linked::$start($crate::helpers::Backend::Postgres).await).await;
             }
         }
     };
@@ -82,6 +89,15 @@ impl Linked {
 
     /// Links the account's org as its administrator does, and checks the console reports it linked.
     pub(crate) async fn link(&self) {
+        assert_eq!(self.allow_access().await, "/console/salesforce?linked=1");
+        let (status, connection) = self.app.get_json(&self.acme.admin, "/api/v1/salesforce/connection").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(connection["status"], "connected", "{connection}");
+    }
+
+    /// The administrator starts linking, allows access on the org's page and is sent back to the console: the
+    /// console page callpop sends them to (`?linked=1`, or `?error=` and the reason).
+    pub(crate) async fn allow_access(&self) -> String {
         let started =
             self.app.post_json(Some(&self.acme.admin.token), "/api/v1/salesforce/connection", &json!({})).await;
         assert_eq!(started.status(), StatusCode::CREATED, "{}", started.text().await.unwrap_or_default());
@@ -97,11 +113,8 @@ impl Linked {
         assert!(callback.starts_with(&callback_url(&self.app.base)), "the org sent the browser to {callback}");
         let to_console = browser.get(&callback).send().await.expect("callpop answers");
         assert_eq!(to_console.status(), StatusCode::SEE_OTHER);
-        assert_eq!(location(&to_console), "/console/salesforce?linked=1");
         self.org.update_settings(|settings| settings.approval = Approval::Page);
-        let (status, connection) = self.app.get_json(&self.acme.admin, "/api/v1/salesforce/connection").await;
-        assert_eq!(status, StatusCode::OK);
-        assert_eq!(connection["status"], "connected", "{connection}");
+        location(&to_console)
     }
 
     /// Replaces some of the account's integration options.

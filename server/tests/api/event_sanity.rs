@@ -1,0 +1,45 @@
+//! Events the telephony side sends must be sane: their times fall in the window the server documents
+//! (`validate::event_time`: 90 days back to 15 minutes ahead), or they are refused with a 422 naming the field and
+//! nothing is stored or pushed to a softphone.
+
+use crate::helpers::{api_test, assert_error, call_event, text_event};
+use callpop_core::account::Plan;
+use reqwest::StatusCode;
+use serde_json::Value;
+
+api_test! {
+    async fn events_dated_outside_the_window_are_refused_and_store_nothing(app: TestApp) {
+        // Arrange
+        let acme = app.create_account("Acme", Plan::Enterprise).await;
+        let in_an_hour = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
+        let last_year = (chrono::Utc::now() - chrono::Duration::days(365)).to_rfc3339();
+
+        for (index, when) in ["0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z", in_an_hour.as_str(), last_year.as_str()]
+            .into_iter()
+            .enumerate()
+        {
+            // Act
+            let mut call = call_event(&format!("CALL-{index}"), "ringing", &acme.agent.email, 0, "Google Ads");
+            call["occurred_at"] = Value::from(when);
+            let refused_call = app.post_json(Some(&acme.api_key), "/api/v1/call-events", &call).await;
+            let mut text = text_event(&format!("SMS-{index}"), &acme.agent.email, 0);
+            text["occurred_at"] = Value::from(when);
+            let refused_text = app.post_json(Some(&acme.api_key), "/api/v1/text-events", &text).await;
+
+            // Assert
+            for refused in [refused_call, refused_text] {
+                let (status, body) = (refused.status(), refused.json::<Value>().await.expect("a JSON error"));
+                assert_error(status, &body, 422, "invalid_field", Some("occurred_at"));
+                assert!(body["message"].as_str().unwrap_or_default().contains("outside the accepted window"), "{body}");
+            }
+            let (status, _) = app.get_json(&acme.manager, &format!("/api/v1/calls/CALL-{index}")).await;
+            assert_eq!(status, StatusCode::NOT_FOUND, "a refused event stores no call ({when})");
+            let (status, _) = app.get_json(&acme.manager, &format!("/api/v1/texts/SMS-{index}")).await;
+            assert_eq!(status, StatusCode::NOT_FOUND, "a refused event stores no text ({when})");
+        }
+        assert_eq!(app.outbox_depth().await, 0, "nothing was queued for Salesforce");
+
+        // A call from a few minutes ago is as welcome as ever.
+        app.ring(&acme, "CALL-NOW", &acme.agent, 0, "Google Ads").await;
+    }
+}
