@@ -106,8 +106,8 @@ pub struct PopClaim {
     pub claimed: bool,
 }
 
-/// `POST /api/v1/sessions`: an agent or admin signs in.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// `POST /api/v1/sessions`: an agent or admin signs in. `Debug` never shows the password.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LoginRequest {
@@ -115,8 +115,9 @@ pub struct LoginRequest {
     pub password: String,
 }
 
-/// The answer to a sign-in: a bearer token for `Authorization: Bearer …`, and who signed in.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The answer to a sign-in: a bearer token for `Authorization: Bearer …`, and who signed in. `Debug` never shows
+/// the token.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LoginResponse {
     pub token: String,
@@ -136,12 +137,46 @@ pub struct Me {
 }
 
 /// `POST /api/v1/agent/stream-tickets`: a short-lived ticket that authorises one event-stream connection
-/// (`EventSource` cannot send an `Authorization` header, and a long-lived token does not belong in a URL).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// (`EventSource` cannot send an `Authorization` header, and a long-lived token does not belong in a URL). `Debug`
+/// never shows the ticket.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StreamTicket {
     pub ticket: String,
     pub expires_in_secs: u32,
+}
+
+/// Credentials print as `[REDACTED]`: a `?request` in a log line or a panic message must not leak them. (The
+/// `secrecy` crate does this for the server's own secrets; these messages are plain strings because they cross
+/// the wire to and from the Wasm softphone, which does not carry that crate.)
+const REDACTED: &str = "[REDACTED]";
+
+impl std::fmt::Debug for LoginRequest {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.debug_struct("LoginRequest").field("email", &self.email).field("password", &REDACTED).finish()
+    }
+}
+
+impl std::fmt::Debug for LoginResponse {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("LoginResponse")
+            .field("token", &REDACTED)
+            .field("email", &self.email)
+            .field("role", &self.role)
+            .field("account_name", &self.account_name)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for StreamTicket {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("StreamTicket")
+            .field("ticket", &REDACTED)
+            .field("expires_in_secs", &self.expires_in_secs)
+            .finish()
+    }
 }
 
 /// `GET /api/v1/softphone/config`: what the softphone needs before anyone signs in.
@@ -163,4 +198,26 @@ pub struct ApiErrorBody {
     pub message: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_never_shows_a_credential() {
+        let login = LoginRequest { email: "agent@acme.test".to_owned(), password: "hunter2-SECRET".to_owned() };
+        let session = LoginResponse {
+            token: "cps_SECRET".to_owned(),
+            email: "agent@acme.test".to_owned(),
+            role: "call_agent".to_owned(),
+            account_name: "Acme".to_owned(),
+        };
+        let ticket = StreamTicket { ticket: "cpt_SECRET".to_owned(), expires_in_secs: 60 };
+        for shown in [format!("{login:?}"), format!("{session:?}"), format!("{ticket:?}")] {
+            assert!(!shown.contains("SECRET"), "{shown}");
+            assert!(shown.contains("[REDACTED]"), "{shown}");
+        }
+        assert!(format!("{login:?}").contains("agent@acme.test"), "the rest stays readable");
+    }
 }

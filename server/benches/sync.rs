@@ -34,7 +34,7 @@ impl Bench {
         let mut config =
             Config::for_tests(format!("sqlite://{}?mode=rwc", directory.path().join("callpop.db").display()));
         config.salesforce_client_id = Some(APP.client_id.to_owned());
-        config.salesforce_client_secret = Some(APP.client_secret.to_owned());
+        config.salesforce_client_secret = Some(APP.client_secret.into());
         config.salesforce_login_url = org.base_url().to_owned();
         config.sync_timing = SyncTiming::default();
         let app = Application::build(config).await?;

@@ -233,7 +233,7 @@ async fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
     config.extra_org_origins = vec![org.clone()];
     config.public_url = Some(base.clone());
     config.salesforce_client_id = Some(DEMO_CLIENT_ID.to_owned());
-    config.salesforce_client_secret = Some(DEMO_CLIENT_SECRET.to_owned());
+    config.salesforce_client_secret = Some(DEMO_CLIENT_SECRET.into());
     config.salesforce_login_url = org.clone();
     // Real pace, but a quick poll: a newcomer should see the Task appear within a second.
     config.sync_timing = SyncTiming { poll: std::time::Duration::from_millis(200), ..SyncTiming::default() };

@@ -1,6 +1,7 @@
 //! The server's configuration, from flags and environment variables (`callpop serve --help` lists them).
 
 use clap::Args;
+use secrecy::SecretString;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -39,8 +40,8 @@ pub struct Config {
     pub salesforce_client_id: Option<String>,
 
     /// The connected app's consumer secret.
-    #[arg(long, env = "CALLPOP_SALESFORCE_CLIENT_SECRET", hide_env_values = true)]
-    pub salesforce_client_secret: Option<String>,
+    #[arg(long, env = "CALLPOP_SALESFORCE_CLIENT_SECRET", hide_env_values = true, value_parser = secret)]
+    pub salesforce_client_secret: Option<SecretString>,
 
     /// Where admins sign in to link an org unless they name another: `https://login.salesforce.com`,
     /// `https://test.salesforce.com` (sandboxes) or the org's My Domain URL.
@@ -49,8 +50,8 @@ pub struct Config {
 
     /// 32 random bytes, base64, that seal the Salesforce tokens stored in the database (`callpop generate-token-key`
     /// prints a new one). The server does not start without it: a stolen database must not yield working tokens.
-    #[arg(long, env = "CALLPOP_TOKEN_KEY", hide_env_values = true)]
-    pub token_key: Option<String>,
+    #[arg(long, env = "CALLPOP_TOKEN_KEY", hide_env_values = true, value_parser = secret)]
+    pub token_key: Option<SecretString>,
 
     /// The header the load balancer or reverse proxy in front of callpop writes the client's address into, e.g.
     /// `X-Forwarded-For` (its last address is used). Unset, the TCP peer is the client: set it only behind a proxy
@@ -146,10 +147,43 @@ impl Config {
             salesforce_client_id: None,
             salesforce_client_secret: None,
             salesforce_login_url: "https://login.salesforce.com".to_owned(),
-            token_key: Some(crate::salesforce::TokenCipher::generate_key()),
+            token_key: Some(crate::salesforce::TokenCipher::generate_key().into()),
             client_address_header: None,
             no_sync: false,
             sync_timing: SyncTiming::fast(),
         }
+    }
+}
+
+/// Reads a secret from the command line or the environment. As a `SecretString` it prints as `[REDACTED]` in any
+/// `Debug` output (the configuration is logged at start) and is wiped from memory when dropped.
+fn secret(value: &str) -> Result<SecretString, std::convert::Infallible> {
+    Ok(SecretString::from(value))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct Command {
+        #[command(flatten)]
+        config: Config,
+    }
+
+    #[test]
+    fn secrets_from_flags_never_show_in_debug_output() {
+        let command = Command::parse_from([
+            "callpop",
+            "--salesforce-client-secret",
+            "consumer-SECRET",
+            "--token-key",
+            "key-SECRET",
+        ]);
+        let shown = format!("{command:?}");
+        assert!(!shown.contains("SECRET"), "{shown}");
+        let secret = command.config.salesforce_client_secret.as_ref().map(secrecy::ExposeSecret::expose_secret);
+        assert_eq!(secret, Some("consumer-SECRET"), "the value itself is kept");
     }
 }

@@ -112,7 +112,7 @@ impl Stack {
         config.public_url = Some(server_url.clone());
         // The server can link the demo account to the local org through the console, as to a real org.
         config.salesforce_client_id = Some(CONNECTED_APP_ID.to_owned());
-        config.salesforce_client_secret = Some(CONNECTED_APP_SECRET.to_owned());
+        config.salesforce_client_secret = Some(CONNECTED_APP_SECRET.into());
         config.salesforce_login_url = org.base_url().to_owned();
         org.register_connected_app(ConnectedApp {
             client_id: CONNECTED_APP_ID.to_owned(),

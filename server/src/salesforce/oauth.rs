@@ -19,6 +19,7 @@ use oauth2::{
     ErrorResponse, ExtraTokenFields, HttpRequest, HttpResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl,
     RefreshToken, RequestTokenError, Scope, StandardRevocableToken, StandardTokenResponse, TokenResponse, TokenUrl,
 };
+use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::sync::Arc;
@@ -71,7 +72,7 @@ impl LoginUrl {
 pub struct OAuthSettings {
     pub login_url: LoginUrl,
     pub client_id: String,
-    pub client_secret: String,
+    pub client_secret: SecretString,
     /// The callback URL registered on the connected app.
     pub redirect_url: String,
 }
@@ -263,7 +264,7 @@ impl SalesforceOAuth {
         let endpoint = |path: &str| format!("{login}/services/oauth2/{path}");
         let invalid = |_| InvalidLoginUrl(login.to_owned());
         let client = oauth2::Client::new(ClientId::new(settings.client_id.clone()))
-            .set_client_secret(ClientSecret::new(settings.client_secret.clone()))
+            .set_client_secret(ClientSecret::new(settings.client_secret.expose_secret().to_owned()))
             .set_auth_type(AuthType::RequestBody)
             .set_auth_uri(AuthUrl::new(endpoint("authorize")).map_err(invalid)?)
             .set_token_uri(TokenUrl::new(endpoint("token")).map_err(invalid)?)
@@ -390,7 +391,7 @@ mod tests {
         let settings = OAuthSettings {
             login_url: LoginUrl::parse("login").unwrap(),
             client_id: "3MVG9client".to_owned(),
-            client_secret: "s3cret".to_owned(),
+            client_secret: "s3cret".into(),
             redirect_url: "https://callpop.example/api/v1/salesforce/callback".to_owned(),
         };
         SalesforceOAuth::new(&settings, reqwest::Client::new()).unwrap()

@@ -322,7 +322,7 @@ async fn oauth() -> (SalesforceOAuth, Journal) {
     let settings = OAuthSettings {
         login_url: LoginUrl::parse(&base).unwrap(),
         client_id: "3MVG9client".to_owned(),
-        client_secret: "s3cret".to_owned(),
+        client_secret: "s3cret".into(),
         redirect_url: "https://callpop.example/api/v1/salesforce/callback".to_owned(),
     };
     (SalesforceOAuth::new(&settings, reqwest::Client::new()).unwrap(), journal)

@@ -12,6 +12,7 @@ use crate::salesforce::oauth::{LoginUrl, OAuthSettings, SalesforceOAuth, Salesfo
 use crate::salesforce::{SalesforceClient, SalesforceError, Session};
 use crate::store::connections::{LinkState, StoredConnection};
 use chrono::{DateTime, Utc};
+use secrecy::SecretString;
 use serde::Serialize;
 use std::sync::Arc;
 
@@ -19,7 +20,7 @@ use std::sync::Arc;
 #[derive(Debug, Clone)]
 pub(crate) struct OAuthApp {
     client_id: String,
-    client_secret: String,
+    client_secret: SecretString,
     default_login_url: String,
     redirect_url: String,
 }

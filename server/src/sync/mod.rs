@@ -281,7 +281,7 @@ impl SyncEngine {
         public_url: &str,
         streams: StreamNotifier,
     ) -> anyhow::Result<Self> {
-        let key = config.token_key.as_deref().ok_or_else(|| {
+        let key = config.token_key.as_ref().map(secrecy::ExposeSecret::expose_secret).ok_or_else(|| {
             anyhow::anyhow!("set CALLPOP_TOKEN_KEY (or --token-key) to 32 random bytes in base64: `callpop generate-token-key` prints one")
         })?;
         let cipher = TokenCipher::from_base64_key(key).map_err(|error| anyhow::anyhow!("the token key: {error}"))?;

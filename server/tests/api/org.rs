@@ -71,7 +71,7 @@ impl Linked {
         let login_url = org.base_url().to_owned();
         let app = spawn_app_with(backend, |config| {
             config.salesforce_client_id = Some(CLIENT_ID.to_owned());
-            config.salesforce_client_secret = Some(CLIENT_SECRET.to_owned());
+            config.salesforce_client_secret = Some(CLIENT_SECRET.into());
             config.salesforce_login_url = login_url;
         })
         .await;
