@@ -238,6 +238,7 @@ fn check_postgres() -> anyhow::Result<()> {
 fn test() -> anyhow::Result<()> {
     tools::ensure_wasm_target()?;
     tools::ensure_nextest()?;
+    tools::ensure_cargo_deny()?;
     let chromedriver = tools::ensure_chromium()?;
     step("format");
     run(cargo().args(["fmt", "--all", "--check"])).context("run `cargo fmt --all` and commit the result")?;
@@ -258,6 +259,9 @@ fn test() -> anyhow::Result<()> {
         "-D",
         "warnings",
     ]))?;
+    step("dependency policy (cargo deny: licences, duplicate versions, sources; deny.toml)");
+    // The advisories check needs the RustSec database from GitHub, which these machines cannot reach (SECURITY.md).
+    run(cargo().args(["deny", "--offline", "check", "licenses", "bans", "sources"]))?;
     build_wasm()?;
     step("softphone tests in headless Chromium (wasm-bindgen-test)");
     run(cargo()

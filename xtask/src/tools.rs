@@ -4,6 +4,7 @@
 //! - `wasm-bindgen` at exactly the version the adapter pins (cargo install, without `--locked`: the registry here
 //!   lacks some locked versions, toolchain.md §0);
 //! - binaryen's `wasm-opt` >= 116 from npm into `tools/` (Debian's 108 breaks wasm-bindgen output at runtime);
+//! - cargo-deny at the version `deny.toml` is written for (cargo install);
 //! - Chromium and ChromeDriver from Debian (browser tests; tools that download their own browser fail here).
 
 use anyhow::{Context, bail};
@@ -103,6 +104,19 @@ pub(crate) fn ensure_chromium() -> anyhow::Result<PathBuf> {
         .env("DEBIAN_FRONTEND", "noninteractive"))
     .context("install them with `apt-get install chromium chromium-driver`")?;
     on_path("chromedriver").context("chromedriver is still not on PATH after installing chromium-driver")
+}
+
+/// The cargo-deny release `deny.toml` is written for.
+const CARGO_DENY_VERSION: &str = "0.20.2";
+
+/// cargo-deny, for the dependency policy in `deny.toml` (licences, bans, sources).
+pub(crate) fn ensure_cargo_deny() -> anyhow::Result<()> {
+    if output("cargo", &["deny", "--version"]).is_some_and(|version| version.trim().ends_with(CARGO_DENY_VERSION)) {
+        return Ok(());
+    }
+    println!("xtask: installing cargo-deny {CARGO_DENY_VERSION} (a few minutes on 2 cores, once)");
+    run(Command::new("cargo").args(["install", "cargo-deny", "--version", CARGO_DENY_VERSION]))
+        .with_context(|| format!("install it with `cargo install cargo-deny --version {CARGO_DENY_VERSION}`"))
 }
 
 pub(crate) fn ensure_nextest() -> anyhow::Result<()> {
