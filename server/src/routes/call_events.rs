@@ -103,6 +103,30 @@ impl CallEventBody {
     }
 }
 
+/// A 409 naming the field when a later event of a known call says it is another call: another caller or another
+/// direction. Those facts never change during a call, so such an event is a mistake (a reused call id) that must not
+/// be folded into the first call silently.
+fn refuse_contradiction(known: &Call, event: &NewCallEvent) -> ApiResult<()> {
+    let contradiction = if known.caller_e164 != event.caller_e164 {
+        Some(("caller_number", format!("{} from {}", known.caller_e164, event.caller_e164)))
+    } else if known.direction != event.direction {
+        Some(("direction", format!("{} from {}", known.direction.call_type(), event.direction.call_type())))
+    } else {
+        None
+    };
+    match contradiction {
+        None => Ok(()),
+        Some((field, differs)) => Err(ApiError::Conflict {
+            code: "contradicts_call",
+            message: format!(
+                "call {} is known with another `{field}` ({differs}): events of one call must agree on the caller \
+                 and the direction; use a new call id for another call",
+                known.call_id
+            ),
+        }),
+    }
+}
+
 /// Marks a dial request placed by `call` and appends the call's activity to the record the agent dialled from.
 async fn place_dial_request(
     state: &AppState,
@@ -129,6 +153,7 @@ async fn place_dial_request(
 #[utoipa::path(post, path = "/call-events", tag = "telephony", request_body = CallEventBody, security(("api_key" = [])),
     responses((status = 202, description = "stored (`duplicate` when it had been before)", body = serde_json::Value),
         (status = 400, body = ApiErrorBody), (status = 401, body = ApiErrorBody), (status = 413, body = ApiErrorBody),
+        (status = 409, body = ApiErrorBody, description = "the event contradicts the known call's caller or direction"),
         (status = 415, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
 async fn record_call_event(
     State(state): State<AppState>,
@@ -152,6 +177,9 @@ async fn record_call_event(
         }
         None => None,
     };
+    if let Some(known) = state.store.call_by_call_id(account.id, &event.call_id).await? {
+        refuse_contradiction(&known, &event)?;
+    }
     let agent = match &event.agent_ref {
         Some(reference) => state.store.user_by_reference(account.id, reference).await?,
         None => None,

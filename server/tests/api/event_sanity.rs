@@ -43,3 +43,31 @@ api_test! {
         app.ring(&acme, "CALL-NOW", &acme.agent, 0, "Google Ads").await;
     }
 }
+
+api_test! {
+    async fn a_later_event_that_contradicts_the_calls_caller_or_direction_is_a_409_naming_the_field(app: TestApp) {
+        // Arrange
+        let acme = app.create_account("Acme", Plan::Enterprise).await;
+        app.ring(&acme, "CALL-1", &acme.agent, 0, "Google Ads").await;
+
+        for (field, value) in [("caller_number", "+442071234567"), ("direction", "outbound")] {
+            // Act
+            let mut answered = call_event("CALL-1", "answered", &acme.agent.email, 1, "Google Ads");
+            answered[field] = Value::from(value);
+            let refused = app.post_json(Some(&acme.api_key), "/api/v1/call-events", &answered).await;
+
+            // Assert
+            let (status, body) = (refused.status(), refused.json::<Value>().await.expect("a JSON error"));
+            assert_error(status, &body, 409, "contradicts_call", None);
+            assert!(body["message"].as_str().unwrap_or_default().contains(field), "{body}");
+        }
+        let (_, call) = app.get_json(&acme.manager, "/api/v1/calls/CALL-1").await;
+        assert_eq!(call["state"], "ringing", "a refused event changes nothing: {call}");
+        assert_eq!(call["caller_e164"], "+14155552671", "{call}");
+
+        // The same facts again are welcome.
+        let answered = call_event("CALL-1", "answered", &acme.agent.email, 1, "Google Ads");
+        let accepted = app.post_json(Some(&acme.api_key), "/api/v1/call-events", &answered).await;
+        assert_eq!(accepted.status(), StatusCode::ACCEPTED);
+    }
+}
