@@ -7,7 +7,7 @@ use serde_json::Value;
 use std::collections::BTreeSet;
 
 /// Every API route the server has, as `METHOD path`. The document must list exactly these.
-const EVERY_ROUTE: [&str; 40] = [
+const EVERY_ROUTE: [&str; 44] = [
     "GET /api/v1/agent/stream",
     "POST /api/v1/agent/stream-tickets",
     "POST /api/v1/agent/calls/{call_id}/pop",
@@ -23,6 +23,7 @@ const EVERY_ROUTE: [&str; 40] = [
     "GET /api/v1/calls/{call_id}",
     "GET /api/v1/calls/{call_id}/salesforce",
     "GET /api/v1/me",
+    "PUT /api/v1/me/password",
     "GET /api/v1/salesforce/connection",
     "POST /api/v1/salesforce/connection",
     "DELETE /api/v1/salesforce/connection",
@@ -46,6 +47,9 @@ const EVERY_ROUTE: [&str; 40] = [
     "POST /api/v1/triggers/test",
     "PUT /api/v1/triggers/{id}",
     "DELETE /api/v1/triggers/{id}",
+    "GET /api/v1/users/{user_id}/sessions",
+    "DELETE /api/v1/users/{user_id}/sessions",
+    "DELETE /api/v1/users/{user_id}/sessions/{session_id}",
     "GET /healthz",
     "GET /readyz",
 ];
@@ -72,7 +76,7 @@ api_test! {
         let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
         for route in &documented {
             let (method, path) = route.split_once(' ').unwrap();
-            let path = path.replace("{call_id}", "CA-1").replace("{message_id}", "SMS-1").replace("{key_id}", "1").replace("{id}", "1");
+            let path = path.replace("{call_id}", "CA-1").replace("{message_id}", "SMS-1").replace("{key_id}", "1").replace("{id}", "1").replace("{user_id}", "1").replace("{session_id}", "0123456789abcdef");
             let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
             let response = client.request(method, format!("{}{path}", app.base)).send().await.unwrap();
             let status = response.status();
