@@ -24,14 +24,17 @@ pub(super) struct LogParams {
     /// Only this agent's (their email). A call agent only ever sees their own.
     agent: Option<String>,
     /// At or after this time (RFC 3339).
+    #[param(value_type = Option<String>, format = DateTime)]
     from: Option<String>,
     /// Before this time (RFC 3339).
+    #[param(value_type = Option<String>, format = DateTime)]
     to: Option<String>,
     /// Only this tracking source, exactly.
     source: Option<String>,
     /// The previous page's `next_cursor`.
     cursor: Option<String>,
     /// How many per page, 1 to 200 (default 50).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 200)]
     limit: Option<String>,
 }
 

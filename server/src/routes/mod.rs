@@ -28,7 +28,7 @@ use crate::error::ApiError;
 use crate::extract::MAX_JSON_BODY_BYTES;
 use crate::state::AppState;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderName, Request};
+use axum::http::{HeaderName, Method, Request, Uri};
 use axum::routing::get;
 use axum::{Json, Router};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -44,7 +44,9 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 #[openapi(
     info(title = "callpop", description = "callpop's server: telephony events in, the softphone's stream out, \
         call activity into Salesforce. Errors are `ApiErrorBody` JSON."),
-    modifiers(&BearerSchemes)
+    modifiers(&BearerSchemes),
+    // The agent's stream carries `CallUpdate`s inside its events; the schema is here for its clients.
+    components(schemas(callpop_core::wire::CallUpdate))
 )]
 struct ApiDoc;
 
@@ -82,7 +84,44 @@ pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(api_keys::router())
         .merge(call_center::router())
         .merge(softphone::api_router());
-    OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api/v1", api).merge(health::router()).split_for_parts()
+    let (router, mut openapi) =
+        OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api/v1", api).merge(health::router()).split_for_parts();
+    document_error_responses(&mut openapi);
+    (router, openapi)
+}
+
+/// Adds the errors the shared extractors answer to every operation that uses them, so no route can forget one: a
+/// JSON body can be malformed (400), too large (413), not JSON (415) or of the wrong shape (422); credentials can
+/// be missing or wrong (401); path and query parameters can be of the wrong type (422). Each is an `ApiErrorBody`.
+fn document_error_responses(openapi: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    let error = |description: &str| {
+        let content = ContentBuilder::new().schema(Some(Ref::from_schema_name("ApiErrorBody"))).build();
+        ResponseBuilder::new().description(description).content("application/json", content).build()
+    };
+    for item in openapi.paths.paths.values_mut() {
+        let operations = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
+        for operation in operations.into_iter().flatten() {
+            let mut statuses = Vec::new();
+            if operation.request_body.is_some() {
+                statuses.extend([
+                    ("400", "the body is not JSON"),
+                    ("413", "the body is too large"),
+                    ("415", "the body is not sent as `application/json`"),
+                    ("422", "a field is missing or wrong (`field` names it)"),
+                ]);
+            }
+            if operation.security.as_ref().is_some_and(|security| !security.is_empty()) {
+                statuses.push(("401", "no credentials, or credentials that are not valid"));
+            }
+            if operation.parameters.as_ref().is_some_and(|parameters| !parameters.is_empty()) {
+                statuses.push(("422", "a parameter is wrong (`field` names it)"));
+            }
+            for (status, description) in statuses {
+                operation.responses.responses.entry(status.to_owned()).or_insert_with(|| error(description).into());
+            }
+        }
+    }
 }
 
 /// The whole application.
@@ -95,7 +134,9 @@ pub fn router(state: AppState) -> Router {
         .merge(softphone::page_router(&state.config))
         .merge(console::page_router())
         .route_layer(axum::middleware::from_fn(crate::metrics::track_requests))
+        .method_not_allowed_fallback(method_not_allowed)
         .fallback(no_such_route)
+        .layer(axum::middleware::from_fn(crate::error::json_errors))
         .layer(DefaultBodyLimit::max(MAX_JSON_BODY_BYTES))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(
@@ -112,9 +153,16 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Anything no route matches: a JSON 404 like every other error.
-async fn no_such_route() -> ApiError {
-    ApiError::NotFound("route")
+/// Anything no route matches: a JSON 404 like every other error, under `/api` and elsewhere (ARCHITECTURE.md,
+/// "Errors").
+async fn no_such_route(method: Method, uri: Uri) -> ApiError {
+    ApiError::NoSuchRoute(format!("{method} {}", uri.path()))
+}
+
+/// A known path with a method it does not take: a JSON 405; axum adds the `Allow` header listing the methods it
+/// does take.
+async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
+    ApiError::MethodNotAllowed { method: method.to_string(), path: uri.path().to_owned() }
 }
 
 #[cfg(test)]
