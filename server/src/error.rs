@@ -116,6 +116,7 @@ const QUOTED_BODY_LIMIT: usize = 16 * 1024;
 /// page") are meant for people and pass unchanged. It logs a warning: each one is a gap the handlers should close
 /// (the API tests and the conformance run find none).
 pub async fn json_errors(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let asked = format!("{} {}", request.method(), request.uri().path());
     let response = next.run(request).await;
     let status = response.status();
     let content_type = response
@@ -138,7 +139,11 @@ pub async fn json_errors(request: axum::extract::Request, next: axum::middleware
         .unwrap_or_default();
     let reason = status.canonical_reason().unwrap_or("error");
     tracing::warn!(status = status.as_u16(), body = %text, "a non-JSON error response was made JSON");
-    let message = if text.is_empty() || status.is_server_error() { reason.to_lowercase() } else { text };
+    let message = if text.is_empty() || status.is_server_error() {
+        format!("{asked}: {}", reason.to_lowercase())
+    } else {
+        format!("{asked}: {text}")
+    };
     let code = reason.to_lowercase().replace([' ', '-'], "_").replace('\'', "");
     let body = ApiErrorBody { error: code, message, field: None };
     parts.headers.remove(axum::http::header::CONTENT_LENGTH);

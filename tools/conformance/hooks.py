@@ -27,3 +27,20 @@ WRITTEN = [
 schemathesis.openapi.format(
     "phone", st.tuples(number, st.sampled_from(WRITTEN)).map(lambda pair: pair[1](*pair[0]))
 )
+
+# `salesforce-id`: a Lead, Contact or Account id as Salesforce writes them, 15 characters or 18 with the case-safe
+# suffix computed as Salesforce does (`core/src/record.rs`). The document adds the key prefix each record type needs.
+ALPHANUMERIC = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+SUFFIX_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
+
+
+def with_suffix(id15):
+    chunks = [id15[start : start + 5] for start in (0, 5, 10)]
+    masks = [sum(1 << bit for bit, char in enumerate(chunk) if char.isupper()) for chunk in chunks]
+    return id15 + "".join(SUFFIX_ALPHABET[mask] for mask in masks)
+
+
+id15 = st.tuples(
+    st.sampled_from(["00Q", "003", "001"]), st.text(alphabet=ALPHANUMERIC, min_size=12, max_size=12)
+).map("".join)
+schemathesis.openapi.format("salesforce-id", st.one_of(id15, id15.map(with_suffix)))

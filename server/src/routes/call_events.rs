@@ -166,6 +166,7 @@ async fn place_dial_request(
 #[utoipa::path(post, path = "/call-events", tag = "telephony", request_body = CallEventBody, security(("api_key" = [])),
     responses((status = 202, description = "stored (`duplicate` when it had been before)", body = serde_json::Value),
         (status = 400, body = ApiErrorBody), (status = 401, body = ApiErrorBody), (status = 413, body = ApiErrorBody),
+        (status = 409, description = "`dial_request_id` names no dial request of this account", body = ApiErrorBody),
         (status = 415, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
 async fn record_call_event(
     State(state): State<AppState>,
@@ -176,11 +177,11 @@ async fn record_call_event(
     let event = body.into_event(&account.default_region)?;
     let dial_request = match dial_request_id {
         Some(id) => {
-            let request = state.store.dial_request(account.id, id).await?.ok_or_else(|| {
-                ApiError::invalid(
-                    "dial_request_id",
-                    format!("`dial_request_id` {id} is not one of this account's dial requests"),
-                )
+            // A well-formed id that names no dial request of this account: the event conflicts with what the server
+            // holds (the document cannot tell which ids exist), so 409 like other references to the server's state.
+            let request = state.store.dial_request(account.id, id).await?.ok_or_else(|| ApiError::Conflict {
+                code: "unknown_dial_request",
+                message: format!("`dial_request_id` {id} is not one of this account's dial requests"),
             })?;
             if event.direction != Direction::Outbound {
                 return Err(ApiError::invalid("direction", "a call placed for a dial request is `outbound`"));

@@ -153,6 +153,7 @@ struct TriggerOrder {
 /// Puts the triggers in a new order.
 #[utoipa::path(put, path = "/triggers/order", tag = "triggers", request_body = TriggerOrder, security(("session" = [])),
     responses((status = 204, description = "reordered"), (status = 401, body = ApiErrorBody), (status = 403, body = ApiErrorBody),
+        (status = 409, description = "`ids` is not the account's triggers now, each once", body = ApiErrorBody),
         (status = 422, body = ApiErrorBody)))]
 async fn reorder_triggers(
     State(state): State<AppState>,
@@ -163,7 +164,13 @@ async fn reorder_triggers(
     if state.store.reorder_triggers(session.account.id, &order.ids, Utc::now()).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
-        Err(ApiError::invalid("ids", "`ids` must list every trigger of the account exactly once"))
+        // Well-formed, but not the triggers the account has now (another administrator may have added or deleted one
+        // since the list was read): a conflict with the current state, like a stale edit.
+        Err(ApiError::Conflict {
+            code: "stale_trigger_order",
+            message: "`ids` must list every trigger of the account exactly once: reload the list and try again"
+                .to_owned(),
+        })
     }
 }
 
