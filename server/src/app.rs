@@ -58,6 +58,8 @@ impl Application {
 
     /// Serves with `extra` routes beside the application's (the demo's telephony side) until the process stops.
     pub async fn run_with(self, extra: axum::Router) -> std::io::Result<()> {
+        // The extra routes answer a wrong method with the same JSON 405 as the application's.
+        let extra = extra.method_not_allowed_fallback(routes::method_not_allowed);
         axum::serve(self.listener, routes::router(self.state).merge(extra)).await
     }
 }

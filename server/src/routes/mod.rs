@@ -161,7 +161,7 @@ async fn no_such_route(method: Method, uri: Uri) -> ApiError {
 
 /// A known path with a method it does not take: a JSON 405; axum adds the `Allow` header listing the methods it
 /// does take.
-async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
+pub(crate) async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
     ApiError::MethodNotAllowed { method: method.to_string(), path: uri.path().to_owned() }
 }
 

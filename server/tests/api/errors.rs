@@ -155,8 +155,9 @@ api_test! {
                     let what = format!("{method} {path} ({})", if token.is_some() { "signed in" } else { "anonymous" });
                     assert!(documented.contains(&status), "{what} answered {status}, documented {documented:?}: {text}");
                     assert_ne!(status, 405, "{what}: the documented method is not routed");
-                    if status == 404 {
-                        let body: Value = serde_json::from_str(&text).unwrap();
+                    if status >= 400 {
+                        let body: Value = serde_json::from_str(&text).unwrap_or_else(|_| panic!("{what}: not JSON: {text}"));
+                        assert!(body["error"].is_string() && body["message"].is_string(), "{what}: {body}");
                         assert!(!body["message"].as_str().unwrap().starts_with("there is no route"), "{what}: {body}");
                     }
                 }
