@@ -5,6 +5,10 @@ use crate::call::{CallState, Direction};
 use crate::options::IntegrationOptions;
 use serde::{Deserialize, Serialize};
 
+/// The hand-written schemas of `ActivityAppend` and `DialRequest`, whose rules cross fields.
+#[cfg(feature = "openapi")]
+mod openapi;
+
 /// A call as the agent's event stream reports it. Sent on every change; the newest one for a call id wins.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -70,7 +74,6 @@ impl ChoiceReason {
 /// `POST /api/v1/activities`: append this call's activity to a record the softphone chose.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ActivityAppend {
     pub call_id: String,
     pub record_id: String,
@@ -81,9 +84,9 @@ pub struct ActivityAppend {
 /// `POST /api/v1/agent/dial`: the agent clicked a number in Salesforce (click-to-dial). The server asks the
 /// telephony side to place the call and appends its activity to the record the agent dialled from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DialRequest {
+    /// The number to call; read in the account's region when it has no country code.
     pub number: String,
     #[serde(default)]
     pub record_id: Option<String>,

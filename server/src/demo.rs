@@ -10,9 +10,9 @@
 //! CORS for the local org's origin only, and need no credentials because the demo listens on loopback only.
 
 use crate::error::{ApiError, ApiResult};
-use crate::extract::JsonBody;
+use crate::extract::{JsonBody, PathParam};
 use anyhow::Context;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -194,7 +194,7 @@ async fn ring(
 
 /// Ends a call the demo rang: reports it answered, then completed with its duration, as the phone system would
 /// once the agent hangs up.
-async fn end(State(telephony): State<DemoTelephony>, Path(call_id): Path<String>) -> ApiResult<StatusCode> {
+async fn end(State(telephony): State<DemoTelephony>, PathParam(call_id): PathParam<String>) -> ApiResult<StatusCode> {
     let calls = || telephony.calls.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let call = calls().get(&call_id).copied().ok_or(ApiError::NotFound("demo call"))?;
     telephony.post_event(&call_id, call, "answered").await?;

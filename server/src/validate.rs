@@ -10,6 +10,17 @@ use chrono::{DateTime, Utc};
 /// The longest free-text value accepted; Salesforce text fields hold 255 characters.
 pub const MAX_TEXT: usize = 255;
 
+/// The OpenAPI schema of an optional `text_list`: at most 50 strings of at most `MAX_TEXT` characters, or null.
+pub fn text_list_schema() -> utoipa::openapi::Array {
+    use utoipa::openapi::schema::{SchemaType, Type};
+    let item = utoipa::openapi::ObjectBuilder::new().schema_type(Type::String).max_length(Some(MAX_TEXT));
+    utoipa::openapi::ArrayBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::Array, Type::Null]))
+        .items(item)
+        .max_items(Some(50))
+        .build()
+}
+
 /// The value, or a 422 saying `field` is required.
 pub fn required<T>(value: Option<T>, field: &str) -> ApiResult<T> {
     value.ok_or_else(|| ApiError::MissingField(field.to_owned()))

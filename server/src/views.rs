@@ -247,9 +247,10 @@ pub struct TextPage {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SettingsChangeView {
     pub setting: String,
-    #[schema(value_type = Object)]
+    /// The option's value before and after: every integration option is on or off.
+    #[schema(value_type = bool)]
     pub old_value: serde_json::Value,
-    #[schema(value_type = Object)]
+    #[schema(value_type = bool)]
     pub new_value: serde_json::Value,
     pub changed_by: String,
     pub changed_at: DateTime<Utc>,

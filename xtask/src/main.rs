@@ -3,11 +3,14 @@
 //! - `cargo xtask demo`: build everything, start the local org and the server, print what to open.
 //! - `cargo xtask test`: everything CI runs, ending on the test runner's own summary. The API tests run against
 //!   SQLite and PostgreSQL; `postgres.rs` finds or starts the PostgreSQL.
+//! - `cargo xtask conformance`: the API conformance run alone (schemathesis against `GET /api/openapi.json`, on SQLite
+//!   and PostgreSQL); `cargo xtask test` runs it too.
 //! - `cargo xtask check-postgres`: find, or start and stop, the PostgreSQL the API tests use.
 //! - `cargo xtask build-wasm`: build the softphone bundle into `static/pkg/` and report its size.
 //! - `cargo xtask screenshots [console | softphone]`: build the softphone and take the README's screenshots into
 //!   `docs/screenshots/` in headless Chromium (all of them, or one set).
 
+mod conformance;
 mod postgres;
 mod tools;
 
@@ -17,8 +20,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use tools::{root, run};
 
-const USAGE: &str =
-    "usage: cargo xtask <demo | test | bench | build-wasm | check-postgres | screenshots [console | softphone]>";
+const USAGE: &str = "usage: cargo xtask <demo | test | bench | build-wasm | conformance | check-postgres | screenshots [console | softphone]>";
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -28,6 +30,12 @@ fn main() -> anyhow::Result<()> {
         Some("bench") => bench(),
         Some("build-wasm") => build_wasm().map(|_| ()),
         Some("check-postgres") => check_postgres(),
+        Some("conformance") => {
+            let mut postgres = postgres::ensure()?;
+            let outcome = conformance::conformance(&postgres.url);
+            postgres.stop();
+            outcome
+        }
         Some("screenshots") => screenshots(args.get(1).map(String::as_str)),
         _ => bail!("{USAGE}"),
     }
@@ -271,6 +279,10 @@ fn test() -> anyhow::Result<()> {
     step("PostgreSQL for the API tests");
     let mut postgres = postgres::ensure()?;
     println!("API tests run against SQLite and {}", postgres.url);
+    if let Err(error) = conformance::conformance(&postgres.url) {
+        postgres.stop();
+        return Err(error);
+    }
     step("native, API and browser end-to-end tests");
     // The last word is nextest's own summary: its exit status becomes ours, with nothing printed after it.
     let status = cargo()

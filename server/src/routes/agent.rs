@@ -8,10 +8,11 @@
 use crate::auth::{SignedIn, TICKET_PREFIX, hash_secret, new_secret};
 use crate::calls::call_update;
 use crate::error::{ApiError, ApiResult};
+use crate::extract::{PathParam, QueryParams};
 use crate::model::{Account, Call, PopClaimOutcome, Session};
 use crate::state::AppState;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use callpop_core::call::Direction;
@@ -58,12 +59,40 @@ struct StreamQuery {
     after: Option<i64>,
 }
 
-/// The agent's calls as Server-Sent Events (`call` events carrying a `CallUpdate`, then `ready`).
+/// One event of the agent's stream, as its fields: a `call` event (its `id` a stream notice id, its `data` a
+/// `CallUpdate` as JSON), or the one `ready` event (`data` `{}`) once the calls the softphone missed are sent.
+/// Written by hand: it documents what `send_call` and `feed_stream_inner` write with axum's `Event`.
+struct StreamEvent;
+
+impl utoipa::PartialSchema for StreamEvent {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+        let text = |description: &str| ObjectBuilder::new().schema_type(Type::String).description(Some(description));
+        let named = |name: &str| ObjectBuilder::new().schema_type(Type::String).enum_values(Some([name]));
+        let call = ObjectBuilder::new()
+            .property("event", named("call"))
+            .property("id", text("the stream notice id: reconnect with it as `Last-Event-ID` (or `?after=`)"))
+            .property(
+                "data",
+                text("the call's current state, a `CallUpdate` as JSON").content_media_type("application/json"),
+            )
+            .required("event")
+            .required("id")
+            .required("data");
+        let ready =
+            ObjectBuilder::new().property("event", named("ready")).property("data", named("{}")).required("event");
+        OneOfBuilder::new().item(call).item(ready).into()
+    }
+}
+
+impl utoipa::ToSchema for StreamEvent {}
+
+/// The agent's calls as Server-Sent Events (`StreamEvent`s); comments keep the connection alive.
 #[utoipa::path(get, path = "/agent/stream", tag = "softphone", params(StreamQuery),
-    responses((status = 200, content_type = "text/event-stream", body = CallUpdate), (status = 401, body = ApiErrorBody)))]
+    responses((status = 200, content_type = "text/event-stream", body = StreamEvent), (status = 401, body = ApiErrorBody)))]
 async fn stream_events(
     State(state): State<AppState>,
-    Query(query): Query<StreamQuery>,
+    QueryParams(query): QueryParams<StreamQuery>,
     headers: HeaderMap,
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
     let ticket =
@@ -171,7 +200,7 @@ async fn send_call(sender: &EventSender, event_id: i64, update: &callpop_core::w
 async fn claim_pop(
     State(state): State<AppState>,
     SignedIn(session): SignedIn,
-    Path(call_id): Path<String>,
+    PathParam(call_id): PathParam<String>,
 ) -> ApiResult<Json<PopClaim>> {
     match state.store.claim_pop(&session.user, &call_id, Utc::now()).await? {
         PopClaimOutcome::Claimed => {

@@ -3,13 +3,13 @@
 
 use crate::auth::{SignedIn, require_role_for};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::JsonBody;
+use crate::extract::{JsonBody, PathParam};
 use crate::provision;
 use crate::state::AppState;
 use crate::validate::{required, text};
 use crate::views::{ApiKeyList, ApiKeyView, CreatedApiKey};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use callpop_core::account::AdminTask;
 use callpop_core::wire::ApiErrorBody;
@@ -26,7 +26,8 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewApiKeyBody {
-    /// What the key is for, e.g. `PBX in Lyon`. Required, at most 255 characters.
+    /// What the key is for, e.g. `PBX in Lyon`: at most 255 characters, not blank.
+    #[schema(required = true, value_type = String, max_length = 255, pattern = r"\S")]
     label: Option<String>,
 }
 
@@ -61,7 +62,7 @@ async fn create_api_key(
 async fn revoke_api_key(
     State(state): State<AppState>,
     SignedIn(session): SignedIn,
-    Path(key_id): Path<String>,
+    PathParam(key_id): PathParam<String>,
 ) -> ApiResult<StatusCode> {
     require_role_for(&session, AdminTask::ManageApiKeys)?;
     let key_id: i64 = key_id.parse().map_err(|_| ApiError::NotFound("API key"))?;

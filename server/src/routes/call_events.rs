@@ -27,32 +27,69 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(record_call_event))
 }
 
-/// The body the telephony side posts. Every field is optional here so that a missing one is reported by name.
+/// The body the telephony side posts. Every field is optional in Rust so that a missing one is reported by name; the
+/// document marks the required ones required and states each field's limits, as `into_event` checks them.
 #[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CallEventBody {
+    /// The telephony side's id for the call: 1 to 128 letters, digits and `. _ : -`.
+    #[schema(required = true, value_type = String, min_length = 1, max_length = 128, pattern = r"^[A-Za-z0-9._:-]+$")]
     call_id: Option<String>,
+    #[schema(required = true, value_type = CallState)]
     kind: Option<String>,
+    #[schema(required = true, value_type = Direction)]
     direction: Option<String>,
+    /// The caller's number; read in the account's default region when it has no country code.
+    #[schema(required = true, value_type = String, format = "phone")]
     caller_number: Option<String>,
+    #[schema(max_length = 255)]
     caller_name: Option<String>,
+    #[schema(max_length = 255)]
     caller_city: Option<String>,
+    #[schema(max_length = 255)]
     caller_region: Option<String>,
+    #[schema(max_length = 255)]
     caller_country: Option<String>,
+    /// The number the caller dialled; read like `caller_number`.
+    #[schema(required = true, value_type = String, format = "phone")]
     tracking_number: Option<String>,
+    #[schema(max_length = 255)]
     tracking_source: Option<String>,
+    #[schema(max_length = 255)]
     campaign: Option<String>,
+    /// The agent's callpop email (or id).
+    #[schema(max_length = 255)]
     agent: Option<String>,
+    /// When this step happened, RFC 3339.
+    #[schema(required = true, value_type = String, format = DateTime)]
     occurred_at: Option<String>,
     duration_secs: Option<u32>,
+    #[schema(max_length = 255)]
     disposition: Option<String>,
+    /// An http or https URL.
+    #[schema(max_length = 255, pattern = r"^\s*(https?://[\s\S]*)?$")]
     recording_url: Option<String>,
+    /// At most 50, each at most 255 characters.
+    #[schema(schema_with = validate::text_list_schema)]
     keywords: Option<Vec<String>>,
+    /// At most 50, each at most 255 characters.
+    #[schema(schema_with = validate::text_list_schema)]
     tags: Option<Vec<String>>,
-    #[schema(value_type = Option<Object>)]
+    /// At most 50 fields and 8 KB in all.
+    #[schema(schema_with = custom_fields_schema)]
     custom_fields: Option<Map<String, Value>>,
     /// For an outbound call placed from a click-to-dial request: the request's id (`GET /api/v1/dial-requests`).
     dial_request_id: Option<i64>,
+}
+
+/// `custom_fields` in the document: an object of at most 50 fields (its 8 KB limit is in the description), or null.
+fn custom_fields_schema() -> utoipa::openapi::Object {
+    use utoipa::openapi::schema::{SchemaType, Type};
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::Object, Type::Null]))
+        .max_properties(Some(50))
+        .description(Some("Any JSON fields to keep with the call: at most 50, and 8 KB in all"))
+        .build()
 }
 
 impl CallEventBody {
@@ -153,7 +190,8 @@ async fn place_dial_request(
 #[utoipa::path(post, path = "/call-events", tag = "telephony", request_body = CallEventBody, security(("api_key" = [])),
     responses((status = 202, description = "stored (`duplicate` when it had been before)", body = serde_json::Value),
         (status = 400, body = ApiErrorBody), (status = 401, body = ApiErrorBody), (status = 413, body = ApiErrorBody),
-        (status = 409, body = ApiErrorBody, description = "the event contradicts the known call's caller or direction"),
+        (status = 409, body = ApiErrorBody, description = "the event contradicts the known call's caller or direction \
+            (`contradicts_call`), or `dial_request_id` names no dial request of this account"),
         (status = 415, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
 async fn record_call_event(
     State(state): State<AppState>,
@@ -164,11 +202,11 @@ async fn record_call_event(
     let event = body.into_event(&account.default_region)?;
     let dial_request = match dial_request_id {
         Some(id) => {
-            let request = state.store.dial_request(account.id, id).await?.ok_or_else(|| {
-                ApiError::invalid(
-                    "dial_request_id",
-                    format!("`dial_request_id` {id} is not one of this account's dial requests"),
-                )
+            // A well-formed id that names no dial request of this account: the event conflicts with what the server
+            // holds (the document cannot tell which ids exist), so 409 like other references to the server's state.
+            let request = state.store.dial_request(account.id, id).await?.ok_or_else(|| ApiError::Conflict {
+                code: "unknown_dial_request",
+                message: format!("`dial_request_id` {id} is not one of this account's dial requests"),
             })?;
             if event.direction != Direction::Outbound {
                 return Err(ApiError::invalid("direction", "a call placed for a dial request is `outbound`"));

@@ -4,14 +4,14 @@
 use super::log::{LogParams, log_query, next_cursor, require_panel_access, shows_salesforce, visibility_for};
 use crate::auth::SignedIn;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::QueryParams;
+use crate::extract::{PathParam, QueryParams};
 use crate::model::Call;
 use crate::salesforce_panel::{SalesforcePanel, summarise};
 use crate::state::AppState;
 use crate::store::salesforce_audit::SyncSubject;
 use crate::views::{CallDetailView, CallEventView, CallPage, CallView};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use callpop_core::account::Visibility;
 use callpop_core::wire::ApiErrorBody;
 use utoipa_axum::router::OpenApiRouter;
@@ -74,7 +74,7 @@ async fn call_panel(state: &AppState, call: &Call) -> ApiResult<SalesforcePanel>
 async fn get_call(
     State(state): State<AppState>,
     SignedIn(session): SignedIn,
-    Path(call_id): Path<String>,
+    PathParam(call_id): PathParam<String>,
 ) -> ApiResult<Json<CallDetailView>> {
     let (call, seen) = visible_call(&state, &session, &call_id).await?;
     let users = state.store.list_users(session.account.id).await?;
@@ -93,7 +93,7 @@ async fn get_call(
 async fn get_call_salesforce_panel(
     State(state): State<AppState>,
     SignedIn(session): SignedIn,
-    Path(call_id): Path<String>,
+    PathParam(call_id): PathParam<String>,
 ) -> ApiResult<Json<SalesforcePanel>> {
     let (call, seen) = visible_call(&state, &session, &call_id).await?;
     require_panel_access(&session, seen, "call")?;

@@ -11,9 +11,10 @@
 //! first-party page; nothing else may embed it.
 
 use crate::error::{ApiError, ApiResult};
+use crate::extract::PathParam;
 use crate::state::AppState;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -36,7 +37,7 @@ async fn overview_page(State(state): State<AppState>) -> ApiResult<Response> {
 
 /// A named page: the shell when `static/console/pages/<page>.js` exists, else the shell with status 404 (its script
 /// then says that there is no such page).
-async fn console_page(State(state): State<AppState>, Path(page): Path<String>) -> ApiResult<Response> {
+async fn console_page(State(state): State<AppState>, PathParam(page): PathParam<String>) -> ApiResult<Response> {
     let status = if page_exists(&state, &page).await { StatusCode::OK } else { StatusCode::NOT_FOUND };
     shell(&state, status).await
 }

@@ -22,16 +22,22 @@ const DEFAULT_PAGE: i64 = 50;
 #[into_params(parameter_in = Query)]
 pub(super) struct LogParams {
     /// Only this agent's (their email). A call agent only ever sees their own.
+    #[param(max_length = 255)]
     agent: Option<String>,
     /// At or after this time (RFC 3339).
+    #[param(value_type = Option<String>, format = DateTime)]
     from: Option<String>,
     /// Before this time (RFC 3339).
+    #[param(value_type = Option<String>, format = DateTime)]
     to: Option<String>,
     /// Only this tracking source, exactly.
+    #[param(max_length = 255)]
     source: Option<String>,
     /// The previous page's `next_cursor`.
+    #[param(value_type = Option<i64>)]
     cursor: Option<String>,
     /// How many per page, 1 to 200 (default 50).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 200)]
     limit: Option<String>,
 }
 

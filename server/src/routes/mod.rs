@@ -29,7 +29,7 @@ use crate::error::ApiError;
 use crate::extract::MAX_JSON_BODY_BYTES;
 use crate::state::AppState;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderName, Request};
+use axum::http::{HeaderName, Method, Request, Uri};
 use axum::routing::get;
 use axum::{Json, Router};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -45,7 +45,9 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 #[openapi(
     info(title = "callpop", description = "callpop's server: telephony events in, the softphone's stream out, \
         call activity into Salesforce. Errors are `ApiErrorBody` JSON."),
-    modifiers(&BearerSchemes)
+    modifiers(&BearerSchemes),
+    // The agent's stream carries `CallUpdate`s inside its events; the schema is here for its clients.
+    components(schemas(callpop_core::wire::CallUpdate))
 )]
 struct ApiDoc;
 
@@ -84,7 +86,44 @@ pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(api_keys::router())
         .merge(call_center::router())
         .merge(softphone::api_router());
-    OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api/v1", api).merge(health::router()).split_for_parts()
+    let (router, mut openapi) =
+        OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api/v1", api).merge(health::router()).split_for_parts();
+    document_error_responses(&mut openapi);
+    (router, openapi)
+}
+
+/// Adds the errors the shared extractors answer to every operation that uses them, so no route can forget one: a
+/// JSON body can be malformed (400), too large (413), not JSON (415) or of the wrong shape (422); credentials can
+/// be missing or wrong (401); path and query parameters can be of the wrong type (422). Each is an `ApiErrorBody`.
+fn document_error_responses(openapi: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    let error = |description: &str| {
+        let content = ContentBuilder::new().schema(Some(Ref::from_schema_name("ApiErrorBody"))).build();
+        ResponseBuilder::new().description(description).content("application/json", content).build()
+    };
+    for item in openapi.paths.paths.values_mut() {
+        let operations = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
+        for operation in operations.into_iter().flatten() {
+            let mut statuses = Vec::new();
+            if operation.request_body.is_some() {
+                statuses.extend([
+                    ("400", "the body is not JSON"),
+                    ("413", "the body is too large"),
+                    ("415", "the body is not sent as `application/json`"),
+                    ("422", "a field is missing or wrong (`field` names it)"),
+                ]);
+            }
+            if operation.security.as_ref().is_some_and(|security| !security.is_empty()) {
+                statuses.push(("401", "no credentials, or credentials that are not valid"));
+            }
+            if operation.parameters.as_ref().is_some_and(|parameters| !parameters.is_empty()) {
+                statuses.push(("422", "a parameter is wrong (`field` names it)"));
+            }
+            for (status, description) in statuses {
+                operation.responses.responses.entry(status.to_owned()).or_insert_with(|| error(description).into());
+            }
+        }
+    }
 }
 
 /// The whole application.
@@ -97,7 +136,9 @@ pub fn router(state: AppState) -> Router {
         .merge(softphone::page_router(&state.config))
         .merge(console::page_router())
         .route_layer(axum::middleware::from_fn(crate::metrics::track_requests))
+        .method_not_allowed_fallback(method_not_allowed)
         .fallback(no_such_route)
+        .layer(axum::middleware::from_fn(crate::error::json_errors))
         .layer(DefaultBodyLimit::max(MAX_JSON_BODY_BYTES))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(
@@ -114,30 +155,46 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Anything no route matches: a JSON 404 like every other error.
-async fn no_such_route() -> ApiError {
-    ApiError::NotFound("route")
+/// Anything no route matches: a JSON 404 like every other error, under `/api` and elsewhere (ARCHITECTURE.md,
+/// "Errors").
+async fn no_such_route(method: Method, uri: Uri) -> ApiError {
+    ApiError::NoSuchRoute(format!("{method} {}", uri.path()))
+}
+
+/// A known path with a method it does not take: a JSON 405; axum adds the `Allow` header listing the methods it
+/// does take.
+pub(crate) async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
+    ApiError::MethodNotAllowed { method: method.to_string(), path: uri.path().to_owned() }
 }
 
 #[cfg(test)]
 mod tests {
+    /// Every module of this directory, by file name.
+    const SOURCES: [(&str, &str); 17] = [
+        ("activities.rs", include_str!("activities.rs")),
+        ("agent.rs", include_str!("agent.rs")),
+        ("api_keys.rs", include_str!("api_keys.rs")),
+        ("call_center.rs", include_str!("call_center.rs")),
+        ("call_events.rs", include_str!("call_events.rs")),
+        ("call_log.rs", include_str!("call_log.rs")),
+        ("console.rs", include_str!("console.rs")),
+        ("dial.rs", include_str!("dial.rs")),
+        ("health.rs", include_str!("health.rs")),
+        ("log.rs", include_str!("log.rs")),
+        ("salesforce.rs", include_str!("salesforce.rs")),
+        ("sessions.rs", include_str!("sessions.rs")),
+        ("settings.rs", include_str!("settings.rs")),
+        ("softphone.rs", include_str!("softphone.rs")),
+        ("sync_log.rs", include_str!("sync_log.rs")),
+        ("texts.rs", include_str!("texts.rs")),
+        ("triggers.rs", include_str!("triggers.rs")),
+    ];
+
     /// Tidy test: only the softphone's and the console's page routers use plain `.route(`; every API route goes
     /// through `routes!`, which documents it in the OpenAPI document by construction.
     #[test]
     fn every_api_route_is_registered_through_the_openapi_router() {
-        let sources = [
-            ("activities.rs", include_str!("activities.rs")),
-            ("agent.rs", include_str!("agent.rs")),
-            ("api_keys.rs", include_str!("api_keys.rs")),
-            ("call_center.rs", include_str!("call_center.rs")),
-            ("call_events.rs", include_str!("call_events.rs")),
-            ("call_log.rs", include_str!("call_log.rs")),
-            ("health.rs", include_str!("health.rs")),
-            ("sessions.rs", include_str!("sessions.rs")),
-            ("settings.rs", include_str!("settings.rs")),
-            ("texts.rs", include_str!("texts.rs")),
-        ];
-        for (file, source) in sources {
+        for (file, source) in SOURCES.iter().filter(|(file, _)| !matches!(*file, "softphone.rs" | "console.rs")) {
             assert!(!source.contains(".route("), "{file} registers a route without documenting it: use routes!");
         }
         let softphone = include_str!("softphone.rs");
@@ -147,5 +204,17 @@ mod tests {
         let plain_routes = console.matches(".route(").count();
         assert_eq!(plain_routes, 3, "console.rs has only its pages' routes (/console, /console/, /console/{{page}})");
         assert!(!console.contains("utoipa"), "console.rs serves HTML pages, which the OpenAPI document leaves out");
+    }
+
+    /// Tidy test: handlers read input through callpop's extractors (`JsonBody`, `QueryParams`, `PathParam`), whose
+    /// rejections are the API's JSON error naming the field; axum's `Json`, `Query` and `Path` answer plain text.
+    #[test]
+    fn every_handler_reads_input_through_callpops_extractors() {
+        let demo = [("../demo.rs", include_str!("../demo.rs"))];
+        for (file, source) in SOURCES.iter().chain(&demo) {
+            for axum_extractor in ["Query<", "Path<", "): Json<", "Form<"] {
+                assert!(!source.contains(axum_extractor), "{file} uses axum's {axum_extractor}: use crate::extract's");
+            }
+        }
     }
 }

@@ -3,12 +3,12 @@
 
 use crate::auth::{SignedIn, require_admin_with_salesforce};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::JsonBody;
+use crate::extract::{JsonBody, QueryParams};
 use crate::state::AppState;
 use crate::sync::link::{ConnectionView, LinkError};
 use crate::sync::preflight::PreflightCheck;
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Redirect;
 use callpop_core::account::AdminTask;
@@ -94,6 +94,7 @@ async fn unlink(State(state): State<AppState>, SignedIn(session): SignedIn) -> A
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct Callback {
     code: Option<String>,
     state: Option<String>,
@@ -104,8 +105,8 @@ struct Callback {
 /// Where Salesforce sends the admin back (register it on the connected app). It finishes the link and redirects
 /// to the console's connection page, with `linked=1` or the reason it failed.
 #[utoipa::path(get, path = "/salesforce/oauth/callback", tag = "salesforce", params(Callback),
-    responses((status = 303, description = "back to the console")))]
-async fn finish_link(State(state): State<AppState>, Query(callback): Query<Callback>) -> Redirect {
+    responses((status = 303, description = "back to the console"), (status = 422, body = ApiErrorBody)))]
+async fn finish_link(State(state): State<AppState>, QueryParams(callback): QueryParams<Callback>) -> Redirect {
     let outcome = match (&callback.code, &callback.state, &callback.error) {
         (_, _, Some(error)) => Err(callback.error_description.clone().unwrap_or_else(|| error.clone())),
         (Some(code), Some(link_state), None) => {

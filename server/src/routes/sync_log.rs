@@ -3,11 +3,11 @@
 
 use crate::auth::{SignedIn, require_admin_with_salesforce};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::JsonBody;
+use crate::extract::{JsonBody, PathParam, QueryParams};
 use crate::state::AppState;
 use crate::store::sync::{SYNC_LOG_STATUSES, SyncLogItem};
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use callpop_core::account::AdminTask;
 use callpop_core::wire::ApiErrorBody;
@@ -21,8 +21,10 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct SyncLogQuery {
     /// `retrying`, `parked` or `failed`; all three when left out.
+    #[param(value_type = Option<String>, pattern = "^(retrying|parked|failed)?$")]
     status: Option<String>,
 }
 
@@ -38,7 +40,7 @@ struct SyncLog {
 async fn list_sync_log(
     State(state): State<AppState>,
     SignedIn(session): SignedIn,
-    Query(query): Query<SyncLogQuery>,
+    QueryParams(query): QueryParams<SyncLogQuery>,
 ) -> ApiResult<Json<SyncLog>> {
     require_admin_with_salesforce(&session, AdminTask::ManageSyncLog)?;
     let statuses: Vec<&str> = match query.status.as_deref() {
@@ -54,12 +56,13 @@ async fn list_sync_log(
 
 /// Sends one item again now.
 #[utoipa::path(post, path = "/sync-log/{id}/retry", tag = "sync", security(("session" = [])),
+    params(("id" = i64, Path, description = "The item's id from the sync log")),
     responses((status = 202, description = "queued again"), (status = 401, body = ApiErrorBody), (status = 403, body = ApiErrorBody),
-        (status = 404, body = ApiErrorBody)))]
+        (status = 404, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
 async fn retry_item(
     State(state): State<AppState>,
     SignedIn(session): SignedIn,
-    Path(id): Path<i64>,
+    PathParam(id): PathParam<i64>,
 ) -> ApiResult<StatusCode> {
     require_admin_with_salesforce(&session, AdminTask::ManageSyncLog)?;
     if state.store.retry_outbox_item(session.account.id, id, Utc::now()).await? {

@@ -7,7 +7,7 @@
 use super::log::{LogParams, log_query, next_cursor, require_panel_access, shows_salesforce, visibility_for};
 use crate::auth::{ApiKeyAccount, SignedIn};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{JsonBody, QueryParams};
+use crate::extract::{JsonBody, PathParam, QueryParams};
 use crate::model::{NewTextEvent, Session, Text};
 use crate::phone;
 use crate::salesforce_panel::{SalesforcePanel, summarise};
@@ -16,10 +16,10 @@ use crate::store::salesforce_audit::SyncSubject;
 use crate::validate::{self, required, text};
 use crate::views::{AcceptedEvent, TextDetailView, TextPage, TextView};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use callpop_core::account::Visibility;
-use callpop_core::call::CallId;
+use callpop_core::call::{CallId, Direction};
 use callpop_core::wire::ApiErrorBody;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -37,26 +37,33 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_text_salesforce_panel))
 }
 
-/// The body the telephony side posts for one text message. Every field is optional here so that a missing one is
-/// reported by name.
+/// The body the telephony side posts for one text message. Every field is optional in Rust so that a missing one is
+/// reported by name; the document marks the required ones required and states each field's limits.
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct TextEventBody {
-    /// The telephony side's id for the message (1 to 128 letters, digits and `. _ : -`). Required.
+    /// The telephony side's id for the message (1 to 128 letters, digits and `. _ : -`).
+    #[schema(required = true, value_type = String, min_length = 1, max_length = 128, pattern = r"^[A-Za-z0-9._:-]+$")]
     message_id: Option<String>,
-    /// `inbound` or `outbound`. Required.
+    #[schema(required = true, value_type = Direction)]
     direction: Option<String>,
-    /// Required. Read in the account's default region when it has no country code.
+    /// Read in the account's default region when it has no country code.
+    #[schema(required = true, value_type = String, format = "phone")]
     from_number: Option<String>,
-    /// Required.
+    #[schema(required = true, value_type = String, format = "phone")]
     to_number: Option<String>,
-    /// The message, at most 1,600 characters. Required.
+    /// The message, at most 1,600 characters, not blank.
+    #[schema(required = true, value_type = String, max_length = 1600, pattern = r"\S")]
     body: Option<String>,
     /// The agent's callpop email.
+    #[schema(max_length = 255)]
     agent: Option<String>,
+    #[schema(max_length = 255)]
     tracking_source: Option<String>,
+    #[schema(max_length = 255)]
     campaign: Option<String>,
-    /// When the message was sent or received, RFC 3339. Required.
+    /// When the message was sent or received, RFC 3339.
+    #[schema(required = true, value_type = String, format = DateTime)]
     occurred_at: Option<String>,
 }
 
@@ -159,7 +166,7 @@ async fn text_panel(state: &AppState, found: &Text) -> ApiResult<SalesforcePanel
 async fn get_text(
     State(state): State<AppState>,
     SignedIn(session): SignedIn,
-    Path(message_id): Path<String>,
+    PathParam(message_id): PathParam<String>,
 ) -> ApiResult<Json<TextDetailView>> {
     let (found, seen) = visible_text(&state, &session, &message_id).await?;
     let users = state.store.list_users(session.account.id).await?;
@@ -177,7 +184,7 @@ async fn get_text(
 async fn get_text_salesforce_panel(
     State(state): State<AppState>,
     SignedIn(session): SignedIn,
-    Path(message_id): Path<String>,
+    PathParam(message_id): PathParam<String>,
 ) -> ApiResult<Json<SalesforcePanel>> {
     let (found, seen) = visible_text(&state, &session, &message_id).await?;
     require_panel_access(&session, seen, "text")?;

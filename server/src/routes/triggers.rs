@@ -4,12 +4,12 @@
 
 use crate::auth::{SignedIn, require_admin_with_salesforce};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::JsonBody;
+use crate::extract::{JsonBody, PathParam};
 use crate::model::Session;
 use crate::state::AppState;
 use crate::store::connections::StoredTrigger;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use callpop_core::account::AdminTask;
@@ -103,13 +103,13 @@ async fn create_trigger(
 
 /// Replaces a trigger's rule.
 #[utoipa::path(put, path = "/triggers/{id}", tag = "triggers", request_body(content = Object, description = "a Trigger"),
-    security(("session" = [])),
+    params(("id" = i64, Path, description = "The trigger's id")), security(("session" = [])),
     responses((status = 200, body = TriggerView), (status = 401, body = ApiErrorBody), (status = 403, body = ApiErrorBody),
         (status = 404, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
 async fn replace_trigger(
     State(state): State<AppState>,
     SignedIn(session): SignedIn,
-    Path(id): Path<i64>,
+    PathParam(id): PathParam<i64>,
     JsonBody(rule): JsonBody<Value>,
 ) -> ApiResult<Response> {
     require(&session)?;
@@ -127,12 +127,13 @@ async fn replace_trigger(
 
 /// Deletes a trigger.
 #[utoipa::path(delete, path = "/triggers/{id}", tag = "triggers", security(("session" = [])),
+    params(("id" = i64, Path, description = "The trigger's id")),
     responses((status = 204, description = "deleted"), (status = 401, body = ApiErrorBody), (status = 403, body = ApiErrorBody),
-        (status = 404, body = ApiErrorBody)))]
+        (status = 404, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
 async fn delete_trigger(
     State(state): State<AppState>,
     SignedIn(session): SignedIn,
-    Path(id): Path<i64>,
+    PathParam(id): PathParam<i64>,
 ) -> ApiResult<StatusCode> {
     require(&session)?;
     if state.store.delete_trigger(session.account.id, id).await? {
@@ -152,6 +153,7 @@ struct TriggerOrder {
 /// Puts the triggers in a new order.
 #[utoipa::path(put, path = "/triggers/order", tag = "triggers", request_body = TriggerOrder, security(("session" = [])),
     responses((status = 204, description = "reordered"), (status = 401, body = ApiErrorBody), (status = 403, body = ApiErrorBody),
+        (status = 409, description = "`ids` is not the account's triggers now, each once", body = ApiErrorBody),
         (status = 422, body = ApiErrorBody)))]
 async fn reorder_triggers(
     State(state): State<AppState>,
@@ -162,7 +164,13 @@ async fn reorder_triggers(
     if state.store.reorder_triggers(session.account.id, &order.ids, Utc::now()).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
-        Err(ApiError::invalid("ids", "`ids` must list every trigger of the account exactly once"))
+        // Well-formed, but not the triggers the account has now (another administrator may have added or deleted one
+        // since the list was read): a conflict with the current state, like a stale edit.
+        Err(ApiError::Conflict {
+            code: "stale_trigger_order",
+            message: "`ids` must list every trigger of the account exactly once: reload the list and try again"
+                .to_owned(),
+        })
     }
 }
 

@@ -65,7 +65,9 @@ api_test! {
         let globex_request = dial(&app, &globex, "+14155552671").await;
         let response = app.post_json(Some(&acme.api_key), "/api/v1/call-events", &outbound("OUT-2", "ringing", &acme, globex_request)).await;
         let status = response.status();
-        assert_error(status, &response.json().await.unwrap(), 422, "invalid_field", Some("dial_request_id"));
+        let body = response.json().await.unwrap();
+        assert_error(status, &body, 409, "unknown_dial_request", None);
+        assert!(body["message"].as_str().unwrap().contains("dial_request_id"), "{body}");
 
         let own_request = dial(&app, &acme, "+14155552671").await;
         let mut inbound = outbound("OUT-3", "ringing", &acme, own_request);

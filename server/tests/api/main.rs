@@ -9,6 +9,7 @@ mod call_center;
 mod call_log;
 mod console;
 mod dial;
+mod errors;
 mod event_sanity;
 mod operations;
 mod org;

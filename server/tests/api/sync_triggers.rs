@@ -92,7 +92,7 @@ api_test! {
         let (_, list) = app.get_json(&acme.admin, "/api/v1/triggers").await;
         assert_eq!(names(&list), [json!("Second"), json!("Renamed")]);
         let partial = app.send_json(Method::PUT, Some(&admin), "/api/v1/triggers/order", &json!({ "ids": [second_id] })).await;
-        assert_eq!(partial.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(partial.status(), StatusCode::CONFLICT, "a stale order conflicts with the account's triggers");
         let path = format!("/api/v1/triggers/{second_id}");
         assert_eq!(app.send_json(Method::DELETE, Some(&admin), &path, &json!({})).await.status(), StatusCode::NO_CONTENT);
         assert_eq!(app.send_json(Method::DELETE, Some(&admin), &path, &json!({})).await.status(), StatusCode::NOT_FOUND);
