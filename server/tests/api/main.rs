@@ -13,6 +13,7 @@ mod operations;
 mod org;
 mod salesforce_panel;
 mod settings;
+mod softphone;
 mod sync_admin;
 mod sync_failures;
 mod sync_legacy;
