@@ -10,6 +10,7 @@ mod browser_tests;
 mod dom;
 mod host;
 mod opencti;
+mod resume;
 mod server;
 mod ui;
 mod url;
@@ -75,7 +76,9 @@ async fn boot() -> Result<(), JsValue> {
         return Ok(());
     }
     opencti::load(ui, &org_origin, &config.api_version).await?;
-    ADAPTER.with(|adapter| *adapter.borrow_mut() = Some(Adapter::new(BrowserHost::new(ui), ui)));
+    let mut adapter = Adapter::new(BrowserHost::new(ui), ui);
+    adapter.resume(resume::load());
+    ADAPTER.with(|slot| *slot.borrow_mut() = Some(adapter));
     opencti::listen(ui)?;
     opencti::perform(ui, "", OpenCtiCall::EnableClickToDial);
     opencti::notify_initialization_complete(ui)?;

@@ -57,12 +57,12 @@ fn set_token(value: Option<String>) {
     TOKEN.with(|token| *token.borrow_mut() = value);
 }
 
-fn to_json<T: Serialize>(value: &T) -> Result<String, JsValue> {
+pub(crate) fn to_json<T: Serialize>(value: &T) -> Result<String, JsValue> {
     let value = value.serialize(&serde_wasm_bindgen::Serializer::json_compatible())?;
     js_sys::JSON::stringify(&value).map(String::from)
 }
 
-fn from_json<T: DeserializeOwned>(text: &str) -> Result<T, JsValue> {
+pub(crate) fn from_json<T: DeserializeOwned>(text: &str) -> Result<T, JsValue> {
     Ok(serde_wasm_bindgen::from_value(js_sys::JSON::parse(text)?)?)
 }
 

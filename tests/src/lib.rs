@@ -609,6 +609,13 @@ impl Browser {
         Ok(())
     }
 
+    /// Reloads the whole org page (as an agent pressing F5 does) and enters its new softphone.
+    pub async fn reload_page(&self) -> anyhow::Result<()> {
+        self.leave_softphone().await?;
+        self.client.refresh().await?;
+        self.enter_softphone().await
+    }
+
     /// Back to the org's page from the softphone.
     pub async fn leave_softphone(&self) -> anyhow::Result<()> {
         self.client.enter_parent_frame().await?;
@@ -622,6 +629,18 @@ impl Browser {
         self.wait_for("#signin-password").await?.send_keys(DEMO_PASSWORD).await?;
         self.wait_for("#signin-form button[type=submit]").await?.click().await?;
         self.wait_for("#connection[data-connection='live']").await?;
+        Ok(())
+    }
+
+    /// Completes the org's new-Lead form (Lightning modal or Classic page), checking it was pre-filled with the
+    /// caller's `number`, and saves it.
+    pub async fn save_new_lead_form(&self, number: &str, last_name: &str, company: &str) -> anyhow::Result<()> {
+        let form = self.wait_for("form[data-form-object='Lead']").await?;
+        let phone = form.find(Locator::Css("input[name='Phone']")).await?.prop("value").await?;
+        anyhow::ensure!(phone.as_deref() == Some(number), "the form is pre-filled with {number}, not {phone:?}");
+        form.find(Locator::Css("input[name='LastName']")).await?.send_keys(last_name).await?;
+        form.find(Locator::Css("input[name='Company']")).await?.send_keys(company).await?;
+        form.find(Locator::Css("button[name='save']")).await?.click().await?;
         Ok(())
     }
 

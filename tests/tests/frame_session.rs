@@ -42,13 +42,6 @@ async fn shown(browser: &Browser, css: &str) -> anyhow::Result<bool> {
     Ok(browser.wait_for(css).await?.is_displayed().await?)
 }
 
-/// Reloads the whole org page (as an agent pressing F5 does) and enters the new softphone.
-async fn reload_page(browser: &Browser) -> anyhow::Result<()> {
-    browser.leave_softphone().await?;
-    browser.client.refresh().await?;
-    browser.enter_softphone().await
-}
-
 /// Rings, answers and checks the pop of a known Contact and the append the server got for it.
 async fn ring_answer_and_pop(stack: &Stack, browser: &Browser, call_id: &str) -> anyhow::Result<()> {
     stack.post_call_event(call_id, "ringing", numbers::ONE_CONTACT).await?;
@@ -83,7 +76,7 @@ async fn signed_in_across_reloads(ui: Ui, world: ThirdParty) -> anyhow::Result<(
     assert!(shown(&browser, "#me").await?);
 
     // The org page reloads (F5), then the softphone alone: signed in both times, without the form.
-    reload_page(&browser).await?;
+    browser.reload_page().await?;
     browser.wait_for("#connection[data-connection='live']").await?;
     assert!(!shown(&browser, "#signin").await?);
     assert_eq!(browser.text_of("#me-email").await?, callpop_e2e::DEMO_AGENT_EMAIL);
@@ -104,7 +97,7 @@ async fn signed_in_across_reloads(ui: Ui, world: ThirdParty) -> anyhow::Result<(
         .await?
         .status();
     assert_eq!(status.as_u16(), 401, "the old token after sign-out");
-    reload_page(&browser).await?;
+    browser.reload_page().await?;
     browser.wait_for("#signin:not([hidden])").await?;
     assert!(!shown(&browser, "#signin-error").await?);
     Ok(())
@@ -141,7 +134,7 @@ async fn where_the_browser_keeps_nothing_the_session_lasts_the_page_and_the_soft
     ring_answer_and_pop(&stack, &browser, "CA-frame-2").await?;
 
     // A reload asks again, once, without an error and without requests failing behind the form.
-    reload_page(&browser).await?;
+    browser.reload_page().await?;
     browser.wait_for("#signin:not([hidden])").await?;
     assert!(!shown(&browser, "#signin-error").await?, "a reload is not an error");
     assert_eq!(browser.wait_for("#connection").await?.attr("data-connection").await?.as_deref(), Some("none"));
