@@ -18,4 +18,5 @@ mod sync_admin;
 mod sync_failures;
 mod sync_legacy;
 mod sync_triggers;
+mod sync_unlogged;
 mod texts;
