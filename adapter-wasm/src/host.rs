@@ -1,7 +1,7 @@
 //! `BrowserHost`: core's `Host` over the browser. Open CTI calls go to the Salesforce library, requests to the
 //! callpop server, views to the DOM. Results come back later, as events, through `crate::dispatch`.
 
-use crate::{opencti, server, ui};
+use crate::{opencti, resume, server, ui};
 use callpop_core::adapter::{Host, SoftphoneView, ToServer};
 use callpop_core::open_cti::{OpenCtiCall, Ui};
 
@@ -27,5 +27,6 @@ impl Host for BrowserHost {
 
     fn render(&mut self, view: &SoftphoneView) {
         ui::render(view);
+        resume::save(view);
     }
 }

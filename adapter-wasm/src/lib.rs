@@ -10,13 +10,14 @@ mod browser_tests;
 mod dom;
 mod host;
 mod opencti;
+mod resume;
 mod server;
 mod ui;
 mod url;
 
 use callpop_core::adapter::{Adapter, Connection, Event};
 use callpop_core::open_cti::{OpenCtiCall, Ui, is_trusted_org_origin};
-use callpop_core::wire::{Me, SoftphoneConfig};
+use callpop_core::wire::SoftphoneConfig;
 use host::BrowserHost;
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -75,15 +76,14 @@ async fn boot() -> Result<(), JsValue> {
         return Ok(());
     }
     opencti::load(ui, &org_origin, &config.api_version).await?;
-    ADAPTER.with(|adapter| *adapter.borrow_mut() = Some(Adapter::new(BrowserHost::new(ui), ui)));
+    let mut adapter = Adapter::new(BrowserHost::new(ui), ui);
+    adapter.resume(resume::load());
+    ADAPTER.with(|slot| *slot.borrow_mut() = Some(adapter));
     opencti::listen(ui)?;
     opencti::perform(ui, "", OpenCtiCall::EnableClickToDial);
     opencti::notify_initialization_complete(ui)?;
-    if server::token().is_none() {
-        ui::show_sign_in(None);
-        return Ok(());
-    }
-    match server::request::<Me>("GET", "/api/v1/me", None).await {
+    // A reload: the session cookie, where the browser kept it, still signs the agent in.
+    match server::signed_in_by_cookie().await {
         Ok(me) => start_session(&me.email),
         Err(server::RequestError::SignedOut) => ui::show_sign_in(None),
         Err(_) => ui::fatal("callpop cannot be reached. Reload the page to try again."),

@@ -1,11 +1,17 @@
-//! The softphone's connection to the callpop server: JSON requests with the agent's bearer token, the agent's
-//! event stream (Server-Sent Events, resumed after a drop), and the queue of activity appends that survives the
-//! server being unreachable.
+//! The softphone's connection to the callpop server: JSON requests with the agent's session, the agent's event
+//! stream (Server-Sent Events, resumed after a drop), and the queue of activity appends that survives the server
+//! being unreachable.
+//!
+//! The session lives in two places, neither of them the page's storage (which Salesforce's frame may not have):
+//! the bearer token in memory, for as long as the page lives, and a partitioned HttpOnly cookie the server sets,
+//! which the browser keeps across reloads where it keeps anything for a third-party frame. The append queue is
+//! kept in memory and mirrored to `localStorage` when the browser allows it; reading or writing storage that throws
+//! costs nothing but the mirror.
 
 use crate::{dispatch, ui};
 use callpop_core::adapter::{Connection, Event, ToServer};
 use callpop_core::wire::{
-    ActivityAppend, CallUpdate, DialResponse, LoginRequest, LoginResponse, PopClaim, StreamTicket,
+    ActivityAppend, CallUpdate, DialResponse, LoginRequest, LoginResponse, Me, PopClaim, StreamTicket,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -15,7 +21,6 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{JsFuture, spawn_local};
 use web_sys::{EventSource, Headers, MessageEvent, Request, RequestInit, Response};
 
-const TOKEN_KEY: &str = "callpop.session";
 const PENDING_KEY: &str = "callpop.pending-appends";
 
 /// Why a request failed.
@@ -33,20 +38,31 @@ fn window() -> web_sys::Window {
     web_sys::window().expect("the softphone runs in a window")
 }
 
+/// The page's `localStorage`, or `None` where the browser refuses it (a `SecurityError` in a third-party frame with
+/// cookies blocked).
 fn storage() -> Option<web_sys::Storage> {
     window().local_storage().ok().flatten()
 }
 
-pub(crate) fn token() -> Option<String> {
-    storage()?.get_item(TOKEN_KEY).ok().flatten()
+thread_local! {
+    /// The session's bearer token, for the life of the page.
+    static TOKEN: RefCell<Option<String>> = const { RefCell::new(None) };
 }
 
-fn to_json<T: Serialize>(value: &T) -> Result<String, JsValue> {
+fn token() -> Option<String> {
+    TOKEN.with(|token| token.borrow().clone())
+}
+
+fn set_token(value: Option<String>) {
+    TOKEN.with(|token| *token.borrow_mut() = value);
+}
+
+pub(crate) fn to_json<T: Serialize>(value: &T) -> Result<String, JsValue> {
     let value = value.serialize(&serde_wasm_bindgen::Serializer::json_compatible())?;
     js_sys::JSON::stringify(&value).map(String::from)
 }
 
-fn from_json<T: DeserializeOwned>(text: &str) -> Result<T, JsValue> {
+pub(crate) fn from_json<T: DeserializeOwned>(text: &str) -> Result<T, JsValue> {
     Ok(serde_wasm_bindgen::from_value(js_sys::JSON::parse(text)?)?)
 }
 
@@ -56,6 +72,16 @@ pub(crate) async fn request<T: DeserializeOwned>(
     path: &str,
     body: Option<String>,
 ) -> Result<T, RequestError> {
+    request_as(method, path, body, token()).await
+}
+
+/// Sends a request with `token` as its bearer token, or with only the session cookie the browser may hold.
+async fn request_as<T: DeserializeOwned>(
+    method: &str,
+    path: &str,
+    body: Option<String>,
+    token: Option<String>,
+) -> Result<T, RequestError> {
     let unavailable =
         |error: JsValue| RequestError::Unavailable(error.as_string().unwrap_or_else(|| format!("{error:?}")));
     let headers = Headers::new().map_err(unavailable)?;
@@ -63,7 +89,7 @@ pub(crate) async fn request<T: DeserializeOwned>(
     if body.is_some() {
         let _ = headers.set("Content-Type", "application/json");
     }
-    if let Some(token) = token() {
+    if let Some(token) = token {
         let _ = headers.set("Authorization", &format!("Bearer {token}"));
     }
     let init = RequestInit::new();
@@ -95,24 +121,53 @@ fn error_message(text: &str) -> String {
     from_json::<callpop_core::wire::ApiErrorBody>(text).map(|body| body.message).unwrap_or_else(|_| text.to_owned())
 }
 
-/// Signs in, keeps the token, and starts the agent's stream.
-pub(crate) async fn sign_in(email: String, password: String) -> Result<LoginResponse, RequestError> {
-    let body =
-        to_json(&LoginRequest { email, password }).map_err(|_| RequestError::Rejected(400, "bad input".to_owned()))?;
-    let login: LoginResponse = request("POST", "/api/v1/sessions", Some(body)).await?;
-    if let Some(storage) = storage() {
-        let _ = storage.set_item(TOKEN_KEY, &login.token);
-    }
-    Ok(login)
+/// A sign-in, and whether the browser kept its session cookie (so a reload finds the agent signed in).
+pub(crate) struct SignedIn {
+    pub(crate) login: LoginResponse,
+    pub(crate) kept_across_reloads: bool,
 }
 
-/// Forgets the session and shows the sign-in form.
-pub(crate) fn signed_out() {
-    if let Some(storage) = storage() {
-        let _ = storage.remove_item(TOKEN_KEY);
-    }
+/// Signs in, keeps the token in memory, asks the server for the session cookie too, and checks that the browser
+/// kept it: a request with the cookie alone must be recognised.
+pub(crate) async fn sign_in(email: String, password: String) -> Result<SignedIn, RequestError> {
+    let body = to_json(&LoginRequest { email, password, session_cookie: true })
+        .map_err(|_| RequestError::Rejected(400, "bad input".to_owned()))?;
+    let login: LoginResponse = request_as("POST", "/api/v1/sessions", Some(body), None).await?;
+    set_token(Some(login.token.clone()));
+    let kept_across_reloads = signed_in_by_cookie().await.is_ok();
+    Ok(SignedIn { login, kept_across_reloads })
+}
+
+/// Who the session cookie the browser holds belongs to (after a reload, the only trace of a sign-in).
+pub(crate) async fn signed_in_by_cookie() -> Result<Me, RequestError> {
+    request_as("GET", "/api/v1/me", None, None).await
+}
+
+/// Forgets the session in the page and closes the stream.
+fn forget_session() {
+    set_token(None);
     STREAM.with(|stream| stream.borrow_mut().take().map(|connection| connection.source.close()));
+}
+
+/// The server no longer knows the session (expired, or signed out elsewhere): the sign-in form says so, once.
+pub(crate) fn signed_out() {
+    forget_session();
     ui::show_sign_in(Some("Your session has ended. Sign in again."));
+}
+
+/// The agent signs out: the server ends the session (its token and cookie are refused from now on).
+pub(crate) fn sign_out() {
+    spawn_local(async {
+        // 204, no body.
+        let ended = request::<Option<serde_json_value::Ignored>>("DELETE", "/api/v1/sessions/current", None).await;
+        forget_session();
+        match ended {
+            Ok(_) | Err(RequestError::SignedOut) => ui::show_sign_in(None),
+            Err(RequestError::Rejected(_, message) | RequestError::Unavailable(message)) => ui::show_sign_in(Some(
+                &format!("Signed out here, but callpop could not end the session ({message}). Sign out again later."),
+            )),
+        }
+    });
 }
 
 /// Carries out a request the adapter asked for.
@@ -147,15 +202,29 @@ pub(crate) fn send(request_to_server: ToServer) {
     }
 }
 
-fn pending_appends() -> Vec<ActivityAppend> {
-    storage()
-        .and_then(|storage| storage.get_item(PENDING_KEY).ok().flatten())
-        .and_then(|text| from_json(&text).ok())
-        .unwrap_or_default()
+thread_local! {
+    /// The appends the server does not have yet; `None` until read back from storage (a reload's leftovers).
+    static PENDING: RefCell<Option<Vec<ActivityAppend>>> = const { RefCell::new(None) };
 }
 
-fn save_pending(pending: &[ActivityAppend]) {
-    if let (Some(storage), Ok(text)) = (storage(), to_json(&pending)) {
+fn pending_appends() -> Vec<ActivityAppend> {
+    PENDING.with(|pending| {
+        pending
+            .borrow_mut()
+            .get_or_insert_with(|| {
+                storage()
+                    .and_then(|storage| storage.get_item(PENDING_KEY).ok().flatten())
+                    .and_then(|text| from_json(&text).ok())
+                    .unwrap_or_default()
+            })
+            .clone()
+    })
+}
+
+/// Keeps the queue in memory, and mirrors it to storage where there is any.
+fn save_pending(queue: &[ActivityAppend]) {
+    PENDING.with(|pending| *pending.borrow_mut() = Some(queue.to_vec()));
+    if let (Some(storage), Ok(text)) = (storage(), to_json(&queue)) {
         let _ = storage.set_item(PENDING_KEY, &text);
     }
 }

@@ -72,7 +72,7 @@ pub(crate) fn mount(ui: Ui) {
         });
     }
     if let Some(button) = by_id("sign-out") {
-        listen(&button, "click", |_| server::signed_out());
+        listen(&button, "click", |_| server::sign_out());
     }
 }
 
@@ -105,6 +105,7 @@ pub(crate) fn fatal(message: &str) {
 }
 
 pub(crate) fn show_sign_in(message: Option<&str>) {
+    show_session_note(false);
     set_hidden("signin", false);
     set_hidden("calls", true);
     set_hidden("me", true);
@@ -115,6 +116,20 @@ pub(crate) fn show_sign_in(message: Option<&str>) {
     if let Some(input) = by_id("signin-email") {
         focus(&input);
     }
+}
+
+/// Says, in one sentence, that a reload will ask for the password again, when the browser kept no session cookie.
+pub(crate) fn show_session_note(shown: bool) {
+    set_text(
+        "session-note",
+        if shown {
+            "This browser keeps nothing for callpop inside Salesforce, so after a reload you will be asked to sign in \
+             again."
+        } else {
+            ""
+        },
+    );
+    set_hidden("session-note", !shown);
 }
 
 pub(crate) fn show_signed_in(email: &str) {
@@ -137,7 +152,10 @@ fn submit_sign_in() {
     set_hidden("signin-error", true);
     spawn_local(async move {
         match server::sign_in(email, password).await {
-            Ok(login) => crate::start_session(&login.email),
+            Ok(signed_in) => {
+                crate::start_session(&signed_in.login.email);
+                show_session_note(!signed_in.kept_across_reloads);
+            }
             Err(server::RequestError::SignedOut) => show_sign_in(Some("The email or the password is wrong.")),
             Err(server::RequestError::Rejected(_, message)) => show_sign_in(Some(&message)),
             Err(server::RequestError::Unavailable(reason)) => {

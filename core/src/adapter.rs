@@ -126,6 +126,17 @@ struct TrackedCall {
     found: Vec<RecordMatch>,
 }
 
+/// How far this softphone got with a call it popped. The shell keeps it in the tab's storage and hands it back after
+/// a reload (`Adapter::resume`), so the call resumes in this softphone instead of showing as another one's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resume {
+    /// Popped; the activity went to `logged_to` (none when the server decides).
+    InCall { logged_to: Option<String> },
+    /// The pop was under way (the search, the dialog, a new-record form waiting for its save): it is done again,
+    /// so the search finds the Lead the agent saved meanwhile, or the form opens again.
+    PopAgain,
+}
+
 /// The utility bar item's label when no call waits, and while one does (Lightning only).
 const IDLE_LABEL: &str = "Phone";
 const RINGING_LABEL: &str = "Incoming call";
@@ -141,6 +152,8 @@ pub struct Adapter<H> {
     item_label: &'static str,
     /// A message about something that is not one call's (a dial that failed).
     notice: Option<String>,
+    /// The calls this softphone had popped before a reload, by call id.
+    resumable: Vec<(String, Resume)>,
 }
 
 /// How a call card looks: what the agent's attention is needed for.
@@ -175,6 +188,8 @@ pub struct CallCard {
     pub server_record: Option<String>,
     pub tone: Tone,
     pub can_answer: bool,
+    /// What a reload of this softphone resumes, for a call it popped.
+    pub resume: Option<Resume>,
 }
 
 /// The multi-match dialog as the softphone shows it.
@@ -200,7 +215,21 @@ pub struct SoftphoneView {
 
 impl<H: Host> Adapter<H> {
     pub fn new(host: H, ui: Ui) -> Self {
-        Self { host, ui, connection: Connection::Connecting, calls: Vec::new(), item_label: IDLE_LABEL, notice: None }
+        Self {
+            host,
+            ui,
+            connection: Connection::Connecting,
+            calls: Vec::new(),
+            item_label: IDLE_LABEL,
+            notice: None,
+            resumable: Vec::new(),
+        }
+    }
+
+    /// The calls this softphone popped before it was reloaded (from `CallCard::resume`). When the stream brings one
+    /// back, marked popped, it resumes here.
+    pub fn resume(&mut self, calls: Vec<(String, Resume)>) {
+        self.resumable = calls;
     }
 
     pub fn host(&self) -> &H {
@@ -298,14 +327,30 @@ impl<H: Host> Adapter<H> {
                 if update.state == CallState::Completed {
                     return; // A call that ended before this softphone saw it needs nothing from the agent.
                 }
-                if update.direction == Direction::Inbound && !popped_elsewhere {
+                let resumed = self
+                    .resumable
+                    .iter()
+                    .position(|(call_id, _)| *call_id == update.call_id)
+                    .filter(|_| popped_elsewhere)
+                    .map(|index| self.resumable.swap_remove(index).1);
+                if update.direction == Direction::Inbound && (!popped_elsewhere || resumed.is_some()) {
                     self.host.open_cti(&update.call_id, OpenCtiCall::ShowPanel);
                 }
                 if update.direction == Direction::Outbound {
                     self.notice = None; // The call the agent dialled has arrived.
                 }
-                let phase = if popped_elsewhere { Phase::HandledElsewhere } else { Phase::Waiting };
+                let call_id = update.call_id.clone();
+                let phase = match &resumed {
+                    Some(Resume::InCall { logged_to }) => Phase::Popped { logged_to: logged_to.clone() },
+                    Some(Resume::PopAgain) => Phase::Claiming,
+                    None if popped_elsewhere => Phase::HandledElsewhere,
+                    None => Phase::Waiting,
+                };
                 self.calls.push(TrackedCall { update, phase, found: Vec::new() });
+                if resumed == Some(Resume::PopAgain) {
+                    // This softphone holds the server's claim already: the pop goes on from where it was.
+                    self.on_pop_claimed(&call_id, true);
+                }
             }
         }
         // Keep live calls and the ones the agent still has to act on; ended, finished calls leave the panel.
@@ -493,6 +538,15 @@ fn card(call: &TrackedCall) -> CallCard {
         },
         tone,
         can_answer: call.phase == Phase::Waiting && update.state.is_live() && update.direction == Direction::Inbound,
+        resume: match &call.phase {
+            Phase::Popped { logged_to } => Some(Resume::InCall { logged_to: logged_to.clone() }),
+            Phase::Claiming
+            | Phase::Searching
+            | Phase::AwaitingSave
+            | Phase::AwaitingCreate
+            | Phase::Choosing { .. } => Some(Resume::PopAgain),
+            Phase::Waiting | Phase::HandledElsewhere | Phase::Failed(_) => None,
+        },
     }
 }
 
@@ -547,6 +601,52 @@ mod tests {
             detail: None,
             last_modified: None,
         }
+    }
+
+    /// The call as a reloaded softphone's stream brings it back: answered, and popped by a softphone.
+    fn answered_and_popped(call_id: &str) -> CallUpdate {
+        CallUpdate { state: CallState::Answered, popped: true, ..ringing(call_id) }
+    }
+
+    #[test]
+    fn a_call_this_softphone_popped_resumes_in_call_after_a_reload_without_popping_again() {
+        let mut before = Adapter::new(Recorder::default(), Ui::Lightning);
+        before.handle(Event::CallUpdated(ringing("c1")));
+        before.handle(Event::AnswerClicked { call_id: "c1".to_owned() });
+        before.handle(Event::PopClaimed { call_id: "c1".to_owned(), claimed: true });
+        before.handle(Event::SearchCompleted { call_id: "c1".to_owned(), matches: vec![contact()] });
+        let kept: Vec<_> =
+            before.view().calls.iter().filter_map(|card| Some((card.call_id.clone(), card.resume.clone()?))).collect();
+        assert_eq!(kept, [("c1".to_owned(), Resume::InCall { logged_to: Some("Ada Lovelace · Contact".to_owned()) })]);
+
+        let mut after = Adapter::new(Recorder::default(), Ui::Lightning);
+        after.resume(kept);
+        after.handle(Event::CallUpdated(answered_and_popped("c1")));
+        let card = &after.view().calls[0];
+        assert_eq!((card.status.as_str(), card.logged_to.as_deref()), ("In call", Some("Ada Lovelace · Contact")));
+        assert_eq!(
+            after.host().open_cti.iter().map(|(_, call)| call.clone()).collect::<Vec<_>>(),
+            [OpenCtiCall::ShowPanel]
+        );
+        assert!(after.host().sent.is_empty(), "no second claim, no second append");
+    }
+
+    #[test]
+    fn a_new_caller_form_pending_before_a_reload_is_searched_again_and_the_saved_lead_gets_the_activity() {
+        let mut after = Adapter::new(Recorder::default(), Ui::Lightning);
+        after.resume(vec![("c1".to_owned(), Resume::PopAgain)]);
+        after.handle(Event::CallUpdated(answered_and_popped("c1")));
+        let search = OpenCtiCall::Search { term: "+14155552671".to_owned(), direction: Direction::Inbound };
+        assert_eq!(after.host().open_cti.last().map(|(_, call)| call.clone()), Some(search));
+        // The agent saved the Lead before the reload: the search finds it, it is popped and gets the activity.
+        let lead =
+            RecordMatch { id: RecordId::parse("00Q000000000001").unwrap(), object: "Lead".to_owned(), ..contact() };
+        after.handle(Event::SearchCompleted { call_id: "c1".to_owned(), matches: vec![lead.clone()] });
+        assert!(after.host().sent.iter().any(|sent| matches!(sent,
+            ToServer::AppendActivity(append) if append.record_id == lead.id.as_str())));
+        // Another softphone's call that this one never popped stays the other's.
+        after.handle(Event::CallUpdated(answered_and_popped("c2")));
+        assert_eq!(after.view().calls[1].status, "Answered in another softphone");
     }
 
     #[test]

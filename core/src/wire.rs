@@ -116,6 +116,9 @@ pub struct PopClaim {
 pub struct LoginRequest {
     pub email: String,
     pub password: String,
+    /// Also keep the session in a partitioned, HttpOnly cookie (the softphone, whose frame may have no storage).
+    #[serde(default)]
+    pub session_cookie: bool,
 }
 
 /// The answer to a sign-in: a bearer token for `Authorization: Bearer …`, and who signed in. `Debug` never shows

@@ -51,6 +51,9 @@ pub const OPEN_CTI_API_VERSION: &str = "62.0";
 pub struct SandboxConfig {
     /// Where to listen; port 0 picks a free one.
     pub listen: SocketAddr,
+    /// The host name in the org's own URLs (its origin), e.g. `localhost` while callpop is on `127.0.0.1`: a
+    /// different site, as Salesforce's org is from callpop's server. `None` names the listening address.
+    pub host: Option<String>,
     /// The softphone's URL (the call center's `reqAdapterUrl`), if known at start.
     pub adapter_url: Option<String>,
     /// Whether to start with the demo records (`seed`).
@@ -67,6 +70,7 @@ impl Default for SandboxConfig {
     fn default() -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            host: None,
             adapter_url: None,
             seed: true,
             task_call_id_field: true,
@@ -240,7 +244,10 @@ impl Sandbox {
     pub async fn start(config: SandboxConfig) -> anyhow::Result<Self> {
         let listener = TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
         let address = listener.local_addr()?;
-        let base_url = format!("http://{address}");
+        let base_url = match &config.host {
+            Some(host) => format!("http://{host}:{}", address.port()),
+            None => format!("http://{address}"),
+        };
         let org = Org(Arc::new(Mutex::new(OrgState::new(base_url.clone(), config.adapter_url.clone(), &config))));
         let api = oauth::router()
             .merge(rest::router())

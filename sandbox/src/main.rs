@@ -10,6 +10,10 @@ struct Args {
     /// Port to listen on (loopback only).
     #[arg(long, default_value_t = 8081)]
     port: u16,
+    /// The host name the org's pages are opened at: `localhost`, another site than callpop's `127.0.0.1`, as a
+    /// Salesforce org is another site than callpop's server.
+    #[arg(long, default_value = "localhost")]
+    host: String,
     /// The softphone's URL, as the call center definition's reqAdapterUrl gives it.
     #[arg(long, default_value = "http://127.0.0.1:8080/softphone/")]
     adapter_url: String,
@@ -34,6 +38,7 @@ async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let config = SandboxConfig {
         listen: SocketAddr::from(([127, 0, 0, 1], args.port)),
+        host: Some(args.host),
         adapter_url: Some(args.adapter_url),
         seed: !args.empty,
         demo_telephony: args.demo_telephony,

@@ -1,8 +1,13 @@
-//! Credentials: account API keys for the telephony side, bearer session tokens for people, passwords.
+//! Credentials: account API keys for the telephony side, session tokens for people, passwords.
 //!
-//! Sessions are bearer tokens rather than cookies because the softphone runs in a third-party iframe inside
-//! Salesforce, where cookies need `SameSite=None; Secure` and browsers may block them anyway. Tokens, keys and
-//! tickets are 190 bits of randomness, stored as SHA-256 hashes; passwords are argon2id hashes.
+//! A session is a bearer token. The softphone, which runs in a third-party iframe inside Salesforce where its storage
+//! may be partitioned or missing, may also ask for it as a partitioned cookie (`Partitioned; Secure; SameSite=None;
+//! HttpOnly`), which browsers keep per top-level site even with third-party cookies blocked, so a reload finds the
+//! agent still signed in. A cookie is sent by the browser on its own, so it is accepted only on requests that a
+//! page of another site cannot make: those the browser marks `Sec-Fetch-Site: same-origin`, or, from a browser
+//! that sends no fetch metadata, those whose `Origin` is this server's public origin (ARCHITECTURE.md, "The
+//! softphone's session"). Tokens, keys and tickets are 190 bits of randomness, stored as SHA-256 hashes; passwords
+//! are argon2id hashes.
 
 use crate::error::ApiError;
 use crate::model::{Account, Session};
@@ -75,7 +80,83 @@ impl FromRequestParts<AppState> for ApiKeyAccount {
     }
 }
 
-/// The signed-in user the request carries (`Authorization: Bearer cps_…`): an agent, manager or administrator.
+/// The name of the softphone's session cookie.
+pub const SESSION_COOKIE: &str = "callpop_session";
+
+/// The session cookie's value, if the request carries one.
+fn cookie_token(parts: &Parts) -> Option<String> {
+    parts
+        .headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(cookie::Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|cookie| cookie.name() == SESSION_COOKIE)
+        .map(|cookie| cookie.value().to_owned())
+}
+
+/// Whether a page of another site cannot have made this request: the browser says it came from this server's own
+/// origin (`Sec-Fetch-Site`), or, from a browser without fetch metadata, its `Origin` is this server's.
+fn from_own_origin(parts: &Parts, public_url: &str) -> bool {
+    let header = |name: &str| parts.headers.get(name).and_then(|value| value.to_str().ok());
+    match header("sec-fetch-site") {
+        Some(site) => site == "same-origin",
+        None => header("origin").is_some_and(|origin| same_origin(origin, public_url)),
+    }
+}
+
+fn same_origin(origin: &str, public_url: &str) -> bool {
+    match (reqwest::Url::parse(origin), reqwest::Url::parse(public_url)) {
+        (Ok(origin), Ok(public)) => origin.origin() == public.origin(),
+        _ => false,
+    }
+}
+
+/// The `Set-Cookie` value that keeps `token` in the browser's partition for the frame's top-level site, for as
+/// long as the session lasts (`max_age`), or, with `None`, removes it.
+pub fn session_cookie(token: Option<&str>, max_age: chrono::Duration) -> String {
+    let age = cookie::time::Duration::seconds(if token.is_some() { max_age.num_seconds() } else { 0 });
+    cookie::Cookie::build((SESSION_COOKIE, token.unwrap_or_default().to_owned()))
+        .path("/api/")
+        .secure(true)
+        .http_only(true)
+        .same_site(cookie::SameSite::None)
+        .partitioned(true)
+        .max_age(age)
+        .build()
+        .to_string()
+}
+
+/// The session a request carries, and how: the bearer token, or the softphone's cookie on a same-origin request.
+#[derive(Debug, Clone)]
+pub struct CurrentSession {
+    pub session: Session,
+    /// The stored form of its token, which names the session (signing out deletes it).
+    pub token_hash: String,
+}
+
+impl FromRequestParts<AppState> for CurrentSession {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let token = match bearer_token(parts) {
+            Some(token) => Some(token.to_owned()),
+            None => cookie_token(parts).filter(|_| from_own_origin(parts, &state.public_url)),
+        };
+        let token = token
+            .filter(|token| token.starts_with(SESSION_PREFIX))
+            .ok_or(ApiError::Unauthorized("sign in and send the session token as `Authorization: Bearer cps_…`"))?;
+        let token_hash = hash_secret(&token);
+        let session = state.store.session(&token_hash, chrono::Utc::now()).await?;
+        let session =
+            session.ok_or(ApiError::Unauthorized("this session has expired or does not exist: sign in again"))?;
+        Ok(Self { session, token_hash })
+    }
+}
+
+/// The signed-in user the request carries (`Authorization: Bearer cps_…`, or the softphone's session cookie on a
+/// same-origin request): an agent, manager or administrator.
 #[derive(Debug, Clone)]
 pub struct SignedIn(pub Session);
 
@@ -83,11 +164,7 @@ impl FromRequestParts<AppState> for SignedIn {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let token = bearer_token(parts)
-            .filter(|token| token.starts_with(SESSION_PREFIX))
-            .ok_or(ApiError::Unauthorized("sign in and send the session token as `Authorization: Bearer cps_…`"))?;
-        let session = state.store.session(&hash_secret(token), chrono::Utc::now()).await?;
-        session.map(SignedIn).ok_or(ApiError::Unauthorized("this session has expired or does not exist: sign in again"))
+        CurrentSession::from_request_parts(parts, state).await.map(|current| SignedIn(current.session))
     }
 }
 

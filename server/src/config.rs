@@ -91,6 +91,9 @@ pub struct SyncTiming {
     /// How long what a phone search found is remembered (forgotten sooner when callpop creates a record). Short:
     /// someone may add the caller to the org by hand meanwhile.
     pub number_cache_ttl: Duration,
+    /// With legacy mode off, how long after a popped call ends the server waits for the softphone's activity append
+    /// before it logs the call by its own rule (`sync/unlogged.rs`).
+    pub unlogged_grace: Duration,
 }
 
 impl Default for SyncTiming {
@@ -101,6 +104,7 @@ impl Default for SyncTiming {
             retry_base: Duration::from_secs(2),
             retry_max: Duration::from_secs(600),
             dialog_timeout: Duration::from_secs(45),
+            unlogged_grace: Duration::from_secs(300),
             dialog_recheck: Duration::from_secs(2),
             limit_pause: Duration::from_secs(900),
             unlinked_wait: Duration::from_secs(60),
@@ -119,6 +123,7 @@ impl SyncTiming {
             retry_base: Duration::from_millis(50),
             retry_max: Duration::from_millis(400),
             dialog_timeout: Duration::from_secs(3),
+            unlogged_grace: Duration::from_secs(1),
             dialog_recheck: Duration::from_millis(200),
             limit_pause: Duration::from_secs(2),
             unlinked_wait: Duration::from_secs(5),

@@ -4,6 +4,9 @@
 //! - `lightning-*.png`, `classic-popped.png`: the org's pages with the softphone, as an agent sees them;
 //! - `softphone-<size>-<state>.png`: the softphone alone, idle, ringing, with the dialog and in a call, at the
 //!   smallest size Salesforce allows (200 × 400) and at the Lightning utility bar's default (340 × 480);
+//! - `softphone-sign-in.png`, `softphone-reload-*.png`, `softphone-nothing-kept.png`: the sign-in screen, the calls
+//!   a reload resumed (in call; a new caller's form still to save), and the sentence shown where the browser keeps
+//!   nothing for the frame;
 //! - `console-*.png`: the admin console's pages at 1280 × 800 (the long ones whole), and the call log at 1024 × 768;
 //!   the Salesforce pages (connection, preflight, triggers, sync log) against the local org, linked on its OAuth page.
 //!
@@ -13,7 +16,7 @@
 use callpop_core::account::Plan;
 use callpop_core::open_cti::Ui;
 use callpop_core::options::IntegrationOptions;
-use callpop_e2e::{ADMIN_EMAIL, Browser, Stack};
+use callpop_e2e::{ADMIN_EMAIL, Browser, Stack, ThirdParty};
 use callpop_sandbox::seed::{self, numbers};
 use callpop_server::store::salesforce_audit::{SalesforceStep, SyncStep};
 use serde_json::{Map, json};
@@ -94,6 +97,46 @@ async fn demo_control() -> anyhow::Result<()> {
     browser.wait_for("[data-answer]").await?;
     browser.leave_softphone().await?;
     save_page(&browser, "lightning-simulated-ringing").await
+}
+
+/// The sign-in screen, the calls a reload resumed, and the sentence where the browser keeps nothing.
+async fn frame_sessions(stack: &Stack) -> anyhow::Result<()> {
+    let browser = Browser::start().await?;
+    browser.client.goto(&stack.lightning_url()).await?;
+    browser.enter_softphone().await?;
+    browser.wait_for("#signin:not([hidden])").await?;
+    browser.leave_softphone().await?;
+    save_softphone(&browser, "softphone-sign-in").await?;
+
+    browser.sign_in_agent().await?;
+    stack.post_call_event("CA-shot-reload-1", "ringing", numbers::ONE_CONTACT).await?;
+    browser.wait_for("[data-answer='CA-shot-reload-1']").await?.click().await?;
+    browser.wait_for("[data-call-id='CA-shot-reload-1'] [data-status='In call']").await?;
+    stack.post_call_event("CA-shot-reload-2", "ringing", numbers::NOBODY).await?;
+    browser.wait_for("[data-answer='CA-shot-reload-2']").await?.click().await?;
+    browser
+        .wait_for("[data-call-id='CA-shot-reload-2'] [data-status='New caller: complete the Lead and save it']")
+        .await?;
+    browser.eval("location.reload(); return true;").await?;
+    browser.leave_softphone().await?;
+    browser.enter_softphone().await?;
+    browser.wait_for("[data-call-id='CA-shot-reload-1'] [data-status='In call']").await?;
+    browser
+        .wait_for("[data-call-id='CA-shot-reload-2'] [data-status='New caller: complete the Lead and save it']")
+        .await?;
+    browser.leave_softphone().await?;
+    save_page(&browser, "softphone-reload-new-caller").await?;
+    browser.reload_page().await?;
+    browser.wait_for("[data-call-id='CA-shot-reload-1'] [data-status='In call']").await?;
+    browser.leave_softphone().await?;
+    save_softphone(&browser, "softphone-reload-in-call").await?;
+
+    let nothing_kept = Browser::start_in(ThirdParty::NothingKept).await?;
+    nothing_kept.client.goto(&stack.lightning_url()).await?;
+    nothing_kept.sign_in_agent().await?;
+    nothing_kept.wait_for("#session-note:not([hidden])").await?;
+    nothing_kept.leave_softphone().await?;
+    save_softphone(&nothing_kept, "softphone-nothing-kept").await
 }
 
 /// The softphone alone in each state, with the org's panel sized `width` × `height` (the frame's own size).
@@ -357,6 +400,7 @@ async fn main() -> anyhow::Result<()> {
     }
     if only.as_deref().is_none_or(|set| set == "softphone") {
         org_pages(&Stack::start().await?).await?;
+        frame_sessions(&Stack::start().await?).await?;
         demo_control().await?;
         softphone_states("200x400", 200, 400).await?;
         softphone_states("340x480", 340, 480).await?;

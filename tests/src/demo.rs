@@ -24,6 +24,7 @@ impl Demo {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let server_url = format!("http://127.0.0.1:{port}");
         let org = Sandbox::start(SandboxConfig {
+            host: Some(crate::ORG_HOST.to_owned()),
             adapter_url: Some(format!("{server_url}/softphone/")),
             demo_telephony: Some(format!("{server_url}/demo")),
             ..SandboxConfig::default()

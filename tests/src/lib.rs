@@ -1,9 +1,13 @@
 //! The end-to-end harness: the whole product on loopback, driven through real headless Chromium.
 //!
-//! `Stack::start` runs the local org and the callpop server in-process, each on its own free port (so their
-//! origins differ, as Salesforce's and callpop's do), seeds the demo account, and points the org's call center at
-//! the server's softphone. `Browser::start` runs ChromeDriver and Chromium with the flags that work on this machine
-//! kind, and kills them (their whole process group) when dropped, even when a test panics.
+//! `Stack::start` runs the local org and the callpop server in-process, each on its own free port, seeds the demo
+//! account, and points the org's call center at the server's softphone. The org is opened at `localhost` and
+//! callpop at `127.0.0.1`: two sites, as a Salesforce org and callpop's server are, so the softphone's frame is a
+//! third-party frame and the browser's third-party rules apply to it as in production. `Browser::start` runs
+//! ChromeDriver and Chromium with the flags that work on this machine kind and with third-party cookies blocked
+//! (the default of Incognito windows and of many managed browsers; `Browser::start_in` picks another world), and
+//! kills them (their whole process group) when dropped, even when a test panics. Entering the softphone's frame
+//! fails if the frame and the page around it are ever same-site.
 
 pub mod demo;
 
@@ -15,9 +19,10 @@ use callpop_core::record::RecordId;
 use callpop_sandbox::oauth::ConnectedApp;
 use callpop_sandbox::settings::Approval;
 use callpop_sandbox::{OpenCtiLogEntry, Sandbox, SandboxConfig};
+use callpop_server::provision;
+pub use callpop_server::provision::DEMO_AGENT_EMAIL;
 /// Every demo user's password.
 pub use callpop_server::provision::DEMO_PASSWORD;
-use callpop_server::provision::{self, DEMO_AGENT_EMAIL};
 use callpop_server::store::Store;
 use callpop_server::store::salesforce_audit::{SalesforceStep, StepOutcome, SyncStep, SyncSubject};
 use callpop_server::sync::link::callback_url;
@@ -34,6 +39,35 @@ pub const ADMIN_EMAIL: &str = "admin@demo.callpop.test";
 /// The connected app the harness registers in the local org and configures the server with.
 pub const CONNECTED_APP_ID: &str = "3MVG9callpop.e2e.connected.app";
 const CONNECTED_APP_SECRET: &str = "callpop-e2e-consumer-secret";
+
+/// The host the local org's pages are opened at. callpop's server is on `127.0.0.1`: another site.
+pub const ORG_HOST: &str = "localhost";
+
+/// The site of an origin, as browsers draw their third-party line: the scheme and the registrable domain. Loopback
+/// hosts and IP addresses are their own site; for names, the last two labels stand in for the registrable domain
+/// (the public suffix list is not needed for the hosts these tests use).
+pub fn site_of(origin: &str) -> anyhow::Result<String> {
+    let url = reqwest::Url::parse(origin).with_context(|| format!("{origin} is not an origin"))?;
+    let host = url.host_str().context("an origin without a host")?;
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    let registrable = if bare.parse::<std::net::IpAddr>().is_ok() || bare == "localhost" {
+        host.to_owned()
+    } else {
+        let labels: Vec<&str> = host.split('.').collect();
+        labels[labels.len().saturating_sub(2)..].join(".")
+    };
+    Ok(format!("{}://{registrable}", url.scheme()))
+}
+
+/// Fails unless the org's page and the softphone are on different sites, as Salesforce and callpop always are.
+pub fn ensure_cross_site(org_origin: &str, softphone_origin: &str) -> anyhow::Result<()> {
+    let (org_site, softphone_site) = (site_of(org_origin)?, site_of(softphone_origin)?);
+    anyhow::ensure!(
+        org_site != softphone_site,
+        "the org ({org_origin}) and the softphone ({softphone_origin}) are the same site, {org_site}: production never is"
+    );
+    Ok(())
+}
 
 /// How long a test waits for something a person would see happen "at once".
 pub const PATIENCE: Duration = Duration::from_secs(20);
@@ -101,7 +135,7 @@ impl NetworkSwitch {
 
 impl Stack {
     pub async fn start() -> anyhow::Result<Self> {
-        let org = Sandbox::start(SandboxConfig::default()).await?;
+        let org = Sandbox::start(SandboxConfig { host: Some(ORG_HOST.to_owned()), ..SandboxConfig::default() }).await?;
         let database_dir = tempfile::tempdir()?;
         // Browsers reach the server through the switch, so that is its public URL (where Salesforce's OAuth sends
         // the admin back).
@@ -120,6 +154,7 @@ impl Stack {
             redirect_uris: vec![callback_url(&server_url)],
             ..ConnectedApp::default_app()
         });
+        ensure_cross_site(org.base_url(), &server_url)?;
         let app = Application::build(config).await?;
         let network = NetworkSwitch::start(relay, app.local_addr());
         let store = app.store();
@@ -436,6 +471,33 @@ impl Stack {
     }
 }
 
+/// What the browser keeps for a third-party frame: the cookie settings a test runs Chromium with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ThirdParty {
+    /// Third-party cookies blocked (Incognito's default, and many managed browsers'): a frame keeps partitioned
+    /// cookies and partitioned storage only. Every test's world unless it says otherwise.
+    Blocked,
+    /// Third-party cookies allowed (Chromium's setting "Allow third-party cookies").
+    Allowed,
+    /// Cookies blocked altogether ("Don't allow sites to save data"): a frame keeps nothing, and its
+    /// `localStorage` and `sessionStorage` throw `SecurityError`.
+    NothingKept,
+}
+
+impl ThirdParty {
+    /// Chromium's preferences for this world (`profile.cookie_controls_mode`: 0 allows third-party cookies, 1
+    /// blocks them).
+    fn prefs(self) -> Value {
+        match self {
+            Self::Blocked => json!({ "profile.cookie_controls_mode": 1 }),
+            Self::Allowed => json!({ "profile.cookie_controls_mode": 0 }),
+            Self::NothingKept => {
+                json!({ "profile.cookie_controls_mode": 1, "profile.default_content_setting_values.cookies": 2 })
+            }
+        }
+    }
+}
+
 /// ChromeDriver and a headless Chromium session, cleaned up on drop.
 #[derive(Debug)]
 pub struct Browser {
@@ -461,7 +523,13 @@ const CHROMIUM_FLAGS: [&str; 10] = [
 ];
 
 impl Browser {
+    /// Chromium with third-party cookies blocked.
     pub async fn start() -> anyhow::Result<Self> {
+        Self::start_in(ThirdParty::Blocked).await
+    }
+
+    /// Chromium in the given third-party world.
+    pub async fn start_in(third_party: ThirdParty) -> anyhow::Result<Self> {
         let chromedriver = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".to_owned());
         let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let driver = {
@@ -481,7 +549,10 @@ impl Browser {
         args.push(format!("--user-data-dir={}", profile.path().display()));
         let downloads = profile.path().join("downloads");
         std::fs::create_dir_all(&downloads)?;
-        let prefs = json!({ "download.default_directory": downloads, "download.prompt_for_download": false });
+        let mut prefs = json!({ "download.default_directory": downloads, "download.prompt_for_download": false });
+        if let (Some(prefs), Value::Object(world)) = (prefs.as_object_mut(), third_party.prefs()) {
+            prefs.extend(world);
+        }
         let capabilities = json!({ "goog:chromeOptions": { "args": args, "prefs": prefs } });
         let capabilities = capabilities.as_object().cloned().unwrap_or_default();
         let started = Instant::now();
@@ -524,7 +595,9 @@ impl Browser {
         let frame = self.wait_for("iframe#softphone").await?;
         frame.enter_frame().await?;
         self.wait_for("#app[data-ready='1']").await?;
-        Ok(())
+        let origins = self.eval("return [location.origin, location.ancestorOrigins[0]];").await?;
+        let (softphone, org) = (origins[0].as_str().unwrap_or_default(), origins[1].as_str().unwrap_or_default());
+        ensure_cross_site(org, softphone)
     }
 
     /// Minimizes the softphone (from the org's page), as an agent does to reach what it covers.
@@ -534,6 +607,13 @@ impl Browser {
             phone.click().await?;
         }
         Ok(())
+    }
+
+    /// Reloads the whole org page (as an agent pressing F5 does) and enters its new softphone.
+    pub async fn reload_page(&self) -> anyhow::Result<()> {
+        self.leave_softphone().await?;
+        self.client.refresh().await?;
+        self.enter_softphone().await
     }
 
     /// Back to the org's page from the softphone.
@@ -549,6 +629,18 @@ impl Browser {
         self.wait_for("#signin-password").await?.send_keys(DEMO_PASSWORD).await?;
         self.wait_for("#signin-form button[type=submit]").await?.click().await?;
         self.wait_for("#connection[data-connection='live']").await?;
+        Ok(())
+    }
+
+    /// Completes the org's new-Lead form (Lightning modal or Classic page), checking it was pre-filled with the
+    /// caller's `number`, and saves it.
+    pub async fn save_new_lead_form(&self, number: &str, last_name: &str, company: &str) -> anyhow::Result<()> {
+        let form = self.wait_for("form[data-form-object='Lead']").await?;
+        let phone = form.find(Locator::Css("input[name='Phone']")).await?.prop("value").await?;
+        anyhow::ensure!(phone.as_deref() == Some(number), "the form is pre-filled with {number}, not {phone:?}");
+        form.find(Locator::Css("input[name='LastName']")).await?.send_keys(last_name).await?;
+        form.find(Locator::Css("input[name='Company']")).await?.send_keys(company).await?;
+        form.find(Locator::Css("button[name='save']")).await?.click().await?;
         Ok(())
     }
 
@@ -710,5 +802,18 @@ where
             bail!("timed out waiting for {what}");
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ensure_cross_site;
+
+    #[test]
+    fn two_ports_of_one_host_are_one_site_and_the_harness_refuses_them() {
+        assert!(ensure_cross_site("http://127.0.0.1:8081", "http://127.0.0.1:8080").is_err());
+        assert!(ensure_cross_site("https://acme.my.example.com", "https://callpop.example.com").is_err());
+        assert!(ensure_cross_site("http://localhost:8081", "http://127.0.0.1:8080").is_ok());
+        assert!(ensure_cross_site("https://acme.lightning.force.com", "https://callpop.example").is_ok());
     }
 }

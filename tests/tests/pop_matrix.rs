@@ -5,7 +5,7 @@
 
 use callpop_core::open_cti::Ui;
 use callpop_core::options::IntegrationOptions;
-use callpop_e2e::{Browser, Stack, start_signed_in};
+use callpop_e2e::{Stack, start_signed_in};
 use callpop_sandbox::seed::numbers;
 use fantoccini::Locator;
 use serde_json::{Value, json};
@@ -124,17 +124,6 @@ async fn expected_pop(stack: &Stack, ui: Ui, pop: Pop, number: &str) -> anyhow::
     })
 }
 
-/// Completes the org's new-Lead form (Lightning modal or Classic page), checking it was pre-filled, and saves it.
-async fn save_new_lead_form(browser: &Browser, number: &str) -> anyhow::Result<()> {
-    let form = browser.wait_for("form[data-form-object='Lead']").await?;
-    let phone = form.find(Locator::Css("input[name='Phone']")).await?.prop("value").await?;
-    assert_eq!(phone.as_deref(), Some(number), "the form is pre-filled with the caller's number");
-    form.find(Locator::Css("input[name='LastName']")).await?.send_keys(NEW_LEAD_LAST_NAME).await?;
-    form.find(Locator::Css("input[name='Company']")).await?.send_keys(NEW_LEAD_COMPANY).await?;
-    form.find(Locator::Css("button[name='save']")).await?.click().await?;
-    Ok(())
-}
-
 async fn run(case: Case) -> anyhow::Result<()> {
     let (stack, browser) = start_signed_in(case.ui).await?;
     let options = IntegrationOptions {
@@ -166,7 +155,7 @@ async fn run(case: Case) -> anyhow::Result<()> {
                 // The console footer's softphone covers the page; Lightning's modal sits above the utility panel.
                 browser.minimize_softphone().await?;
             }
-            save_new_lead_form(&browser, number).await?;
+            browser.save_new_lead_form(number, NEW_LEAD_LAST_NAME, NEW_LEAD_COMPANY).await?;
             browser.enter_softphone().await?;
         }
     }

@@ -155,7 +155,9 @@ fn demo() -> anyhow::Result<()> {
     run(cargo().args(["build", "-p", "callpop-server", "-p", "callpop-sandbox"]))?;
     let bin = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), Into::into).join("debug");
     let server_url = format!("http://127.0.0.1:{port}");
-    let org_url = format!("http://127.0.0.1:{org_port}");
+    // The org on `localhost`, callpop on `127.0.0.1`: two sites, as Salesforce and callpop are, so the browser treats
+    // the softphone's frame as third-party, as it does in production.
+    let org_url = format!("http://localhost:{org_port}");
     let _org = spawn(
         Command::new(bin.join("callpop-org"))
             .args(["--port", &org_port.to_string(), "--adapter-url", &format!("{server_url}/softphone/")])

@@ -21,13 +21,38 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub(super) fn page_router(config: &Config) -> Router<AppState> {
+    // The pages under `static/` (the softphone's, the console's) are served by their own routes with their CSP; as
+    // static files they would be frameable by any site, so `/static` serves no HTML and lists no directory.
     let static_files = Router::new()
-        .fallback_service(ServeDir::new(&config.static_dir))
-        .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-cache")));
+        .fallback_service(ServeDir::new(&config.static_dir).append_index_html_on_directories(false))
+        .layer(axum::middleware::from_fn(refuse_html))
+        .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-cache")))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(STATIC_FILES_POLICY),
+        ));
     Router::new()
         .route("/softphone", get(softphone_page))
         .route("/softphone/", get(softphone_page))
         .nest("/static", static_files)
+}
+
+/// The policy of every static file: none of them is a page, so none may be framed or run anything.
+const STATIC_FILES_POLICY: &str = "default-src 'none'; frame-ancestors 'none'; sandbox";
+
+/// A 404 for an HTML file or a directory under `/static`: each page has its own route, which sends its CSP.
+async fn refuse_html(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    // Decoded as `ServeDir` decodes it, so `index%2Ehtml` is refused too.
+    let path = percent_encoding::percent_decode_str(request.uri().path()).decode_utf8_lossy().to_ascii_lowercase();
+    if path.ends_with(".html") || path.ends_with(".htm") || path.ends_with('/') {
+        return ApiError::NotFound("static file (pages are served at /softphone/ and /console/)").into_response();
+    }
+    let response = next.run(request).await;
+    if response.status() == axum::http::StatusCode::NOT_FOUND {
+        // A missing file or a directory: the same JSON error as every other 404.
+        return ApiError::NotFound("static file").into_response();
+    }
+    response
 }
 
 pub(super) fn api_router() -> OpenApiRouter<AppState> {

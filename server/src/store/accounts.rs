@@ -89,6 +89,8 @@ pub trait AccountStore {
     ) -> sqlx::Result<()>;
     /// The unexpired session whose token hashes to `token_hash`.
     async fn session(&self, token_hash: &str, now: DateTime<Utc>) -> sqlx::Result<Option<Session>>;
+    /// Ends a session (signing out): its token is refused from then on. `false` when there was none.
+    async fn delete_session(&self, token_hash: &str) -> sqlx::Result<bool>;
     async fn create_stream_ticket(
         &self,
         ticket_hash: &str,
@@ -376,6 +378,13 @@ impl AccountStore for SqlStore {
             Some(user_id) => self.session_for_user(user_id).await,
             None => Ok(None),
         }
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> sqlx::Result<bool> {
+        let deleted = on_db!(self.db(), pool => {
+            sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(pool).await?.rows_affected()
+        });
+        Ok(deleted > 0)
     }
 
     async fn create_stream_ticket(

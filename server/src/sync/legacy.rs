@@ -82,7 +82,7 @@ pub(super) async fn call_event(ctx: &ItemContext<'_>) -> Flow {
 }
 
 /// The first event synced for a call: the record, the Task, the Campaign.
-async fn first_event(ctx: &ItemContext<'_>, call: &Call, formatted: &FormattedCall) -> Flow {
+pub(super) async fn first_event(ctx: &ItemContext<'_>, call: &Call, formatted: &FormattedCall) -> Flow {
     let chosen = match call.salesforce_record_id.as_deref().and_then(|id| RecordId::parse(id).ok()) {
         Some(record) => Chosen::Existing(record),
         None => choose(ctx, call, formatted).await?,

@@ -23,6 +23,7 @@ pub mod link;
 pub mod preflight;
 mod texts;
 pub mod triggers;
+mod unlogged;
 
 use crate::config::{Config, SyncTiming};
 use crate::model::Account;

@@ -106,6 +106,10 @@ pub(super) async fn call_event(ctx: &ItemContext<'_>) -> Flow {
     let facts = call_facts(ctx, &call).await?;
     let plan: Vec<PlannedAction> =
         trigger_events(kind, &call).into_iter().flat_map(|event| evaluate(&rules, event, &facts)).collect();
+    if kind == "completed" && plan.is_empty() {
+        // No trigger acts on the call's end: a call the softphone popped but never logged is logged by callpop.
+        super::unlogged::log_unless_appended(ctx, &call).await?;
+    }
     hold_for_delays(ctx, &plan)?;
     implicit_task_update(ctx, &call, kind).await?;
     for action in &plan {

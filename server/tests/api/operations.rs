@@ -7,7 +7,7 @@ use serde_json::Value;
 use std::collections::BTreeSet;
 
 /// Every API route the server has, as `METHOD path`. The document must list exactly these.
-const EVERY_ROUTE: [&str; 44] = [
+const EVERY_ROUTE: [&str; 45] = [
     "GET /api/v1/agent/stream",
     "POST /api/v1/agent/stream-tickets",
     "POST /api/v1/agent/calls/{call_id}/pop",
@@ -30,6 +30,7 @@ const EVERY_ROUTE: [&str; 44] = [
     "GET /api/v1/salesforce/oauth/callback",
     "GET /api/v1/salesforce/preflight",
     "POST /api/v1/sessions",
+    "DELETE /api/v1/sessions/current",
     "GET /api/v1/settings/salesforce",
     "PUT /api/v1/settings/salesforce",
     "GET /api/v1/settings/salesforce/changes",
