@@ -1,5 +1,6 @@
 //! The server's configuration, from flags and environment variables (`callpop serve --help` lists them).
 
+use callpop_core::sign_in::SignInLimits;
 use clap::Args;
 use secrecy::SecretString;
 use std::net::SocketAddr;
@@ -58,6 +59,11 @@ pub struct Config {
     /// that writes the header, or clients could choose their own address and escape sign-in throttling.
     #[arg(long, env = "CALLPOP_CLIENT_ADDRESS_HEADER")]
     pub client_address_header: Option<String>,
+
+    /// How many failed sign-ins one client address may make in 15 minutes before it must wait (`callpop_core::sign_in`).
+    /// Raise it when hundreds of agents share one public address.
+    #[arg(long, env = "CALLPOP_SIGN_IN_FAILURES_PER_ADDRESS", default_value_t = SignInLimits::default().per_client)]
+    pub sign_in_failures_per_address: usize,
 
     /// Do not run the Salesforce sync engine in this process (another server sharing the database runs it).
     #[arg(long, env = "CALLPOP_NO_SYNC")]
@@ -154,6 +160,7 @@ impl Config {
             salesforce_login_url: "https://login.salesforce.com".to_owned(),
             token_key: Some(crate::salesforce::TokenCipher::generate_key().into()),
             client_address_header: None,
+            sign_in_failures_per_address: SignInLimits::default().per_client,
             no_sync: false,
             sync_timing: SyncTiming::fast(),
         }

@@ -61,7 +61,9 @@ pub(crate) struct CallEventBody {
     #[schema(max_length = 255)]
     agent: Option<String>,
     /// When this step happened, RFC 3339.
-    #[schema(required = true, value_type = String, format = DateTime)]
+    /// Format `event-time`: an RFC 3339 date-time from 90 days before the server's clock to 15 minutes after it
+    /// (`validate::event_time`).
+    #[schema(required = true, value_type = String, format = "event-time")]
     occurred_at: Option<String>,
     duration_secs: Option<u32>,
     #[schema(max_length = 255)]

@@ -91,7 +91,7 @@ async fn sign_out(
 
 /// A 429 when this email or this client address has failed to sign in too often lately.
 pub(super) async fn refuse_if_throttled(state: &AppState, email: &str, client: &ClientAddress) -> ApiResult<()> {
-    let limits = SignInLimits::default();
+    let limits = SignInLimits { per_client: state.config.sign_in_failures_per_address, ..SignInLimits::default() };
     let now = Utc::now();
     let since = now - Duration::seconds(limits.window_secs);
     let stored = state.store.sign_in_failures(email, &client.0, since).await?;
