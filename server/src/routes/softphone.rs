@@ -44,13 +44,15 @@ const STATIC_FILES_POLICY: &str = "default-src 'none'; frame-ancestors 'none'; s
 async fn refuse_html(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
     // Decoded as `ServeDir` decodes it, so `index%2Ehtml` is refused too.
     let path = percent_encoding::percent_decode_str(request.uri().path()).decode_utf8_lossy().to_ascii_lowercase();
+    // The same JSON 404 as every unknown path, naming what was asked for.
+    let asked = format!("{} /static{}", request.method(), request.uri().path());
     if path.ends_with(".html") || path.ends_with(".htm") || path.ends_with('/') {
-        return ApiError::NotFound("static file (pages are served at /softphone/ and /console/)").into_response();
+        return ApiError::NoSuchRoute(format!("{asked} (pages are served at /softphone/ and /console/)"))
+            .into_response();
     }
     let response = next.run(request).await;
     if response.status() == axum::http::StatusCode::NOT_FOUND {
-        // A missing file or a directory: the same JSON error as every other 404.
-        return ApiError::NotFound("static file").into_response();
+        return ApiError::NoSuchRoute(asked).into_response();
     }
     response
 }
