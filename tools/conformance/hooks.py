@@ -55,3 +55,15 @@ event_time = st.tuples(st.integers(min_value=-89 * 24 * 3600, max_value=5 * 60),
     lambda pair: (datetime.now(timezone.utc) + timedelta(seconds=pair[0])).astimezone(pair[1]).isoformat()
 )
 schemathesis.openapi.format("event-time", event_time)
+
+# `salesforce-login-url`: where an administrator links an org: the two aliases, the two generic hosts, or a My Domain
+# (production or a sandbox). Any other host is refused by name (`core/src/salesforce_hosts.rs`).
+label = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789", min_size=1, max_size=20)
+my_domain = st.one_of(
+    label.map(lambda name: f"https://{name}.my.salesforce.com"),
+    st.tuples(label, label).map(lambda pair: f"https://{pair[0]}--{pair[1]}.sandbox.my.salesforce.com"),
+)
+schemathesis.openapi.format(
+    "salesforce-login-url",
+    st.one_of(st.sampled_from(["login", "test", "https://login.salesforce.com", "https://test.salesforce.com"]), my_domain),
+)

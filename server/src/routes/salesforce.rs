@@ -51,8 +51,11 @@ async fn get_connection(State(state): State<AppState>, SignedIn(session): Signed
 #[serde(deny_unknown_fields)]
 struct StartLink {
     /// `https://login.salesforce.com`, `https://test.salesforce.com` (a sandbox) or the org's My Domain URL; the
-    /// server's default when left out.
+    /// server's default when left out. Format `salesforce-login-url`: `login`, `test`, or an `https://` origin on
+    /// Salesforce's hosts (`*.salesforce.com`, `*.salesforce.mil`) or one the server's operator allows; any other
+    /// host is refused with a 422 naming it.
     #[serde(default)]
+    #[schema(format = "salesforce-login-url")]
     login_url: Option<String>,
 }
 

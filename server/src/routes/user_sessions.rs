@@ -10,12 +10,12 @@ use crate::auth::{
 };
 use crate::client_address::ClientAddress;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::JsonBody;
+use crate::extract::{JsonBody, PathParam};
 use crate::model::{Session, User};
 use crate::state::AppState;
 use crate::store::accounts::SessionInfo;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use callpop_core::account::AdminTask;
 use callpop_core::wire::{ApiErrorBody, LoginResponse};
@@ -65,6 +65,7 @@ pub(crate) struct RevokedSessions {
 pub(crate) struct PasswordChange {
     current_password: String,
     /// 12 to 256 characters, not the current password.
+    #[schema(min_length = 12, max_length = 256)]
     new_password: String,
 }
 
@@ -90,7 +91,7 @@ async fn user_of_account(state: &AppState, session: &Session, user_id: &str) -> 
 async fn list_sessions(
     State(state): State<AppState>,
     SignedIn(session): SignedIn,
-    Path(user_id): Path<String>,
+    PathParam(user_id): PathParam<String>,
 ) -> ApiResult<Json<SessionList>> {
     let user = user_of_account(&state, &session, &user_id).await?;
     let sessions = state.store.list_sessions(user.id, Utc::now()).await?;
@@ -105,7 +106,7 @@ async fn list_sessions(
 async fn revoke_all_sessions(
     State(state): State<AppState>,
     SignedIn(session): SignedIn,
-    Path(user_id): Path<String>,
+    PathParam(user_id): PathParam<String>,
 ) -> ApiResult<Json<RevokedSessions>> {
     let user = user_of_account(&state, &session, &user_id).await?;
     let revoked = state.store.revoke_sessions(user.id).await?;
@@ -122,7 +123,7 @@ async fn revoke_all_sessions(
 async fn revoke_session(
     State(state): State<AppState>,
     SignedIn(session): SignedIn,
-    Path((user_id, session_id)): Path<(String, String)>,
+    PathParam((user_id, session_id)): PathParam<(String, String)>,
 ) -> ApiResult<StatusCode> {
     let user = user_of_account(&state, &session, &user_id).await?;
     if state.store.revoke_session(user.id, &session_id).await? {
@@ -136,7 +137,8 @@ async fn revoke_session(
 /// Changes the signed-in user's password. Every session they had ends (a stolen token stops working); the answer
 /// carries a new session for the browser that made the change.
 #[utoipa::path(put, path = "/me/password", tag = "sessions", request_body = PasswordChange, security(("session" = [])),
-    responses((status = 200, body = LoginResponse), (status = 401, body = ApiErrorBody), (status = 422, body = ApiErrorBody),
+    responses((status = 200, body = LoginResponse), (status = 401, body = ApiErrorBody),
+        (status = 403, body = ApiErrorBody, description = "the current password is wrong"), (status = 422, body = ApiErrorBody),
         (status = 429, body = ApiErrorBody, description = "too many wrong current passwords; `Retry-After` says when to try again")))]
 async fn change_password(
     State(state): State<AppState>,
@@ -155,7 +157,10 @@ async fn change_password(
         return Err(ApiError::invalid("new_password", "the new password must differ from the current one"));
     }
     let email = session.user.email.to_lowercase();
-    refuse_if_throttled(&state, &email, &client).await?;
+    // Wrong current passwords are throttled like sign-ins, but counted apart: someone guessing through this endpoint
+    // (with a stolen session) is stopped, and the user's own sign-ins are not.
+    let attempts_of = format!("password change of {email}");
+    refuse_if_throttled(&state, &attempts_of, &client).await?;
     let (_, stored_hash) = state.store.user_by_email(&email).await?.ok_or(ApiError::NotFound("user"))?;
     let PasswordChange { current_password, new_password } = change;
     let new_hash = tokio::task::spawn_blocking(move || {
@@ -164,8 +169,11 @@ async fn change_password(
     .await
     .map_err(anyhow::Error::from)??;
     let Some(new_hash) = new_hash else {
-        state.store.record_sign_in_failure(&email, &client.0, Utc::now()).await?;
-        return Err(ApiError::invalid("current_password", "the current password is wrong"));
+        state.store.record_sign_in_failure(&attempts_of, &client.0, Utc::now()).await?;
+        return Err(ApiError::Forbidden {
+            code: "wrong_password",
+            message: "the current password is wrong".to_owned(),
+        });
     };
     state.store.change_password(session.user.id, &new_hash).await?;
     let token = new_secret(SESSION_PREFIX);

@@ -139,7 +139,7 @@ api_test! {
         // Act and assert: bad changes are refused by field and change nothing.
         let wrong = put(change("not my password", "a brand new passphrase")).await.expect("sent");
         let (status, body) = (wrong.status(), wrong.json::<Value>().await.expect("JSON"));
-        assert_error(status, &body, 422, "invalid_field", Some("current_password"));
+        assert_error(status, &body, 403, "wrong_password", None);
         let short = put(change(PASSWORD, "short")).await.expect("sent");
         let (status, body) = (short.status(), short.json::<Value>().await.expect("JSON"));
         assert_error(status, &body, 422, "invalid_field", Some("new_password"));
@@ -155,5 +155,27 @@ api_test! {
         assert_eq!(app.get(Some(&new_token), "/api/v1/me").await.status(), StatusCode::OK);
         assert_eq!(app.try_sign_in(&acme.agent.email, PASSWORD, None).await.status(), StatusCode::UNAUTHORIZED);
         assert_eq!(app.try_sign_in(&acme.agent.email, "a brand new passphrase", None).await.status(), StatusCode::CREATED);
+    }
+}
+
+api_test! {
+    async fn guessing_the_current_password_is_throttled_apart_from_signing_in(app: TestApp) {
+        // Arrange
+        let acme = app.create_account("Acme", Plan::Enterprise).await;
+        let guess = |attempt: usize| {
+            let body = json!({ "current_password": format!("guess {attempt}"), "new_password": "a brand new passphrase" });
+            let request = app.client.put(format!("{}/api/v1/me/password", app.base));
+            request.bearer_auth(&acme.agent.token).json(&body).send()
+        };
+
+        // Act
+        let mut statuses = Vec::new();
+        for attempt in 0..8 {
+            statuses.push(guess(attempt).await.expect("sent").status().as_u16());
+        }
+
+        // Assert: five guesses checked, then refused; the agent still signs in with the real password.
+        assert_eq!(statuses, [403, 403, 403, 403, 403, 429, 429, 429]);
+        assert_eq!(app.try_sign_in(&acme.agent.email, PASSWORD, None).await.status(), StatusCode::CREATED);
     }
 }
