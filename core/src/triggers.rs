@@ -32,6 +32,7 @@ use template::Template;
 /// The events a trigger can run on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum TriggerEvent {
     CallStarted,
     CallAnswered,
@@ -59,6 +60,7 @@ impl TriggerEvent {
 /// One rule of an account.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Trigger {
     /// Shown in the admin console and the sync log.
     pub name: String,
@@ -77,6 +79,7 @@ fn enabled_by_default() -> bool {
 /// The conditions of a trigger and how they combine. JSON: `{"match": "all", "rules": [...]}`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Conditions {
     #[serde(rename = "match", default)]
     pub combine: Combine,
@@ -87,6 +90,7 @@ pub struct Conditions {
 /// Whether every condition must hold, or at least one.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Combine {
     #[default]
     All,
@@ -96,6 +100,7 @@ pub enum Combine {
 /// One test on the call's data, e.g. `{"field": "duration", "op": "greater_than", "value": 30}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Condition {
     /// A variable name from [`VARIABLES`], or `custom.<name>`.
     pub field: String,
@@ -107,6 +112,7 @@ pub struct Condition {
 /// How a condition compares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Operator {
     Equals,
     NotEquals,
@@ -184,6 +190,7 @@ pub enum OperandKind {
 /// A condition's operand, as JSON gives it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Operand {
     Bool(bool),
     Number(f64),
@@ -194,6 +201,7 @@ pub enum Operand {
 /// An action, with its optional delay in seconds (at most [`MAX_DELAY_SECS`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Action {
     /// Find a record of `object` for the caller, or create it with `fields` when there is none. The record is found
     /// by the caller's number (a phone search), or with `match_field` by that field's mapped value. A found record

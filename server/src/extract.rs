@@ -76,9 +76,9 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> axum::extract::FromRequestParts
     async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, Self::Rejection> {
         use axum::extract::path::{ErrorKind, Path, RawPathParams};
         use axum::extract::rejection::PathRejection;
-        if let Ok(raw) = RawPathParams::from_request_parts(parts, state).await
-            && let Some((name, _)) = raw.iter().find(|(_, value)| value.contains('\0'))
-        {
+        // The raw parameters: to refuse NUL characters, and to name a single value's parameter, which its error lacks.
+        let raw = RawPathParams::from_request_parts(parts, state).await.ok();
+        if let Some((name, _)) = raw.iter().flat_map(|raw| raw.iter()).find(|(_, value)| value.contains('\0')) {
             return Err(nul_refused(name));
         }
         let error = match Path::<T>::from_request_parts(parts, state).await {
@@ -86,8 +86,6 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> axum::extract::FromRequestParts
             Err(PathRejection::FailedToDeserializePathParams(error)) => error,
             Err(other) => return Err(ApiError::Internal(anyhow::anyhow!("path parameters: {}", other.body_text()))),
         };
-        // A single value's error does not carry its parameter's name: the raw parameters do.
-        let raw = RawPathParams::from_request_parts(parts, state).await.ok();
         let name_of = |value: &str| {
             raw.as_ref()
                 .and_then(|raw| raw.iter().find(|(_, raw_value)| *raw_value == value).map(|(key, _)| key.to_owned()))

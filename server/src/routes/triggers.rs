@@ -83,7 +83,7 @@ async fn list_triggers(State(state): State<AppState>, SignedIn(session): SignedI
 }
 
 /// Adds a trigger after the others.
-#[utoipa::path(post, path = "/triggers", tag = "triggers", request_body(content = Object, description = "a Trigger"),
+#[utoipa::path(post, path = "/triggers", tag = "triggers", request_body = Trigger,
     security(("session" = [])),
     responses((status = 201, body = TriggerView), (status = 401, body = ApiErrorBody), (status = 403, body = ApiErrorBody),
         (status = 422, body = ApiErrorBody)))]
@@ -102,7 +102,7 @@ async fn create_trigger(
 }
 
 /// Replaces a trigger's rule.
-#[utoipa::path(put, path = "/triggers/{id}", tag = "triggers", request_body(content = Object, description = "a Trigger"),
+#[utoipa::path(put, path = "/triggers/{id}", tag = "triggers", request_body = Trigger,
     params(("id" = i64, Path, description = "The trigger's id")), security(("session" = [])),
     responses((status = 200, body = TriggerView), (status = 401, body = ApiErrorBody), (status = 403, body = ApiErrorBody),
         (status = 404, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
@@ -178,7 +178,7 @@ async fn reorder_triggers(
 #[serde(deny_unknown_fields)]
 struct TriggerTest {
     /// The rule to try (saved or not).
-    #[schema(value_type = Object)]
+    #[schema(value_type = Trigger)]
     rule: Value,
     /// A past call's id, as the telephony side named it.
     call_id: String,
