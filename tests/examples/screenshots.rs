@@ -112,24 +112,22 @@ async fn frame_sessions(stack: &Stack) -> anyhow::Result<()> {
     stack.post_call_event("CA-shot-reload-1", "ringing", numbers::ONE_CONTACT).await?;
     browser.wait_for("[data-answer='CA-shot-reload-1']").await?.click().await?;
     browser.wait_for("[data-call-id='CA-shot-reload-1'] [data-status='In call']").await?;
-    stack.post_call_event("CA-shot-reload-2", "ringing", numbers::NOBODY).await?;
-    browser.wait_for("[data-answer='CA-shot-reload-2']").await?.click().await?;
-    browser
-        .wait_for("[data-call-id='CA-shot-reload-2'] [data-status='New caller: complete the Lead and save it']")
-        .await?;
-    browser.eval("location.reload(); return true;").await?;
-    browser.leave_softphone().await?;
-    browser.enter_softphone().await?;
-    browser.wait_for("[data-call-id='CA-shot-reload-1'] [data-status='In call']").await?;
-    browser
-        .wait_for("[data-call-id='CA-shot-reload-2'] [data-status='New caller: complete the Lead and save it']")
-        .await?;
-    browser.leave_softphone().await?;
-    save_page(&browser, "softphone-reload-new-caller").await?;
     browser.reload_page().await?;
     browser.wait_for("[data-call-id='CA-shot-reload-1'] [data-status='In call']").await?;
     browser.leave_softphone().await?;
     save_softphone(&browser, "softphone-reload-in-call").await?;
+
+    browser.enter_softphone().await?;
+    stack.post_call_event("CA-shot-reload-2", "ringing", numbers::NOBODY).await?;
+    browser.wait_for("[data-answer='CA-shot-reload-2']").await?.click().await?;
+    let pending = "[data-call-id='CA-shot-reload-2'] [data-status='New caller: complete the Lead and save it']";
+    browser.wait_for(pending).await?;
+    browser.eval("location.reload(); return true;").await?;
+    browser.leave_softphone().await?;
+    browser.enter_softphone().await?;
+    browser.wait_for(pending).await?;
+    browser.leave_softphone().await?;
+    save_page(&browser, "softphone-reload-new-caller").await?;
 
     let nothing_kept = Browser::start_in(ThirdParty::NothingKept).await?;
     nothing_kept.client.goto(&stack.lightning_url()).await?;
