@@ -99,7 +99,7 @@ async fn demo_control() -> anyhow::Result<()> {
     save_page(&browser, "lightning-simulated-ringing").await
 }
 
-/// The sign-in screen, the calls a reload resumed, and the sentence where the browser keeps nothing.
+/// The sign-in screen, and the calls a reload resumed (in call; a new caller's form still to save).
 async fn frame_sessions(stack: &Stack) -> anyhow::Result<()> {
     let browser = Browser::start().await?;
     browser.client.goto(&stack.lightning_url()).await?;
@@ -127,8 +127,11 @@ async fn frame_sessions(stack: &Stack) -> anyhow::Result<()> {
     browser.enter_softphone().await?;
     browser.wait_for(pending).await?;
     browser.leave_softphone().await?;
-    save_page(&browser, "softphone-reload-new-caller").await?;
+    save_page(&browser, "softphone-reload-new-caller").await
+}
 
+/// The softphone signed in where the browser keeps nothing for the frame: the sentence that says so.
+async fn nothing_kept(stack: &Stack) -> anyhow::Result<()> {
     let nothing_kept = Browser::start_in(ThirdParty::NothingKept).await?;
     nothing_kept.client.goto(&stack.lightning_url()).await?;
     nothing_kept.sign_in_agent().await?;
@@ -399,6 +402,7 @@ async fn main() -> anyhow::Result<()> {
     if only.as_deref().is_none_or(|set| set == "softphone") {
         org_pages(&Stack::start().await?).await?;
         frame_sessions(&Stack::start().await?).await?;
+        nothing_kept(&Stack::start().await?).await?;
         demo_control().await?;
         softphone_states("200x400", 200, 400).await?;
         softphone_states("340x480", 340, 480).await?;
