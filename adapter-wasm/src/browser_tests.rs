@@ -96,6 +96,7 @@ fn names_from_salesforce_and_callers_are_drawn_as_text() {
         server_record: None,
         tone: callpop_core::adapter::Tone::Ringing,
         can_answer: true,
+        resume: None,
     };
     let hostile_match = RecordMatch {
         id: RecordId::parse("003000000000001").unwrap(),

@@ -380,15 +380,11 @@ impl<H: Host> Adapter<H> {
         }
         let Some(call) = self.find(call_id) else { return };
         let update = call.update.clone();
-        match update.record.as_ref().and_then(|record| RecordId::parse(&record.id).ok()) {
-            Some(record) => {
-                let plan = screen_pop::decide(
-                    self.ui,
-                    &update.options,
-                    update.direction,
-                    caller(&update, None),
-                    Found::ServerNamed(&record),
-                );
+        let named = update.record.as_ref().and_then(|named| Some((RecordId::parse(&named.id).ok()?, named.created)));
+        match named {
+            Some((record, created)) => {
+                let found = if created { Found::ServerCreated(&record) } else { Found::ServerNamed(&record) };
+                let plan = screen_pop::decide(self.ui, &update.options, update.direction, caller(&update, None), found);
                 self.carry_out(call_id, plan.calls, plan.activity);
             }
             None => {

@@ -38,6 +38,8 @@ pub struct Caller<'a> {
 pub enum Found<'a> {
     /// Legacy mode: the server searched the org itself and names the record.
     ServerNamed(&'a RecordId),
+    /// Legacy mode: nobody matched, and the server created the caller's Lead and names it.
+    ServerCreated(&'a RecordId),
     /// The softphone's own Open CTI search returned these records.
     Matches(&'a [RecordMatch]),
 }
@@ -79,6 +81,14 @@ pub fn decide(
     match found {
         Found::ServerNamed(record) => {
             PopPlan { calls: pop_record(ui, options, record), activity: ActivityPlan::LeaveToServer }
+        }
+        // A new caller's Lead opens in edit mode in Lightning whatever the option says, as Lightning's new Leads do
+        // (the option is Classic's). In Classic the Lead exists already, so auto-create has nothing left to do and
+        // edit mode decides between its page and its Edit form.
+        Found::ServerCreated(record) => {
+            let options =
+                if ui == Ui::Lightning { IntegrationOptions { edit_mode: true, ..*options } } else { *options };
+            PopPlan { calls: pop_record(ui, &options, record), activity: ActivityPlan::LeaveToServer }
         }
         Found::Matches([]) => pop_new_lead(ui, options, caller),
         Found::Matches([only]) => PopPlan {

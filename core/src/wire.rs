@@ -43,6 +43,10 @@ pub struct CallUpdate {
 pub struct RecordRef {
     pub id: String,
     pub object: String,
+    /// callpop created this record for the call (a new caller's Lead, in legacy mode): Lightning opens it in its
+    /// Edit form, as Lightning opens every new Lead.
+    #[serde(default)]
+    pub created: bool,
 }
 
 /// How the record that gets a call's activity was chosen; shown in the call's Salesforce panel.

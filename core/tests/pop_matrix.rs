@@ -63,8 +63,10 @@ fn the_pop_table_for_every_ui_option_and_match_count() {
     ];
     let caller =
         Caller { number: "+14155550142", name: Some("Grace Hopper"), source: Some("Google Ads"), remembered: None };
-    let found_cases: [(&str, Found<'_>); 4] = [
+    let created = record("00Q000000000005", "Grace Hopper", "2026-11-25T10:00:00.000Z");
+    let found_cases: [(&str, Found<'_>); 5] = [
         ("server named", Found::ServerNamed(&contact.id)),
+        ("server new", Found::ServerCreated(&created.id)),
         ("no match", Found::Matches(&[])),
         ("one match", Found::Matches(std::slice::from_ref(&contact))),
         ("3 matches", Found::Matches(&several)),

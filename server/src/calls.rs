@@ -7,7 +7,8 @@ use callpop_core::wire::{CallUpdate, RecordRef};
 /// The call as the agent's event stream sends it, rendered with the account's current options.
 pub fn call_update(call: &Call, account: &Account) -> CallUpdate {
     let record = match (&call.salesforce_record_id, &call.salesforce_record_type) {
-        (Some(id), Some(object)) => Some(RecordRef { id: id.clone(), object: object.clone() }),
+        // Whether callpop created it is in the audit trail: `routes/agent.rs` fills it in.
+        (Some(id), Some(object)) => Some(RecordRef { id: id.clone(), object: object.clone(), created: false }),
         _ => None,
     };
     CallUpdate {

@@ -41,25 +41,28 @@ export const OPTIONS = [
   {
     key: 'edit_mode',
     title: 'Open Salesforce records in edit mode',
-    applies: 'Not supported by Lightning',
+    applies: 'Classic; in Lightning, the page then its Edit form',
     on: 'When answering using the OpenCTI adapter we will open records in edit mode (not pop the newly created and '
       + 'stored record), your agent must click \'Save\' to create the record',
     off: 'Salesforce will pop the newly created (and stored) record',
     notes: [
-      'Lightning has no edit-mode pop. In Lightning, records open on their page and then their Edit form; new Leads '
-        + 'always open in Lightning\'s new-record form.',
+      'Lightning has no edit-mode pop of its own: with this option on, a record opens on its page and then its '
+        + 'Edit form. A new caller\'s Lead always opens in edit mode in Lightning, whatever this option says: '
+        + 'Lightning\'s pre-filled new-record form, or, in legacy mode, the Edit form of the Lead callpop created.',
     ],
   },
   {
     key: 'auto_create_classic',
     title: 'Auto Create new Records when using OpenCTI in Classic Salesforce',
-    applies: 'Classic only',
+    applies: 'Classic only, legacy mode off',
     on: 'New records will be created automatically',
     off: 'callpop will open a new form and attempt to pre-fill it with unsaved values',
     notes: [
       'This is on by default because it is the most seamless way to obtain information from the Salesforce CTI '
         + 'softphone. This increases accuracy. It applies to Salesforce Classic only: in Lightning, a new caller '
         + 'always gets the new-Lead form.',
+      'In legacy mode callpop creates the new caller\'s Lead itself, whatever this option says; Classic then pops '
+        + 'that Lead, on its page, or in its Edit form when edit mode is on.',
     ],
   },
   {

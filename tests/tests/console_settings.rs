@@ -16,15 +16,18 @@ async fn the_options_page_explains_each_option_in_the_documented_words() -> anyh
     assert!(local.contains("ON – Phone number format will be (XXX) XXX-XXXX"), "{local}");
     assert!(local.contains("OFF – Phone number format will be +XXXXXXXXXXX"), "{local}");
     let edit = browser.text_of("[data-option='edit_mode']").await?;
-    assert!(edit.contains("Not supported by Lightning"), "{edit}");
+    // What each mode does, as the pop table (`core/tests/pop_matrix.txt`) and the browser tests show it.
+    assert!(edit.contains("Classic; in Lightning, the page then its Edit form"), "{edit}");
     assert!(
         edit.contains(
-            "In Lightning, records open on their page and then their Edit form; new Leads always open in \
-             Lightning's new-record form."
+            "A new caller's Lead always opens in edit mode in Lightning, whatever this option says: Lightning's \
+             pre-filled new-record form, or, in legacy mode, the Edit form of the Lead callpop created."
         ),
         "{edit}"
     );
-    assert!(browser.text_of("[data-option='auto_create_classic']").await?.contains("Classic only"));
+    let auto_create = browser.text_of("[data-option='auto_create_classic']").await?;
+    assert!(auto_create.contains("Classic only, legacy mode off"), "{auto_create}");
+    assert!(auto_create.contains("In legacy mode callpop creates the new caller's Lead itself"), "{auto_create}");
     let limit = browser.text_of("[data-option='limit_data_access']").await?;
     assert!(limit.contains("Prevent Call Managers and Call Agents from accessing data in the Salesforce Panel"));
 

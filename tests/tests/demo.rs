@@ -185,3 +185,36 @@ async fn turning_the_dialog_off_in_the_console_lets_callpop_pick_the_most_recent
     demo.wait_for_org_record("Task", |task| task.text("WhoId") == Some(contact.id.as_str())).await?;
     Ok(())
 }
+
+#[tokio::test]
+async fn a_new_callers_lead_created_in_legacy_mode_opens_in_its_edit_form_in_lightning() -> anyhow::Result<()> {
+    let demo = Demo::start().await?;
+    let browser = Browser::start().await?;
+    browser.client.goto(&format!("{}/lightning/page/home", demo.org.base_url())).await?;
+    browser.sign_in_agent().await?;
+    demo.ring(&browser, "new-caller").await?;
+    browser.enter_softphone().await?;
+    // Legacy mode: the server creates the caller's Lead and names it to the softphone.
+    let card = browser.wait_for("article.call[data-server-record^='00Q']").await?;
+    let lead_id = card.attr("data-server-record").await?.context("the named Lead")?;
+    browser.wait_for("[data-answer]").await?.click().await?;
+    browser.leave_softphone().await?;
+
+    // Edit mode is off, yet the new Lead opens in its Edit form, as new Leads do in Lightning.
+    let form = browser.wait_for("form[data-form-object='Lead']").await?;
+    let lead = demo.org.records("Lead").into_iter().find(|lead| lead.id.as_str() == lead_id).context("the Lead")?;
+    let last_name = form.find(Locator::Css("input[name='LastName']")).await?.prop("value").await?;
+    assert_eq!(last_name.as_deref(), lead.text("LastName"), "the form is the created Lead's");
+    let log: Vec<Value> = reqwest::get(format!("{}/__control/opencti-log", demo.org.base_url())).await?.json().await?;
+    let pops: Vec<&Value> =
+        log.iter().filter(|entry| entry["method"] == "screenPop").map(|entry| &entry["args"]).collect();
+    assert_eq!(
+        pops,
+        [
+            &json!({"type": "sobject", "params": {"recordId": lead_id}}),
+            &json!({"type": "url", "params": {"url": format!("/lightning/r/Lead/{lead_id}/edit")}}),
+        ],
+        "{log:#?}"
+    );
+    Ok(())
+}

@@ -11,6 +11,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::{PathParam, QueryParams};
 use crate::model::{Account, Call, PopClaimOutcome, Session};
 use crate::state::AppState;
+use crate::store::salesforce_audit::{StepOutcome, SyncStep, SyncSubject};
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -178,11 +179,20 @@ async fn feed_stream_inner(
 }
 
 /// The call as the softphone receives it: its current state, plus, for a live inbound call, the record an agent
-/// picked for this number last time (the dialog offers it first).
+/// picked for this number last time (the dialog offers it first), and whether the record the server named is one
+/// it created for this call (Lightning opens a new Lead in its Edit form).
 async fn rendered(state: &AppState, call: &Call, account: &Account) -> anyhow::Result<CallUpdate> {
     let mut update = call_update(call, account);
     if call.direction == Direction::Inbound && call.state.is_live() {
         update.remembered_record = state.store.remembered_record(account.id, &call.caller_e164).await?;
+        if let Some(named) = update.record.as_mut() {
+            let trail = state.store.salesforce_audit(SyncSubject::Call(call.id)).await?;
+            named.created = trail.iter().any(|entry| {
+                entry.step == SyncStep::Create
+                    && entry.outcome == StepOutcome::Ok
+                    && entry.record_id.as_deref() == Some(named.id.as_str())
+            });
+        }
     }
     Ok(update)
 }
