@@ -163,7 +163,12 @@ const REDACTED: &str = "[REDACTED]";
 
 impl std::fmt::Debug for LoginRequest {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        formatter.debug_struct("LoginRequest").field("email", &self.email).field("password", &REDACTED).finish()
+        formatter
+            .debug_struct("LoginRequest")
+            .field("email", &self.email)
+            .field("password", &REDACTED)
+            .field("session_cookie", &self.session_cookie)
+            .finish()
     }
 }
 
@@ -216,7 +221,11 @@ mod tests {
 
     #[test]
     fn debug_output_never_shows_a_credential() {
-        let login = LoginRequest { email: "agent@acme.test".to_owned(), password: "hunter2-SECRET".to_owned() };
+        let login = LoginRequest {
+            email: "agent@acme.test".to_owned(),
+            password: "hunter2-SECRET".to_owned(),
+            session_cookie: true,
+        };
         let session = LoginResponse {
             token: "cps_SECRET".to_owned(),
             email: "agent@acme.test".to_owned(),
