@@ -66,7 +66,8 @@ pub struct Config {
 pub struct SyncTiming {
     /// How often the worker looks for due outbox items when nothing woke it.
     pub poll: Duration,
-    /// How long a claimed item is leased before another worker may take it (the first died).
+    /// How long a claimed item is leased before another worker may take it (the first died). Renewed every third
+    /// of it while the item is worked on, so it can be short.
     pub lease: Duration,
     /// The first retry's delay after a transient error; each later retry doubles it, up to `retry_max`.
     pub retry_base: Duration,
@@ -84,13 +85,16 @@ pub struct SyncTiming {
     /// How long what a phone search found is remembered (forgotten sooner when callpop creates a record). Short:
     /// someone may add the caller to the org by hand meanwhile.
     pub number_cache_ttl: Duration,
+    /// How long a request to Salesforce may take before callpop gives up on it (and treats its outcome as unknown:
+    /// the replay is safe). Tests shorten it to meet a write that commits after the client gave up.
+    pub request_timeout: Duration,
 }
 
 impl Default for SyncTiming {
     fn default() -> Self {
         Self {
             poll: Duration::from_millis(500),
-            lease: Duration::from_secs(120),
+            lease: Duration::from_secs(15),
             retry_base: Duration::from_secs(2),
             retry_max: Duration::from_secs(600),
             dialog_timeout: Duration::from_secs(45),
@@ -99,6 +103,7 @@ impl Default for SyncTiming {
             unlinked_wait: Duration::from_secs(60),
             cache_ttl: Duration::from_secs(300),
             number_cache_ttl: Duration::from_secs(60),
+            request_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -117,6 +122,7 @@ impl SyncTiming {
             unlinked_wait: Duration::from_secs(5),
             cache_ttl: Duration::from_secs(60),
             number_cache_ttl: Duration::from_secs(60),
+            request_timeout: Duration::from_secs(3),
         }
     }
 }

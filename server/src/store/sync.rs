@@ -112,6 +112,9 @@ pub trait SyncStore {
         lease_until: DateTime<Utc>,
         limit: i64,
     ) -> sqlx::Result<Vec<OutboxItem>>;
+    /// Extends the lease of items this worker is still working on, so a lease can be short: a worker killed
+    /// mid-item stops renewing, and its items are claimed again soon.
+    async fn renew_leases(&self, ids: &[i64], lease_until: DateTime<Utc>) -> sqlx::Result<()>;
     /// The item is done: Salesforce has everything it carried (or there was nothing to send).
     async fn complete_outbox_item(&self, id: i64, now: DateTime<Utc>) -> sqlx::Result<()>;
     /// Puts the item back to wait until `until`: `retrying` with the error when it failed, `pending` otherwise.
@@ -139,8 +142,16 @@ pub trait SyncStore {
         error_code: Option<&str>,
         now: DateTime<Utc>,
     ) -> sqlx::Result<u64>;
-    /// Makes the account's waiting items due now (after the org is linked, or a pause ends).
+    /// Makes the account's waiting items due now (after the org is linked, or a pause ends), including items parked
+    /// because Salesforce refused the link's session.
     async fn wake_account_outbox(&self, account_id: i64, now: DateTime<Utc>) -> sqlx::Result<()>;
+    /// Whether an earlier item of another call from this number is being worked on or retried: it may have sent a
+    /// Lead whose outcome is not known yet, so a create for the number must wait for it (creates for one number are
+    /// serialized per account, across servers).
+    async fn number_in_doubt(&self, account_id: i64, caller_e164: &str, item_id: i64) -> sqlx::Result<bool>;
+    /// Whether the account has another call from this number: a Lead callpop created for it may not be searchable
+    /// yet, so a create is checked by an exact query first.
+    async fn number_called_before(&self, account_id: i64, caller_e164: &str, call_row_id: i64) -> sqlx::Result<bool>;
     /// Remembers the Task callpop logged for a call, and the record it is on.
     async fn set_call_task(&self, call_row_id: i64, task_id: &str, record_id: &str) -> sqlx::Result<()>;
     /// The Task callpop logged for a call and its record, if any.
@@ -200,6 +211,20 @@ impl SyncStore for SqlStore {
         })?;
         items.sort_by_key(|item| item.id);
         Ok(items)
+    }
+
+    async fn renew_leases(&self, ids: &[i64], lease_until: DateTime<Utc>) -> sqlx::Result<()> {
+        for id in ids {
+            on_db!(self.db(), pool => {
+                sqlx::query("UPDATE outbox SET lease_until = $2 WHERE id = $1 AND status = 'processing'")
+                    .bind(id)
+                    .bind(lease_until)
+                    .execute(pool)
+                    .await
+                    .map(|_| ())
+            })?;
+        }
+        Ok(())
     }
 
     async fn complete_outbox_item(&self, id: i64, now: DateTime<Utc>) -> sqlx::Result<()> {
@@ -344,13 +369,48 @@ impl SyncStore for SqlStore {
     async fn wake_account_outbox(&self, account_id: i64, now: DateTime<Utc>) -> sqlx::Result<()> {
         on_db!(self.db(), pool => {
             sqlx::query(
-                "UPDATE outbox SET next_attempt_at = $2 WHERE account_id = $1 AND status IN ('pending', 'retrying')",
+                // Items parked by a session Salesforce refused (before such sessions waited for a relink) go too.
+                "UPDATE outbox SET next_attempt_at = $2,
+                     status = CASE WHEN status = 'parked' THEN 'retrying' ELSE status END
+                 WHERE account_id = $1 AND (status IN ('pending', 'retrying')
+                     OR (status = 'parked' AND last_error_code IN ('INVALID_SESSION_ID', 'OAUTH_ERROR')))",
             )
             .bind(account_id)
             .bind(now)
             .execute(pool)
             .await
             .map(|_| ())
+        })
+    }
+
+    async fn number_in_doubt(&self, account_id: i64, caller_e164: &str, item_id: i64) -> sqlx::Result<bool> {
+        on_db!(self.db(), pool => {
+            sqlx::query_scalar::<_, i64>(
+                "SELECT outbox.id FROM outbox JOIN calls ON calls.id = outbox.call_row_id
+                 WHERE outbox.account_id = $1 AND calls.caller_e164 = $2 AND outbox.id < $3
+                   AND outbox.call_row_id <> (SELECT call_row_id FROM outbox WHERE id = $3)
+                   AND outbox.status IN ('processing', 'retrying') LIMIT 1",
+            )
+            .bind(account_id)
+            .bind(caller_e164)
+            .bind(item_id)
+            .fetch_optional(pool)
+            .await
+            .map(|found| found.is_some())
+        })
+    }
+
+    async fn number_called_before(&self, account_id: i64, caller_e164: &str, call_row_id: i64) -> sqlx::Result<bool> {
+        on_db!(self.db(), pool => {
+            sqlx::query_scalar::<_, i64>(
+                "SELECT id FROM calls WHERE account_id = $1 AND caller_e164 = $2 AND id <> $3 LIMIT 1",
+            )
+            .bind(account_id)
+            .bind(caller_e164)
+            .bind(call_row_id)
+            .fetch_optional(pool)
+            .await
+            .map(|found| found.is_some())
         })
     }
 

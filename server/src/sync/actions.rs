@@ -17,14 +17,23 @@ use serde_json::{Map, Value, json};
 use std::time::Instant;
 
 /// The external id field that keys callpop's Tasks (Text 255, External ID, Unique; the admin guide asks for it).
+/// Its value is the call's id (`text:<message id>` for a text): one Task per call, whichever record it is on.
 pub(crate) const CALL_ID_FIELD: &str = "Call_Id__c";
+
+/// The external id field on the Leads callpop creates (Text 255, External ID, Unique): the id of the call (or text)
+/// whose sync created it, so a replay upserts the same Lead instead of creating a second one.
+pub(crate) const LEAD_ID_FIELD: &str = "Callpop_Id__c";
 
 /// The fields Salesforce lets a Task have only on create.
 const CREATE_ONLY_TASK_FIELDS: [&str; 1] = ["TaskSubtype"];
 
-/// A Task's key: one Task per call per record.
-pub(crate) fn task_key(call_id: &str, record: &RecordId) -> String {
-    format!("{call_id}:{record}")
+/// Which of callpop's external-id fields the org has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct IdFields {
+    /// Task `Call_Id__c`.
+    pub(crate) task: bool,
+    /// Lead `Callpop_Id__c`.
+    pub(crate) lead: bool,
 }
 
 /// A record's lookup field on a Task or CampaignMember: people are `WhoId`/`LeadId`/`ContactId`, the rest `WhatId`.
@@ -71,23 +80,30 @@ pub(crate) async fn search_by_phone(ctx: &ItemContext<'_>, e164: &str) -> Flow<(
     Ok((candidates, digits))
 }
 
-/// Whether the org's Task has `Call_Id__c`, looked up once per link.
-pub(crate) async fn has_call_id_field(ctx: &ItemContext<'_>) -> Flow<bool> {
-    if let Some(known) = ctx.link.call_id_field.get() {
+/// Which of callpop's external-id fields the org has, looked up once per link.
+pub(crate) async fn id_fields(ctx: &ItemContext<'_>) -> Flow<IdFields> {
+    if let Some(known) = ctx.link.id_fields.get() {
         return Ok(*known);
     }
-    let probe = format!("SELECT Id FROM Task WHERE {CALL_ID_FIELD} = 'callpop-probe' LIMIT 1");
-    let present = match ctx.client().query(&probe).await {
-        Ok(_) => true,
-        Err(error) if error.has_code("INVALID_FIELD") => false,
-        Err(error) => {
-            return Err(ctx
-                .fail(AuditEntry::new(SyncStep::Search).object("Task").detail("checking for Call_Id__c"), &error)
-                .await?);
-        }
+    let fields = IdFields {
+        task: has_field(ctx, "Task", CALL_ID_FIELD).await?,
+        lead: has_field(ctx, "Lead", LEAD_ID_FIELD).await?,
     };
-    let _ = ctx.link.call_id_field.set(present);
-    Ok(present)
+    let _ = ctx.link.id_fields.set(fields);
+    Ok(fields)
+}
+
+/// Whether `object` has the field `field`: a query naming it is refused with `INVALID_FIELD` when it has not.
+async fn has_field(ctx: &ItemContext<'_>, object: &str, field: &str) -> Flow<bool> {
+    let probe = format!("SELECT Id FROM {object} WHERE {field} = 'callpop-probe' LIMIT 1");
+    match ctx.client().query(&probe).await {
+        Ok(_) => Ok(true),
+        Err(error) if error.has_code("INVALID_FIELD") => Ok(false),
+        Err(error) => {
+            let entry = AuditEntry::new(SyncStep::Search).object(object).detail(format!("checking for {field}"));
+            Err(ctx.fail(entry, &error).await?)
+        }
+    }
 }
 
 /// The id of the active Campaign with this name, remembered for a while; `None` when the org has none.
@@ -203,8 +219,9 @@ pub(crate) struct NewLeadWrite {
 }
 
 /// Writes a call's (or text's) Task on `target` (or on a new Lead) and its Campaign membership, in one request
-/// where possible, exactly once across replays. `key` names the Task across attempts (`<call id>`); `known_task` is
-/// the Task this call already has on that record.
+/// where possible, exactly once across replays. `key` names the call across attempts and records (`<call id>`, or
+/// `text:<message id>`): the Task's `Call_Id__c` and a new Lead's `Callpop_Id__c`. `known_task` is the Task this call
+/// already has (callpop stored its id).
 pub(crate) async fn write_activity(
     ctx: &ItemContext<'_>,
     target: Result<&RecordId, NewLeadWrite>,
@@ -213,75 +230,72 @@ pub(crate) async fn write_activity(
     known_task: Option<&str>,
     campaign: Option<(&str, String)>,
 ) -> Flow<WriteOutcome> {
-    let has_key_field = has_call_id_field(ctx).await?;
+    let keys = id_fields(ctx).await?;
     // Not all-or-none: a Campaign Salesforce refuses must not undo the Task. A Lead that fails halts the subrequests
-    // that refer to it; a replay finds whatever did commit (the Lead by search, the Task by key or lookup).
+    // that refer to it; a replay finds whatever did commit (the Lead by its key or an exact query, the Task by key
+    // or lookup).
     let mut request = CompositeRequest::new(ctx.client().api_version(), false);
     // Reference ids unique to this item: its subrequests may share a request with other items'.
     let reference = |name: &str| format!("i{}_{name}", ctx.item.id);
-    let (record_ref, existing_task) = match &target {
+    let record_ref = match &target {
         Ok(record) => {
             task.insert(who_or_what(record).to_owned(), json!(record.as_str()));
-            // A replay (a Task created with a new Lead carries no key: the Lead's id was not known yet), or an org
-            // without the key field: find a Task this call already left on the record before writing one.
-            let existing = match known_task {
-                Some(id) => Some(id.to_owned()),
-                None if ctx.is_retry() || !has_key_field => find_task(ctx, key, record).await?,
-                None => None,
-            };
-            (None, existing)
+            None
         }
         Err(new_lead) => {
-            let lead = request
-                .create(&reference("lead"), "Lead", new_lead.fields.clone())
-                .map_err(|error| build_error(&error))?;
-            task.insert("WhoId".to_owned(), json!(lead.id()));
-            (Some(lead), None)
-        }
-    };
-    let task_ref = match (&existing_task, &target) {
-        (Some(id), _) => {
-            let mut changes = task.clone();
-            CREATE_ONLY_TASK_FIELDS.iter().for_each(|field| {
-                changes.remove(*field);
-            });
-            if has_key_field && let Ok(record) = &target {
-                changes.insert(CALL_ID_FIELD.to_owned(), json!(task_key(key, record)));
+            let lead = if keys.lead {
+                request.upsert(&reference("lead"), "Lead", LEAD_ID_FIELD, key, new_lead.fields.clone())
+            } else {
+                request.create(&reference("lead"), "Lead", new_lead.fields.clone())
             }
-            request.update(&reference("task"), "Task", id, changes).map_err(|error| build_error(&error))?
+            .map_err(|error| build_error(&error))?;
+            task.insert("WhoId".to_owned(), json!(lead.id()));
+            Some(lead)
         }
-        (None, Ok(record)) if has_key_field => request
-            .upsert(&reference("task"), "Task", CALL_ID_FIELD, &task_key(key, record), task.clone())
-            .map_err(|error| build_error(&error))?,
-        (None, _) => request.create(&reference("task"), "Task", task.clone()).map_err(|error| build_error(&error))?,
     };
-    let member_ref = match (&campaign, &target) {
-        (Some((_, campaign_id)), Ok(record)) => {
-            let lookup = if record.object() == SObjectType::Lead { "LeadId" } else { "ContactId" };
-            let member = json!({"CampaignId": campaign_id, lookup: record.as_str(), "Status": "Responded"});
+    // Without the key field, the call's Task is looked up by `CallObject` (on any record) before one is written.
+    let existing_task = match known_task {
+        Some(id) => Some(id.to_owned()),
+        None if !keys.task && (ctx.is_retry() || target.is_ok()) => find_task(ctx, key).await?,
+        None => None,
+    };
+    let without_create_only = |task: &Map<String, Value>| {
+        let mut changes = task.clone();
+        CREATE_ONLY_TASK_FIELDS.iter().for_each(|field| {
+            changes.remove(*field);
+        });
+        changes
+    };
+    let task_ref = match (&existing_task, keys.task) {
+        (Some(_), true) => request.upsert(&reference("task"), "Task", CALL_ID_FIELD, key, without_create_only(&task)),
+        (Some(id), false) => request.update(&reference("task"), "Task", id, without_create_only(&task)),
+        (None, true) => request.upsert(&reference("task"), "Task", CALL_ID_FIELD, key, task.clone()),
+        (None, false) => request.create(&reference("task"), "Task", task.clone()),
+    }
+    .map_err(|error| build_error(&error))?;
+    let member_ref = match &campaign {
+        Some((_, campaign_id)) => {
+            let (lookup, member) = match (&target, &record_ref) {
+                (Ok(record), _) if record.object() == SObjectType::Lead => ("LeadId", record.as_str().to_owned()),
+                (Ok(record), _) => ("ContactId", record.as_str().to_owned()),
+                (Err(_), lead) => ("LeadId", lead.as_ref().map(|lead| lead.id()).unwrap_or_default()),
+            };
+            let member = json!({"CampaignId": campaign_id, lookup: member, "Status": "Responded"});
             Some(
                 request
                     .create(&reference("member"), "CampaignMember", member.as_object().cloned().unwrap_or_default())
                     .map_err(|error| build_error(&error))?,
             )
         }
-        (Some((_, campaign_id)), Err(_)) => {
-            let lead = record_ref.as_ref().map(|lead| lead.id()).unwrap_or_default();
-            let member = json!({"CampaignId": campaign_id, "LeadId": lead, "Status": "Responded"});
-            Some(
-                request
-                    .create(&reference("member"), "CampaignMember", member.as_object().cloned().unwrap_or_default())
-                    .map_err(|error| build_error(&error))?,
-            )
-        }
-        (None, _) => None,
+        None => None,
     };
-    let step = AuditEntry::new(SyncStep::Append).object("Task");
-    let (results, mut used) = ctx.answered(step.clone(), ctx.batch.composite(&ctx.link, request).await).await?;
     if record_ref.is_some() {
-        // A Lead was (or may have been) created: searches remembered for the account may miss it now.
+        // A Lead is about to be created: what searches remembered for the account may miss it from now on, whether
+        // or not the answer comes back.
         ctx.engine.forget_searches(ctx.account.id);
     }
+    let step = AuditEntry::new(SyncStep::Append).object("Task");
+    let (results, mut used) = ctx.answered(step.clone(), ctx.batch.composite(&ctx.link, request).await).await?;
     if let (Some(lead), Err(new_lead)) = (&record_ref, &target)
         && let Some(error) = results.get(lead).and_then(|result| result.error())
     {
@@ -301,29 +315,19 @@ pub(crate) async fn write_activity(
                 .errors()
                 .iter()
                 .any(|detail| detail.fields.iter().any(|field| CREATE_ONLY_TASK_FIELDS.contains(&field.as_str())));
-        match &target {
-            // The keyed Task exists already (another item of this call wrote it): update it without the fields
-            // Salesforce takes only on create.
-            Ok(record) if rejected_create_only && has_key_field => {
-                let mut changes = task.clone();
-                CREATE_ONLY_TASK_FIELDS.iter().for_each(|field| {
-                    changes.remove(*field);
-                });
-                let key_value = task_key(key, record);
-                let outcome = ctx
-                    .call(
-                        step.clone().fields(&changes),
-                        ctx.client().upsert("Task", CALL_ID_FIELD, &key_value, &changes),
-                    )
-                    .await?;
-                used += 1;
-                task_id = match outcome {
-                    UpsertOutcome::Created { id } | UpsertOutcome::Updated { id: Some(id) } => Some(id),
-                    UpsertOutcome::Updated { id: None } => find_task(ctx, key, record).await?,
-                };
-            }
-            _ => return Err(ctx.fail(step.clone().fields(&task), &error).await?),
+        if !(rejected_create_only && keys.task) {
+            return Err(ctx.fail(step.clone().fields(&task), &error).await?);
         }
+        // The keyed Task exists already (another item of this call wrote it): update it without the fields
+        // Salesforce takes only on create.
+        let changes = without_create_only(&task);
+        let outcome =
+            ctx.call(step.clone().fields(&changes), ctx.client().upsert("Task", CALL_ID_FIELD, key, &changes)).await?;
+        used += 1;
+        task_id = match outcome {
+            UpsertOutcome::Created { id } | UpsertOutcome::Updated { id: Some(id) } => Some(id),
+            UpsertOutcome::Updated { id: None } => find_task(ctx, key).await?,
+        };
     }
     let record = match (&target, &record_ref) {
         (Ok(record), _) => (*record).clone(),
@@ -393,14 +397,10 @@ pub(crate) async fn write_activity_following_duplicates(
     }
 }
 
-/// A Task this call already left on the record (by `CallObject` and `WhoId`/`WhatId`).
-async fn find_task(ctx: &ItemContext<'_>, call_object: &str, record: &RecordId) -> Flow<Option<String>> {
-    let soql = format!(
-        "SELECT Id FROM Task WHERE CallObject = {} AND {} = {} LIMIT 1",
-        soql_quote(call_object),
-        who_or_what(record),
-        soql_quote(record.as_str())
-    );
+/// The Task this call already has, on whichever record (by `CallObject`, which callpop sets to the call's key).
+async fn find_task(ctx: &ItemContext<'_>, call_object: &str) -> Flow<Option<String>> {
+    let soql =
+        format!("SELECT Id FROM Task WHERE CallObject = {} ORDER BY CreatedDate LIMIT 1", soql_quote(call_object));
     let entry =
         AuditEntry::new(SyncStep::Search).object("Task").detail("looking for this call's Task before writing it");
     let found = ctx.call(entry, ctx.client().query(&soql)).await?;

@@ -50,15 +50,19 @@ fn task_events(kinds: &[String], call: &Call) -> Vec<TaskEvent> {
 
 /// Syncs one call event in legacy mode.
 pub(super) async fn call_event(ctx: &ItemContext<'_>) -> Flow {
-    let Some(call) = the_call(ctx).await? else { return Ok(()) };
+    let SyncSubject::Call(call_row_id) = ctx.subject else { return Ok(()) };
     // Later events of this call that are already waiting: the Task gets the call's current state in one write.
+    // Collected before the call is loaded: each event is stored with its item in one transaction, so the call read
+    // after holds every folded event's data (read before, an event arriving in between would be marked done
+    // without reaching the Task).
     let folded: Vec<_> = ctx
         .store()
-        .pending_items_of_call(call.id, ctx.item.id)
+        .pending_items_of_call(call_row_id, ctx.item.id)
         .await?
         .into_iter()
         .filter(|item| item.kind == "call_event")
         .collect();
+    let Some(call) = the_call(ctx).await? else { return Ok(()) };
     let mut kinds: Vec<String> = vec![ctx.item.payload["kind"].as_str().unwrap_or_default().to_owned()];
     kinds.extend(folded.iter().map(|item| item.payload["kind"].as_str().unwrap_or_default().to_owned()));
     let formatted = FormattedCall::load(ctx, &call).await?;
@@ -132,10 +136,8 @@ async fn dialog(ctx: &ItemContext<'_>, call: &Call) -> Flow<Dialog> {
 /// Searches the org and lets core decide; waits (defers the item) while the agent is being asked.
 async fn choose(ctx: &ItemContext<'_>, call: &Call, formatted: &FormattedCall) -> Flow<Chosen> {
     let (mut candidates, digits) = search_by_phone(ctx, &call.caller_e164).await?;
-    if candidates.is_empty() && ctx.is_retry() {
-        // A replay: the Lead an earlier attempt created may not be in the search index yet. Callpop wrote its phone
-        // exactly as formatted, so an exact query finds it.
-        candidates = lead_written_earlier(ctx, &formatted.caller_number).await?;
+    if candidates.is_empty() {
+        candidates = read_your_writes(ctx, call, formatted).await?;
     }
     let dialog = dialog(ctx, call).await?;
     let plan = triggers::plan_for_start(ctx, call).await?;
@@ -176,6 +178,27 @@ async fn choose(ctx: &ItemContext<'_>, call: &Call, formatted: &FormattedCall) -
     }
 }
 
+/// Before a create that might repeat one, what the search index may not show yet: the Lead an earlier attempt of
+/// this call, or an earlier call from this number, created. A number whose earlier call's write is still in doubt
+/// (being sent or retried) waits for it: creates for one number are serialized per account. Callpop wrote the
+/// Lead's phone exactly as formatted, so an exact SOQL query (which, unlike SOSL, sees every committed record) finds
+/// it.
+async fn read_your_writes(
+    ctx: &ItemContext<'_>,
+    call: &Call,
+    formatted: &FormattedCall,
+) -> Flow<Vec<callpop_core::legacy::Candidate>> {
+    let called_before = ctx.store().number_called_before(ctx.account.id, &call.caller_e164, call.id).await?;
+    if !ctx.is_retry() && !called_before {
+        return Ok(Vec::new()); // A first call from a first-time caller: nothing callpop wrote can be missed.
+    }
+    if called_before && ctx.store().number_in_doubt(ctx.account.id, &call.caller_e164, ctx.item.id).await? {
+        let until = Utc::now() + chrono::Duration::from_std(ctx.engine.timing.dialog_recheck).unwrap_or_default();
+        return Err(Halt::Defer { until, error: None });
+    }
+    lead_written_earlier(ctx, &formatted.caller_number).await
+}
+
 /// The newest unconverted Lead whose `Phone` is exactly `phone`, as a candidate.
 async fn lead_written_earlier(ctx: &ItemContext<'_>, phone: &str) -> Flow<Vec<callpop_core::legacy::Candidate>> {
     let soql = format!(
@@ -183,8 +206,9 @@ async fn lead_written_earlier(ctx: &ItemContext<'_>, phone: &str) -> Flow<Vec<ca
          ORDER BY CreatedDate DESC LIMIT 1",
         crate::salesforce::escape::soql_quote(phone)
     );
-    let entry =
-        AuditEntry::new(SyncStep::Search).object("Lead").detail("looking for the Lead an earlier attempt created");
+    let entry = AuditEntry::new(SyncStep::Search)
+        .object("Lead")
+        .detail("looking for a Lead callpop created for this number that the search may not show yet");
     let records = ctx.call(entry, ctx.client().query(&soql)).await?;
     Ok(records.iter().filter_map(crate::salesforce::search::candidate).collect())
 }

@@ -55,6 +55,8 @@ pub struct SyncEngine {
     timing: SyncTiming,
     /// The open link to each account's org: its REST client and its single-flight refresh lock.
     links: Mutex<HashMap<i64, Arc<OrgLink>>>,
+    /// Each account's refresh lock: one token refresh at a time per account, across rebuilt links.
+    refreshes: Mutex<HashMap<i64, Arc<tokio::sync::Mutex<()>>>>,
     /// Campaign ids by (account, name), and when they were looked up.
     campaigns: Mutex<HashMap<(i64, String), (String, Instant)>>,
     /// Recent phone searches by (account, number): a caller who calls again soon costs no search. Forgotten for the
@@ -77,8 +79,8 @@ pub(crate) enum Halt {
     /// Wait and try again: a transient error (with it), or nothing to do yet (the agent has not picked a record,
     /// the org is not linked, a trigger's delay).
     Defer { until: DateTime<Utc>, error: Option<ItemError> },
-    /// The access token was refused: refresh it once and run the item again.
-    Refresh,
+    /// The access token was refused: refresh it once and run the item again. Carries the refused (sealed) token.
+    Refresh { refused: String },
     /// A person must act: park the item (or fail it) with Salesforce's error.
     Park { status: &'static str, error: ItemError },
     /// The store failed: leave the item leased; it is claimed again when the lease runs out.
@@ -192,8 +194,9 @@ impl ItemContext<'_> {
                 StepOutcome::Retrying,
                 Halt::Defer { until: self.engine.backoff(self.item.attempts), error: Some(details.clone()) },
             ),
-            RetryClass::Session if !error.needs_relink() => (StepOutcome::Retrying, Halt::Refresh),
-            RetryClass::Session => {
+            // A session Salesforce will not take for the REST API (the user's profile lacks "API Enabled", or
+            // the token is not the web-server flow's): refreshing cannot help, linking again (as another user) can.
+            _ if error.needs_relink() => {
                 self.store().set_connection_status(self.account.id, "needs_relink", Some(&details.message)).await?;
                 let until = self.now + chrono::Duration::from_std(self.engine.timing.unlinked_wait).unwrap_or_default();
                 (StepOutcome::Retrying, Halt::Defer { until, error: Some(details.clone()) })
@@ -202,6 +205,9 @@ impl ItemContext<'_> {
                 let until = self.now + chrono::Duration::from_std(self.engine.timing.limit_pause).unwrap_or_default();
                 self.store().pause_connection(self.account.id, until).await?;
                 (StepOutcome::Retrying, Halt::Defer { until, error: Some(details.clone()) })
+            }
+            RetryClass::Session => {
+                (StepOutcome::Retrying, Halt::Refresh { refused: self.link.sealed_access_token.clone() })
             }
             RetryClass::Park => (StepOutcome::Parked, Halt::Park { status: "parked", error: details.clone() }),
         };
@@ -282,7 +288,7 @@ impl SyncEngine {
         })?;
         let cipher = TokenCipher::from_base64_key(key).map_err(|error| anyhow::anyhow!("the token key: {error}"))?;
         let http = reqwest::Client::builder()
-            .timeout(std::time::Duration::from_secs(30))
+            .timeout(config.sync_timing.request_timeout)
             .connect_timeout(std::time::Duration::from_secs(10))
             .build()?;
         let oauth = OAuthApp::from_config(config, public_url);
@@ -293,6 +299,7 @@ impl SyncEngine {
             oauth,
             timing: config.sync_timing.clone(),
             links: Mutex::new(HashMap::new()),
+            refreshes: Mutex::new(HashMap::new()),
             campaigns: Mutex::new(HashMap::new()),
             searches: Mutex::new(HashMap::new()),
             wake: Notify::new(),
@@ -351,12 +358,35 @@ impl SyncEngine {
         let lease_until = now + chrono::Duration::from_std(self.timing.lease).unwrap_or_default();
         let items = self.store.claim_outbox(now, lease_until, 20).await?;
         let count = items.len();
-        for round in self.rounds(items).await? {
-            let mut by_account: std::collections::BTreeMap<i64, Vec<OutboxItem>> = std::collections::BTreeMap::new();
-            for item in round {
-                by_account.entry(item.account_id).or_default().push(item);
+        if count == 0 {
+            return Ok(0);
+        }
+        let ids: Vec<i64> = items.iter().map(|item| item.id).collect();
+        let work = async {
+            for round in self.rounds(items).await? {
+                let mut by_account: std::collections::BTreeMap<i64, Vec<OutboxItem>> =
+                    std::collections::BTreeMap::new();
+                for item in round {
+                    by_account.entry(item.account_id).or_default().push(item);
+                }
+                futures_util::future::join_all(by_account.into_values().map(|items| self.process_together(items)))
+                    .await;
             }
-            futures_util::future::join_all(by_account.into_values().map(|items| self.process_together(items))).await;
+            Ok::<_, anyhow::Error>(())
+        };
+        // The leases are short and renewed while the work runs: a worker that dies stops renewing them.
+        let renew = async {
+            loop {
+                tokio::time::sleep(self.timing.lease / 3).await;
+                let until = Utc::now() + chrono::Duration::from_std(self.timing.lease).unwrap_or_default();
+                if let Err(error) = self.store.renew_leases(&ids, until).await {
+                    tracing::warn!(%error, "could not renew the sync worker's leases");
+                }
+            }
+        };
+        tokio::select! {
+            done = work => done?,
+            () = renew => {}
         }
         Ok(count)
     }
@@ -428,7 +458,7 @@ impl SyncEngine {
             Err(Halt::Park { status, error }) => {
                 (status, self.store.park_outbox_item(item.id, status, &error, Utc::now()).await)
             }
-            Err(Halt::Refresh) => ("retrying", Ok(())), // Unreachable: `run_with_refresh` turns it into a Defer.
+            Err(Halt::Refresh { .. }) => ("retrying", Ok(())), // Unreachable: `run_with_refresh` turns it into a Defer.
             Err(Halt::Store(error)) => {
                 tracing::error!(item = item.id, error = %format!("{error:#}"), "the store failed while syncing; the item will be claimed again");
                 ("store_failed", Ok(()))
@@ -445,11 +475,11 @@ impl SyncEngine {
     async fn run_with_refresh(&self, item: &OutboxItem, batch: &Batch) -> Flow {
         let now = Utc::now();
         match self.run_item(item, batch, now).await {
-            Err(Halt::Refresh) => {
-                self.refresh_link(item.account_id).await?;
+            Err(Halt::Refresh { refused }) => {
+                self.refresh_link(item.account_id, &refused).await?;
                 // One refresh, then one replay; a second refusal waits for the admin to link the org again.
                 self.run_item(item, batch, Utc::now()).await.map_err(|halt| match halt {
-                    Halt::Refresh => Halt::Defer {
+                    Halt::Refresh { .. } => Halt::Defer {
                         until: now + chrono::Duration::from_std(self.timing.unlinked_wait).unwrap_or_default(),
                         error: Some(ItemError {
                             code: "INVALID_SESSION_ID".to_owned(),
