@@ -6,7 +6,8 @@
 //! A worker claims the due items in id order and leases each for a while; an item whose lease ran out (the worker
 //! died) is claimed again. An item waits while an earlier unfinished item of the same call or text exists, so a
 //! call's events reach Salesforce in order: an `answered` update never precedes the Task that `ringing` creates.
-//! A parked item blocks the later ones of its call until an admin retries it. Items of an account whose sync is
+//! A parked item blocks the later ones of its call until an admin retries it, except the agent's activity appends:
+//! the record the agent chose (a Lead they saved after Salesforce refused callpop's) gets the call's Task at once. Items of an account whose sync is
 //! paused (`REQUEST_LIMIT_EXCEEDED`) wait too. On PostgreSQL the claim takes `FOR UPDATE SKIP LOCKED`, so several
 //! servers share the work without claiming an item twice; SQLite's writer lock serialises claims by itself.
 
@@ -32,6 +33,32 @@ pub struct OutboxItem {
     /// Whether an earlier attempt failed (or was abandoned when its lease ran out): what it sent may have reached
     /// Salesforce. Waiting (for the agent's pick, the org's link, a delay) does not count.
     pub failed_before: bool,
+}
+
+/// What an outbox item asks the sync engine to do, read from its stored kind and payload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutboxJob {
+    /// A call event (`kind`); `late` when it repeats a synced event with data the call lacked (a recording link).
+    CallEvent { kind: callpop_core::call::CallState, late: bool },
+    /// The softphone appended the call's activity to a record.
+    ActivityAppend { activity_id: i64 },
+    /// A text message.
+    TextEvent,
+}
+
+impl OutboxItem {
+    /// The item's job; `None` for a kind or payload this server does not know (parked as `UNKNOWN_ITEM`).
+    pub fn job(&self) -> Option<OutboxJob> {
+        match self.kind.as_str() {
+            "call_event" => Some(OutboxJob::CallEvent {
+                kind: self.payload["kind"].as_str().and_then(callpop_core::call::CallState::parse)?,
+                late: self.payload["late"].as_bool().unwrap_or(false),
+            }),
+            "activity_append" => Some(OutboxJob::ActivityAppend { activity_id: self.payload["activity_id"].as_i64()? }),
+            "text_event" => Some(OutboxJob::TextEvent),
+            _ => None,
+        }
+    }
 }
 
 /// Salesforce's own error as the sync log shows it.
@@ -142,6 +169,8 @@ pub trait SyncStore {
         error_code: Option<&str>,
         now: DateTime<Utc>,
     ) -> sqlx::Result<u64>;
+    /// Sends the call's parked items again now (its Task was written since: they update it); returns how many.
+    async fn retry_parked_items_of_call(&self, call_row_id: i64, now: DateTime<Utc>) -> sqlx::Result<u64>;
     /// Makes the account's waiting items due now (after the org is linked, or a pause ends), including items parked
     /// because Salesforce refused the link's session.
     async fn wake_account_outbox(&self, account_id: i64, now: DateTime<Utc>) -> sqlx::Result<()>;
@@ -186,6 +215,7 @@ const CLAIM_SQL: &str =
                           WHERE connection.account_id = candidate.account_id AND connection.paused_until > $1)
           AND NOT EXISTS (SELECT 1 FROM outbox AS earlier
                           WHERE earlier.id < candidate.id AND earlier.status <> 'done'
+                            AND NOT (candidate.kind = 'activity_append' AND earlier.status IN ('parked', 'failed'))
                             AND ((candidate.call_row_id IS NOT NULL AND earlier.call_row_id = candidate.call_row_id)
                               OR (candidate.text_row_id IS NOT NULL AND earlier.text_row_id = candidate.text_row_id)))
         ORDER BY candidate.id LIMIT $3 {lock}
@@ -364,6 +394,20 @@ impl SyncStore for SqlStore {
             .await?
             .rows_affected()
         }))
+    }
+
+    async fn retry_parked_items_of_call(&self, call_row_id: i64, now: DateTime<Utc>) -> sqlx::Result<u64> {
+        on_db!(self.db(), pool => {
+            sqlx::query(
+                "UPDATE outbox SET status = 'retrying', next_attempt_at = $2, updated_at = $2
+                 WHERE call_row_id = $1 AND status = 'parked'",
+            )
+            .bind(call_row_id)
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected())
+        })
     }
 
     async fn wake_account_outbox(&self, account_id: i64, now: DateTime<Utc>) -> sqlx::Result<()> {

@@ -27,13 +27,15 @@ pub(crate) const LEAD_ID_FIELD: &str = "Callpop_Id__c";
 /// The fields Salesforce lets a Task have only on create.
 const CREATE_ONLY_TASK_FIELDS: [&str; 1] = ["TaskSubtype"];
 
-/// Which of callpop's external-id fields the org has.
+/// What callpop's writes depend on in the org's schema, read once per link.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct IdFields {
+pub(crate) struct OrgShape {
     /// Task `Call_Id__c`.
-    pub(crate) task: bool,
+    pub(crate) task_key: bool,
     /// Lead `Callpop_Id__c`.
-    pub(crate) lead: bool,
+    pub(crate) lead_key: bool,
+    /// State and Country picklists: the Lead has `StateCode` and `CountryCode`.
+    pub(crate) address_codes: bool,
 }
 
 /// A record's lookup field on a Task or CampaignMember: people are `WhoId`/`LeadId`/`ContactId`, the rest `WhatId`.
@@ -80,30 +82,65 @@ pub(crate) async fn search_by_phone(ctx: &ItemContext<'_>, e164: &str) -> Flow<(
     Ok((candidates, digits))
 }
 
-/// Which of callpop's external-id fields the org has, looked up once per link.
-pub(crate) async fn id_fields(ctx: &ItemContext<'_>) -> Flow<IdFields> {
-    if let Some(known) = ctx.link.id_fields.get() {
-        return Ok(*known);
+/// Before a create that might repeat one, what the search index may not show yet: the Lead an earlier attempt of
+/// this call, or an earlier call from this number, created. A number whose earlier call's write is still in doubt
+/// (being sent or retried) waits for it: creates for one number are serialized per account. Callpop wrote the
+/// Lead's phone exactly as formatted, so an exact SOQL query (which, unlike SOSL, sees every committed record) finds
+/// it.
+pub(crate) async fn read_your_writes(ctx: &ItemContext<'_>, call: &Call, phone: &str) -> Flow<Vec<Candidate>> {
+    let called_before = ctx.store().number_called_before(ctx.account.id, &call.caller_e164, call.id).await?;
+    if !ctx.is_retry() && !called_before {
+        return Ok(Vec::new()); // A first call from a first-time caller: nothing callpop wrote can be missed.
     }
-    let fields = IdFields {
-        task: has_field(ctx, "Task", CALL_ID_FIELD).await?,
-        lead: has_field(ctx, "Lead", LEAD_ID_FIELD).await?,
-    };
-    let _ = ctx.link.id_fields.set(fields);
-    Ok(fields)
+    if called_before && ctx.store().number_in_doubt(ctx.account.id, &call.caller_e164, ctx.item.id).await? {
+        let until =
+            chrono::Utc::now() + chrono::Duration::from_std(ctx.engine.timing.dialog_recheck).unwrap_or_default();
+        return Err(Halt::Defer { until, error: None });
+    }
+    lead_written_earlier(ctx, phone).await
 }
 
-/// Whether `object` has the field `field`: a query naming it is refused with `INVALID_FIELD` when it has not.
-async fn has_field(ctx: &ItemContext<'_>, object: &str, field: &str) -> Flow<bool> {
-    let probe = format!("SELECT Id FROM {object} WHERE {field} = 'callpop-probe' LIMIT 1");
-    match ctx.client().query(&probe).await {
-        Ok(_) => Ok(true),
-        Err(error) if error.has_code("INVALID_FIELD") => Ok(false),
-        Err(error) => {
-            let entry = AuditEntry::new(SyncStep::Search).object(object).detail(format!("checking for {field}"));
-            Err(ctx.fail(entry, &error).await?)
-        }
+/// The newest unconverted Lead whose `Phone` is exactly `phone`, as a candidate.
+async fn lead_written_earlier(ctx: &ItemContext<'_>, phone: &str) -> Flow<Vec<Candidate>> {
+    let soql = format!(
+        "SELECT Id, Phone, IsConverted, ConvertedContactId, LastModifiedDate FROM Lead WHERE Phone = {} AND IsConverted = false \
+         ORDER BY CreatedDate DESC LIMIT 1",
+        soql_quote(phone)
+    );
+    let entry = AuditEntry::new(SyncStep::Search)
+        .object("Lead")
+        .detail("looking for a Lead callpop created for this number that the search may not show yet");
+    let records = ctx.call(entry, ctx.client().query(&soql)).await?;
+    Ok(records.iter().filter_map(candidate).collect())
+}
+
+/// The org's shape (callpop's external ids, State and Country picklists), from the Task's and Lead's describe,
+/// looked up once per link.
+pub(crate) async fn org_shape(ctx: &ItemContext<'_>) -> Flow<OrgShape> {
+    if let Some(known) = ctx.link.shape.get() {
+        return Ok(*known);
     }
+    let task = describe(ctx, "Task").await?;
+    let lead = describe(ctx, "Lead").await?;
+    let shape = OrgShape {
+        task_key: has_field(&task, CALL_ID_FIELD),
+        lead_key: has_field(&lead, LEAD_ID_FIELD),
+        address_codes: has_field(&lead, "StateCode") && has_field(&lead, "CountryCode"),
+    };
+    let _ = ctx.link.shape.set(shape);
+    Ok(shape)
+}
+
+async fn describe(ctx: &ItemContext<'_>, object: &str) -> Flow<Value> {
+    let entry = AuditEntry::new(SyncStep::Search).object(object).detail(format!("reading {object}'s fields"));
+    ctx.call(entry, ctx.client().describe(object)).await
+}
+
+/// Whether a describe lists the field.
+fn has_field(described: &Value, field: &str) -> bool {
+    described["fields"]
+        .as_array()
+        .is_some_and(|fields| fields.iter().any(|described| described["name"].as_str() == Some(field)))
 }
 
 /// The id of the active Campaign with this name, remembered for a while; `None` when the org has none.
@@ -128,6 +165,35 @@ pub(crate) async fn campaign_id(ctx: &ItemContext<'_>, name: &str) -> Flow<Optio
             .insert(key, (id.clone(), Instant::now()));
     }
     Ok(id)
+}
+
+/// The Campaign a call or text joins (by `campaign_name`), looked up; a Campaign the org lacks is an audit step
+/// with its reason, and the Task is written without the membership.
+pub(crate) async fn campaign_to_join<'a>(
+    ctx: &ItemContext<'_>,
+    name: Option<&'a str>,
+) -> Flow<Option<(&'a str, String)>> {
+    let Some(name) = name else { return Ok(None) };
+    match campaign_id(ctx, name).await? {
+        Some(id) => Ok(Some((name, id))),
+        None => {
+            ctx.audit(campaign_not_found(name)).await?;
+            Ok(None)
+        }
+    }
+}
+
+/// The audit entry of a Campaign the org has not (active).
+pub(crate) fn campaign_not_found(name: &str) -> AuditEntry {
+    let error = crate::store::sync::ItemError {
+        code: "CAMPAIGN_NOT_FOUND".to_owned(),
+        message: format!("the org has no active Campaign named {name:?}: the call is logged without it"),
+        fields: Vec::new(),
+    };
+    AuditEntry::new(SyncStep::Campaign)
+        .object("Campaign")
+        .detail(format!("finding Campaign {name:?}"))
+        .outcome(StepOutcome::Failed, Some(error))
 }
 
 /// Forgets a Campaign id Salesforce no longer accepts.
@@ -159,7 +225,11 @@ impl FormattedCall {
             _ => None,
         };
         Ok(Self {
-            caller_number: phone::display_e164(&call.caller_e164, ctx.options.local_number_format),
+            caller_number: phone::display_e164_for(
+                &call.caller_e164,
+                ctx.options.local_number_format,
+                &ctx.account.default_region,
+            ),
             activity_date: call.started_at.format("%Y-%m-%d").to_string(),
             owner_id,
         })
@@ -184,13 +254,15 @@ impl FormattedCall {
     }
 }
 
-/// A region as the account writes regions: ISO codes, or full English names (option 3).
+/// A region as the account writes regions: ISO codes, or full English names (option 3). An org with State and
+/// Country picklists (`codes`) gets ISO codes for `StateCode` and `CountryCode` whatever the option says.
 pub(crate) fn format_location(
     ctx: &ItemContext<'_>,
     country: Option<&str>,
     region_name: Option<&str>,
+    codes: bool,
 ) -> (Option<String>, Option<String>) {
-    let full = ctx.options.full_region_names;
+    let full = ctx.options.full_region_names && !codes;
     let country_formatted = country.map(|country| region::format_country(country, full));
     let region_formatted = match (country, region_name) {
         (Some(country), Some(region_name)) => Some(region::format_region(country, region_name, full)),
@@ -230,7 +302,7 @@ pub(crate) async fn write_activity(
     known_task: Option<&str>,
     campaign: Option<(&str, String)>,
 ) -> Flow<WriteOutcome> {
-    let keys = id_fields(ctx).await?;
+    let keys = org_shape(ctx).await?;
     // Not all-or-none: a Campaign Salesforce refuses must not undo the Task. A Lead that fails halts the subrequests
     // that refer to it; a replay finds whatever did commit (the Lead by its key or an exact query, the Task by key
     // or lookup).
@@ -243,7 +315,7 @@ pub(crate) async fn write_activity(
             None
         }
         Err(new_lead) => {
-            let lead = if keys.lead {
+            let lead = if keys.lead_key {
                 request.upsert(&reference("lead"), "Lead", LEAD_ID_FIELD, key, new_lead.fields.clone())
             } else {
                 request.create(&reference("lead"), "Lead", new_lead.fields.clone())
@@ -256,7 +328,7 @@ pub(crate) async fn write_activity(
     // Without the key field, the call's Task is looked up by `CallObject` (on any record) before one is written.
     let existing_task = match known_task {
         Some(id) => Some(id.to_owned()),
-        None if !keys.task && (ctx.is_retry() || target.is_ok()) => find_task(ctx, key).await?,
+        None if !keys.task_key && (ctx.is_retry() || target.is_ok()) => find_task(ctx, key).await?,
         None => None,
     };
     let without_create_only = |task: &Map<String, Value>| {
@@ -266,7 +338,7 @@ pub(crate) async fn write_activity(
         });
         changes
     };
-    let task_ref = match (&existing_task, keys.task) {
+    let task_ref = match (&existing_task, keys.task_key) {
         (Some(_), true) => request.upsert(&reference("task"), "Task", CALL_ID_FIELD, key, without_create_only(&task)),
         (Some(id), false) => request.update(&reference("task"), "Task", id, without_create_only(&task)),
         (None, true) => request.upsert(&reference("task"), "Task", CALL_ID_FIELD, key, task.clone()),
@@ -315,7 +387,7 @@ pub(crate) async fn write_activity(
                 .errors()
                 .iter()
                 .any(|detail| detail.fields.iter().any(|field| CREATE_ONLY_TASK_FIELDS.contains(&field.as_str())));
-        if !(rejected_create_only && keys.task) {
+        if !(rejected_create_only && keys.task_key) {
             return Err(ctx.fail(step.clone().fields(&task), &error).await?);
         }
         // The keyed Task exists already (another item of this call wrote it): update it without the fields

@@ -7,8 +7,7 @@ use super::legacy::the_call;
 use super::{Flow, ItemContext};
 use callpop_core::record::RecordId;
 
-pub(super) async fn activity_append(ctx: &ItemContext<'_>) -> Flow {
-    let Some(activity_id) = ctx.item.payload["activity_id"].as_i64() else { return Ok(()) };
+pub(super) async fn activity_append(ctx: &ItemContext<'_>, activity_id: i64) -> Flow {
     let Some((_, record_id, _, _)) = ctx.store().activity(activity_id).await? else { return Ok(()) };
     let Some(call) = the_call(ctx).await? else { return Ok(()) };
     let Ok(record) = RecordId::parse(&record_id) else { return Ok(()) };
@@ -20,5 +19,10 @@ pub(super) async fn activity_append(ctx: &ItemContext<'_>) -> Flow {
         write_activity_following_duplicates(ctx, Ok(&record), &call.call_id, task, known_task.as_deref(), None).await?;
     // The call's one Task is on this record now; its later events update it (duration, disposition, completion).
     ctx.store().set_call_task(call.id, &written.task_id, written.record.as_str()).await?;
+    // Events of the call that Salesforce refused earlier (legacy mode's new Lead, refused by a validation rule) now
+    // update this Task instead of creating anything.
+    if ctx.store().retry_parked_items_of_call(call.id, chrono::Utc::now()).await? > 0 {
+        ctx.engine.wake();
+    }
     Ok(())
 }

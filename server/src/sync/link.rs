@@ -46,8 +46,8 @@ pub(crate) struct OrgLink {
     pub(crate) client: SalesforceClient,
     /// The sealed access token the client uses: a refresh is due only while the store still holds this one.
     pub(crate) sealed_access_token: String,
-    /// Which of callpop's external-id fields the org has (looked up once per link).
-    pub(crate) id_fields: tokio::sync::OnceCell<super::actions::IdFields>,
+    /// What callpop's writes depend on in the org's schema (looked up once per link).
+    pub(crate) shape: tokio::sync::OnceCell<super::actions::OrgShape>,
 }
 
 /// Why linking failed, in a sentence for the admin.
@@ -279,7 +279,7 @@ impl SyncEngine {
         let link = Arc::new(OrgLink {
             client: SalesforceClient::new(self.http.clone(), session),
             sealed_access_token: connection.access_token,
-            id_fields: tokio::sync::OnceCell::new(),
+            shape: tokio::sync::OnceCell::new(),
         });
         self.links.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(account_id, Arc::clone(&link));
         Ok(Some(link))

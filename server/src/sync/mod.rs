@@ -10,10 +10,11 @@
 //! account's sync; validation, required-field, picklist and duplicate-rule errors park the item with Salesforce's own
 //! message and fields in the sync log, where an admin retries it once the org or the mapping is fixed.
 //!
-//! Exactly once: every write is safe to replay. A call's Task on a record is keyed `Call_Id__c = <call id>:<record
-//! id>` (upserted by that external id on a first attempt), and looked up by `CallObject` and `WhoId` before any
-//! create on a retry or in an org without the field; a Lead is created only after a search (and, on a retry, an exact
-//! query by the number callpop wrote) found none; "already a campaign member" counts as success.
+//! Exactly once, one identity per call: every write is keyed by the call and safe to replay. A call's one Task is
+//! upserted by `Call_Id__c = <call id>` (or, in an org without the field, looked up by `CallObject` before a write);
+//! a Lead callpop creates is upserted by `Callpop_Id__c = <call id>`, and created only after a search (and, for a
+//! replay or a number that called before, an exact query by the number callpop wrote) found none, never while an
+//! earlier call's write for that number is in doubt; "already a campaign member" counts as success.
 
 mod actions;
 mod appends;
@@ -32,7 +33,7 @@ use crate::store::Store;
 use crate::store::salesforce_audit::{
     SalesforceError as AuditError, SalesforceStep, StepOutcome, SyncStep, SyncSubject,
 };
-use crate::store::sync::{ItemError, OutboxItem};
+use crate::store::sync::{ItemError, OutboxItem, OutboxJob};
 use batch::{Answer, Batch};
 use callpop_core::options::IntegrationOptions;
 use chrono::{DateTime, Utc};
@@ -514,15 +515,19 @@ impl SyncEngine {
         let context = ItemContext { engine: self, item, account, options, link, batch, subject, now };
         // Boxed as `Send` here, where the lifetimes are concrete: rustc cannot prove it for the unboxed flows
         // through the worker's `tokio::spawn` (rust-lang/rust#102211).
-        let flow: std::pin::Pin<Box<dyn std::future::Future<Output = Flow> + Send + '_>> = match item.kind.as_str() {
-            "call_event" if context.options.legacy_mode => Box::pin(legacy::call_event(&context)),
-            "call_event" => Box::pin(triggers::call_event(&context)),
-            "activity_append" => Box::pin(appends::activity_append(&context)),
-            "text_event" => Box::pin(texts::text_event(&context)),
-            other => {
+        let flow: std::pin::Pin<Box<dyn std::future::Future<Output = Flow> + Send + '_>> = match item.job() {
+            Some(OutboxJob::CallEvent { kind, .. }) if context.options.legacy_mode => {
+                Box::pin(legacy::call_event(&context, kind))
+            }
+            Some(OutboxJob::CallEvent { kind, late }) => Box::pin(triggers::call_event(&context, kind, late)),
+            Some(OutboxJob::ActivityAppend { activity_id }) => {
+                Box::pin(appends::activity_append(&context, activity_id))
+            }
+            Some(OutboxJob::TextEvent) => Box::pin(texts::text_event(&context)),
+            None => {
                 let error = ItemError {
                     code: "UNKNOWN_ITEM".to_owned(),
-                    message: format!("no sync for {other} items"),
+                    message: format!("no sync for {} items with this payload", item.kind),
                     fields: Vec::new(),
                 };
                 return Err(Halt::Park { status: "failed", error });

@@ -9,6 +9,7 @@ use callpop_sandbox::seed::numbers;
 use std::time::Duration;
 
 const COMPOSITE: &str = "/services/data/*/composite";
+const SEARCH: &str = "/services/data/*/search/";
 
 /// The org's Leads with this phone.
 fn leads_with_phone(linked: &Linked, phone: &str) -> Vec<callpop_sandbox::org::Record> {
@@ -25,10 +26,13 @@ fn one_lead_with_each_calls_task(linked: &Linked, phone: &str, calls: &[&str]) {
     }
 }
 
-/// A write whose answer is lost, and the same caller calling again 80 ms later.
+/// A write whose answer is lost, and the same caller calling again 80 ms later, while the first call's replay
+/// is still failing.
 async fn lost_answer_then_the_same_caller_again(linked: &Linked) {
-    // Arrange: the first composite commits, then the connection drops.
+    // Arrange: the first composite commits, then the connection drops; the searches after the first fail for a
+    // while (the org is struggling), so the first call is still being retried when the second arrives.
     linked.org.inject(Fault::on("POST", COMPOSITE, FaultAction::CommitThenDrop).times(1));
+    linked.org.inject(Fault::on("GET", SEARCH, FaultAction::ServiceUnavailable).after(1).times(4));
 
     // Act
     linked.ring("CA-LOST-1", numbers::NOBODY).await;
