@@ -50,6 +50,9 @@ pub struct OrgSettings {
     pub access_token_ttl_secs: Option<u64>,
     /// How long an authorization code lives (Salesforce: 15 minutes).
     pub authorization_code_ttl_secs: u64,
+    /// The `instance_url` a refresh answers with, when the org has "moved" to another instance since it was linked
+    /// (any URL that reaches this org, e.g. `localhost` for `127.0.0.1`); the org's own origin when `None`.
+    pub refreshed_instance_url: Option<String>,
 }
 
 impl Default for OrgSettings {
@@ -65,6 +68,7 @@ impl Default for OrgSettings {
             approval: Approval::Page,
             access_token_ttl_secs: None,
             authorization_code_ttl_secs: 15 * 60,
+            refreshed_instance_url: None,
         }
     }
 }

@@ -104,3 +104,25 @@ org_test! {
         }
     }
 }
+
+org_test! {
+    async fn the_instance_url_a_refresh_names_is_kept_and_used(linked: Linked) {
+        // Arrange: the org moved to another instance (`localhost` reaches the same local org), and the token expired.
+        let moved = linked.org.base_url().replace("127.0.0.1", "localhost");
+        linked.org.update_settings(|settings| settings.refreshed_instance_url = Some(moved.clone()));
+        linked.org.expire_all_tokens();
+
+        // Act
+        linked.ring("CA-MOVED", numbers::ONE_CONTACT).await;
+        linked.settle().await;
+        linked.ring("CA-MOVED-2", numbers::ONE_LEAD).await;
+        linked.settle().await;
+
+        // Assert: the console shows the new instance, and the next call's requests went there.
+        assert_eq!(connection(&linked).await["instance_url"], moved.as_str());
+        assert_eq!(linked.tasks_of("CA-MOVED-2").len(), 1);
+        let host = moved.trim_start_matches("http://");
+        let last = linked.org.requests().into_iter().rev().find(|entry| entry.path.ends_with("/composite")).expect("a write");
+        assert_eq!(last.headers.get("host").map(String::as_str), Some(host), "{last:#?}");
+    }
+}
