@@ -240,7 +240,24 @@ pub struct NewLead<'a> {
     pub city: Option<&'a str>,
     pub state: Option<&'a str>,
     pub country: Option<&'a str>,
+    /// The org has State and Country picklists: `state` and `country` are ISO codes, written to `StateCode` and
+    /// `CountryCode` (the text fields then take only what the picklists hold).
+    pub address_codes: bool,
 }
+
+/// The lengths of the Lead's text fields callpop writes, in characters (`STRING_TOO_LONG` beyond them).
+const LEAD_FIELD_LENGTHS: [(&str, usize); 10] = [
+    ("FirstName", 40),
+    ("LastName", 80),
+    ("Company", 255),
+    ("Phone", 40),
+    ("LeadSource", 255),
+    ("City", 40),
+    ("State", 80),
+    ("Country", 80),
+    ("StateCode", 10),
+    ("CountryCode", 10),
+];
 
 /// The Lead to create for a caller nobody knows. Salesforce requires `LastName` and `Company`: they come from the
 /// caller name, or are `Unknown Caller` and `[not provided]` (the same fields the softphone's Classic auto-create
@@ -248,9 +265,17 @@ pub struct NewLead<'a> {
 pub fn lead_fields(lead: NewLead<'_>) -> Vec<(String, String)> {
     let caller = Caller { number: lead.phone, name: lead.caller_name, source: lead.tracking_source, remembered: None };
     let mut fields = new_lead_fields(caller);
-    for (name, value) in [("City", lead.city), ("State", lead.state), ("Country", lead.country)] {
+    let (state, country) = if lead.address_codes { ("StateCode", "CountryCode") } else { ("State", "Country") };
+    for (name, value) in [("City", lead.city), (state, lead.state), (country, lead.country)] {
         if let Some(value) = value.map(str::trim).filter(|value| !value.is_empty()) {
             fields.push((name.to_owned(), value.to_owned()));
+        }
+    }
+    for (name, value) in &mut fields {
+        if let Some((_, max)) = LEAD_FIELD_LENGTHS.iter().find(|(field, _)| field == name)
+            && value.chars().count() > *max
+        {
+            *value = value.chars().take(*max).collect::<String>().trim_end().to_owned();
         }
     }
     fields
@@ -541,6 +566,7 @@ mod tests {
             city: Some("San Francisco"),
             state: Some("CA"),
             country: Some(" "),
+            address_codes: false,
         };
         let pairs = |fields: &[(&str, &str)]| -> Vec<(String, String)> {
             fields.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
@@ -559,6 +585,28 @@ mod tests {
         let named = lead_fields(NewLead { caller_name: Some("Ada Lovelace"), ..lead });
         assert!(named.contains(&("LastName".to_owned(), "Lovelace".to_owned())));
         assert!(named.contains(&("Company".to_owned(), "Ada Lovelace".to_owned())));
+    }
+
+    #[test]
+    fn a_leads_names_fit_salesforces_lengths_and_picklist_orgs_get_codes() {
+        let long_name = format!("{} {}", "Maximiliane".repeat(5), "Wolfeschlegelsteinhausen".repeat(5));
+        let lead = NewLead {
+            caller_name: Some(&long_name),
+            phone: "+14155552671",
+            tracking_source: None,
+            city: None,
+            state: Some("CA"),
+            country: Some("US"),
+            address_codes: true,
+        };
+        let fields = lead_fields(lead);
+        let value = |name: &str| fields.iter().find(|(field, _)| field == name).map(|(_, value)| value.clone());
+        assert_eq!(value("FirstName").map(|name| name.chars().count()), Some(40));
+        assert_eq!(value("LastName").map(|name| name.chars().count()), Some(80));
+        assert_eq!(value("Company").map(|name| name.chars().count()), Some(long_name.chars().count().min(255)));
+        assert_eq!(value("StateCode").as_deref(), Some("CA"));
+        assert_eq!(value("CountryCode").as_deref(), Some("US"));
+        assert_eq!(value("State"), None);
     }
 
     fn activity<'a>(keywords: &'a [String], owner: Option<&'a RecordId>) -> CallActivity<'a> {

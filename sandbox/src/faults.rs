@@ -4,7 +4,8 @@
 //! `/services/data/*/composite`), lets `after` matching requests through, then fires `times` times (or for ever).
 //! What it does is a [`FaultAction`]: a canned Salesforce failure, added latency, a hang, or **commit-then-drop**,
 //! which runs the request for real and then breaks the HTTP exchange, so the write is in the org while the client
-//! sees a transport error (the lost-response hazard of salesforce-api.md §6.6).
+//! sees a transport error (the lost-response hazard of salesforce-api.md §6.6), and **slow commit**, which runs the
+//! request after a delay even when the client gave up waiting (a write that lands after the client's timeout).
 //!
 //! The journal keeps every request's method, path, query, headers, body and answer status, so tests can assert
 //! "exactly N requests to /composite" (`Sandbox::request_count`, `GET /__control/requests`).
@@ -39,6 +40,9 @@ pub enum FaultAction {
     Hang { ms: u64 },
     /// Handles the request (writes commit), then aborts the connection instead of answering.
     CommitThenDrop,
+    /// Waits `ms`, then handles the request even if the client has given up meanwhile: a write that commits after
+    /// the client's timeout (Salesforce keeps running a request whose caller went away).
+    SlowCommit { ms: u64 },
     /// Any answer: status, content type (JSON when left out) and body text.
     Respond {
         status: u16,
@@ -58,6 +62,7 @@ impl FaultAction {
             Self::Latency { .. } => "latency",
             Self::Hang { .. } => "hang",
             Self::CommitThenDrop => "commit_then_drop",
+            Self::SlowCommit { .. } => "slow_commit",
             Self::Respond { .. } => "respond",
         }
     }
@@ -236,9 +241,14 @@ impl FaultPlane {
         seq
     }
 
-    fn finish(&mut self, seq: u64, status: u16, fault: Option<&FaultAction>) {
+    fn finish(&mut self, seq: u64, status: u16) {
         if let Some(entry) = self.journal.iter_mut().rev().find(|entry| entry.seq == seq) {
             entry.status = Some(status);
+        }
+    }
+
+    fn name_fault(&mut self, seq: u64, fault: Option<&FaultAction>) {
+        if let Some(entry) = self.journal.iter_mut().rev().find(|entry| entry.seq == seq) {
             entry.fault = fault.map(|fault| fault.name().to_owned());
         }
     }
@@ -288,7 +298,10 @@ fn canned(action: &FaultAction, path: &str) -> Option<Response> {
             let content_type = content_type.clone().unwrap_or_else(|| "application/json;charset=UTF-8".to_owned());
             Some((status, [(header::CONTENT_TYPE, content_type)], body.clone()).into_response())
         }
-        FaultAction::Latency { .. } | FaultAction::Hang { .. } | FaultAction::CommitThenDrop => None,
+        FaultAction::Latency { .. }
+        | FaultAction::Hang { .. }
+        | FaultAction::CommitThenDrop
+        | FaultAction::SlowCommit { .. } => None,
     }
 }
 
@@ -332,7 +345,10 @@ pub(crate) async fn intercept(State(org): State<Org>, request: Request, next: Ne
     let (seq, action) = {
         let mut state = org.lock();
         let seq = state.faults.record(entry);
-        (seq, state.faults.take(&method, &path))
+        let action = state.faults.take(&method, &path);
+        // Named at once: a request whose client went away is never finished.
+        state.faults.name_fault(seq, action.as_ref());
+        (seq, action)
     };
     let response = match &action {
         Some(action) => match canned(action, &path) {
@@ -341,12 +357,24 @@ pub(crate) async fn intercept(State(org): State<Org>, request: Request, next: Ne
                 if let FaultAction::Latency { ms } | FaultAction::Hang { ms } = action {
                     tokio::time::sleep(Duration::from_millis(*ms)).await;
                 }
-                next.run(Request::from_parts(parts, Body::from(body))).await
+                let request = Request::from_parts(parts, Body::from(body));
+                match action {
+                    // Detached, so the write still lands when the client drops the connection and this future with it.
+                    FaultAction::SlowCommit { ms } => {
+                        let ms = *ms;
+                        let work = tokio::spawn(async move {
+                            tokio::time::sleep(Duration::from_millis(ms)).await;
+                            next.run(request).await
+                        });
+                        work.await.unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+                    }
+                    _ => next.run(request).await,
+                }
             }
         },
         None => next.run(Request::from_parts(parts, Body::from(body))).await,
     };
-    org.lock().faults.finish(seq, response.status().as_u16(), action.as_ref());
+    org.lock().faults.finish(seq, response.status().as_u16());
     match action {
         Some(FaultAction::CommitThenDrop) => dropped(response),
         _ => response,

@@ -58,8 +58,9 @@ pub struct SandboxConfig {
     pub adapter_url: Option<String>,
     /// Whether to start with the demo records (`seed`).
     pub seed: bool,
-    /// Whether the Task has the `Call_Id__c` external-id field (`schema::TASK_CALL_ID_FIELD`). An org without it
-    /// is supported: the sync engine then looks for `CallObject` before creating.
+    /// Whether the org has callpop's external-id fields: the Task's `Call_Id__c` (`schema::TASK_CALL_ID_FIELD`) and
+    /// the Lead's `Callpop_Id__c` (`schema::LEAD_CALLPOP_ID_FIELD`). An org without them is supported: the sync
+    /// engine then looks for `CallObject` and queries by phone before creating.
     pub task_call_id_field: bool,
     /// The demo's telephony endpoint (`<callpop>/demo`): when set, the org's pages show a "Simulate a call" control
     /// that asks it to ring the softphone. Only `cargo xtask demo` sets it.
@@ -148,6 +149,9 @@ impl OrgState {
         self.schema = Schema::standard();
         if task_call_id_field {
             self.schema.add_custom_field("Task", CustomField::task_call_id()).expect("a fresh Task has no Call_Id__c");
+            self.schema
+                .add_custom_field("Lead", CustomField::lead_callpop_id())
+                .expect("a fresh Lead has no Callpop_Id__c");
         }
         self.settings = OrgSettings::default();
         self.validation_rules.clear();
@@ -376,11 +380,20 @@ impl Sandbox {
 
     /// Adds or removes the Task's `Call_Id__c` external-id field (no-op when it is already so).
     pub fn set_task_call_id_field(&self, present: bool) {
+        self.set_custom_field("Task", CustomField::task_call_id(), present);
+    }
+
+    /// Adds or removes the Lead's `Callpop_Id__c` external-id field (no-op when it is already so).
+    pub fn set_lead_callpop_id_field(&self, present: bool) {
+        self.set_custom_field("Lead", CustomField::lead_callpop_id(), present);
+    }
+
+    fn set_custom_field(&self, object: &str, field: CustomField, present: bool) {
         let mut state = self.org.lock();
-        let has = state.schema.object("Task").and_then(|task| task.field(schema::TASK_CALL_ID_FIELD)).is_some();
+        let has = state.schema.object(object).and_then(|known| known.field(&field.name)).is_some();
         match (has, present) {
-            (false, true) => state.add_custom_field("Task", CustomField::task_call_id()).expect("Task exists"),
-            (true, false) => state.remove_custom_field("Task", schema::TASK_CALL_ID_FIELD).expect("the field exists"),
+            (false, true) => state.add_custom_field(object, field).expect("the object exists"),
+            (true, false) => state.remove_custom_field(object, &field.name).expect("the field exists"),
             _ => {}
         }
     }

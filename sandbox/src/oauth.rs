@@ -579,12 +579,17 @@ fn refresh<'a>(
     let known = state.auth.refresh_tokens.get(presented).filter(|known| known.client_id == app.client_id);
     let RefreshToken { user, scopes, .. } = known.cloned().ok_or(EXPIRED_TOKEN)?;
     let origin = state.origin.clone();
-    if app.rotate_refresh_tokens {
+    let mut response = if app.rotate_refresh_tokens {
         state.auth.refresh_tokens.remove(presented);
-        Ok(state.auth.issue(&origin, &app, user, &scopes, &RefreshIssue::New, now))
+        state.auth.issue(&origin, &app, user, &scopes, &RefreshIssue::New, now)
     } else {
-        Ok(state.auth.issue(&origin, &app, user, &scopes, &RefreshIssue::Existing(presented.to_owned()), now))
+        state.auth.issue(&origin, &app, user, &scopes, &RefreshIssue::Existing(presented.to_owned()), now)
+    };
+    // An org moved to another instance since it was linked: the refresh names the new one.
+    if let Some(instance_url) = &state.settings.refreshed_instance_url {
+        response.instance_url.clone_from(instance_url);
     }
+    Ok(response)
 }
 
 async fn revoke(State(org): State<Org>, RawQuery(query): RawQuery, body: String) -> Response {

@@ -12,6 +12,8 @@ use std::collections::BTreeMap;
 
 /// The API name of the Task field the sync engine upserts on: Text(255), External ID, Unique.
 pub const TASK_CALL_ID_FIELD: &str = "Call_Id__c";
+/// The Lead's callpop id: the call (or text) whose sync created the Lead, the key a replay upserts the Lead by.
+pub const LEAD_CALLPOP_ID_FIELD: &str = "Callpop_Id__c";
 
 /// A field's data type, as `describe` names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -332,10 +334,20 @@ fn default_custom_length() -> u32 {
 impl CustomField {
     /// The Task's call id: Text(255), External ID, Unique, the field the sync engine upserts on.
     pub fn task_call_id() -> Self {
+        Self::external_id(TASK_CALL_ID_FIELD, "Call Id")
+    }
+
+    /// The Lead's callpop id: Text(255), External ID, Unique, the field the sync engine upserts new Leads on.
+    pub fn lead_callpop_id() -> Self {
+        Self::external_id(LEAD_CALLPOP_ID_FIELD, "Callpop Id")
+    }
+
+    /// A unique Text(255) external id.
+    fn external_id(name: &str, label: &str) -> Self {
         Self {
-            name: TASK_CALL_ID_FIELD.to_owned(),
+            name: name.to_owned(),
             field_type: FieldType::String,
-            label: Some("Call Id".to_owned()),
+            label: Some(label.to_owned()),
             length: 255,
             required: false,
             external_id: true,

@@ -53,6 +53,9 @@ pub struct OrgSettings {
     /// The `instance_url` the token endpoint answers with instead of the org's own base URL: a hostile or
     /// compromised login host pointing the client at another server.
     pub token_instance_url: Option<String>,
+    /// The `instance_url` a refresh answers with, when the org has "moved" to another instance since it was linked
+    /// (any URL that reaches this org, e.g. `localhost` for `127.0.0.1`); the org's own origin when `None`.
+    pub refreshed_instance_url: Option<String>,
 }
 
 impl Default for OrgSettings {
@@ -69,6 +72,7 @@ impl Default for OrgSettings {
             access_token_ttl_secs: None,
             authorization_code_ttl_secs: 15 * 60,
             token_instance_url: None,
+            refreshed_instance_url: None,
         }
     }
 }

@@ -79,7 +79,8 @@ pub struct Config {
 pub struct SyncTiming {
     /// How often the worker looks for due outbox items when nothing woke it.
     pub poll: Duration,
-    /// How long a claimed item is leased before another worker may take it (the first died).
+    /// How long a claimed item is leased before another worker may take it (the first died). Renewed every third
+    /// of it while the item is worked on, so it can be short.
     pub lease: Duration,
     /// The first retry's delay after a transient error; each later retry doubles it, up to `retry_max`.
     pub retry_base: Duration,
@@ -100,13 +101,16 @@ pub struct SyncTiming {
     /// With legacy mode off, how long after a popped call ends the server waits for the softphone's activity append
     /// before it logs the call by its own rule (`sync/unlogged.rs`).
     pub unlogged_grace: Duration,
+    /// How long a request to Salesforce may take before callpop gives up on it (and treats its outcome as unknown:
+    /// the replay is safe). Tests shorten it to meet a write that commits after the client gave up.
+    pub request_timeout: Duration,
 }
 
 impl Default for SyncTiming {
     fn default() -> Self {
         Self {
             poll: Duration::from_millis(500),
-            lease: Duration::from_secs(120),
+            lease: Duration::from_secs(15),
             retry_base: Duration::from_secs(2),
             retry_max: Duration::from_secs(600),
             dialog_timeout: Duration::from_secs(45),
@@ -116,6 +120,7 @@ impl Default for SyncTiming {
             unlinked_wait: Duration::from_secs(60),
             cache_ttl: Duration::from_secs(300),
             number_cache_ttl: Duration::from_secs(60),
+            request_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -135,6 +140,7 @@ impl SyncTiming {
             unlinked_wait: Duration::from_secs(5),
             cache_ttl: Duration::from_secs(60),
             number_cache_ttl: Duration::from_secs(60),
+            request_timeout: Duration::from_secs(3),
         }
     }
 }

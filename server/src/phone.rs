@@ -46,6 +46,21 @@ pub fn display_e164(stored_e164: &str, local_format: bool) -> String {
     }
 }
 
+/// Formats a stored E.164 number as an account in `home_region` writes it: with local format on, the national
+/// format for numbers of the account's own country and the international one (`+44 20 7123 4567`) for others, so
+/// a foreign number never loses its country code; E.164 otherwise.
+pub fn display_e164_for(stored_e164: &str, local_format: bool, home_region: &str) -> String {
+    match phonenumber::parse(None, stored_e164) {
+        Ok(number)
+            if local_format && !region_of(&number).is_some_and(|region| region.eq_ignore_ascii_case(home_region)) =>
+        {
+            number.format().mode(Mode::International).to_string()
+        }
+        Ok(number) => display(&number, local_format),
+        Err(_) => stored_e164.to_owned(),
+    }
+}
+
 /// The ISO 3166 region a number belongs to (`US`, `GB`), when libphonenumber knows it.
 pub fn region_of(number: &PhoneNumber) -> Option<String> {
     number.country().id().map(|id| id.as_ref().to_owned())
@@ -60,6 +75,14 @@ mod tests {
         for written in ["+14155552671", "(415) 555-2671", "415.555.2671", "1 415 555 2671"] {
             assert_eq!(e164(&parse(written, "US").unwrap()), "+14155552671", "{written}");
         }
+    }
+
+    #[test]
+    fn local_format_is_national_at_home_and_international_abroad() {
+        assert_eq!(display_e164_for("+14155552671", true, "US"), "(415) 555-2671");
+        assert_eq!(display_e164_for("+442071234567", true, "US"), "+44 20 7123 4567");
+        assert_eq!(display_e164_for("+442071234567", true, "GB"), "020 7123 4567");
+        assert_eq!(display_e164_for("+442071234567", false, "US"), "+442071234567");
     }
 
     #[test]

@@ -137,8 +137,10 @@ pub(crate) fn direction_from_name(name: &str) -> Option<Direction> {
 }
 
 /// The columns a later event may fill in or advance; the state only moves forward (events can arrive out of order).
+/// The call started when it rang: a `ringing` that arrives after `answered` moves `started_at` back to its time.
 const MERGE_EVENT_SQL: &str = "UPDATE calls SET
         state = CASE WHEN $2 = 'completed' OR (state = 'ringing' AND $2 = 'answered') THEN $2 ELSE state END,
+        started_at = CASE WHEN $2 = 'ringing' OR ($2 = 'answered' AND $11 < started_at) THEN $11 ELSE started_at END,
         caller_name = COALESCE(caller_name, $3),
         caller_city = COALESCE(caller_city, $4),
         caller_region = COALESCE(caller_region, $5),
@@ -156,6 +158,32 @@ const MERGE_EVENT_SQL: &str = "UPDATE calls SET
         updated_at = $15
     WHERE id = $1";
 
+/// Merges what a repeated event brings and the call lacks; changes no row when it brings nothing new.
+const MERGE_LATE_DATA_SQL: &str = "UPDATE calls SET
+        recording_url = COALESCE(recording_url, $2),
+        disposition = COALESCE(disposition, $3),
+        duration_secs = COALESCE(duration_secs, $4),
+        sync_status = 'pending',
+        updated_at = $5
+    WHERE id = $1 AND ((recording_url IS NULL AND $2 IS NOT NULL) OR (disposition IS NULL AND $3 IS NOT NULL)
+        OR (duration_secs IS NULL AND $4 IS NOT NULL))";
+
+/// Queues a call event's outbox item in the event's transaction (a macro: the transaction's type is the backend's).
+macro_rules! queue_call_event {
+    ($tx:ident, $account_id:expr, $call_row_id:expr, $payload:expr, $now:expr) => {
+        sqlx::query(
+            "INSERT INTO outbox (account_id, kind, call_row_id, payload, status, next_attempt_at, created_at, updated_at)
+             VALUES ($1, 'call_event', $2, $3, 'pending', $4, $4, $4)",
+        )
+        .bind($account_id)
+        .bind($call_row_id)
+        .bind(Json($payload))
+        .bind($now)
+        .execute(&mut *$tx)
+        .await?
+    };
+}
+
 #[async_trait::async_trait]
 impl CallStore for SqlStore {
     async fn record_call_event(
@@ -168,18 +196,12 @@ impl CallStore for SqlStore {
         let agent_user_id = agent.map(|user| user.id);
         let select_call = format!("SELECT {CALL_COLUMNS} FROM calls WHERE account_id = $1 AND call_id = $2");
         in_write_tx!(self.db(), tx => {
-            let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM calls WHERE account_id = $1 AND call_id = $2")
-                .bind(account_id)
-                .bind(&event.call_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-            let call_row_id = match existing {
-                Some(id) => id,
-                None => {
-                    sqlx::query_scalar(
+                    // Concurrent first events of one call: one inserts the row, the others find it (no unique violation).
+                    let inserted: Option<i64> = sqlx::query_scalar(
                         "INSERT INTO calls (account_id, call_id, direction, state, caller_e164, tracking_number,
-                            started_at, keywords, tags, custom_fields, updated_at)
-                         VALUES ($1, $2, $3, 'ringing', $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+                    started_at, keywords, tags, custom_fields, updated_at)
+                 VALUES ($1, $2, $3, 'ringing', $4, $5, $6, $7, $8, $9, $10)
+                 ON CONFLICT (account_id, call_id) DO NOTHING RETURNING id",
                     )
                     .bind(account_id)
                     .bind(&event.call_id)
@@ -191,70 +213,99 @@ impl CallStore for SqlStore {
                     .bind(Json(&event.tags))
                     .bind(Json(&event.custom_fields))
                     .bind(now)
-                    .fetch_one(&mut *tx)
-                    .await?
-                }
-            };
-            let inserted_event: Option<i64> = sqlx::query_scalar(
-                "INSERT INTO call_events (call_row_id, kind, occurred_at, received_at, payload)
-                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (call_row_id, kind) DO NOTHING RETURNING id",
-            )
-            .bind(call_row_id)
-            .bind(event.state.as_str())
-            .bind(event.occurred_at)
-            .bind(now)
-            .bind(Json(&event.raw))
-            .fetch_optional(&mut *tx)
-            .await?;
-            let duplicate = inserted_event.is_none();
-            if let Some(event_id) = inserted_event {
-                sqlx::query(MERGE_EVENT_SQL)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    let call_row_id: i64 = match inserted {
+                        Some(id) => id,
+                        None => {
+                            sqlx::query_scalar("SELECT id FROM calls WHERE account_id = $1 AND call_id = $2")
+                                .bind(account_id)
+                                .bind(&event.call_id)
+                                .fetch_one(&mut *tx)
+                                .await?
+                        }
+                    };
+                    let inserted_event: Option<i64> = sqlx::query_scalar(
+                        "INSERT INTO call_events (call_row_id, kind, occurred_at, received_at, payload)
+                         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (call_row_id, kind) DO NOTHING RETURNING id",
+                    )
                     .bind(call_row_id)
                     .bind(event.state.as_str())
-                    .bind(&event.caller_name)
-                    .bind(&event.caller_city)
-                    .bind(&event.caller_region)
-                    .bind(&event.caller_country)
-                    .bind(&event.tracking_source)
-                    .bind(&event.campaign)
-                    .bind(agent_user_id)
-                    .bind(&event.agent_ref)
                     .bind(event.occurred_at)
-                    .bind(event.duration_secs)
-                    .bind(&event.disposition)
-                    .bind(&event.recording_url)
                     .bind(now)
-                    .execute(&mut *tx)
+                    .bind(Json(&event.raw))
+                    .fetch_optional(&mut *tx)
                     .await?;
-                let notified_user: Option<i64> =
-                    sqlx::query_scalar("SELECT agent_user_id FROM calls WHERE id = $1").bind(call_row_id).fetch_one(&mut *tx).await?;
-                if let Some(user_id) = notified_user {
-                    sqlx::query("INSERT INTO agent_events (user_id, call_row_id, reason, created_at) VALUES ($1, $2, $3, $4)")
-                        .bind(user_id)
-                        .bind(call_row_id)
-                        .bind(event.state.as_str())
-                        .bind(now)
-                        .execute(&mut *tx)
+                    // A repeat of an event kind the call has: a telephony retry changes nothing, but a repeat that brings
+                    // what the call lacks (the recording link sent after the call ended, a late disposition or duration) is
+                    // merged and synced like a new event. (An event that contradicts the call's number or direction never
+                    // gets here: the route refuses it with a 409, `refuse_contradiction` in routes/call_events.rs.)
+                    let late_data = match inserted_event {
+                        Some(_) => None,
+                        None => {
+                            let event_id: i64 = sqlx::query_scalar("SELECT id FROM call_events WHERE call_row_id = $1 AND kind = $2")
+                                .bind(call_row_id)
+                                .bind(event.state.as_str())
+                                .fetch_one(&mut *tx)
+                                .await?;
+                            let merged = sqlx::query(MERGE_LATE_DATA_SQL)
+                                .bind(call_row_id)
+                                .bind(&event.recording_url)
+                                .bind(&event.disposition)
+                                .bind(event.duration_secs)
+                                .bind(now)
+                                .execute(&mut *tx)
+                                .await?
+                                .rows_affected();
+                            (merged > 0).then_some(event_id)
+                        }
+                    };
+                    let duplicate = inserted_event.is_none() && late_data.is_none();
+                    if let Some(event_id) = late_data {
+                        // `late`: the event was synced before; only what it added is new (no trigger fires twice).
+                        let payload = serde_json::json!({ "call_event_id": event_id, "kind": event.state.as_str(), "late": true });
+                        queue_call_event!(tx, account_id, call_row_id, payload, now);
+                    }
+                    if let Some(event_id) = inserted_event {
+                        sqlx::query(MERGE_EVENT_SQL)
+                            .bind(call_row_id)
+                            .bind(event.state.as_str())
+                            .bind(&event.caller_name)
+                            .bind(&event.caller_city)
+                            .bind(&event.caller_region)
+                            .bind(&event.caller_country)
+                            .bind(&event.tracking_source)
+                            .bind(&event.campaign)
+                            .bind(agent_user_id)
+                            .bind(&event.agent_ref)
+                            .bind(event.occurred_at)
+                            .bind(event.duration_secs)
+                            .bind(&event.disposition)
+                            .bind(&event.recording_url)
+                            .bind(now)
+                            .execute(&mut *tx)
+                            .await?;
+                        let notified_user: Option<i64> =
+                            sqlx::query_scalar("SELECT agent_user_id FROM calls WHERE id = $1").bind(call_row_id).fetch_one(&mut *tx).await?;
+                        if let Some(user_id) = notified_user {
+                            sqlx::query("INSERT INTO agent_events (user_id, call_row_id, reason, created_at) VALUES ($1, $2, $3, $4)")
+                                .bind(user_id)
+                                .bind(call_row_id)
+                                .bind(event.state.as_str())
+                                .bind(now)
+                                .execute(&mut *tx)
+                                .await?;
+                        }
+        let payload = serde_json::json!({ "call_event_id": event_id, "kind": event.state.as_str() });
+                        queue_call_event!(tx, account_id, call_row_id, payload, now);
+                    }
+                    let row: CallRow = sqlx::query_as(sqlx::AssertSqlSafe(select_call))
+                        .bind(account_id)
+                        .bind(&event.call_id)
+                        .fetch_one(&mut *tx)
                         .await?;
-                }
-                sqlx::query(
-                    "INSERT INTO outbox (account_id, kind, call_row_id, payload, status, next_attempt_at, created_at, updated_at)
-                     VALUES ($1, 'call_event', $2, $3, 'pending', $4, $4, $4)",
-                )
-                .bind(account_id)
-                .bind(call_row_id)
-                .bind(Json(serde_json::json!({ "call_event_id": event_id, "kind": event.state.as_str() })))
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-            }
-            let row: CallRow = sqlx::query_as(sqlx::AssertSqlSafe(select_call))
-                .bind(account_id)
-                .bind(&event.call_id)
-                .fetch_one(&mut *tx)
-                .await?;
-            Ok(RecordedCallEvent { call: row.try_into()?, duplicate })
-        })
+                    Ok(RecordedCallEvent { call: row.try_into()?, duplicate })
+                })
     }
 
     async fn set_call_record(

@@ -66,11 +66,14 @@ pub trait ConnectionStore {
     async fn save_connection(&self, connection: &StoredConnection) -> sqlx::Result<()>;
     async fn connection(&self, account_id: i64) -> sqlx::Result<Option<StoredConnection>>;
     /// Replaces the tokens after a refresh (the refresh token only when Salesforce rotated it).
+    /// Keeps a refreshed access token, the rotated refresh token (if Salesforce rotated it) and the instance URL
+    /// the refresh answered with (an org can move to another instance).
     async fn update_connection_tokens(
         &self,
         account_id: i64,
         access_token: &str,
         refresh_token: Option<&str>,
+        instance_url: &str,
     ) -> sqlx::Result<()>;
     /// Marks the link broken (`needs_relink`) with the reason, or healthy again.
     async fn set_connection_status(&self, account_id: i64, status: &str, last_error: Option<&str>) -> sqlx::Result<()>;
@@ -155,15 +158,17 @@ impl ConnectionStore for SqlStore {
         account_id: i64,
         access_token: &str,
         refresh_token: Option<&str>,
+        instance_url: &str,
     ) -> sqlx::Result<()> {
         on_db!(self.db(), pool => {
             sqlx::query(
                 "UPDATE salesforce_connections SET access_token = $2, refresh_token = COALESCE($3, refresh_token),
-                     status = 'connected', last_error = NULL WHERE account_id = $1",
+                     instance_url = $4, status = 'connected', last_error = NULL WHERE account_id = $1",
             )
             .bind(account_id)
             .bind(access_token)
             .bind(refresh_token)
+            .bind(instance_url)
             .execute(pool)
             .await
             .map(|_| ())

@@ -6,7 +6,8 @@
 //! A worker claims the due items in id order and leases each for a while; an item whose lease ran out (the worker
 //! died) is claimed again. An item waits while an earlier unfinished item of the same call or text exists, so a
 //! call's events reach Salesforce in order: an `answered` update never precedes the Task that `ringing` creates.
-//! A parked item blocks the later ones of its call until an admin retries it. Items of an account whose sync is
+//! A parked item blocks the later ones of its call until an admin retries it, except the agent's activity appends:
+//! the record the agent chose (a Lead they saved after Salesforce refused callpop's) gets the call's Task at once. Items of an account whose sync is
 //! paused (`REQUEST_LIMIT_EXCEEDED`) wait too. On PostgreSQL the claim takes `FOR UPDATE SKIP LOCKED`, so several
 //! servers share the work without claiming an item twice; SQLite's writer lock serialises claims by itself.
 
@@ -32,6 +33,32 @@ pub struct OutboxItem {
     /// Whether an earlier attempt failed (or was abandoned when its lease ran out): what it sent may have reached
     /// Salesforce. Waiting (for the agent's pick, the org's link, a delay) does not count.
     pub failed_before: bool,
+}
+
+/// What an outbox item asks the sync engine to do, read from its stored kind and payload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutboxJob {
+    /// A call event (`kind`); `late` when it repeats a synced event with data the call lacked (a recording link).
+    CallEvent { kind: callpop_core::call::CallState, late: bool },
+    /// The softphone appended the call's activity to a record.
+    ActivityAppend { activity_id: i64 },
+    /// A text message.
+    TextEvent,
+}
+
+impl OutboxItem {
+    /// The item's job; `None` for a kind or payload this server does not know (parked as `UNKNOWN_ITEM`).
+    pub fn job(&self) -> Option<OutboxJob> {
+        match self.kind.as_str() {
+            "call_event" => Some(OutboxJob::CallEvent {
+                kind: self.payload["kind"].as_str().and_then(callpop_core::call::CallState::parse)?,
+                late: self.payload["late"].as_bool().unwrap_or(false),
+            }),
+            "activity_append" => Some(OutboxJob::ActivityAppend { activity_id: self.payload["activity_id"].as_i64()? }),
+            "text_event" => Some(OutboxJob::TextEvent),
+            _ => None,
+        }
+    }
 }
 
 /// Salesforce's own error as the sync log shows it.
@@ -112,6 +139,9 @@ pub trait SyncStore {
         lease_until: DateTime<Utc>,
         limit: i64,
     ) -> sqlx::Result<Vec<OutboxItem>>;
+    /// Extends the lease of items this worker is still working on, so a lease can be short: a worker killed
+    /// mid-item stops renewing, and its items are claimed again soon.
+    async fn renew_leases(&self, ids: &[i64], lease_until: DateTime<Utc>) -> sqlx::Result<()>;
     /// The item is done: Salesforce has everything it carried (or there was nothing to send).
     async fn complete_outbox_item(&self, id: i64, now: DateTime<Utc>) -> sqlx::Result<()>;
     /// Puts the item back to wait until `until`: `retrying` with the error when it failed, `pending` otherwise.
@@ -139,8 +169,18 @@ pub trait SyncStore {
         error_code: Option<&str>,
         now: DateTime<Utc>,
     ) -> sqlx::Result<u64>;
-    /// Makes the account's waiting items due now (after the org is linked, or a pause ends).
+    /// Sends the call's parked items again now (its Task was written since: they update it); returns how many.
+    async fn retry_parked_items_of_call(&self, call_row_id: i64, now: DateTime<Utc>) -> sqlx::Result<u64>;
+    /// Makes the account's waiting items due now (after the org is linked, or a pause ends), including items parked
+    /// because Salesforce refused the link's session.
     async fn wake_account_outbox(&self, account_id: i64, now: DateTime<Utc>) -> sqlx::Result<()>;
+    /// Whether an earlier item of another call from this number is being worked on or retried: it may have sent a
+    /// Lead whose outcome is not known yet, so a create for the number must wait for it (creates for one number are
+    /// serialized per account, across servers).
+    async fn number_in_doubt(&self, account_id: i64, caller_e164: &str, item_id: i64) -> sqlx::Result<bool>;
+    /// Whether the account has another call from this number: a Lead callpop created for it may not be searchable
+    /// yet, so a create is checked by an exact query first.
+    async fn number_called_before(&self, account_id: i64, caller_e164: &str, call_row_id: i64) -> sqlx::Result<bool>;
     /// Remembers the Task callpop logged for a call, and the record it is on.
     async fn set_call_task(&self, call_row_id: i64, task_id: &str, record_id: &str) -> sqlx::Result<()>;
     /// The Task callpop logged for a call and its record, if any.
@@ -175,6 +215,7 @@ const CLAIM_SQL: &str =
                           WHERE connection.account_id = candidate.account_id AND connection.paused_until > $1)
           AND NOT EXISTS (SELECT 1 FROM outbox AS earlier
                           WHERE earlier.id < candidate.id AND earlier.status <> 'done'
+                            AND NOT (candidate.kind = 'activity_append' AND earlier.status IN ('parked', 'failed'))
                             AND ((candidate.call_row_id IS NOT NULL AND earlier.call_row_id = candidate.call_row_id)
                               OR (candidate.text_row_id IS NOT NULL AND earlier.text_row_id = candidate.text_row_id)))
         ORDER BY candidate.id LIMIT $3 {lock}
@@ -200,6 +241,20 @@ impl SyncStore for SqlStore {
         })?;
         items.sort_by_key(|item| item.id);
         Ok(items)
+    }
+
+    async fn renew_leases(&self, ids: &[i64], lease_until: DateTime<Utc>) -> sqlx::Result<()> {
+        for id in ids {
+            on_db!(self.db(), pool => {
+                sqlx::query("UPDATE outbox SET lease_until = $2 WHERE id = $1 AND status = 'processing'")
+                    .bind(id)
+                    .bind(lease_until)
+                    .execute(pool)
+                    .await
+                    .map(|_| ())
+            })?;
+        }
+        Ok(())
     }
 
     async fn complete_outbox_item(&self, id: i64, now: DateTime<Utc>) -> sqlx::Result<()> {
@@ -341,16 +396,65 @@ impl SyncStore for SqlStore {
         }))
     }
 
+    async fn retry_parked_items_of_call(&self, call_row_id: i64, now: DateTime<Utc>) -> sqlx::Result<u64> {
+        on_db!(self.db(), pool => {
+            sqlx::query(
+                "UPDATE outbox SET status = 'retrying', next_attempt_at = $2, updated_at = $2
+                 WHERE call_row_id = $1 AND status = 'parked'",
+            )
+            .bind(call_row_id)
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected())
+        })
+    }
+
     async fn wake_account_outbox(&self, account_id: i64, now: DateTime<Utc>) -> sqlx::Result<()> {
         on_db!(self.db(), pool => {
             sqlx::query(
-                "UPDATE outbox SET next_attempt_at = $2 WHERE account_id = $1 AND status IN ('pending', 'retrying')",
+                // Items parked by a session Salesforce refused (before such sessions waited for a relink) go too.
+                "UPDATE outbox SET next_attempt_at = $2,
+                     status = CASE WHEN status = 'parked' THEN 'retrying' ELSE status END
+                 WHERE account_id = $1 AND (status IN ('pending', 'retrying')
+                     OR (status = 'parked' AND last_error_code IN ('INVALID_SESSION_ID', 'OAUTH_ERROR')))",
             )
             .bind(account_id)
             .bind(now)
             .execute(pool)
             .await
             .map(|_| ())
+        })
+    }
+
+    async fn number_in_doubt(&self, account_id: i64, caller_e164: &str, item_id: i64) -> sqlx::Result<bool> {
+        on_db!(self.db(), pool => {
+            sqlx::query_scalar::<_, i64>(
+                "SELECT outbox.id FROM outbox JOIN calls ON calls.id = outbox.call_row_id
+                 WHERE outbox.account_id = $1 AND calls.caller_e164 = $2 AND outbox.id < $3
+                   AND outbox.call_row_id <> (SELECT call_row_id FROM outbox WHERE id = $3)
+                   AND outbox.status IN ('processing', 'retrying') LIMIT 1",
+            )
+            .bind(account_id)
+            .bind(caller_e164)
+            .bind(item_id)
+            .fetch_optional(pool)
+            .await
+            .map(|found| found.is_some())
+        })
+    }
+
+    async fn number_called_before(&self, account_id: i64, caller_e164: &str, call_row_id: i64) -> sqlx::Result<bool> {
+        on_db!(self.db(), pool => {
+            sqlx::query_scalar::<_, i64>(
+                "SELECT id FROM calls WHERE account_id = $1 AND caller_e164 = $2 AND id <> $3 LIMIT 1",
+            )
+            .bind(account_id)
+            .bind(caller_e164)
+            .bind(call_row_id)
+            .fetch_optional(pool)
+            .await
+            .map(|found| found.is_some())
         })
     }
 

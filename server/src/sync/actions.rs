@@ -17,14 +17,25 @@ use serde_json::{Map, Value, json};
 use std::time::Instant;
 
 /// The external id field that keys callpop's Tasks (Text 255, External ID, Unique; the admin guide asks for it).
+/// Its value is the call's id (`text:<message id>` for a text): one Task per call, whichever record it is on.
 pub(crate) const CALL_ID_FIELD: &str = "Call_Id__c";
+
+/// The external id field on the Leads callpop creates (Text 255, External ID, Unique): the id of the call (or text)
+/// whose sync created it, so a replay upserts the same Lead instead of creating a second one.
+pub(crate) const LEAD_ID_FIELD: &str = "Callpop_Id__c";
 
 /// The fields Salesforce lets a Task have only on create.
 const CREATE_ONLY_TASK_FIELDS: [&str; 1] = ["TaskSubtype"];
 
-/// A Task's key: one Task per call per record.
-pub(crate) fn task_key(call_id: &str, record: &RecordId) -> String {
-    format!("{call_id}:{record}")
+/// What callpop's writes depend on in the org's schema, read once per link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct OrgShape {
+    /// Task `Call_Id__c`.
+    pub(crate) task_key: bool,
+    /// Lead `Callpop_Id__c`.
+    pub(crate) lead_key: bool,
+    /// State and Country picklists: the Lead has `StateCode` and `CountryCode`.
+    pub(crate) address_codes: bool,
 }
 
 /// A record's lookup field on a Task or CampaignMember: people are `WhoId`/`LeadId`/`ContactId`, the rest `WhatId`.
@@ -71,23 +82,65 @@ pub(crate) async fn search_by_phone(ctx: &ItemContext<'_>, e164: &str) -> Flow<(
     Ok((candidates, digits))
 }
 
-/// Whether the org's Task has `Call_Id__c`, looked up once per link.
-pub(crate) async fn has_call_id_field(ctx: &ItemContext<'_>) -> Flow<bool> {
-    if let Some(known) = ctx.link.call_id_field.get() {
+/// Before a create that might repeat one, what the search index may not show yet: the Lead an earlier attempt of
+/// this call, or an earlier call from this number, created. A number whose earlier call's write is still in doubt
+/// (being sent or retried) waits for it: creates for one number are serialized per account. Callpop wrote the
+/// Lead's phone exactly as formatted, so an exact SOQL query (which, unlike SOSL, sees every committed record) finds
+/// it.
+pub(crate) async fn read_your_writes(ctx: &ItemContext<'_>, call: &Call, phone: &str) -> Flow<Vec<Candidate>> {
+    let called_before = ctx.store().number_called_before(ctx.account.id, &call.caller_e164, call.id).await?;
+    if !ctx.is_retry() && !called_before {
+        return Ok(Vec::new()); // A first call from a first-time caller: nothing callpop wrote can be missed.
+    }
+    if called_before && ctx.store().number_in_doubt(ctx.account.id, &call.caller_e164, ctx.item.id).await? {
+        let until =
+            chrono::Utc::now() + chrono::Duration::from_std(ctx.engine.timing.dialog_recheck).unwrap_or_default();
+        return Err(Halt::Defer { until, error: None });
+    }
+    lead_written_earlier(ctx, phone).await
+}
+
+/// The newest unconverted Lead whose `Phone` is exactly `phone`, as a candidate.
+async fn lead_written_earlier(ctx: &ItemContext<'_>, phone: &str) -> Flow<Vec<Candidate>> {
+    let soql = format!(
+        "SELECT Id, Phone, IsConverted, ConvertedContactId, LastModifiedDate FROM Lead WHERE Phone = {} AND IsConverted = false \
+         ORDER BY CreatedDate DESC LIMIT 1",
+        soql_quote(phone)
+    );
+    let entry = AuditEntry::new(SyncStep::Search)
+        .object("Lead")
+        .detail("looking for a Lead callpop created for this number that the search may not show yet");
+    let records = ctx.call(entry, ctx.client().query(&soql)).await?;
+    Ok(records.iter().filter_map(candidate).collect())
+}
+
+/// The org's shape (callpop's external ids, State and Country picklists), from the Task's and Lead's describe,
+/// looked up once per link.
+pub(crate) async fn org_shape(ctx: &ItemContext<'_>) -> Flow<OrgShape> {
+    if let Some(known) = ctx.link.shape.get() {
         return Ok(*known);
     }
-    let probe = format!("SELECT Id FROM Task WHERE {CALL_ID_FIELD} = 'callpop-probe' LIMIT 1");
-    let present = match ctx.client().query(&probe).await {
-        Ok(_) => true,
-        Err(error) if error.has_code("INVALID_FIELD") => false,
-        Err(error) => {
-            return Err(ctx
-                .fail(AuditEntry::new(SyncStep::Search).object("Task").detail("checking for Call_Id__c"), &error)
-                .await?);
-        }
+    let task = describe(ctx, "Task").await?;
+    let lead = describe(ctx, "Lead").await?;
+    let shape = OrgShape {
+        task_key: has_field(&task, CALL_ID_FIELD),
+        lead_key: has_field(&lead, LEAD_ID_FIELD),
+        address_codes: has_field(&lead, "StateCode") && has_field(&lead, "CountryCode"),
     };
-    let _ = ctx.link.call_id_field.set(present);
-    Ok(present)
+    let _ = ctx.link.shape.set(shape);
+    Ok(shape)
+}
+
+async fn describe(ctx: &ItemContext<'_>, object: &str) -> Flow<Value> {
+    let entry = AuditEntry::new(SyncStep::Search).object(object).detail(format!("reading {object}'s fields"));
+    ctx.call(entry, ctx.client().describe(object)).await
+}
+
+/// Whether a describe lists the field.
+fn has_field(described: &Value, field: &str) -> bool {
+    described["fields"]
+        .as_array()
+        .is_some_and(|fields| fields.iter().any(|described| described["name"].as_str() == Some(field)))
 }
 
 /// The id of the active Campaign with this name, remembered for a while; `None` when the org has none.
@@ -112,6 +165,35 @@ pub(crate) async fn campaign_id(ctx: &ItemContext<'_>, name: &str) -> Flow<Optio
             .insert(key, (id.clone(), Instant::now()));
     }
     Ok(id)
+}
+
+/// The Campaign a call or text joins (by `campaign_name`), looked up; a Campaign the org lacks is an audit step
+/// with its reason, and the Task is written without the membership.
+pub(crate) async fn campaign_to_join<'a>(
+    ctx: &ItemContext<'_>,
+    name: Option<&'a str>,
+) -> Flow<Option<(&'a str, String)>> {
+    let Some(name) = name else { return Ok(None) };
+    match campaign_id(ctx, name).await? {
+        Some(id) => Ok(Some((name, id))),
+        None => {
+            ctx.audit(campaign_not_found(name)).await?;
+            Ok(None)
+        }
+    }
+}
+
+/// The audit entry of a Campaign the org has not (active).
+pub(crate) fn campaign_not_found(name: &str) -> AuditEntry {
+    let error = crate::store::sync::ItemError {
+        code: "CAMPAIGN_NOT_FOUND".to_owned(),
+        message: format!("the org has no active Campaign named {name:?}: the call is logged without it"),
+        fields: Vec::new(),
+    };
+    AuditEntry::new(SyncStep::Campaign)
+        .object("Campaign")
+        .detail(format!("finding Campaign {name:?}"))
+        .outcome(StepOutcome::Failed, Some(error))
 }
 
 /// Forgets a Campaign id Salesforce no longer accepts.
@@ -143,7 +225,11 @@ impl FormattedCall {
             _ => None,
         };
         Ok(Self {
-            caller_number: phone::display_e164(&call.caller_e164, ctx.options.local_number_format),
+            caller_number: phone::display_e164_for(
+                &call.caller_e164,
+                ctx.options.local_number_format,
+                &ctx.account.default_region,
+            ),
             activity_date: call.started_at.format("%Y-%m-%d").to_string(),
             owner_id,
         })
@@ -168,13 +254,15 @@ impl FormattedCall {
     }
 }
 
-/// A region as the account writes regions: ISO codes, or full English names (option 3).
+/// A region as the account writes regions: ISO codes, or full English names (option 3). An org with State and
+/// Country picklists (`codes`) gets ISO codes for `StateCode` and `CountryCode` whatever the option says.
 pub(crate) fn format_location(
     ctx: &ItemContext<'_>,
     country: Option<&str>,
     region_name: Option<&str>,
+    codes: bool,
 ) -> (Option<String>, Option<String>) {
-    let full = ctx.options.full_region_names;
+    let full = ctx.options.full_region_names && !codes;
     let country_formatted = country.map(|country| region::format_country(country, full));
     let region_formatted = match (country, region_name) {
         (Some(country), Some(region_name)) => Some(region::format_region(country, region_name, full)),
@@ -203,8 +291,9 @@ pub(crate) struct NewLeadWrite {
 }
 
 /// Writes a call's (or text's) Task on `target` (or on a new Lead) and its Campaign membership, in one request
-/// where possible, exactly once across replays. `key` names the Task across attempts (`<call id>`); `known_task` is
-/// the Task this call already has on that record.
+/// where possible, exactly once across replays. `key` names the call across attempts and records (`<call id>`, or
+/// `text:<message id>`): the Task's `Call_Id__c` and a new Lead's `Callpop_Id__c`. `known_task` is the Task this call
+/// already has (callpop stored its id).
 pub(crate) async fn write_activity(
     ctx: &ItemContext<'_>,
     target: Result<&RecordId, NewLeadWrite>,
@@ -213,75 +302,72 @@ pub(crate) async fn write_activity(
     known_task: Option<&str>,
     campaign: Option<(&str, String)>,
 ) -> Flow<WriteOutcome> {
-    let has_key_field = has_call_id_field(ctx).await?;
+    let keys = org_shape(ctx).await?;
     // Not all-or-none: a Campaign Salesforce refuses must not undo the Task. A Lead that fails halts the subrequests
-    // that refer to it; a replay finds whatever did commit (the Lead by search, the Task by key or lookup).
+    // that refer to it; a replay finds whatever did commit (the Lead by its key or an exact query, the Task by key
+    // or lookup).
     let mut request = CompositeRequest::new(ctx.client().api_version(), false);
     // Reference ids unique to this item: its subrequests may share a request with other items'.
     let reference = |name: &str| format!("i{}_{name}", ctx.item.id);
-    let (record_ref, existing_task) = match &target {
+    let record_ref = match &target {
         Ok(record) => {
             task.insert(who_or_what(record).to_owned(), json!(record.as_str()));
-            // A replay (a Task created with a new Lead carries no key: the Lead's id was not known yet), or an org
-            // without the key field: find a Task this call already left on the record before writing one.
-            let existing = match known_task {
-                Some(id) => Some(id.to_owned()),
-                None if ctx.is_retry() || !has_key_field => find_task(ctx, key, record).await?,
-                None => None,
-            };
-            (None, existing)
+            None
         }
         Err(new_lead) => {
-            let lead = request
-                .create(&reference("lead"), "Lead", new_lead.fields.clone())
-                .map_err(|error| build_error(&error))?;
-            task.insert("WhoId".to_owned(), json!(lead.id()));
-            (Some(lead), None)
-        }
-    };
-    let task_ref = match (&existing_task, &target) {
-        (Some(id), _) => {
-            let mut changes = task.clone();
-            CREATE_ONLY_TASK_FIELDS.iter().for_each(|field| {
-                changes.remove(*field);
-            });
-            if has_key_field && let Ok(record) = &target {
-                changes.insert(CALL_ID_FIELD.to_owned(), json!(task_key(key, record)));
+            let lead = if keys.lead_key {
+                request.upsert(&reference("lead"), "Lead", LEAD_ID_FIELD, key, new_lead.fields.clone())
+            } else {
+                request.create(&reference("lead"), "Lead", new_lead.fields.clone())
             }
-            request.update(&reference("task"), "Task", id, changes).map_err(|error| build_error(&error))?
+            .map_err(|error| build_error(&error))?;
+            task.insert("WhoId".to_owned(), json!(lead.id()));
+            Some(lead)
         }
-        (None, Ok(record)) if has_key_field => request
-            .upsert(&reference("task"), "Task", CALL_ID_FIELD, &task_key(key, record), task.clone())
-            .map_err(|error| build_error(&error))?,
-        (None, _) => request.create(&reference("task"), "Task", task.clone()).map_err(|error| build_error(&error))?,
     };
-    let member_ref = match (&campaign, &target) {
-        (Some((_, campaign_id)), Ok(record)) => {
-            let lookup = if record.object() == SObjectType::Lead { "LeadId" } else { "ContactId" };
-            let member = json!({"CampaignId": campaign_id, lookup: record.as_str(), "Status": "Responded"});
+    // Without the key field, the call's Task is looked up by `CallObject` (on any record) before one is written.
+    let existing_task = match known_task {
+        Some(id) => Some(id.to_owned()),
+        None if !keys.task_key && (ctx.is_retry() || target.is_ok()) => find_task(ctx, key).await?,
+        None => None,
+    };
+    let without_create_only = |task: &Map<String, Value>| {
+        let mut changes = task.clone();
+        CREATE_ONLY_TASK_FIELDS.iter().for_each(|field| {
+            changes.remove(*field);
+        });
+        changes
+    };
+    let task_ref = match (&existing_task, keys.task_key) {
+        (Some(_), true) => request.upsert(&reference("task"), "Task", CALL_ID_FIELD, key, without_create_only(&task)),
+        (Some(id), false) => request.update(&reference("task"), "Task", id, without_create_only(&task)),
+        (None, true) => request.upsert(&reference("task"), "Task", CALL_ID_FIELD, key, task.clone()),
+        (None, false) => request.create(&reference("task"), "Task", task.clone()),
+    }
+    .map_err(|error| build_error(&error))?;
+    let member_ref = match &campaign {
+        Some((_, campaign_id)) => {
+            let (lookup, member) = match (&target, &record_ref) {
+                (Ok(record), _) if record.object() == SObjectType::Lead => ("LeadId", record.as_str().to_owned()),
+                (Ok(record), _) => ("ContactId", record.as_str().to_owned()),
+                (Err(_), lead) => ("LeadId", lead.as_ref().map(|lead| lead.id()).unwrap_or_default()),
+            };
+            let member = json!({"CampaignId": campaign_id, lookup: member, "Status": "Responded"});
             Some(
                 request
                     .create(&reference("member"), "CampaignMember", member.as_object().cloned().unwrap_or_default())
                     .map_err(|error| build_error(&error))?,
             )
         }
-        (Some((_, campaign_id)), Err(_)) => {
-            let lead = record_ref.as_ref().map(|lead| lead.id()).unwrap_or_default();
-            let member = json!({"CampaignId": campaign_id, "LeadId": lead, "Status": "Responded"});
-            Some(
-                request
-                    .create(&reference("member"), "CampaignMember", member.as_object().cloned().unwrap_or_default())
-                    .map_err(|error| build_error(&error))?,
-            )
-        }
-        (None, _) => None,
+        None => None,
     };
-    let step = AuditEntry::new(SyncStep::Append).object("Task");
-    let (results, mut used) = ctx.answered(step.clone(), ctx.batch.composite(&ctx.link, request).await).await?;
     if record_ref.is_some() {
-        // A Lead was (or may have been) created: searches remembered for the account may miss it now.
+        // A Lead is about to be created: what searches remembered for the account may miss it from now on, whether
+        // or not the answer comes back.
         ctx.engine.forget_searches(ctx.account.id);
     }
+    let step = AuditEntry::new(SyncStep::Append).object("Task");
+    let (results, mut used) = ctx.answered(step.clone(), ctx.batch.composite(&ctx.link, request).await).await?;
     if let (Some(lead), Err(new_lead)) = (&record_ref, &target)
         && let Some(error) = results.get(lead).and_then(|result| result.error())
     {
@@ -301,29 +387,19 @@ pub(crate) async fn write_activity(
                 .errors()
                 .iter()
                 .any(|detail| detail.fields.iter().any(|field| CREATE_ONLY_TASK_FIELDS.contains(&field.as_str())));
-        match &target {
-            // The keyed Task exists already (another item of this call wrote it): update it without the fields
-            // Salesforce takes only on create.
-            Ok(record) if rejected_create_only && has_key_field => {
-                let mut changes = task.clone();
-                CREATE_ONLY_TASK_FIELDS.iter().for_each(|field| {
-                    changes.remove(*field);
-                });
-                let key_value = task_key(key, record);
-                let outcome = ctx
-                    .call(
-                        step.clone().fields(&changes),
-                        ctx.client().upsert("Task", CALL_ID_FIELD, &key_value, &changes),
-                    )
-                    .await?;
-                used += 1;
-                task_id = match outcome {
-                    UpsertOutcome::Created { id } | UpsertOutcome::Updated { id: Some(id) } => Some(id),
-                    UpsertOutcome::Updated { id: None } => find_task(ctx, key, record).await?,
-                };
-            }
-            _ => return Err(ctx.fail(step.clone().fields(&task), &error).await?),
+        if !(rejected_create_only && keys.task_key) {
+            return Err(ctx.fail(step.clone().fields(&task), &error).await?);
         }
+        // The keyed Task exists already (another item of this call wrote it): update it without the fields
+        // Salesforce takes only on create.
+        let changes = without_create_only(&task);
+        let outcome =
+            ctx.call(step.clone().fields(&changes), ctx.client().upsert("Task", CALL_ID_FIELD, key, &changes)).await?;
+        used += 1;
+        task_id = match outcome {
+            UpsertOutcome::Created { id } | UpsertOutcome::Updated { id: Some(id) } => Some(id),
+            UpsertOutcome::Updated { id: None } => find_task(ctx, key).await?,
+        };
     }
     let record = match (&target, &record_ref) {
         (Ok(record), _) => (*record).clone(),
@@ -393,14 +469,10 @@ pub(crate) async fn write_activity_following_duplicates(
     }
 }
 
-/// A Task this call already left on the record (by `CallObject` and `WhoId`/`WhatId`).
-async fn find_task(ctx: &ItemContext<'_>, call_object: &str, record: &RecordId) -> Flow<Option<String>> {
-    let soql = format!(
-        "SELECT Id FROM Task WHERE CallObject = {} AND {} = {} LIMIT 1",
-        soql_quote(call_object),
-        who_or_what(record),
-        soql_quote(record.as_str())
-    );
+/// The Task this call already has, on whichever record (by `CallObject`, which callpop sets to the call's key).
+async fn find_task(ctx: &ItemContext<'_>, call_object: &str) -> Flow<Option<String>> {
+    let soql =
+        format!("SELECT Id FROM Task WHERE CallObject = {} ORDER BY CreatedDate LIMIT 1", soql_quote(call_object));
     let entry =
         AuditEntry::new(SyncStep::Search).object("Task").detail("looking for this call's Task before writing it");
     let found = ctx.call(entry, ctx.client().query(&soql)).await?;

@@ -1,29 +1,28 @@
 //! Activity appends from the softphone: the agent's single match, pick, saved new record, or the record they
-//! dialled from. Always honoured, in legacy mode and with triggers: the call's Task goes on that record. When legacy
-//! mode logged the call on the same record, it is the same Task (one Task per call per record).
+//! dialled from. Always honoured, in legacy mode and with triggers: the call's Task goes on that record. A call has
+//! one Task: when legacy mode (or an earlier append) logged it elsewhere, the same Task moves to the agent's record.
 
 use super::actions::{FormattedCall, call_task_fields, write_activity_following_duplicates};
 use super::legacy::the_call;
 use super::{Flow, ItemContext};
 use callpop_core::record::RecordId;
 
-pub(super) async fn activity_append(ctx: &ItemContext<'_>) -> Flow {
-    let Some(activity_id) = ctx.item.payload["activity_id"].as_i64() else { return Ok(()) };
+pub(super) async fn activity_append(ctx: &ItemContext<'_>, activity_id: i64) -> Flow {
     let Some((_, record_id, _, _)) = ctx.store().activity(activity_id).await? else { return Ok(()) };
     let Some(call) = the_call(ctx).await? else { return Ok(()) };
     let Ok(record) = RecordId::parse(&record_id) else { return Ok(()) };
     let formatted = FormattedCall::load(ctx, &call).await?;
-    let known_task = match ctx.store().call_task(call.id).await? {
-        // The call's Task is on this record already (legacy mode chose the same one, or an earlier append).
-        Some((task, on_record)) if on_record == record.as_str() => Some(task),
-        _ => None,
-    };
+    // The call's one Task, wherever legacy mode or an earlier append put it: it moves to the agent's record.
+    let known_task = ctx.store().call_task(call.id).await?.map(|(task, _)| task);
     let task = call_task_fields(&formatted, &call);
     let written =
         write_activity_following_duplicates(ctx, Ok(&record), &call.call_id, task, known_task.as_deref(), None).await?;
-    if ctx.store().call_task(call.id).await?.is_none() {
-        // The call's later events update this Task (duration, disposition, completion).
-        ctx.store().set_call_task(call.id, &written.task_id, written.record.as_str()).await?;
+    // The call's one Task is on this record now; its later events update it (duration, disposition, completion).
+    ctx.store().set_call_task(call.id, &written.task_id, written.record.as_str()).await?;
+    // Events of the call that Salesforce refused earlier (legacy mode's new Lead, refused by a validation rule) now
+    // update this Task instead of creating anything.
+    if ctx.store().retry_parked_items_of_call(call.id, chrono::Utc::now()).await? > 0 {
+        ctx.engine.wake();
     }
     Ok(())
 }

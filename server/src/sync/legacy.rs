@@ -4,13 +4,14 @@
 //! and names the record to the agent's softphone, which pops it. Later events update the same Task.
 
 use super::actions::{
-    FormattedCall, NewLeadWrite, call_task_fields, campaign_id, format_location, search_by_phone, update_task,
-    write_activity_following_duplicates,
+    FormattedCall, NewLeadWrite, call_task_fields, campaign_to_join, format_location, org_shape, read_your_writes,
+    search_by_phone, update_task, write_activity_following_duplicates,
 };
 use super::{AuditEntry, Flow, Halt, ItemContext, triggers};
 use crate::model::Call;
 use crate::salesforce::record::fields_from_text;
 use crate::store::salesforce_audit::{SyncStep, SyncSubject};
+use crate::store::sync::OutboxJob;
 use callpop_core::call::CallState;
 use callpop_core::legacy::{
     ChoiceInput, Dialog, NewLead, Outcome, TaskEvent, campaign_name, choose_record, lead_fields, task_update,
@@ -31,12 +32,12 @@ pub(super) async fn the_call(ctx: &ItemContext<'_>) -> Flow<Option<Call>> {
 }
 
 /// The Task events an item (and the later items folded into it) brings.
-fn task_events(kinds: &[String], call: &Call) -> Vec<TaskEvent> {
+fn task_events(kinds: &[CallState], call: &Call) -> Vec<TaskEvent> {
     let mut events = Vec::new();
     for kind in kinds {
-        match CallState::parse(kind) {
-            Some(CallState::Answered) => events.push(TaskEvent::Answered),
-            Some(CallState::Completed) => {
+        match kind {
+            CallState::Answered => events.push(TaskEvent::Answered),
+            CallState::Completed => {
                 events.push(TaskEvent::Completed);
                 if call.recording_url.is_some() {
                     events.push(TaskEvent::RecordingReady);
@@ -49,18 +50,24 @@ fn task_events(kinds: &[String], call: &Call) -> Vec<TaskEvent> {
 }
 
 /// Syncs one call event in legacy mode.
-pub(super) async fn call_event(ctx: &ItemContext<'_>) -> Flow {
-    let Some(call) = the_call(ctx).await? else { return Ok(()) };
+pub(super) async fn call_event(ctx: &ItemContext<'_>, kind: CallState) -> Flow {
+    let SyncSubject::Call(call_row_id) = ctx.subject else { return Ok(()) };
     // Later events of this call that are already waiting: the Task gets the call's current state in one write.
+    // Collected before the call is loaded: each event is stored with its item in one transaction, so the call read
+    // after holds every folded event's data (read before, an event arriving in between would be marked done
+    // without reaching the Task).
     let folded: Vec<_> = ctx
         .store()
-        .pending_items_of_call(call.id, ctx.item.id)
+        .pending_items_of_call(call_row_id, ctx.item.id)
         .await?
         .into_iter()
-        .filter(|item| item.kind == "call_event")
+        .filter_map(|item| match item.job() {
+            Some(OutboxJob::CallEvent { kind, .. }) => Some((item.id, kind)),
+            _ => None,
+        })
         .collect();
-    let mut kinds: Vec<String> = vec![ctx.item.payload["kind"].as_str().unwrap_or_default().to_owned()];
-    kinds.extend(folded.iter().map(|item| item.payload["kind"].as_str().unwrap_or_default().to_owned()));
+    let Some(call) = the_call(ctx).await? else { return Ok(()) };
+    let kinds: Vec<CallState> = std::iter::once(kind).chain(folded.iter().map(|(_, kind)| *kind)).collect();
     let formatted = FormattedCall::load(ctx, &call).await?;
     match ctx.store().call_task(call.id).await? {
         Some((task_id, _)) => {
@@ -76,7 +83,7 @@ pub(super) async fn call_event(ctx: &ItemContext<'_>) -> Flow {
         }
         None => first_event(ctx, &call, &formatted).await?,
     }
-    let folded_ids: Vec<i64> = folded.iter().map(|item| item.id).collect();
+    let folded_ids: Vec<i64> = folded.iter().map(|(id, _)| *id).collect();
     ctx.store().complete_outbox_items(&folded_ids, Utc::now()).await?;
     Ok(())
 }
@@ -87,10 +94,8 @@ pub(super) async fn first_event(ctx: &ItemContext<'_>, call: &Call, formatted: &
         Some(record) => Chosen::Existing(record),
         None => choose(ctx, call, formatted).await?,
     };
-    let campaign = match campaign_name(call.campaign.as_deref(), call.tracking_source.as_deref()) {
-        Some(name) => campaign_id(ctx, name).await?.map(|id| (name, id)),
-        None => None,
-    };
+    let campaign =
+        campaign_to_join(ctx, campaign_name(call.campaign.as_deref(), call.tracking_source.as_deref())).await?;
     let task = call_task_fields(formatted, call);
     let written = match chosen {
         Chosen::Existing(record) => {
@@ -132,10 +137,8 @@ async fn dialog(ctx: &ItemContext<'_>, call: &Call) -> Flow<Dialog> {
 /// Searches the org and lets core decide; waits (defers the item) while the agent is being asked.
 async fn choose(ctx: &ItemContext<'_>, call: &Call, formatted: &FormattedCall) -> Flow<Chosen> {
     let (mut candidates, digits) = search_by_phone(ctx, &call.caller_e164).await?;
-    if candidates.is_empty() && ctx.is_retry() {
-        // A replay: the Lead an earlier attempt created may not be in the search index yet. Callpop wrote its phone
-        // exactly as formatted, so an exact query finds it.
-        candidates = lead_written_earlier(ctx, &formatted.caller_number).await?;
+    if candidates.is_empty() {
+        candidates = read_your_writes(ctx, call, &formatted.caller_number).await?;
     }
     let dialog = dialog(ctx, call).await?;
     let plan = triggers::plan_for_start(ctx, call).await?;
@@ -156,7 +159,9 @@ async fn choose(ctx: &ItemContext<'_>, call: &Call, formatted: &FormattedCall) -
             Ok(Chosen::Existing(record))
         }
         Outcome::CreateLead => {
-            let (country, state) = format_location(ctx, call.caller_country.as_deref(), call.caller_region.as_deref());
+            let address_codes = org_shape(ctx).await?.address_codes;
+            let (country, state) =
+                format_location(ctx, call.caller_country.as_deref(), call.caller_region.as_deref(), address_codes);
             let fields = lead_fields(NewLead {
                 caller_name: call.caller_name.as_deref(),
                 phone: &formatted.caller_number,
@@ -164,6 +169,7 @@ async fn choose(ctx: &ItemContext<'_>, call: &Call, formatted: &FormattedCall) -
                 city: call.caller_city.as_deref(),
                 state: state.as_deref(),
                 country: country.as_deref(),
+                address_codes,
             });
             ctx.audit(AuditEntry::new(SyncStep::Match).object("Lead").detail("no match: a new Lead")).await?;
             Ok(Chosen::NewLead(NewLeadWrite { fields: fields_from_text(&fields) }))
@@ -174,17 +180,4 @@ async fn choose(ctx: &ItemContext<'_>, call: &Call, formatted: &FormattedCall) -
             Err(Halt::Defer { until, error: None })
         }
     }
-}
-
-/// The newest unconverted Lead whose `Phone` is exactly `phone`, as a candidate.
-async fn lead_written_earlier(ctx: &ItemContext<'_>, phone: &str) -> Flow<Vec<callpop_core::legacy::Candidate>> {
-    let soql = format!(
-        "SELECT Id, Phone, IsConverted, ConvertedContactId, LastModifiedDate FROM Lead WHERE Phone = {} AND IsConverted = false \
-         ORDER BY CreatedDate DESC LIMIT 1",
-        crate::salesforce::escape::soql_quote(phone)
-    );
-    let entry =
-        AuditEntry::new(SyncStep::Search).object("Lead").detail("looking for the Lead an earlier attempt created");
-    let records = ctx.call(entry, ctx.client().query(&soql)).await?;
-    Ok(records.iter().filter_map(crate::salesforce::search::candidate).collect())
 }

@@ -9,7 +9,7 @@ use crate::auth::hash_secret;
 use crate::config::Config;
 use crate::salesforce::hosts::{CredentialHosts, ForeignHost};
 use crate::salesforce::oauth::{LoginUrl, OAuthSettings, SalesforceOAuth, SalesforceToken};
-use crate::salesforce::{SalesforceClient, SalesforceError, Session};
+use crate::salesforce::{SalesforceClient, Session};
 use crate::store::connections::{LinkState, StoredConnection};
 use chrono::{DateTime, Utc};
 use secrecy::SecretString;
@@ -53,10 +53,10 @@ pub fn callback_url(public_url: &str) -> String {
 #[derive(Debug)]
 pub(crate) struct OrgLink {
     pub(crate) client: SalesforceClient,
-    sealed_access_token: String,
-    refresh: tokio::sync::Mutex<()>,
-    /// Whether the org's Task has the `Call_Id__c` external id (looked up once per link).
-    pub(crate) call_id_field: tokio::sync::OnceCell<bool>,
+    /// The sealed access token the client uses: a refresh is due only while the store still holds this one.
+    pub(crate) sealed_access_token: String,
+    /// What callpop's writes depend on in the org's schema (looked up once per link).
+    pub(crate) shape: tokio::sync::OnceCell<super::actions::OrgShape>,
 }
 
 /// Why linking failed, in a sentence for the admin.
@@ -316,21 +316,25 @@ impl SyncEngine {
         let link = Arc::new(OrgLink {
             client: SalesforceClient::new(self.http.clone(), session),
             sealed_access_token: connection.access_token,
-            refresh: tokio::sync::Mutex::new(()),
-            call_id_field: tokio::sync::OnceCell::new(),
+            shape: tokio::sync::OnceCell::new(),
         });
         self.links.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(account_id, Arc::clone(&link));
         Ok(Some(link))
     }
 
-    /// Refreshes the account's access token after Salesforce refused it. Requests that found it expired at the same
-    /// time wait for one refresh; a refresh Salesforce refuses marks the link `needs_relink` for the admin.
-    pub(crate) async fn refresh_link(&self, account_id: i64) -> Flow {
-        let Some(link) = self.link_for(account_id).await? else { return Err(self.wait_for_link()) };
-        let _single_flight = link.refresh.lock().await;
+    /// Refreshes the account's access token after Salesforce refused `refused` (the sealed token the request used).
+    /// Single flight per account: requests that found it expired at the same time wait for one refresh, and a
+    /// request whose token was already replaced does not refresh again. Only `invalid_grant` (the refresh token is
+    /// revoked or expired) marks the link `needs_relink` for the admin; a token endpoint that fails (5xx, an HTML
+    /// page, no answer) is retried with backoff.
+    pub(crate) async fn refresh_link(&self, account_id: i64, refused: &str) -> Flow {
+        let lock = Arc::clone(
+            self.refreshes.lock().unwrap_or_else(std::sync::PoisonError::into_inner).entry(account_id).or_default(),
+        );
+        let _single_flight = lock.lock().await;
         let Some(connection) = self.store.connection(account_id).await? else { return Err(self.wait_for_link()) };
-        if connection.access_token != link.sealed_access_token {
-            return Ok(()); // Another request refreshed it while this one waited.
+        if connection.access_token != refused {
+            return Ok(()); // Another request refreshed it (or the admin linked again) while this one waited.
         }
         let Some(refresh_token) = connection
             .refresh_token
@@ -360,18 +364,17 @@ impl SyncEngine {
                     .refresh_token
                     .as_deref()
                     .map(|refresh| self.cipher.seal(refresh, &context(account_id, REFRESH_COLUMN)));
-                self.store.update_connection_tokens(account_id, &access, rotated.as_deref()).await?;
-                link.client.set_session(Session { instance_url: token.instance_url, access_token: token.access_token });
+                self.store
+                    .update_connection_tokens(account_id, &access, rotated.as_deref(), &token.instance_url)
+                    .await?;
                 self.forget_link(account_id); // The next item rebuilds the link from the new sealed token.
                 Ok(())
             }
-            Err(error @ SalesforceError::Transport { .. }) => {
-                Err(Halt::Defer { until: self.backoff(1), error: Some(item_error(&error)) })
-            }
-            Err(error) => {
+            Err(error) if error.needs_relink() => {
                 self.store.set_connection_status(account_id, "needs_relink", Some(&error.to_string())).await?;
                 Err(self.wait_for_link())
             }
+            Err(error) => Err(Halt::Defer { until: self.backoff(1), error: Some(item_error(&error)) }),
         }
     }
 

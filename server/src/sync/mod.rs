@@ -10,10 +10,11 @@
 //! account's sync; validation, required-field, picklist and duplicate-rule errors park the item with Salesforce's own
 //! message and fields in the sync log, where an admin retries it once the org or the mapping is fixed.
 //!
-//! Exactly once: every write is safe to replay. A call's Task on a record is keyed `Call_Id__c = <call id>:<record
-//! id>` (upserted by that external id on a first attempt), and looked up by `CallObject` and `WhoId` before any
-//! create on a retry or in an org without the field; a Lead is created only after a search (and, on a retry, an exact
-//! query by the number callpop wrote) found none; "already a campaign member" counts as success.
+//! Exactly once, one identity per call: every write is keyed by the call and safe to replay. A call's one Task is
+//! upserted by `Call_Id__c = <call id>` (or, in an org without the field, looked up by `CallObject` before a write);
+//! a Lead callpop creates is upserted by `Callpop_Id__c = <call id>`, and created only after a search (and, for a
+//! replay or a number that called before, an exact query by the number callpop wrote) found none, never while an
+//! earlier call's write for that number is in doubt; "already a campaign member" counts as success.
 
 mod actions;
 mod appends;
@@ -34,7 +35,7 @@ use crate::store::Store;
 use crate::store::salesforce_audit::{
     SalesforceError as AuditError, SalesforceStep, StepOutcome, SyncStep, SyncSubject,
 };
-use crate::store::sync::{ItemError, OutboxItem};
+use crate::store::sync::{ItemError, OutboxItem, OutboxJob};
 use batch::{Answer, Batch};
 use callpop_core::options::IntegrationOptions;
 use chrono::{DateTime, Utc};
@@ -60,6 +61,8 @@ pub struct SyncEngine {
     timing: SyncTiming,
     /// The open link to each account's org: its REST client and its single-flight refresh lock.
     links: Mutex<HashMap<i64, Arc<OrgLink>>>,
+    /// Each account's refresh lock: one token refresh at a time per account, across rebuilt links.
+    refreshes: Mutex<HashMap<i64, Arc<tokio::sync::Mutex<()>>>>,
     /// Campaign ids by (account, name), and when they were looked up.
     campaigns: Mutex<HashMap<(i64, String), (String, Instant)>>,
     /// Recent phone searches by (account, number): a caller who calls again soon costs no search. Forgotten for the
@@ -82,8 +85,8 @@ pub(crate) enum Halt {
     /// Wait and try again: a transient error (with it), or nothing to do yet (the agent has not picked a record,
     /// the org is not linked, a trigger's delay).
     Defer { until: DateTime<Utc>, error: Option<ItemError> },
-    /// The access token was refused: refresh it once and run the item again.
-    Refresh,
+    /// The access token was refused: refresh it once and run the item again. Carries the refused (sealed) token.
+    Refresh { refused: String },
     /// A person must act: park the item (or fail it) with Salesforce's error.
     Park { status: &'static str, error: ItemError },
     /// The store failed: leave the item leased; it is claimed again when the lease runs out.
@@ -197,8 +200,9 @@ impl ItemContext<'_> {
                 StepOutcome::Retrying,
                 Halt::Defer { until: self.engine.backoff(self.item.attempts), error: Some(details.clone()) },
             ),
-            RetryClass::Session if !error.needs_relink() => (StepOutcome::Retrying, Halt::Refresh),
-            RetryClass::Session => {
+            // A session Salesforce will not take for the REST API (the user's profile lacks "API Enabled", or
+            // the token is not the web-server flow's): refreshing cannot help, linking again (as another user) can.
+            _ if error.needs_relink() => {
                 self.store().set_connection_status(self.account.id, "needs_relink", Some(&details.message)).await?;
                 let until = self.now + chrono::Duration::from_std(self.engine.timing.unlinked_wait).unwrap_or_default();
                 (StepOutcome::Retrying, Halt::Defer { until, error: Some(details.clone()) })
@@ -207,6 +211,9 @@ impl ItemContext<'_> {
                 let until = self.now + chrono::Duration::from_std(self.engine.timing.limit_pause).unwrap_or_default();
                 self.store().pause_connection(self.account.id, until).await?;
                 (StepOutcome::Retrying, Halt::Defer { until, error: Some(details.clone()) })
+            }
+            RetryClass::Session => {
+                (StepOutcome::Retrying, Halt::Refresh { refused: self.link.sealed_access_token.clone() })
             }
             RetryClass::Park => (StepOutcome::Parked, Halt::Park { status: "parked", error: details.clone() }),
         };
@@ -287,7 +294,7 @@ impl SyncEngine {
         })?;
         let cipher = TokenCipher::from_base64_key(key).map_err(|error| anyhow::anyhow!("the token key: {error}"))?;
         let http = reqwest::Client::builder()
-            .timeout(std::time::Duration::from_secs(30))
+            .timeout(config.sync_timing.request_timeout)
             .connect_timeout(std::time::Duration::from_secs(10))
             .redirect(reqwest::redirect::Policy::none())
             .build()?;
@@ -300,6 +307,7 @@ impl SyncEngine {
             hosts: credential_hosts(config),
             timing: config.sync_timing.clone(),
             links: Mutex::new(HashMap::new()),
+            refreshes: Mutex::new(HashMap::new()),
             campaigns: Mutex::new(HashMap::new()),
             searches: Mutex::new(HashMap::new()),
             wake: Notify::new(),
@@ -358,12 +366,35 @@ impl SyncEngine {
         let lease_until = now + chrono::Duration::from_std(self.timing.lease).unwrap_or_default();
         let items = self.store.claim_outbox(now, lease_until, 20).await?;
         let count = items.len();
-        for round in self.rounds(items).await? {
-            let mut by_account: std::collections::BTreeMap<i64, Vec<OutboxItem>> = std::collections::BTreeMap::new();
-            for item in round {
-                by_account.entry(item.account_id).or_default().push(item);
+        if count == 0 {
+            return Ok(0);
+        }
+        let ids: Vec<i64> = items.iter().map(|item| item.id).collect();
+        let work = async {
+            for round in self.rounds(items).await? {
+                let mut by_account: std::collections::BTreeMap<i64, Vec<OutboxItem>> =
+                    std::collections::BTreeMap::new();
+                for item in round {
+                    by_account.entry(item.account_id).or_default().push(item);
+                }
+                futures_util::future::join_all(by_account.into_values().map(|items| self.process_together(items)))
+                    .await;
             }
-            futures_util::future::join_all(by_account.into_values().map(|items| self.process_together(items))).await;
+            Ok::<_, anyhow::Error>(())
+        };
+        // The leases are short and renewed while the work runs: a worker that dies stops renewing them.
+        let renew = async {
+            loop {
+                tokio::time::sleep(self.timing.lease / 3).await;
+                let until = Utc::now() + chrono::Duration::from_std(self.timing.lease).unwrap_or_default();
+                if let Err(error) = self.store.renew_leases(&ids, until).await {
+                    tracing::warn!(%error, "could not renew the sync worker's leases");
+                }
+            }
+        };
+        tokio::select! {
+            done = work => done?,
+            () = renew => {}
         }
         Ok(count)
     }
@@ -435,7 +466,7 @@ impl SyncEngine {
             Err(Halt::Park { status, error }) => {
                 (status, self.store.park_outbox_item(item.id, status, &error, Utc::now()).await)
             }
-            Err(Halt::Refresh) => ("retrying", Ok(())), // Unreachable: `run_with_refresh` turns it into a Defer.
+            Err(Halt::Refresh { .. }) => ("retrying", Ok(())), // Unreachable: `run_with_refresh` turns it into a Defer.
             Err(Halt::Store(error)) => {
                 tracing::error!(item = item.id, error = %format!("{error:#}"), "the store failed while syncing; the item will be claimed again");
                 ("store_failed", Ok(()))
@@ -452,11 +483,11 @@ impl SyncEngine {
     async fn run_with_refresh(&self, item: &OutboxItem, batch: &Batch) -> Flow {
         let now = Utc::now();
         match self.run_item(item, batch, now).await {
-            Err(Halt::Refresh) => {
-                self.refresh_link(item.account_id).await?;
+            Err(Halt::Refresh { refused }) => {
+                self.refresh_link(item.account_id, &refused).await?;
                 // One refresh, then one replay; a second refusal waits for the admin to link the org again.
                 self.run_item(item, batch, Utc::now()).await.map_err(|halt| match halt {
-                    Halt::Refresh => Halt::Defer {
+                    Halt::Refresh { .. } => Halt::Defer {
                         until: now + chrono::Duration::from_std(self.timing.unlinked_wait).unwrap_or_default(),
                         error: Some(ItemError {
                             code: "INVALID_SESSION_ID".to_owned(),
@@ -491,15 +522,19 @@ impl SyncEngine {
         let context = ItemContext { engine: self, item, account, options, link, batch, subject, now };
         // Boxed as `Send` here, where the lifetimes are concrete: rustc cannot prove it for the unboxed flows
         // through the worker's `tokio::spawn` (rust-lang/rust#102211).
-        let flow: std::pin::Pin<Box<dyn std::future::Future<Output = Flow> + Send + '_>> = match item.kind.as_str() {
-            "call_event" if context.options.legacy_mode => Box::pin(legacy::call_event(&context)),
-            "call_event" => Box::pin(triggers::call_event(&context)),
-            "activity_append" => Box::pin(appends::activity_append(&context)),
-            "text_event" => Box::pin(texts::text_event(&context)),
-            other => {
+        let flow: std::pin::Pin<Box<dyn std::future::Future<Output = Flow> + Send + '_>> = match item.job() {
+            Some(OutboxJob::CallEvent { kind, .. }) if context.options.legacy_mode => {
+                Box::pin(legacy::call_event(&context, kind))
+            }
+            Some(OutboxJob::CallEvent { kind, late }) => Box::pin(triggers::call_event(&context, kind, late)),
+            Some(OutboxJob::ActivityAppend { activity_id }) => {
+                Box::pin(appends::activity_append(&context, activity_id))
+            }
+            Some(OutboxJob::TextEvent) => Box::pin(texts::text_event(&context)),
+            None => {
                 let error = ItemError {
                     code: "UNKNOWN_ITEM".to_owned(),
-                    message: format!("no sync for {other} items"),
+                    message: format!("no sync for {} items with this payload", item.kind),
                     fields: Vec::new(),
                 };
                 return Err(Halt::Park { status: "failed", error });

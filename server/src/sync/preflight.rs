@@ -6,7 +6,7 @@
 //! picklists, duplicate rules) and rolls everything back. Each problem comes with what to do about it.
 
 use super::SyncEngine;
-use super::actions::CALL_ID_FIELD;
+use super::actions::{CALL_ID_FIELD, LEAD_ID_FIELD};
 use crate::phone;
 use crate::region;
 use crate::salesforce::SalesforceClient;
@@ -69,7 +69,15 @@ impl SyncEngine {
         let client = &link.client;
         let mut checks = Vec::new();
         match client.describe("Lead").await {
-            Ok(lead) => checks.extend(lead_checks(&lead, options)),
+            Ok(lead) => {
+                checks.extend(lead_checks(&lead, options));
+                checks.push(id_field_check(
+                    &lead,
+                    "lead_callpop_id",
+                    LEAD_ID_FIELD,
+                    "a Lead callpop creates is created once",
+                ));
+            }
             Err(error) => checks.push(check(
                 "lead_describe",
                 "callpop can read the Lead object",
@@ -79,7 +87,12 @@ impl SyncEngine {
             )),
         }
         match client.describe("Task").await {
-            Ok(task) => checks.push(call_id_field_check(&task)),
+            Ok(task) => checks.push(id_field_check(
+                &task,
+                "task_call_id",
+                CALL_ID_FIELD,
+                "every retry updates the call's one Task",
+            )),
             Err(error) => checks.push(check(
                 "task_describe",
                 "callpop can read the Task object",
@@ -153,30 +166,33 @@ fn lead_checks(lead: &Value, options: &IntegrationOptions) -> Vec<PreflightCheck
     checks
 }
 
-fn call_id_field_check(task: &Value) -> PreflightCheck {
-    match field(task, CALL_ID_FIELD) {
-        Some(described) if described["externalId"] == true && described["unique"] == true => check(
-            "task_call_id",
-            "Tasks have callpop's external id field",
-            "ok",
-            format!("Task.{CALL_ID_FIELD} is an external id and unique: every retry updates the same Task."),
-            "",
-        ),
+/// Whether `object` has callpop's external id `field` (Text 255, External ID, Unique), and what it protects.
+fn id_field_check(described_object: &Value, id: &str, field_name: &str, protects: &str) -> PreflightCheck {
+    let object = described_object["name"].as_str().unwrap_or_default();
+    let title = format!("{object}s have callpop's external id field");
+    // Task custom fields are defined on the Activity object.
+    let setup_object = if object == "Task" { "Activity" } else { object };
+    match field(described_object, field_name) {
+        Some(described) if described["externalId"] == true && described["unique"] == true => {
+            check(id, &title, "ok", format!("{object}.{field_name} is an external id and unique: {protects}."), "")
+        }
         Some(_) => check(
-            "task_call_id",
-            "Tasks have callpop's external id field",
+            id,
+            &title,
             "warning",
-            format!("Task.{CALL_ID_FIELD} exists but is not both External ID and Unique."),
-            format!("Edit the Activity field {CALL_ID_FIELD}: tick External ID and Unique."),
+            format!("{object}.{field_name} exists but is not both External ID and Unique."),
+            format!("Edit the {setup_object} field {field_name}: tick External ID and Unique."),
         ),
         None => check(
-            "task_call_id",
-            "Tasks have callpop's external id field",
+            id,
+            &title,
             "warning",
             format!(
-                "Task.{CALL_ID_FIELD} does not exist. callpop still logs each call once, but needs one more request per call to check."
+                "{object}.{field_name} does not exist. callpop still writes each call once, with one more request \
+                 per create to check, but cannot rule out a duplicate when Salesforce commits a write after callpop \
+                 gave up waiting."
             ),
-            format!("Create an Activity custom field: Text(255), named {CALL_ID_FIELD}, External ID and Unique."),
+            format!("Create a {setup_object} custom field: Text(255), named {field_name}, External ID and Unique."),
         ),
     }
 }
@@ -242,6 +258,8 @@ async fn dry_run(client: &SalesforceClient, options: &IntegrationOptions) -> Pre
         city: Some("San Francisco"),
         state: Some(&state),
         country: Some(&country),
+        // The dry run writes what a first caller's Lead would hold before callpop has read the org's picklists.
+        address_codes: false,
     });
     let activity = CallActivity {
         call_id: "callpop-preflight",

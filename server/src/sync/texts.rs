@@ -1,7 +1,7 @@
 //! Text messages (SMS), logged like calls: in legacy mode on the matched record (or a new Lead) as a completed
 //! Task holding the message; with triggers, by the account's `text_received` triggers.
 
-use super::actions::{NewLeadWrite, campaign_id, search_by_phone, write_activity_following_duplicates};
+use super::actions::{NewLeadWrite, campaign_to_join, search_by_phone, write_activity_following_duplicates};
 use super::{AuditEntry, Flow, ItemContext, triggers};
 use crate::model::Text;
 use crate::phone;
@@ -26,7 +26,8 @@ pub(super) async fn text_event(ctx: &ItemContext<'_>) -> Flow {
     if !ctx.options.legacy_mode {
         return triggers::text_event(ctx, &text).await;
     }
-    let number = phone::display_e164(other_party(&text), ctx.options.local_number_format);
+    let number =
+        phone::display_e164_for(other_party(&text), ctx.options.local_number_format, &ctx.account.default_region);
     let (candidates, digits) = search_by_phone(ctx, other_party(&text)).await?;
     // Nobody is asked about a text: several matches go to the most recently modified record.
     let choice = choose_record(ChoiceInput {
@@ -49,15 +50,14 @@ pub(super) async fn text_event(ctx: &ItemContext<'_>) -> Flow {
                 city: None,
                 state: None,
                 country: None,
+                address_codes: false,
             });
             ctx.audit(AuditEntry::new(SyncStep::Match).object("Lead").detail("no match: a new Lead")).await?;
             Err(NewLeadWrite { fields: fields_from_text(&fields) })
         }
     };
-    let campaign = match campaign_name(text.campaign.as_deref(), text.tracking_source.as_deref()) {
-        Some(name) => campaign_id(ctx, name).await?.map(|id| (name, id)),
-        None => None,
-    };
+    let campaign =
+        campaign_to_join(ctx, campaign_name(text.campaign.as_deref(), text.tracking_source.as_deref())).await?;
     let task = text_task(ctx, &text);
     let key = format!("text:{}", text.message_id);
     let written = match target {
@@ -70,7 +70,8 @@ pub(super) async fn text_event(ctx: &ItemContext<'_>) -> Flow {
 
 /// The Task fields of a text, formatted for the account.
 pub(super) fn text_task(ctx: &ItemContext<'_>, text: &Text) -> serde_json::Map<String, serde_json::Value> {
-    let number = phone::display_e164(other_party(text), ctx.options.local_number_format);
+    let number =
+        phone::display_e164_for(other_party(text), ctx.options.local_number_format, &ctx.account.default_region);
     fields_from_core(&text_task_fields(&TextActivity {
         message_id: &text.message_id,
         direction: text.direction,

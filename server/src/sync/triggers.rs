@@ -7,7 +7,8 @@
 //! duration, disposition and completion at the end) happen with triggers too, so an agent's call log is complete.
 
 use super::actions::{
-    FormattedCall, call_task_fields, campaign_id, search_by_phone, update_task, write_activity_following_duplicates,
+    FormattedCall, LEAD_ID_FIELD, call_task_fields, campaign_id, campaign_not_found, org_shape, read_your_writes,
+    search_by_phone, update_task, write_activity_following_duplicates,
 };
 use super::legacy::the_call;
 use super::texts::other_party;
@@ -15,7 +16,7 @@ use super::{AuditEntry, Flow, Halt, ItemContext};
 use crate::model::{Call, Text};
 use crate::phone;
 use crate::salesforce::escape::soql_quote;
-use crate::salesforce::record::fields_from_text;
+use crate::salesforce::record::{UpsertOutcome, fields_from_text};
 use crate::store::salesforce_audit::{StepOutcome, SyncStep};
 use callpop_core::call::CallState;
 use callpop_core::legacy::{TaskEvent, task_update};
@@ -39,7 +40,8 @@ pub async fn facts_for_call(
     options: &callpop_core::options::IntegrationOptions,
     call: &Call,
 ) -> sqlx::Result<Facts> {
-    let number = phone::display_e164(&call.caller_e164, options.local_number_format);
+    let home_region = store.account(account_id).await?.map(|account| account.default_region).unwrap_or_default();
+    let number = phone::display_e164_for(&call.caller_e164, options.local_number_format, &home_region);
     let mut facts = Facts::new(&call.call_id, call.direction, &number);
     facts.answered =
         call.answered_at.is_some() || call.state != CallState::Ringing && call.duration_secs.unwrap_or(0) > 0;
@@ -48,7 +50,8 @@ pub async fn facts_for_call(
     facts.caller_city.clone_from(&call.caller_city);
     facts.caller_region.clone_from(&call.caller_region);
     facts.caller_country.clone_from(&call.caller_country);
-    facts.tracking_number = Some(phone::display_e164(&call.tracking_number, options.local_number_format));
+    facts.tracking_number =
+        Some(phone::display_e164_for(&call.tracking_number, options.local_number_format, &home_region));
     facts.tracking_source.clone_from(&call.tracking_source);
     facts.campaign.clone_from(&call.campaign);
     facts.keywords.clone_from(&call.keywords);
@@ -86,29 +89,35 @@ pub(super) async fn plan_for_start(ctx: &ItemContext<'_>, call: &Call) -> Flow<V
 }
 
 /// The trigger events one call event raises.
-fn trigger_events(kind: &str, call: &Call) -> Vec<TriggerEvent> {
-    match CallState::parse(kind) {
-        Some(CallState::Ringing) => vec![TriggerEvent::CallStarted],
-        Some(CallState::Answered) => vec![TriggerEvent::CallAnswered],
-        Some(CallState::Completed) if call.recording_url.is_some() => {
+fn trigger_events(kind: CallState, call: &Call) -> Vec<TriggerEvent> {
+    match kind {
+        CallState::Ringing => vec![TriggerEvent::CallStarted],
+        CallState::Answered => vec![TriggerEvent::CallAnswered],
+        CallState::Completed if call.recording_url.is_some() => {
             vec![TriggerEvent::CallEnded, TriggerEvent::RecordingReady]
         }
-        Some(CallState::Completed) => vec![TriggerEvent::CallEnded],
-        None => Vec::new(),
+        CallState::Completed => vec![TriggerEvent::CallEnded],
     }
 }
 
 /// Syncs one call event with the account's triggers.
-pub(super) async fn call_event(ctx: &ItemContext<'_>) -> Flow {
+pub(super) async fn call_event(ctx: &ItemContext<'_>, kind: CallState, late: bool) -> Flow {
     let Some(call) = the_call(ctx).await? else { return Ok(()) };
-    let kind = ctx.item.payload["kind"].as_str().unwrap_or_default();
     let rules = account_triggers(ctx).await?;
     let facts = call_facts(ctx, &call).await?;
-    let plan: Vec<PlannedAction> =
-        trigger_events(kind, &call).into_iter().flat_map(|event| evaluate(&rules, event, &facts)).collect();
-    if kind == "completed" && plan.is_empty() {
-        // No trigger acts on the call's end: a call the softphone popped but never logged is logged by callpop.
-        super::unlogged::log_unless_appended(ctx, &call).await?;
+    // A late repeat of an event (its recording link after the call ended) raises only what it added.
+    let events = match late {
+        true if call.recording_url.is_some() => vec![TriggerEvent::RecordingReady],
+        true => Vec::new(),
+        false => trigger_events(kind, &call),
+    };
+    let plan: Vec<PlannedAction> = events.iter().flat_map(|event| evaluate(&rules, *event, &facts)).collect();
+    if plan.is_empty() {
+        if kind == CallState::Completed && !late {
+            // No trigger acts on the call's end: a call the softphone popped but never logged is logged by callpop.
+            super::unlogged::log_unless_appended(ctx, &call).await?;
+        }
+        return unhandled(ctx, &call, kind, late, &events).await;
     }
     hold_for_delays(ctx, &plan)?;
     implicit_task_update(ctx, &call, kind).await?;
@@ -118,10 +127,36 @@ pub(super) async fn call_event(ctx: &ItemContext<'_>) -> Flow {
     Ok(())
 }
 
+/// An event no trigger handles: said in the call's audit trail (so the call is not "pending" for ever). When the
+/// call ends and nothing was written for it at all, the item is parked in the sync log with the reason, for the
+/// admin to add a trigger and Retry. A Task the softphone appended still gets the event's implicit update.
+async fn unhandled(ctx: &ItemContext<'_>, call: &Call, kind: CallState, late: bool, events: &[TriggerEvent]) -> Flow {
+    implicit_task_update(ctx, call, kind).await?;
+    let written_before =
+        ctx.store().call_task(call.id).await?.is_some() || ctx.store().call_trigger_record(call.id).await?.is_some();
+    let names: Vec<&str> = events.iter().map(|event| event.as_str()).collect();
+    let detail =
+        format!("no trigger handles {}", if names.is_empty() { kind.as_str().to_owned() } else { names.join(", ") });
+    let entry = AuditEntry::new(SyncStep::Match).detail(detail.clone());
+    let call_over = kind == CallState::Completed && !late;
+    if written_before || !call_over {
+        return ctx.audit(entry.detail(format!("{detail}: nothing to write"))).await;
+    }
+    let error = crate::store::sync::ItemError {
+        code: "NO_TRIGGER".to_owned(),
+        message: "no trigger wrote anything to Salesforce for this call: add or change a trigger, then Retry"
+            .to_owned(),
+        fields: Vec::new(),
+    };
+    ctx.audit(entry.outcome(StepOutcome::Parked, Some(error.clone()))).await?;
+    Err(Halt::Park { status: "parked", error })
+}
+
 /// Syncs one text message with the account's `text_received` triggers.
 pub(super) async fn text_event(ctx: &ItemContext<'_>, text: &Text) -> Flow {
     let rules = account_triggers(ctx).await?;
-    let number = phone::display_e164(other_party(text), ctx.options.local_number_format);
+    let number =
+        phone::display_e164_for(other_party(text), ctx.options.local_number_format, &ctx.account.default_region);
     let mut facts = Facts::new(&text.message_id, text.direction, &number);
     facts.tracking_source.clone_from(&text.tracking_source);
     facts.campaign.clone_from(&text.campaign);
@@ -142,15 +177,13 @@ fn hold_for_delays(ctx: &ItemContext<'_>, plan: &[PlannedAction]) -> Flow {
 }
 
 /// A Task the softphone appended gets the fields this event changes.
-async fn implicit_task_update(ctx: &ItemContext<'_>, call: &Call, kind: &str) -> Flow {
+async fn implicit_task_update(ctx: &ItemContext<'_>, call: &Call, kind: CallState) -> Flow {
     let Some((task_id, _)) = ctx.store().call_task(call.id).await? else { return Ok(()) };
-    let events: &[TaskEvent] = match CallState::parse(kind) {
-        Some(CallState::Answered) => &[TaskEvent::Answered],
-        Some(CallState::Completed) if call.recording_url.is_some() => {
-            &[TaskEvent::Completed, TaskEvent::RecordingReady]
-        }
-        Some(CallState::Completed) => &[TaskEvent::Completed],
-        _ => return Ok(()),
+    let events: &[TaskEvent] = match kind {
+        CallState::Answered => &[TaskEvent::Answered],
+        CallState::Completed if call.recording_url.is_some() => &[TaskEvent::Completed, TaskEvent::RecordingReady],
+        CallState::Completed => &[TaskEvent::Completed],
+        CallState::Ringing => return Ok(()),
     };
     let formatted = FormattedCall::load(ctx, call).await?;
     let activity = formatted.activity(call);
@@ -241,8 +274,18 @@ async fn run_action(ctx: &ItemContext<'_>, action: &PlannedAction, subject: &Sub
                     records.first().and_then(|record| record.text("Id")).and_then(|id| RecordId::parse(id).ok())
                 }
                 None => {
-                    let (candidates, _) = search_by_phone(ctx, subject.e164()).await?;
+                    let (mut candidates, _) = search_by_phone(ctx, subject.e164()).await?;
                     let wanted = SObjectType::from_api_name(object);
+                    if let (Subject::Call(call), SObjectType::Lead) = (subject, wanted)
+                        && !candidates.iter().any(|candidate| candidate.id.object() == wanted)
+                    {
+                        let number = phone::display_e164_for(
+                            &call.caller_e164,
+                            ctx.options.local_number_format,
+                            &ctx.account.default_region,
+                        );
+                        candidates = read_your_writes(ctx, call, &number).await?;
+                    }
                     let mut of_object: Vec<_> = candidates
                         .into_iter()
                         .filter(|candidate| candidate.id.object() == wanted && !candidate.is_converted)
@@ -258,11 +301,39 @@ async fn run_action(ctx: &ItemContext<'_>, action: &PlannedAction, subject: &Sub
                     record
                 }
                 None => {
+                    let mut fields_json = fields_json;
+                    if matches!(SObjectType::from_api_name(object), SObjectType::Lead | SObjectType::Contact) {
+                        // The caller's number, unless the trigger maps Phone itself: the next call from it finds
+                        // this record instead of creating another.
+                        let number = phone::display_e164_for(
+                            subject.e164(),
+                            ctx.options.local_number_format,
+                            &ctx.account.default_region,
+                        );
+                        fields_json.entry("Phone").or_insert(json!(number));
+                    }
                     let entry = AuditEntry::new(SyncStep::Create)
                         .object(object)
                         .fields(&fields_json)
                         .detail(format!("trigger {trigger:?}"));
-                    let id = ctx.call(entry.clone(), ctx.client().create(object, &fields_json)).await?;
+                    let keyed = object == "Lead" && org_shape(ctx).await?.lead_key;
+                    let id = if keyed {
+                        // Keyed by the call: a replay finds the Lead it created instead of creating another.
+                        let written = ctx
+                            .call(
+                                entry.clone(),
+                                ctx.client().upsert("Lead", LEAD_ID_FIELD, &subject.key(), &fields_json),
+                            )
+                            .await?;
+                        match written {
+                            UpsertOutcome::Created { id } | UpsertOutcome::Updated { id: Some(id) } => id,
+                            UpsertOutcome::Updated { id: None } => {
+                                return Err(Halt::Store(anyhow::anyhow!("Salesforce did not name the upserted Lead")));
+                            }
+                        }
+                    } else {
+                        ctx.call(entry.clone(), ctx.client().create(object, &fields_json)).await?
+                    };
                     ctx.engine.forget_searches(ctx.account.id);
                     ctx.audit(entry.record(&id).with_requests(1)).await?;
                     RecordId::parse(&id)
@@ -321,12 +392,9 @@ async fn run_action(ctx: &ItemContext<'_>, action: &PlannedAction, subject: &Sub
                 .object("CampaignMember")
                 .detail(format!("trigger {trigger:?}: {campaign}"));
             let Some(campaign_id) = campaign_id(ctx, campaign).await? else {
-                let error = crate::store::sync::ItemError {
-                    code: "CAMPAIGN_NOT_FOUND".to_owned(),
-                    message: format!("the org has no active Campaign named {campaign:?}"),
-                    fields: Vec::new(),
-                };
-                return ctx.audit(entry.outcome(StepOutcome::Failed, Some(error))).await;
+                return ctx
+                    .audit(campaign_not_found(campaign).detail(format!("trigger {trigger:?}: {campaign}")))
+                    .await;
             };
             let lookup = if record.object() == SObjectType::Lead { "LeadId" } else { "ContactId" };
             let member = json!({"CampaignId": campaign_id, lookup: record.as_str(), "Status": status});

@@ -107,7 +107,7 @@ org_test! {
         let ready = preflight(&linked).await;
 
         // Assert
-        for id in ["lead_create", "task_call_id", "validation_rules", "dry_run"] {
+        for id in ["lead_create", "lead_callpop_id", "task_call_id", "validation_rules", "dry_run"] {
             assert_eq!(check(&ready, id)["status"], "ok", "{:#?}", check(&ready, id));
         }
         let problems: Vec<_> = ready.iter().filter(|check| check["status"] == "problem").collect();
@@ -117,6 +117,7 @@ org_test! {
         linked.org.add_validation_rule(seed::lead_needs_email())
         .unwrap();
         linked.org.set_task_call_id_field(false);
+        linked.org.set_lead_callpop_id_field(false);
         let leads_before = linked.org.records("Lead").len();
 
         // Act
@@ -128,6 +129,9 @@ org_test! {
         assert!(dry_run["detail"].as_str().unwrap().contains("Enter the lead's email address."), "{dry_run}");
         assert!(!dry_run["fix"].as_str().unwrap().is_empty());
         assert_eq!(check(&blocked, "task_call_id")["status"], "warning");
+        let lead_key = check(&blocked, "lead_callpop_id");
+        assert_eq!(lead_key["status"], "warning");
+        assert!(lead_key["fix"].as_str().unwrap().contains("Callpop_Id__c"), "{lead_key}");
         assert!(check(&blocked, "validation_rules").to_string().contains("Lead_Needs_Email"));
         assert_eq!(linked.org.records("Lead").len(), leads_before);
     }

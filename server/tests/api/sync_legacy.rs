@@ -326,7 +326,8 @@ org_test! {
         let full = linked.find("Lead", "Phone", "(310) 555-0111");
         assert_eq!((full.text("State"), full.text("Country")), (Some("California"), Some("United States")));
         assert_eq!(linked.the_task_of("CA-FULL").text("Subject"), Some("Inbound call from (310) 555-0111"));
-        let uk = linked.find("Lead", "Phone", "020 7946 0958");
+        // A foreign caller keeps the country code: local format is for the account's own country (US).
+        let uk = linked.find("Lead", "Phone", "+44 20 7946 0958");
         assert_eq!((uk.text("State"), uk.text("Country")), (Some("England"), Some("United Kingdom")));
         assert_eq!(uk.text("LastName"), Some("Blumlein"));
     }

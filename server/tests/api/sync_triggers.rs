@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 impl Linked {
     /// Turns legacy mode off and saves these triggers, in order.
-    async fn use_triggers(&self, triggers: &[Value]) {
+    pub(crate) async fn use_triggers(&self, triggers: &[Value]) {
         self.set_options(&json!({ "legacy_mode": false })).await;
         for trigger in triggers {
             let response = self.app.post_json(Some(&self.acme.admin.token), "/api/v1/triggers", trigger).await;
