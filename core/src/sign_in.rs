@@ -29,6 +29,26 @@ impl Default for SignInLimits {
     }
 }
 
+impl std::str::FromStr for SignInLimits {
+    type Err = String;
+
+    /// `<per email from one address>,<per email>,<per address>`, e.g. `5,20,50` (the default): how an operator
+    /// sets them. The window stays 15 minutes.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let numbers: Vec<usize> = text
+            .split(',')
+            .map(|part| part.trim().parse::<usize>().ok().filter(|number| *number > 0))
+            .collect::<Option<_>>()
+            .ok_or_else(|| format!("{text:?}: write three positive numbers, e.g. 5,20,50"))?;
+        match numbers[..] {
+            [per_email_and_client, per_email, per_client] => {
+                Ok(Self { per_email_and_client, per_email, per_client, ..Self::default() })
+            }
+            _ => Err(format!("{text:?}: write three numbers (per email from one address, per email, per address)")),
+        }
+    }
+}
+
 /// One earlier failed sign-in: when (seconds since the epoch), and whether it matched this attempt's email and
 /// client address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -136,6 +156,17 @@ mod tests {
             verdict,
             SignInVerdict::Throttled { by: ThrottledBy::EmailAndClient, retry_after_secs: 15 * 60 - 60 }
         );
+    }
+
+    #[test]
+    fn operators_write_the_three_limits_in_order() {
+        let limits: SignInLimits = "3, 10,400".parse().unwrap();
+        assert_eq!((limits.per_email_and_client, limits.per_email, limits.per_client), (3, 10, 400));
+        assert_eq!(limits.window_secs, SignInLimits::default().window_secs);
+        assert_eq!("5,20,50".parse::<SignInLimits>(), Ok(SignInLimits::default()));
+        for bad in ["", "5,20", "5,20,50,1", "5,0,50", "five,20,50"] {
+            assert!(bad.parse::<SignInLimits>().is_err(), "{bad}");
+        }
     }
 
     #[test]

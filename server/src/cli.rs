@@ -22,8 +22,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the server.
-    Serve(Config),
+    /// Run the server. (Boxed: the configuration is far larger than the other commands' arguments.)
+    Serve(Box<Config>),
     /// Run the server with a fresh demo account, framed by a local org (`cargo xtask demo` starts both).
     Demo(DemoArgs),
     /// Post a call's events like a telephony platform.
@@ -136,7 +136,7 @@ pub struct DemoArgs {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(config) => {
-            let app = Application::build(config).await?;
+            let app = Application::build(*config).await?;
             tracing::info!(address = %app.local_addr(), "callpop is listening");
             app.run_until_stopped().await?;
         }

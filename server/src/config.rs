@@ -60,10 +60,10 @@ pub struct Config {
     #[arg(long, env = "CALLPOP_CLIENT_ADDRESS_HEADER")]
     pub client_address_header: Option<String>,
 
-    /// How many failed sign-ins one client address may make in 15 minutes before it must wait (`callpop_core::sign_in`).
-    /// Raise it when hundreds of agents share one public address.
-    #[arg(long, env = "CALLPOP_SIGN_IN_FAILURES_PER_ADDRESS", default_value_t = SignInLimits::default().per_client)]
-    pub sign_in_failures_per_address: usize,
+    /// How many failed sign-ins are allowed in 15 minutes before attempts wait (`callpop_core::sign_in`): per email
+    /// from one address, per email, per address. Raise the last when hundreds of agents share one public address.
+    #[arg(long, env = "CALLPOP_SIGN_IN_LIMITS", default_value = "5,20,50")]
+    pub sign_in_limits: SignInLimits,
 
     /// Do not run the Salesforce sync engine in this process (another server sharing the database runs it).
     #[arg(long, env = "CALLPOP_NO_SYNC")]
@@ -166,7 +166,7 @@ impl Config {
             salesforce_login_url: "https://login.salesforce.com".to_owned(),
             token_key: Some(crate::salesforce::TokenCipher::generate_key().into()),
             client_address_header: None,
-            sign_in_failures_per_address: SignInLimits::default().per_client,
+            sign_in_limits: SignInLimits::default(),
             no_sync: false,
             sync_timing: SyncTiming::fast(),
         }

@@ -15,7 +15,7 @@ use crate::views::MeView;
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use callpop_core::sign_in::{Failure, SignInLimits, SignInVerdict, decide};
+use callpop_core::sign_in::{Failure, SignInVerdict, decide};
 use callpop_core::wire::{ApiErrorBody, LoginRequest, LoginResponse};
 use chrono::{Duration, Utc};
 use utoipa_axum::router::OpenApiRouter;
@@ -91,7 +91,7 @@ async fn sign_out(
 
 /// A 429 when this email or this client address has failed to sign in too often lately.
 pub(super) async fn refuse_if_throttled(state: &AppState, email: &str, client: &ClientAddress) -> ApiResult<()> {
-    let limits = SignInLimits { per_client: state.config.sign_in_failures_per_address, ..SignInLimits::default() };
+    let limits = state.config.sign_in_limits;
     let now = Utc::now();
     let since = now - Duration::seconds(limits.window_secs);
     let stored = state.store.sign_in_failures(email, &client.0, since).await?;
