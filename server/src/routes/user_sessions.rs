@@ -64,7 +64,8 @@ pub(crate) struct RevokedSessions {
 #[serde(deny_unknown_fields)]
 pub(crate) struct PasswordChange {
     current_password: String,
-    /// 12 to 256 characters, not the current password.
+    /// 12 to 256 characters. It may be the current one again: the change still ends every other session (a way to
+    /// sign out everywhere).
     #[schema(min_length = 12, max_length = 256)]
     new_password: String,
 }
@@ -152,9 +153,6 @@ async fn change_password(
             "new_password",
             format!("the new password must be {MIN_PASSWORD_CHARS} to {MAX_PASSWORD_CHARS} characters long"),
         ));
-    }
-    if change.new_password == change.current_password {
-        return Err(ApiError::invalid("new_password", "the new password must differ from the current one"));
     }
     let email = session.user.email.to_lowercase();
     // Wrong current passwords are throttled like sign-ins, but counted apart: someone guessing through this endpoint
