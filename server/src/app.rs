@@ -58,8 +58,6 @@ impl Application {
 
     /// Serves with `extra` routes beside the application's (the demo's telephony side) until the process stops.
     pub async fn run_with(self, extra: axum::Router) -> std::io::Result<()> {
-        // The extra routes answer a wrong method with the same JSON 405 as the application's.
-        let extra = extra.method_not_allowed_fallback(routes::method_not_allowed);
         // The peer's address reaches handlers as `ConnectInfo` (sign-in throttling per client, `ClientAddress`).
         let app = routes::router(self.state).merge(extra).into_make_service_with_connect_info::<SocketAddr>();
         axum::serve(self.listener, app).await

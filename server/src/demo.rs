@@ -135,6 +135,9 @@ impl DemoTelephony {
             .route("/demo/scenarios", get(|| async { Json(SCENARIOS) }))
             .route("/demo/calls", post(ring))
             .route("/demo/calls/{call_id}/end", post(end))
+            // A wrong method is the API's JSON 405. Set before the CORS layer, which must still answer the
+            // browser's preflight (`OPTIONS`) itself: a fallback added outside it would refuse the preflight.
+            .method_not_allowed_fallback(crate::routes::method_not_allowed)
             .layer(cors)
             .with_state(self))
     }

@@ -72,6 +72,9 @@ impl Linked {
         let app = spawn_app_with(backend, |config| {
             config.salesforce_client_id = Some(CLIENT_ID.to_owned());
             config.salesforce_client_secret = Some(CLIENT_SECRET.into());
+            // The local org answers on both loopback names, and a test moves it from one to the other (a refresh
+            // naming a new instance): the operator lists both, as credentials go only to listed hosts.
+            config.extra_org_origins = vec![login_url.clone(), login_url.replace("127.0.0.1", "localhost")];
             config.salesforce_login_url = login_url;
         })
         .await;
