@@ -98,9 +98,73 @@ impl fmt::Display for CallId {
     }
 }
 
+/// A fact of a call that no later event may change: who called (or was called) and which way the call went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FixedFact {
+    /// The other party's number, as the `caller_number` field the telephony side sends.
+    CallerNumber,
+    Direction,
+}
+
+impl FixedFact {
+    /// The request field that carries the fact.
+    pub fn field(self) -> &'static str {
+        match self {
+            Self::CallerNumber => "caller_number",
+            Self::Direction => "direction",
+        }
+    }
+}
+
+/// A later event that says it belongs to another call: the field it disagrees on, what the call has, what was sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Contradiction {
+    pub fact: FixedFact,
+    pub known: String,
+    pub sent: String,
+}
+
+/// Whether an event of a known call contradicts it. The caller and the direction never change during a call, so an
+/// event that disagrees is a mistake (most often a reused call id) that must be refused, not folded into the call.
+/// Numbers are compared in E.164, so the same number written two ways agrees.
+pub fn contradiction(
+    known_caller_e164: &str,
+    known_direction: Direction,
+    sent_caller_e164: &str,
+    sent_direction: Direction,
+) -> Option<Contradiction> {
+    if known_caller_e164 != sent_caller_e164 {
+        return Some(Contradiction {
+            fact: FixedFact::CallerNumber,
+            known: known_caller_e164.to_owned(),
+            sent: sent_caller_e164.to_owned(),
+        });
+    }
+    (known_direction != sent_direction).then(|| Contradiction {
+        fact: FixedFact::Direction,
+        known: known_direction.call_type().to_owned(),
+        sent: sent_direction.call_type().to_owned(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_another_caller_or_direction_contradicts_a_call() {
+        assert_eq!(contradiction("+14155550100", Direction::Inbound, "+14155550100", Direction::Inbound), None);
+        let caller = contradiction("+14155550100", Direction::Inbound, "+14155550199", Direction::Outbound).unwrap();
+        assert_eq!(
+            (caller.fact.field(), caller.known.as_str(), caller.sent.as_str()),
+            ("caller_number", "+14155550100", "+14155550199")
+        );
+        let direction = contradiction("+14155550100", Direction::Inbound, "+14155550100", Direction::Outbound).unwrap();
+        assert_eq!(
+            (direction.fact.field(), direction.known.as_str(), direction.sent.as_str()),
+            ("direction", "Inbound", "Outbound")
+        );
+    }
 
     #[test]
     fn call_ids_are_validated() {

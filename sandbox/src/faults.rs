@@ -43,6 +43,9 @@ pub enum FaultAction {
     /// Waits `ms`, then handles the request even if the client has given up meanwhile: a write that commits after
     /// the client's timeout (Salesforce keeps running a request whose caller went away).
     SlowCommit { ms: u64 },
+    /// A redirect (`status` 301, 302, 307 or 308) to `location`, as a proxy in front of the org or a hostile host could
+    /// answer: a client that followed it would carry its bearer token to `location`.
+    Redirect { status: u16, location: String },
     /// Any answer: status, content type (JSON when left out) and body text.
     Respond {
         status: u16,
@@ -63,6 +66,7 @@ impl FaultAction {
             Self::Hang { .. } => "hang",
             Self::CommitThenDrop => "commit_then_drop",
             Self::SlowCommit { .. } => "slow_commit",
+            Self::Redirect { .. } => "redirect",
             Self::Respond { .. } => "respond",
         }
     }
@@ -292,6 +296,10 @@ fn canned(action: &FaultAction, path: &str) -> Option<Response> {
             );
             response.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Token"));
             Some(response)
+        }
+        FaultAction::Redirect { status, location } => {
+            let status = StatusCode::from_u16(*status).unwrap_or(StatusCode::TEMPORARY_REDIRECT);
+            Some((status, [(header::LOCATION, location.clone())]).into_response())
         }
         FaultAction::Respond { status, content_type, body } => {
             let status = StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);

@@ -110,6 +110,14 @@ pub struct RecordedCallEvent {
     pub duplicate: bool,
 }
 
+/// What the store did with a call event: stored it (or found it stored before), or refused it because it contradicts
+/// the call its id names (checked inside the writing transaction, so two racing events cannot both pass).
+#[derive(Debug, Clone, PartialEq)]
+pub enum CallEventOutcome {
+    Recorded(Box<RecordedCallEvent>),
+    Contradicts(callpop_core::call::Contradiction),
+}
+
 /// The outcome of an agent's softphone asking to pop a call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PopClaimOutcome {

@@ -67,3 +67,72 @@ schemathesis.openapi.format(
     "salesforce-login-url",
     st.one_of(st.sampled_from(["login", "test", "https://login.salesforce.com", "https://test.salesforce.com"]), my_domain),
 )
+
+# Trigger rules (`POST /api/v1/triggers`, `PUT /api/v1/triggers/{id}`, `POST /api/v1/triggers/test`). The document
+# gives a rule's shape; what makes a rule valid beyond its shape (which variables exist and when they have a value,
+# which operator fits which variable, that conditions joined by `all` can hold together, the templates' variables) is
+# core's `triggers::validate`, which a schema cannot express. So the cases schemathesis means as valid (its positive
+# mode) get a rule drawn from the grammar the admin guide documents: conditions on distinct variables that every event
+# has (so none contradicts another or is never set), operands of the operator's kind, and actions whose templates
+# read such variables. The generated shape still drives the variety (the choice is seeded by it), and the negative
+# mode, which checks that invalid rules are refused, is left as schemathesis made it.
+import random
+
+from schemathesis.generation.modes import GenerationMode
+
+TRIGGER_EVENTS = ["call_started", "call_answered", "call_ended", "text_received", "recording_ready"]
+# Text variables with a value at every event (`SetAt::Always` in core/src/triggers.rs).
+ALWAYS_SET_TEXT = ["call_id", "caller_number", "caller_name", "caller_city", "caller_region"]
+WORDS = ["Spring", "Promo", "Austin", "Acme", "Google Ads", "VIP", "Boston", "Callback"]
+
+
+def condition(rng, field):
+    op = rng.choice(
+        ["equals", "not_equals", "contains", "not_contains", "starts_with", "in_list", "not_in_list", "is_set", "is_blank"]
+    )
+    rule = {"field": field, "op": op}
+    if op in ("in_list", "not_in_list"):
+        rule["value"] = rng.sample(WORDS, rng.randint(1, 3))
+    elif op not in ("is_set", "is_blank"):
+        rule["value"] = rng.choice(WORDS)
+    return rule
+
+
+def action(rng):
+    delay = {"delay_secs": rng.choice([0, 0, 60, 3600])}
+    template = rng.choice(["Call from {{caller_number}}", "{{caller_name|Unknown caller}}", "Follow up", "{{call_id}}"])
+    return rng.choice(
+        [
+            {"type": "log_task", **delay},
+            {"type": "log_task", "fields": {"Description": template}, **delay},
+            {"type": "update_record", "fields": {"Description": template}, **delay},
+            {"type": "add_to_campaign", "campaign": rng.choice(WORDS), "status": "Responded", **delay},
+        ]
+    )
+
+
+def valid_rule(seed):
+    rng = random.Random(seed)
+    fields = rng.sample(ALWAYS_SET_TEXT, rng.randint(0, 3))
+    return {
+        "name": rng.choice(WORDS) + " rule",
+        "enabled": rng.choice([True, False]),
+        "event": rng.choice(TRIGGER_EVENTS),
+        "conditions": {"match": rng.choice(["all", "any"]), "rules": [condition(rng, field) for field in fields]},
+        "actions": [action(rng) for _ in range(rng.randint(1, 3))],
+    }
+
+
+@schemathesis.hook("map_case").apply_to(
+    name=["POST /api/v1/triggers", "PUT /api/v1/triggers/{id}", "POST /api/v1/triggers/test"]
+)
+def valid_trigger_rules(context, case):
+    meta = case.meta
+    if meta is None or meta.generation.mode != GenerationMode.POSITIVE or not isinstance(case.body, dict):
+        return case
+    seed = repr(case.body)
+    if context.operation.path.endswith("/test"):
+        case.body = {**case.body, "rule": valid_rule(seed)}
+    else:
+        case.body = valid_rule(seed)
+    return case

@@ -7,7 +7,7 @@
 use crate::auth::ApiKeyAccount;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::JsonBody;
-use crate::model::{Call, NewActivity, NewCallEvent};
+use crate::model::{Call, CallEventOutcome, NewActivity, NewCallEvent};
 use crate::phone;
 use crate::state::AppState;
 use crate::store::dial::DialRequest;
@@ -15,7 +15,7 @@ use crate::validate::{self, required, text, text_list};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use callpop_core::call::{CallId, CallState, Direction};
+use callpop_core::call::{CallId, CallState, Contradiction, Direction};
 use callpop_core::wire::{ApiErrorBody, ChoiceReason};
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
@@ -142,27 +142,17 @@ impl CallEventBody {
     }
 }
 
-/// A 409 naming the field when a later event of a known call says it is another call: another caller or another
-/// direction. Those facts never change during a call, so such an event is a mistake (a reused call id) that must not
-/// be folded into the first call silently.
-fn refuse_contradiction(known: &Call, event: &NewCallEvent) -> ApiResult<()> {
-    let contradiction = if known.caller_e164 != event.caller_e164 {
-        Some(("caller_number", format!("{} from {}", known.caller_e164, event.caller_e164)))
-    } else if known.direction != event.direction {
-        Some(("direction", format!("{} from {}", known.direction.call_type(), event.direction.call_type())))
-    } else {
-        None
-    };
-    match contradiction {
-        None => Ok(()),
-        Some((field, differs)) => Err(ApiError::Conflict {
-            code: "contradicts_call",
-            message: format!(
-                "call {} is known with another `{field}` ({differs}): events of one call must agree on the caller \
-                 and the direction; use a new call id for another call",
-                known.call_id
-            ),
-        }),
+/// The 409 naming the field when a later event of a known call says it is another call (core's
+/// `call::contradiction`, checked by the store inside the writing transaction).
+fn contradicts_call(call_id: &str, contradiction: &Contradiction) -> ApiError {
+    let field = contradiction.fact.field();
+    ApiError::Conflict {
+        code: "contradicts_call",
+        message: format!(
+            "call {call_id} is known with another `{field}` ({} from {}): events of one call must agree on the caller \
+             and the direction; use a new call id for another call",
+            contradiction.known, contradiction.sent
+        ),
     }
 }
 
@@ -217,15 +207,15 @@ async fn record_call_event(
         }
         None => None,
     };
-    if let Some(known) = state.store.call_by_call_id(account.id, &event.call_id).await? {
-        refuse_contradiction(&known, &event)?;
-    }
     let agent = match &event.agent_ref {
         Some(reference) => state.store.user_by_reference(account.id, reference).await?,
         None => None,
     };
     let now = Utc::now();
-    let recorded = state.store.record_call_event(account.id, agent.as_ref(), &event, now).await?;
+    let recorded = match state.store.record_call_event(account.id, agent.as_ref(), &event, now).await? {
+        CallEventOutcome::Recorded(recorded) => *recorded,
+        CallEventOutcome::Contradicts(contradiction) => return Err(contradicts_call(&event.call_id, &contradiction)),
+    };
     if let Some(request) = dial_request {
         // A separate step, idempotent like the event itself: a retried event completes it if it was interrupted.
         place_dial_request(&state, &request, &recorded.call, now).await?;

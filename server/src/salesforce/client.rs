@@ -11,8 +11,8 @@ use super::limits::ApiUsage;
 use super::record::{Record, SaveOutcome, UpsertOutcome, parse_save_result};
 use super::search::parse_search_response;
 use reqwest::Method;
+use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value, json};
-use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError, RwLock};
 
@@ -22,18 +22,12 @@ pub const API_VERSION: &str = "62.0";
 /// The most pages one query follows through `nextRecordsUrl` (2,000 records a page by default).
 pub const MAX_QUERY_PAGES: usize = 50;
 
-/// The org a client talks to and the token it uses. `Debug` hides the token.
-#[derive(Clone, PartialEq, Eq)]
+/// The org a client talks to and the token it uses (a secret: `Debug` shows it redacted).
+#[derive(Debug, Clone)]
 pub struct Session {
     /// `instance_url` from the token response, e.g. `https://acme.my.salesforce.com`.
     pub instance_url: String,
-    pub access_token: String,
-}
-
-impl fmt::Debug for Session {
-    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        formatter.debug_struct("Session").field("instance_url", &self.instance_url).finish_non_exhaustive()
-    }
+    pub access_token: SecretString,
 }
 
 /// A REST client for one org.
@@ -100,7 +94,7 @@ impl SalesforceClient {
         let mut request = self
             .http
             .request(method, format!("{}{path}", session.instance_url.trim_end_matches('/')))
-            .bearer_auth(&session.access_token)
+            .bearer_auth(session.access_token.expose_secret())
             .header(reqwest::header::ACCEPT, "application/json");
         if !query.is_empty() {
             request = request.query(query);
@@ -114,6 +108,11 @@ impl SalesforceClient {
         let header = |name: &str| response.headers().get(name).and_then(|value| value.to_str().ok()).map(str::to_owned);
         if let Some(usage) = header(ApiUsage::HEADER).as_deref().and_then(ApiUsage::parse) {
             *self.usage.lock().unwrap_or_else(PoisonError::into_inner) = Some(usage);
+        }
+        if (301..400).contains(&status) {
+            // 300 is an upsert's several matches (below); any other 3xx is a redirect, which this client never follows.
+            let location = header("location").unwrap_or_else(|| "an address it did not name".to_owned());
+            return Err(SalesforceError::Redirect { status, location });
         }
         let content_type = header("content-type");
         let bytes = response.bytes().await.map_err(|error| SalesforceError::transport(&error))?;

@@ -16,7 +16,7 @@
 //! | `Transient` | back off and retry (idempotent requests only: GET, upsert, all-upsert composites) | 5xx, `SERVER_UNAVAILABLE`, `UNABLE_TO_LOCK_ROW`, concurrent-request `REQUEST_LIMIT_EXCEEDED`, timeouts, connection errors |
 //! | `Session` | refresh the token once, then replay | 401 `INVALID_SESSION_ID` (not "not valid for use with the REST API") |
 //! | `Limit` | pause the account's sync until the daily window allows | 403 `REQUEST_LIMIT_EXCEEDED` "TotalRequests Limit exceeded." |
-//! | `Park` | no blind retry: park with Salesforce's message and fields | validation, required field, picklist, duplicates, invalid field, cross reference, converted lead, not found, 300, a 401 a refresh cannot fix, OAuth `invalid_grant` |
+//! | `Park` | no blind retry: park with Salesforce's message and fields | validation, required field, picklist, duplicates, invalid field, cross reference, converted lead, not found, 300, any other 3xx (a redirect, never followed), a 401 a refresh cannot fix, OAuth `invalid_grant` |
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -67,6 +67,12 @@ pub enum SalesforceError {
     /// 300: an upsert's external id matched several records; these are their URLs or ids.
     #[error("the external id matches {} records", records.len())]
     MultipleChoices { records: Vec<String> },
+    /// A redirect, which the sync engine's client never follows: it would carry the bearer token to `location`.
+    #[error(
+        "Salesforce answered {status}, sending the request on to {location}; callpop sends no token anywhere it is \
+         redirected (if the org moved, link it again)"
+    )]
+    Redirect { status: u16, location: String },
     /// A body that is not JSON (an HTML maintenance or error page, plain text); its first characters.
     #[error("Salesforce answered {status} with a {content_type} page: {excerpt}")]
     NotJson { status: u16, content_type: String, excerpt: String },
@@ -229,7 +235,10 @@ impl SalesforceError {
     /// The HTTP status, when Salesforce answered.
     pub fn status(&self) -> Option<u16> {
         match self {
-            Self::Api { status, .. } | Self::OAuth { status, .. } | Self::NotJson { status, .. } => Some(*status),
+            Self::Api { status, .. }
+            | Self::OAuth { status, .. }
+            | Self::NotJson { status, .. }
+            | Self::Redirect { status, .. } => Some(*status),
             Self::MultipleChoices { .. } => Some(300),
             Self::Transport { .. } | Self::Decode(_) => None,
         }
@@ -280,7 +289,8 @@ impl SalesforceError {
     pub fn retry_class(&self) -> RetryClass {
         match self {
             Self::Transport { .. } => RetryClass::Transient,
-            Self::Decode(_) | Self::MultipleChoices { .. } => RetryClass::Park,
+            // A redirect is parked: the admin sees where it pointed and links the org again if it moved.
+            Self::Decode(_) | Self::MultipleChoices { .. } | Self::Redirect { .. } => RetryClass::Park,
             Self::OAuth { status, .. } if *status >= 500 => RetryClass::Transient,
             Self::OAuth { .. } => RetryClass::Park,
             Self::NotJson { status, .. } => status_class(*status),

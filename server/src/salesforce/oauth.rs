@@ -117,12 +117,12 @@ type OAuthClient = oauth2::Client<
     EndpointSet,
 >;
 
-/// A token set from the token endpoint. `Debug` never shows the tokens.
-#[derive(Clone, PartialEq, Eq)]
+/// A token set from the token endpoint. The tokens are secrets: `Debug` shows them as redacted.
+#[derive(Debug, Clone)]
 pub struct SalesforceToken {
-    pub access_token: String,
+    pub access_token: SecretString,
     /// Present after the code exchange (with the `refresh_token` scope) and after a rotating refresh.
-    pub refresh_token: Option<String>,
+    pub refresh_token: Option<SecretString>,
     /// Where API calls go, e.g. `https://yourorg.my.salesforce.com`.
     pub instance_url: String,
     /// The identity URL, `https://login.salesforce.com/id/<orgId>/<userId>`.
@@ -144,26 +144,12 @@ impl SalesforceToken {
     }
 }
 
-impl fmt::Debug for SalesforceToken {
-    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        formatter
-            .debug_struct("SalesforceToken")
-            .field("access_token", &"<redacted>")
-            .field("refresh_token", &self.refresh_token.as_ref().map(|_| "<redacted>"))
-            .field("instance_url", &self.instance_url)
-            .field("identity_url", &self.identity_url)
-            .field("issued_at_ms", &self.issued_at_ms)
-            .field("scopes", &self.scopes)
-            .finish_non_exhaustive()
-    }
-}
-
 impl From<TokenResponseBody> for SalesforceToken {
     fn from(body: TokenResponseBody) -> Self {
         let extra = body.extra_fields().clone();
         Self {
-            access_token: body.access_token().secret().clone(),
-            refresh_token: body.refresh_token().map(|token| token.secret().clone()),
+            access_token: SecretString::from(body.access_token().secret().as_str()),
+            refresh_token: body.refresh_token().map(|token| SecretString::from(token.secret().as_str())),
             instance_url: extra.instance_url.trim_end_matches('/').to_owned(),
             identity_url: extra.id,
             issued_at_ms: extra.issued_at.and_then(|text| text.parse().ok()),
@@ -419,8 +405,8 @@ mod tests {
     #[test]
     fn debug_output_never_shows_secrets() {
         let token = SalesforceToken {
-            access_token: "00Dxx!SECRET".to_owned(),
-            refresh_token: Some("5Aep-SECRET".to_owned()),
+            access_token: "00Dxx!SECRET".into(),
+            refresh_token: Some("5Aep-SECRET".into()),
             instance_url: "https://acme.my.salesforce.com".to_owned(),
             identity_url: "https://login.salesforce.com/id/00D7F0000001I8vUAE/0057F000000XXXXQAA".to_owned(),
             issued_at_ms: Some(1_508_000_000_000),

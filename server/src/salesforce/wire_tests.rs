@@ -15,6 +15,7 @@ use axum::body::to_bytes;
 use axum::extract::{Request, State};
 use axum::http::{Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use secrecy::ExposeSecret;
 use serde_json::{Map, Value, json};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -213,7 +214,7 @@ async fn start_stub() -> (String, Journal) {
 async fn client() -> (SalesforceClient, Journal) {
     let (base, journal) = start_stub().await;
     let http = reqwest::Client::builder().timeout(Duration::from_millis(500)).build().unwrap();
-    (SalesforceClient::new(http, Session { instance_url: base, access_token: "00Dtoken".to_owned() }), journal)
+    (SalesforceClient::new(http, Session { instance_url: base, access_token: "00Dtoken".into() }), journal)
 }
 
 fn last(journal: &Journal) -> Seen {
@@ -334,7 +335,7 @@ async fn the_code_exchange_sends_the_verifier_and_captures_salesforces_fields() 
     let start = oauth.authorize();
     let token = oauth.exchange_code("good", &start.pkce_verifier).await.unwrap();
     assert_eq!(token.instance_url, "https://acme.my.salesforce.com");
-    assert_eq!(token.refresh_token.as_deref(), Some("5Aep8613hy0.refresh"));
+    assert_eq!(token.refresh_token.as_ref().map(ExposeSecret::expose_secret), Some("5Aep8613hy0.refresh"));
     assert_eq!(token.issued_at_ms, Some(1_508_000_000_000));
     assert_eq!(token.signature.as_deref(), Some("FzsgawxKkt67Wpcf="));
     assert_eq!(token.scopes, ["refresh_token", "api", "full"]);
@@ -359,7 +360,7 @@ async fn the_code_exchange_sends_the_verifier_and_captures_salesforces_fields() 
 async fn a_refresh_keeps_working_without_a_new_refresh_token_and_reports_refusals() {
     let (oauth, journal) = oauth().await;
     let token = oauth.refresh("5Aep8613hy0.refresh").await.unwrap();
-    assert_eq!(token.refresh_token, None);
+    assert!(token.refresh_token.is_none());
     assert_eq!(token.instance_url, "https://acme2.my.salesforce.com", "a refresh can move the org");
     let revoked = oauth.refresh("revoked").await.unwrap_err();
     assert!(revoked.needs_relink());

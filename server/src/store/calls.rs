@@ -6,9 +6,10 @@
 use super::accounts::corrupt;
 use super::{SqlStore, in_write_tx, on_db};
 use crate::model::{
-    Call, NewActivity, NewCallEvent, PopClaimOutcome, RecordedActivity, RecordedCallEvent, SyncStatus, User,
+    Call, CallEventOutcome, NewActivity, NewCallEvent, PopClaimOutcome, RecordedActivity, RecordedCallEvent,
+    SyncStatus, User,
 };
-use callpop_core::call::{CallState, Direction};
+use callpop_core::call::{CallState, Direction, contradiction};
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
 
@@ -21,7 +22,7 @@ pub trait CallStore {
         agent: Option<&User>,
         event: &NewCallEvent,
         now: DateTime<Utc>,
-    ) -> sqlx::Result<RecordedCallEvent>;
+    ) -> sqlx::Result<CallEventOutcome>;
     async fn call_by_call_id(&self, account_id: i64, call_id: &str) -> sqlx::Result<Option<Call>>;
     /// Names the Salesforce record chosen for a call (legacy mode) and tells the agent's softphones, which pop it
     /// when the agent answers.
@@ -192,7 +193,7 @@ impl CallStore for SqlStore {
         agent: Option<&User>,
         event: &NewCallEvent,
         now: DateTime<Utc>,
-    ) -> sqlx::Result<RecordedCallEvent> {
+    ) -> sqlx::Result<CallEventOutcome> {
         let agent_user_id = agent.map(|user| user.id);
         let select_call = format!("SELECT {CALL_COLUMNS} FROM calls WHERE account_id = $1 AND call_id = $2");
         in_write_tx!(self.db(), tx => {
@@ -218,11 +219,24 @@ impl CallStore for SqlStore {
                     let call_row_id: i64 = match inserted {
                         Some(id) => id,
                         None => {
-                            sqlx::query_scalar("SELECT id FROM calls WHERE account_id = $1 AND call_id = $2")
-                                .bind(account_id)
-                                .bind(&event.call_id)
-                                .fetch_one(&mut *tx)
-                                .await?
+                            // The call is known: the event must agree with it. Checked here, after the insert that
+                            // waited for any racing first event, so of two events that disagree exactly one is kept.
+                            let (id, caller_e164, direction): (i64, String, String) = sqlx::query_as(
+                                "SELECT id, caller_e164, direction FROM calls WHERE account_id = $1 AND call_id = $2",
+                            )
+                            .bind(account_id)
+                            .bind(&event.call_id)
+                            .fetch_one(&mut *tx)
+                            .await?;
+                            let known_direction =
+                                direction_from_name(&direction).ok_or_else(|| corrupt("calls.direction", &direction))?;
+                            if let Some(contradiction) =
+                                contradiction(&caller_e164, known_direction, &event.caller_e164, event.direction)
+                            {
+                                // Nothing was written: leaving drops the transaction, which rolls it back.
+                                return Ok(CallEventOutcome::Contradicts(contradiction));
+                            }
+                            id
                         }
                     };
                     let inserted_event: Option<i64> = sqlx::query_scalar(
@@ -239,7 +253,7 @@ impl CallStore for SqlStore {
                     // A repeat of an event kind the call has: a telephony retry changes nothing, but a repeat that brings
                     // what the call lacks (the recording link sent after the call ended, a late disposition or duration) is
                     // merged and synced like a new event. (An event that contradicts the call's number or direction never
-                    // gets here: the route refuses it with a 409, `refuse_contradiction` in routes/call_events.rs.)
+                    // gets here: it was refused above.)
                     let late_data = match inserted_event {
                         Some(_) => None,
                         None => {
@@ -304,7 +318,7 @@ impl CallStore for SqlStore {
                         .bind(&event.call_id)
                         .fetch_one(&mut *tx)
                         .await?;
-                    Ok(RecordedCallEvent { call: row.try_into()?, duplicate })
+                    Ok(CallEventOutcome::Recorded(Box::new(RecordedCallEvent { call: row.try_into()?, duplicate })))
                 })
     }
 

@@ -12,7 +12,7 @@ use crate::salesforce::oauth::{LoginUrl, OAuthSettings, SalesforceOAuth, Salesfo
 use crate::salesforce::{SalesforceClient, Session};
 use crate::store::connections::{LinkState, StoredConnection};
 use chrono::{DateTime, Utc};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 use std::sync::Arc;
 
@@ -163,7 +163,7 @@ impl SyncEngine {
             oauth.exchange_code(code, &verifier).await.map_err(|error| LinkError::Refused(error.to_string()))?;
         if let Err(error) = self.check_token_hosts(&token) {
             // The token came from an allowed login host, so it may go back there to be revoked; nowhere else.
-            let _ = oauth.revoke(token.refresh_token.as_deref().unwrap_or(&token.access_token)).await;
+            let _ = oauth.revoke(token.refresh_token.as_ref().unwrap_or(&token.access_token).expose_secret()).await;
             return Err(error);
         }
         let username = self.identity_username(&token).await;
@@ -176,11 +176,13 @@ impl SyncEngine {
             org_id,
             user_id,
             username,
-            access_token: self.cipher.seal(&token.access_token, &context(pending.account_id, ACCESS_COLUMN)),
+            access_token: self
+                .cipher
+                .seal(token.access_token.expose_secret(), &context(pending.account_id, ACCESS_COLUMN)),
             refresh_token: token
                 .refresh_token
-                .as_deref()
-                .map(|refresh| self.cipher.seal(refresh, &context(pending.account_id, REFRESH_COLUMN))),
+                .as_ref()
+                .map(|refresh| self.cipher.seal(refresh.expose_secret(), &context(pending.account_id, REFRESH_COLUMN))),
             connected_at: Utc::now(),
             connected_by_user_id: Some(pending.user_id),
             status: "connected".to_owned(),
@@ -211,7 +213,8 @@ impl SyncEngine {
 
     /// The integration user's username from the identity URL, when Salesforce answers it.
     async fn identity_username(&self, token: &SalesforceToken) -> Option<String> {
-        let response = self.http.get(&token.identity_url).bearer_auth(&token.access_token).send().await.ok()?;
+        let response =
+            self.http.get(&token.identity_url).bearer_auth(token.access_token.expose_secret()).send().await.ok()?;
         let identity: serde_json::Value = response.error_for_status().ok()?.json().await.ok()?;
         identity["username"].as_str().or_else(|| identity["preferred_username"].as_str()).map(str::to_owned)
     }
@@ -312,7 +315,7 @@ impl SyncEngine {
                 .await?;
             return Ok(None);
         };
-        let session = Session { instance_url: connection.instance_url.clone(), access_token };
+        let session = Session { instance_url: connection.instance_url.clone(), access_token: access_token.into() };
         let link = Arc::new(OrgLink {
             client: SalesforceClient::new(self.http.clone(), session),
             sealed_access_token: connection.access_token,
@@ -359,11 +362,11 @@ impl SyncEngine {
                     self.store.set_connection_status(account_id, "needs_relink", Some(&foreign.to_string())).await?;
                     return Err(self.wait_for_link());
                 }
-                let access = self.cipher.seal(&token.access_token, &context(account_id, ACCESS_COLUMN));
+                let access = self.cipher.seal(token.access_token.expose_secret(), &context(account_id, ACCESS_COLUMN));
                 let rotated = token
                     .refresh_token
-                    .as_deref()
-                    .map(|refresh| self.cipher.seal(refresh, &context(account_id, REFRESH_COLUMN)));
+                    .as_ref()
+                    .map(|refresh| self.cipher.seal(refresh.expose_secret(), &context(account_id, REFRESH_COLUMN)));
                 self.store
                     .update_connection_tokens(account_id, &access, rotated.as_deref(), &token.instance_url)
                     .await?;

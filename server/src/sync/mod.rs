@@ -114,6 +114,7 @@ fn item_error(error: &SalesforceError) -> ItemError {
                 SalesforceError::OAuth { .. } => "OAUTH_ERROR",
                 SalesforceError::MultipleChoices { .. } => "MULTIPLE_CHOICES",
                 SalesforceError::NotJson { .. } => "NOT_JSON",
+                SalesforceError::Redirect { .. } => "REDIRECT",
                 _ => "UNREADABLE_ANSWER",
             };
             ItemError { code: code.to_owned(), message: error.to_string(), fields: Vec::new() }

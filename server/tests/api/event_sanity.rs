@@ -71,3 +71,42 @@ api_test! {
         assert_eq!(accepted.status(), StatusCode::ACCEPTED);
     }
 }
+
+api_test! {
+    async fn of_two_racing_events_that_disagree_on_a_new_call_exactly_one_is_kept(app: TestApp) {
+        // Arrange: the first two events of each call arrive at once (as a phone system's parallel webhooks do), and
+        // they disagree on the caller. The check runs inside the writing transaction, so one of them wins.
+        let acme = app.create_account("Acme", Plan::Enterprise).await;
+        let pairs = (0..16).map(|index| {
+            let call_id = format!("RACE-{index}");
+            let ringing = call_event(&call_id, "ringing", &acme.agent.email, 0, "Google Ads");
+            let mut answered = call_event(&call_id, "answered", &acme.agent.email, 1, "Google Ads");
+            answered["caller_number"] = Value::from("+442071234567");
+            (call_id, ringing, answered)
+        });
+
+        // Act
+        let outcomes = futures_util::future::join_all(pairs.map(|(call_id, ringing, answered)| {
+            let app = &app;
+            let key = &acme.api_key;
+            async move {
+                let (first, second) = tokio::join!(
+                    app.post_json(Some(key), "/api/v1/call-events", &ringing),
+                    app.post_json(Some(key), "/api/v1/call-events", &answered),
+                );
+                (call_id, first.status(), second.status())
+            }
+        }))
+        .await;
+
+        // Assert
+        for (call_id, ringing, answered) in outcomes {
+            let mut statuses = [ringing.as_u16(), answered.as_u16()];
+            statuses.sort_unstable();
+            assert_eq!(statuses, [202, 409], "{call_id}: exactly one of two disagreeing events is kept");
+            let (_, call) = app.get_json(&acme.manager, &format!("/api/v1/calls/{call_id}")).await;
+            let kept = if ringing == StatusCode::ACCEPTED { ("ringing", "+14155552671") } else { ("answered", "+442071234567") };
+            assert_eq!((call["state"].as_str(), call["caller_e164"].as_str()), (Some(kept.0), Some(kept.1)), "{call}");
+        }
+    }
+}

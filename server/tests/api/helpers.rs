@@ -16,6 +16,10 @@ use std::sync::Arc;
 /// Runs an async scenario `async fn name(app: TestApp) { … }` once per backend.
 macro_rules! api_test {
     ($(#[$meta:meta])* async fn $name:ident($app:ident: TestApp) $body:block) => {
+        $crate::helpers::api_test! { configured(|_| {}) $(#[$meta])* async fn $name($app: TestApp) $body }
+    };
+    // The same, on a server whose configuration the test adjusts first (`|config| ...`).
+    (configured($configure:expr) $(#[$meta:meta])* async fn $name:ident($app:ident: TestApp) $body:block) => {
         $(#[$meta])*
         mod $name {
             #[allow(unused_imports)]
@@ -23,11 +27,13 @@ macro_rules! api_test {
             async fn scenario($app: $crate::helpers::TestApp) $body
             #[tokio::test]
             async fn on_sqlite() {
-                scenario($crate::helpers::spawn_app($crate::helpers::Backend::Sqlite).await).await;
+                let app = $crate::helpers::spawn_app_with($crate::helpers::Backend::Sqlite, $configure).await;
+                scenario(app).await;
             }
             #[tokio::test]
             async fn on_postgres() {
-                scenario($crate::helpers::spawn_app($crate::helpers::Backend::Postgres).await).await;
+                let app = $crate::helpers::spawn_app_with($crate::helpers::Backend::Postgres, $configure).await;
+                scenario(app).await;
             }
         }
     };
@@ -118,10 +124,6 @@ impl TestAccount {
             Role::Administrator => &self.admin,
         }
     }
-}
-
-pub(crate) async fn spawn_app(backend: Backend) -> TestApp {
-    spawn_app_with(backend, |_| {}).await
 }
 
 /// Spawns the application with a configuration `configure` adjusted (a connected app, a login URL).

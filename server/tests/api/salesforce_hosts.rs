@@ -1,10 +1,12 @@
 //! A hostile tenant administrator, or a login host they control, cannot make the server send the connected app's
 //! secret or a token anywhere but Salesforce (and the local org its operator listed): the login URL, the token
 //! answer's `instance_url` and its identity URL are checked before any request, and the admin is told which host
-//! was refused.
+//! was refused. A redirect is never followed with a token.
 
 use crate::helpers::assert_error;
 use crate::org::org_test;
+use callpop_sandbox::faults::{Fault, FaultAction};
+use callpop_sandbox::seed::numbers;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -98,5 +100,44 @@ org_test! {
         // Once the login host answers with its own instance URL, linking works.
         linked.org.update_settings(|settings| settings.token_instance_url = None);
         linked.link().await;
+    }
+}
+
+org_test! {
+    async fn a_redirect_in_salesforces_answer_is_not_followed_with_the_token(linked: Linked) {
+        // Arrange: the org's search answers with a redirect to an internal port (a proxy gone wrong, or a hostile host).
+        let internal = InternalService::start().await;
+        let internal_host = internal.origin.trim_start_matches("http://").to_owned();
+        let location = format!("{}/services/data/v62.0/search/", internal.origin);
+        linked.org.inject(
+            Fault::on("GET", "/services/data/*/search/", FaultAction::Redirect { status: 307, location }).times(1),
+        );
+
+        // Act
+        linked.ring("CA-REDIRECT", numbers::ONE_CONTACT).await;
+        linked.settle().await;
+
+        // Assert: nothing reached the redirect's target; the call is parked with where the redirect pointed.
+        assert_eq!(internal.connections(), 0, "the bearer token must not follow a redirect");
+        let log = linked.sync_log().await;
+        assert_eq!(log.len(), 1, "{log:#?}");
+        assert_eq!((log[0]["status"].as_str(), log[0]["error"]["code"].as_str()), (Some("parked"), Some("REDIRECT")));
+        let message = log[0]["error"]["message"].as_str().unwrap_or_default();
+        assert!(message.contains(&internal_host) && message.contains("307"), "{message}");
+        assert!(linked.tasks_of("CA-REDIRECT").is_empty());
+
+        // Act: the admin retries once the org answers normally again.
+        let id = log[0]["id"].as_i64().expect("the item's id");
+        let retried = linked
+            .app
+            .post_json(Some(&linked.acme.admin.token), &format!("/api/v1/sync-log/{id}/retry"), &json!({}))
+            .await;
+        assert_eq!(retried.status(), StatusCode::ACCEPTED);
+        linked.settle().await;
+
+        // Assert: the call is logged once, still without a connection to the internal port.
+        let ada = linked.find("Contact", "LastName", "Lovelace");
+        assert_eq!(linked.the_task_of("CA-REDIRECT").text("WhoId"), Some(ada.id.as_str()));
+        assert_eq!(internal.connections(), 0);
     }
 }

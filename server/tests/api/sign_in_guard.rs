@@ -67,6 +67,26 @@ api_test! {
 }
 
 api_test! {
+    configured(|config: &mut callpop_server::config::Config| config.client_address_header = Some("X-Forwarded-For".into()))
+    async fn behind_a_proxy_the_address_is_the_one_the_proxy_appended(app: TestApp) {
+        // Arrange: the operator's proxy appends the client's address; anything before it came from the client.
+        let acme = app.create_account("Acme", Plan::Enterprise).await;
+        for guess in 0..50 {
+            let response = app.try_sign_in(&format!("nobody{guess}@example.com"), "x", Some("10.9.8.7, 198.51.100.7")).await;
+            assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "guess {guess}");
+        }
+
+        // Act: the guessing client again, and a colleague behind the same proxy who claims the guesser's address.
+        let guesser = app.try_sign_in(&acme.admin.email, PASSWORD, Some("198.51.100.7")).await;
+        let colleague = app.try_sign_in(&acme.admin.email, PASSWORD, Some("198.51.100.7, 198.51.100.8")).await;
+
+        // Assert: the guesser's address is throttled; the colleague is known by what the proxy appended.
+        assert_eq!(guesser.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(colleague.status(), StatusCode::CREATED, "{}", colleague.text().await.unwrap_or_default());
+    }
+}
+
+api_test! {
     async fn one_address_trying_many_emails_is_throttled_by_address(app: TestApp) {
         // Arrange
         let acme = app.create_account("Acme", Plan::Enterprise).await;
