@@ -67,15 +67,24 @@ pub enum Body {
     /// create when `create_only` is false.
     Task { lookup: &'static str, to: Ref, create_only: bool },
     /// A Campaign membership: the Campaign, the person's lookup (`LeadId` or `ContactId`) and the status.
-    Member { campaign_id: String, lookup: &'static str, person: Ref, status: &'static str },
+    Member { campaign_id: String, lookup: &'static str, person: Ref, status: String },
 }
 
 /// One write.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Write {
-    Create { object: &'static str },
-    Update { object: &'static str, id: String },
-    Upsert { object: &'static str, external_id_field: &'static str, key: String },
+    Create { object: String },
+    Update { object: String, id: String },
+    Upsert { object: String, external_id_field: &'static str, key: String },
+}
+
+impl Write {
+    /// The object written.
+    pub fn object(&self) -> &str {
+        match self {
+            Self::Create { object } | Self::Update { object, .. } | Self::Upsert { object, .. } => object,
+        }
+    }
 }
 
 /// One subrequest of a composite request.
@@ -138,32 +147,49 @@ pub fn plan_activity(activity: &Activity<'_>) -> Vec<Subrequest> {
     let (lookup, to) = match activity.record {
         Some(record) => (who_or_what(record), Ref::Record(record.clone())),
         None => {
-            let write = if activity.keys.lead_key {
-                Write::Upsert { object: "Lead", external_id_field: LEAD_ID_FIELD, key: key.clone() }
-            } else {
-                Write::Create { object: "Lead" }
-            };
+            let write = plan_record_create("Lead", &key, activity.keys);
             plan.push(Subrequest { part: Part::Lead, write, body: Body::Fields(activity.new_lead.to_vec()) });
             ("WhoId", Ref::IdOf(Part::Lead))
         }
     };
     let write = match (activity.known_task, activity.keys.task_key) {
-        (_, true) => Write::Upsert { object: "Task", external_id_field: CALL_ID_FIELD, key },
-        (Some(id), false) => Write::Update { object: "Task", id: id.to_owned() },
-        (None, false) => Write::Create { object: "Task" },
+        (_, true) => Write::Upsert { object: "Task".to_owned(), external_id_field: CALL_ID_FIELD, key },
+        (Some(id), false) => Write::Update { object: "Task".to_owned(), id: id.to_owned() },
+        (None, false) => Write::Create { object: "Task".to_owned() },
     };
     // A Task that exists already takes no create-only field.
     let create_only = activity.known_task.is_none();
     plan.push(Subrequest { part: Part::Task, write, body: Body::Task { lookup, to: to.clone(), create_only } });
     if let Some(campaign_id) = activity.campaign_id {
-        let lookup = match activity.record {
-            Some(record) if record.object() != SObjectType::Lead => "ContactId",
-            _ => "LeadId",
-        };
-        let body = Body::Member { campaign_id: campaign_id.to_owned(), lookup, person: to, status: MEMBER_STATUS };
-        plan.push(Subrequest { part: Part::Member, write: Write::Create { object: "CampaignMember" }, body });
+        let lead = activity.record.is_none_or(|record| record.object() == SObjectType::Lead);
+        plan.push(plan_member(campaign_id, lead, to, MEMBER_STATUS));
     }
     plan
+}
+
+/// A Campaign membership for a person: `lead` says whether it is a Lead (`LeadId`) or not (`ContactId`).
+pub fn plan_member(campaign_id: &str, lead: bool, person: Ref, status: &str) -> Subrequest {
+    let lookup = if lead { "LeadId" } else { "ContactId" };
+    let body = Body::Member { campaign_id: campaign_id.to_owned(), lookup, person, status: status.to_owned() };
+    Subrequest { part: Part::Member, write: Write::Create { object: "CampaignMember".to_owned() }, body }
+}
+
+/// Whether creating an `object` record depends on the org's keys (only a Lead's does), so the server reads them
+/// (a describe, once per link) only then.
+pub fn create_depends_on_keys(object: &str) -> bool {
+    object == "Lead"
+}
+
+/// How a record callpop creates is written (a trigger's `find_or_create` that found none, legacy mode's new Lead):
+/// a Lead is upserted by `Callpop_Id__c = key`
+/// in an org with the field, so a replay finds the Lead it created instead of creating another; anything else is
+/// created.
+pub fn plan_record_create(object: &str, key: &str, keys: OrgKeys) -> Write {
+    if create_depends_on_keys(object) && keys.lead_key {
+        Write::Upsert { object: "Lead".to_owned(), external_id_field: LEAD_ID_FIELD, key: key.to_owned() }
+    } else {
+        Write::Create { object: object.to_owned() }
+    }
 }
 
 /// Salesforce's answer to one subrequest, as the server read it.
@@ -240,7 +266,8 @@ pub fn read_answers(activity: &Activity<'_>, answer: impl Fn(Part) -> Option<Ans
     }
     let Some(record) = activity.record.cloned().or_else(|| lead.clone()) else { return Next::Unreadable };
     if create_only_refused {
-        let write = Write::Upsert { object: "Task", external_id_field: CALL_ID_FIELD, key: activity.key.to_owned() };
+        let write =
+            Write::Upsert { object: "Task".to_owned(), external_id_field: CALL_ID_FIELD, key: activity.key.to_owned() };
         let body = Body::Task { lookup: who_or_what(&record), to: Ref::Record(record), create_only: false };
         return Next::Retry(Subrequest { part: Part::Task, write, body });
     }
@@ -269,7 +296,7 @@ pub fn after_retry(key: &str, answer: Answer) -> Result<String, Query> {
 pub fn plan_task_update(task_id: &str, changes: Vec<(String, FieldValue)>) -> Option<Subrequest> {
     (!changes.is_empty()).then(|| Subrequest {
         part: Part::Task,
-        write: Write::Update { object: "Task", id: task_id.to_owned() },
+        write: Write::Update { object: "Task".to_owned(), id: task_id.to_owned() },
         body: Body::Fields(changes),
     })
 }

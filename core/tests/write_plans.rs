@@ -7,8 +7,8 @@
 use callpop_core::legacy::FieldValue;
 use callpop_core::record::RecordId;
 use callpop_core::write_plan::{
-    Activity, Answer, Body, OrgKeys, Part, Query, Ref, Refusal, Subrequest, Write, after_retry, plan_activity,
-    plan_task_update, read_answers, task_lookup,
+    Activity, Answer, Body, OrgKeys, Part, Query, Ref, Refusal, Subrequest, Write, after_retry, create_depends_on_keys,
+    plan_activity, plan_member, plan_record_create, plan_task_update, read_answers, task_lookup,
 };
 use std::fmt::Write as _;
 
@@ -32,12 +32,16 @@ fn reference(to: &Ref) -> String {
     }
 }
 
-fn describe(subrequest: &Subrequest) -> String {
-    let write = match &subrequest.write {
+fn describe_write(write: &Write) -> String {
+    match write {
         Write::Create { object } => format!("create {object}"),
         Write::Update { object, id } => format!("update {object} {id}"),
         Write::Upsert { object, external_id_field, key } => format!("upsert {object} by {external_id_field}={key}"),
-    };
+    }
+}
+
+fn describe(subrequest: &Subrequest) -> String {
+    let write = describe_write(&subrequest.write);
     let body = match &subrequest.body {
         Body::Fields(fields) => {
             fields.iter().map(|(name, field)| format!("{name}={}", value(field))).collect::<Vec<_>>().join(", ")
@@ -133,7 +137,7 @@ fn write_plans_match_the_reviewed_table() {
         ),
         (
             "lead refused by a duplicate rule",
-            [("lead", duplicate.clone()), ("task", refused(Refusal::Other)), ("member", refused(Refusal::Other))],
+            [("lead", duplicate), ("task", refused(Refusal::Other)), ("member", refused(Refusal::Other))],
         ),
         (
             "lead refused, duplicate rule names nothing",
@@ -233,6 +237,24 @@ fn write_plans_match_the_reviewed_table() {
     for (case, changes) in [("changes", changes), ("nothing changed", Vec::new())] {
         let next = plan_task_update("00T000000000006", changes).map_or("nothing to write".to_owned(), |s| describe(&s));
         writeln!(table, "{case} => {next}").expect("writing to a string");
+    }
+
+    writeln!(table, "\n# A trigger's find_or_create, when no record was found: object | org => the create")
+        .expect("writing to a string");
+    for object in ["Lead", "Contact", "Account"] {
+        for keys in all_keys() {
+            let write = plan_record_create(object, KEY, keys);
+            let depends = if create_depends_on_keys(object) { "" } else { " (the org's keys are not read)" };
+            writeln!(table, "{object:<7} | {} => {}{depends}", keys_name(keys), describe_write(&write))
+                .expect("writing to a string");
+        }
+    }
+
+    writeln!(table, "\n# A trigger's add_to_campaign").expect("writing to a string");
+    for (name, record) in [("Lead   ", &lead), ("Contact", &contact)] {
+        let lead = record.object() == callpop_core::record::SObjectType::Lead;
+        let member = plan_member("701000000000004", lead, Ref::Record(record.clone()), "Sent");
+        writeln!(table, "{name} => {}", describe(&member)).expect("writing to a string");
     }
     expect_test::expect_file!["write_plans.txt"].assert_eq(&table);
 }

@@ -32,6 +32,13 @@ pub(crate) struct OrgShape {
     pub(crate) address_codes: bool,
 }
 
+impl OrgShape {
+    /// The external id fields core's write plans depend on.
+    pub(crate) fn keys(&self) -> OrgKeys {
+        OrgKeys { task_key: self.task_key, lead_key: self.lead_key }
+    }
+}
+
 /// Searches Leads and Contacts by the caller's number, and reads the results as core's candidates.
 pub(crate) async fn search_by_phone(ctx: &ItemContext<'_>, e164: &str) -> Flow<(Vec<Candidate>, Vec<String>)> {
     let parsed = phonenumber::parse(None, e164).map_err(|_| Halt::Park {
@@ -283,8 +290,7 @@ pub(crate) async fn write_activity(
     known_task: Option<&str>,
     campaign: Option<(&str, String)>,
 ) -> Flow<WriteOutcome> {
-    let shape = org_shape(ctx).await?;
-    let keys = OrgKeys { task_key: shape.task_key, lead_key: shape.lead_key };
+    let keys = org_shape(ctx).await?.keys();
     let record = target.as_ref().ok().copied();
     let new_lead = target.as_ref().err().map(|lead| lead.fields.clone()).unwrap_or_default();
     // Without the key field, the call's Task is looked up by `CallObject` (on any record) before one is written.
@@ -405,7 +411,11 @@ pub(crate) async fn write_activity(
 
 /// A planned subrequest's body as JSON: `task` is the activity's Task fields; `references` the composite
 /// references of the parts already added.
-fn body_json(body: &Body, task: &Map<String, Value>, references: &HashMap<Part, Reference>) -> Map<String, Value> {
+pub(crate) fn body_json(
+    body: &Body,
+    task: &Map<String, Value>,
+    references: &HashMap<Part, Reference>,
+) -> Map<String, Value> {
     let reference = |to: &Ref| match to {
         Ref::Record(record) => record.as_str().to_owned(),
         Ref::IdOf(part) => references.get(part).map(Reference::id).unwrap_or_default(),
@@ -498,7 +508,7 @@ pub(crate) async fn update_task(ctx: &ItemContext<'_>, task_id: &str, changes: &
         return Err(unreadable());
     };
     let fields = fields_from_core(fields);
-    let entry = AuditEntry::new(SyncStep::Update).object(*object).record(id).fields(&fields);
+    let entry = AuditEntry::new(SyncStep::Update).object(object).record(id).fields(&fields);
     let mut request = CompositeRequest::new(ctx.client().api_version(), false);
     let update =
         request.update(&format!("i{}_update", ctx.item.id), object, id, fields).map_err(|error| build_error(&error))?;

@@ -7,8 +7,8 @@
 //! duration, disposition and completion at the end) happen with triggers too, so an agent's call log is complete.
 
 use super::actions::{
-    FormattedCall, call_task_fields, campaign_id, campaign_not_found, org_shape, read_your_writes, search_by_phone,
-    update_task, write_activity_following_duplicates,
+    FormattedCall, body_json, call_task_fields, campaign_id, campaign_not_found, org_shape, read_your_writes,
+    search_by_phone, update_task, write_activity_following_duplicates,
 };
 use super::facts::{account_triggers, call_facts};
 use super::subject::{other_party, text_task, the_call, the_text};
@@ -22,9 +22,10 @@ use callpop_core::call::CallState;
 use callpop_core::legacy::{TaskEvent, task_update};
 use callpop_core::record::{RecordId, SObjectType};
 use callpop_core::triggers::{Facts, PlannedAction, Step, TriggerEvent, evaluate};
-use callpop_core::write_plan::LEAD_ID_FIELD;
+use callpop_core::write_plan::{OrgKeys, Ref, Write, create_depends_on_keys, plan_member, plan_record_create};
 use chrono::Utc;
 use serde_json::json;
+use std::collections::HashMap;
 
 /// The trigger events one call event raises.
 fn trigger_events(kind: CallState, call: &Call) -> Vec<TriggerEvent> {
@@ -253,23 +254,30 @@ async fn run_action(ctx: &ItemContext<'_>, action: &PlannedAction, subject: &Sub
                         .object(object)
                         .fields(&fields_json)
                         .detail(format!("trigger {trigger:?}"));
-                    let keyed = object == "Lead" && org_shape(ctx).await?.lead_key;
-                    let id = if keyed {
-                        // Keyed by the call: a replay finds the Lead it created instead of creating another.
-                        let written = ctx
-                            .call(
-                                entry.clone(),
-                                ctx.client().upsert("Lead", LEAD_ID_FIELD, &subject.key(), &fields_json),
-                            )
-                            .await?;
-                        match written {
-                            UpsertOutcome::Created { id } | UpsertOutcome::Updated { id: Some(id) } => id,
-                            UpsertOutcome::Updated { id: None } => {
-                                return Err(Halt::Store(anyhow::anyhow!("Salesforce did not name the upserted Lead")));
+                    // Keyed by the call where core says so: a replay finds the Lead it created.
+                    let keys = if create_depends_on_keys(object) {
+                        org_shape(ctx).await?.keys()
+                    } else {
+                        OrgKeys { task_key: false, lead_key: false }
+                    };
+                    let id = match plan_record_create(object, &subject.key(), keys) {
+                        Write::Upsert { object, external_id_field, key } => {
+                            let upsert = ctx.client().upsert(&object, external_id_field, &key, &fields_json);
+                            match ctx.call(entry.clone(), upsert).await? {
+                                UpsertOutcome::Created { id } | UpsertOutcome::Updated { id: Some(id) } => id,
+                                UpsertOutcome::Updated { id: None } => {
+                                    return Err(Halt::Store(anyhow::anyhow!(
+                                        "Salesforce did not name the upserted Lead"
+                                    )));
+                                }
                             }
                         }
-                    } else {
-                        ctx.call(entry.clone(), ctx.client().create(object, &fields_json)).await?
+                        Write::Create { object } => {
+                            ctx.call(entry.clone(), ctx.client().create(&object, &fields_json)).await?
+                        }
+                        Write::Update { .. } => {
+                            return Err(Halt::Store(anyhow::anyhow!("a create planned as an update")));
+                        }
                     };
                     ctx.engine.forget_searches(ctx.account.id);
                     ctx.audit(entry.record(&id).with_requests(1)).await?;
@@ -333,10 +341,10 @@ async fn run_action(ctx: &ItemContext<'_>, action: &PlannedAction, subject: &Sub
                     .audit(campaign_not_found(campaign).detail(format!("trigger {trigger:?}: {campaign}")))
                     .await;
             };
-            let lookup = if record.object() == SObjectType::Lead { "LeadId" } else { "ContactId" };
-            let member = json!({"CampaignId": campaign_id, lookup: record.as_str(), "Status": status});
-            let member = member.as_object().cloned().unwrap_or_default();
-            match ctx.client().create("CampaignMember", &member).await {
+            let lead = record.object() == SObjectType::Lead;
+            let planned = plan_member(&campaign_id, lead, Ref::Record(record.clone()), status);
+            let member = body_json(&planned.body, &serde_json::Map::new(), &HashMap::new());
+            match ctx.client().create(planned.write.object(), &member).await {
                 Ok(id) => ctx.audit(entry.record(&id).fields(&member).with_requests(1)).await,
                 Err(error) if error.is_already_campaign_member() => {
                     ctx.audit(entry.detail(format!("{campaign}: already a member"))).await
