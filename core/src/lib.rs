@@ -18,3 +18,4 @@ pub mod screen_pop;
 pub mod sign_in;
 pub mod triggers;
 pub mod wire;
+pub mod write_plan;

@@ -2,8 +2,9 @@
 
 use crate::config::Config;
 use crate::routes;
-use crate::state::{AppState, StreamNotifier};
+use crate::state::AppState;
 use crate::store::{SqlStore, Store};
+use crate::streams::StreamNotifier;
 use crate::sync::SyncEngine;
 use anyhow::Context;
 use std::net::SocketAddr;

@@ -18,25 +18,13 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use callpop_core::account::{AdminTask, may, role_needed_for};
 use rand::Rng;
-use sha2::{Digest, Sha256};
+
+pub use crate::secrets::{hash_secret, new_secret};
 
 /// The prefix of each kind of secret, so a leaked string says what it is.
 pub const API_KEY_PREFIX: &str = "cpk_";
 pub const SESSION_PREFIX: &str = "cps_";
 pub const TICKET_PREFIX: &str = "cpt_";
-
-/// A new random secret: the prefix and 32 base-62 characters.
-pub fn new_secret(prefix: &str) -> String {
-    const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-    let mut rng = rand::rng();
-    let body: String = (0..32).map(|_| char::from(BASE62[rng.random_range(0..BASE62.len())])).collect();
-    format!("{prefix}{body}")
-}
-
-/// The stored form of a secret.
-pub fn hash_secret(secret: &str) -> String {
-    hex::encode(Sha256::digest(secret.as_bytes()))
-}
 
 /// Hashes a password with argon2id and a random salt (PHC string format).
 pub fn hash_password(password: &str) -> anyhow::Result<String> {

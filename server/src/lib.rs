@@ -23,9 +23,13 @@ pub mod region;
 pub mod routes;
 pub mod salesforce;
 pub mod salesforce_panel;
+pub mod secrets;
 pub mod simulate;
+#[cfg(test)]
+mod source_files;
 pub mod state;
 pub mod store;
+pub mod streams;
 pub mod sync;
 pub mod validate;
 pub mod views;

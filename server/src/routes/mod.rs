@@ -173,20 +173,9 @@ mod tests {
     /// Every route module's file name and source, read from this directory, so a new module is checked without
     /// anyone adding it to a list.
     fn sources() -> Vec<(String, String)> {
-        let directory = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/routes");
-        let mut sources: Vec<(String, String)> = std::fs::read_dir(&directory)
-            .expect("the routes directory")
-            .filter_map(Result::ok)
-            .map(|entry| entry.path())
-            .filter(|path| path.extension().is_some_and(|extension| extension == "rs"))
-            .filter(|path| path.file_name().is_some_and(|name| name != "mod.rs"))
-            .map(|path| {
-                let name = path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
-                (name, std::fs::read_to_string(&path).expect("a readable route module"))
-            })
-            .collect();
-        sources.sort();
-        assert!(sources.len() >= 17, "the route modules were not found in {}", directory.display());
+        let sources: Vec<(String, String)> =
+            crate::source_files::rust_files("routes").into_iter().filter(|(name, _)| name != "mod.rs").collect();
+        assert!(sources.len() >= 17, "the route modules were not found");
         sources
     }
 

@@ -231,8 +231,7 @@ async fn test_trigger(
     let call =
         state.store.call_by_call_id(session.account.id, &test.call_id).await?.ok_or(ApiError::NotFound("call"))?;
     let options = state.store.integration_options(session.account.id).await?.unwrap_or(session.account.options);
-    let facts =
-        crate::sync::triggers::facts_for_call(state.store.as_ref(), session.account.id, &options, &call).await?;
+    let facts = crate::sync::facts::facts_for_call(state.store.as_ref(), session.account.id, &options, &call).await?;
     let event: TriggerEvent = rule.event;
     let planned = evaluate(std::slice::from_ref(&rule), event, &facts);
     let result = TriggerTestResult {

@@ -22,6 +22,9 @@ use serde::Deserialize;
 use serde_json::Value;
 use std::fmt;
 
+/// The error code of an access token Salesforce refused (expired or revoked).
+pub const INVALID_SESSION_ID: &str = "INVALID_SESSION_ID";
+
 /// What the sync engine does with a failed request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RetryClass {
@@ -252,9 +255,41 @@ impl SalesforceError {
         }
     }
 
+    /// The first reported error's code; for a failure that carries none, callpop's name for it (`TIMEOUT`,
+    /// `NO_ANSWER`, `OAUTH_ERROR`, `MULTIPLE_CHOICES`, `NOT_JSON`, `UNREADABLE_ANSWER`), as the sync log shows it.
+    pub fn code(&self) -> &str {
+        if let Some(first) = self.errors().first() {
+            return &first.code;
+        }
+        match self {
+            Self::Transport { timeout: true, .. } => "TIMEOUT",
+            Self::Transport { .. } => "NO_ANSWER",
+            Self::OAuth { .. } => "OAUTH_ERROR",
+            Self::MultipleChoices { .. } => "MULTIPLE_CHOICES",
+            Self::NotJson { .. } => "NOT_JSON",
+            Self::Redirect { .. } => "REDIRECT",
+            _ => "UNREADABLE_ANSWER",
+        }
+    }
+
     /// Whether any reported error has this code.
     pub fn has_code(&self, code: &str) -> bool {
         self.errors().iter().any(|error| error.code == code)
+    }
+
+    /// Whether Salesforce refused one of `fields` because the operation may not set it: `INVALID_FIELD_FOR_INSERT_UPDATE`
+    /// naming it (a create-only field sent in an update, or in an upsert that matched an existing record).
+    pub fn refuses_field_on_write(&self, fields: &[&str]) -> bool {
+        self.errors().iter().any(|error| {
+            error.code == "INVALID_FIELD_FOR_INSERT_UPDATE"
+                && error.fields.iter().any(|field| fields.contains(&field.as_str()))
+        })
+    }
+
+    /// Whether a reference in the request names a record that is gone or never was (`INVALID_CROSS_REFERENCE_KEY`,
+    /// `ENTITY_IS_DELETED`): an id remembered from an earlier lookup is stale.
+    pub fn names_a_missing_record(&self) -> bool {
+        self.has_code("INVALID_CROSS_REFERENCE_KEY") || self.has_code("ENTITY_IS_DELETED")
     }
 
     /// The records a duplicate rule matched, first match first: (object, id).
@@ -316,7 +351,7 @@ impl SalesforceError {
 /// The class of one reported error, by its code.
 fn code_class(error: &ApiError) -> RetryClass {
     match error.code.as_str() {
-        "INVALID_SESSION_ID" => RetryClass::Session,
+        INVALID_SESSION_ID => RetryClass::Session,
         "REQUEST_LIMIT_EXCEEDED" if error.message.contains("TotalRequests") => RetryClass::Limit,
         // The concurrent long-request limit clears in seconds to minutes (`salesforce-api.md` §6.5).
         "REQUEST_LIMIT_EXCEEDED" if error.message.contains("Concurrent") => RetryClass::Transient,

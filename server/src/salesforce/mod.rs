@@ -24,6 +24,7 @@ pub mod limits;
 pub mod oauth;
 pub mod record;
 pub mod search;
+pub mod soql;
 
 #[cfg(test)]
 mod wire_tests;

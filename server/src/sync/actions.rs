@@ -6,26 +6,20 @@ use crate::model::Call;
 use crate::phone;
 use crate::region;
 use crate::salesforce::SalesforceError;
-use crate::salesforce::composite::CompositeRequest;
-use crate::salesforce::escape::soql_quote;
+use crate::salesforce::composite::{CompositeRequest, Reference, SubResult};
 use crate::salesforce::record::{UpsertOutcome, fields_from_core};
 use crate::salesforce::search::{candidate, phone_search_digits};
+use crate::salesforce::soql;
 use crate::store::salesforce_audit::{StepOutcome, SyncStep};
 use callpop_core::legacy::{CallActivity, Candidate, FieldValue, phone_matches, task_fields};
-use callpop_core::record::{RecordId, SObjectType};
+use callpop_core::record::RecordId;
+use callpop_core::write_plan::{
+    Activity, Answer, Body, CALL_ID_FIELD, CREATE_ONLY_TASK_FIELDS, LEAD_ID_FIELD, MemberOutcome, Next, OrgKeys, Part,
+    Query, Ref, Refusal, Write, after_retry, plan_activity, plan_task_update, read_answers, task_lookup,
+};
 use serde_json::{Map, Value, json};
+use std::collections::HashMap;
 use std::time::Instant;
-
-/// The external id field that keys callpop's Tasks (Text 255, External ID, Unique; the admin guide asks for it).
-/// Its value is the call's id (`text:<message id>` for a text): one Task per call, whichever record it is on.
-pub(crate) const CALL_ID_FIELD: &str = "Call_Id__c";
-
-/// The external id field on the Leads callpop creates (Text 255, External ID, Unique): the id of the call (or text)
-/// whose sync created it, so a replay upserts the same Lead instead of creating a second one.
-pub(crate) const LEAD_ID_FIELD: &str = "Callpop_Id__c";
-
-/// The fields Salesforce lets a Task have only on create.
-const CREATE_ONLY_TASK_FIELDS: [&str; 1] = ["TaskSubtype"];
 
 /// What callpop's writes depend on in the org's schema, read once per link.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,11 +32,10 @@ pub(crate) struct OrgShape {
     pub(crate) address_codes: bool,
 }
 
-/// A record's lookup field on a Task or CampaignMember: people are `WhoId`/`LeadId`/`ContactId`, the rest `WhatId`.
-pub(crate) fn who_or_what(record: &RecordId) -> &'static str {
-    match record.object() {
-        SObjectType::Lead | SObjectType::Contact => "WhoId",
-        _ => "WhatId",
+impl OrgShape {
+    /// The external id fields core's write plans depend on.
+    pub(crate) fn keys(&self) -> OrgKeys {
+        OrgKeys { task_key: self.task_key, lead_key: self.lead_key }
     }
 }
 
@@ -102,15 +95,10 @@ pub(crate) async fn read_your_writes(ctx: &ItemContext<'_>, call: &Call, phone: 
 
 /// The newest unconverted Lead whose `Phone` is exactly `phone`, as a candidate.
 async fn lead_written_earlier(ctx: &ItemContext<'_>, phone: &str) -> Flow<Vec<Candidate>> {
-    let soql = format!(
-        "SELECT Id, Phone, IsConverted, ConvertedContactId, LastModifiedDate FROM Lead WHERE Phone = {} AND IsConverted = false \
-         ORDER BY CreatedDate DESC LIMIT 1",
-        soql_quote(phone)
-    );
     let entry = AuditEntry::new(SyncStep::Search)
         .object("Lead")
         .detail("looking for a Lead callpop created for this number that the search may not show yet");
-    let records = ctx.call(entry, ctx.client().query(&soql)).await?;
+    let records = ctx.call(entry, ctx.client().query(&soql::lead_by_exact_phone(phone))).await?;
     Ok(records.iter().filter_map(candidate).collect())
 }
 
@@ -153,9 +141,8 @@ pub(crate) async fn campaign_id(ctx: &ItemContext<'_>, name: &str) -> Flow<Optio
     if let Some(id) = remembered {
         return Ok(Some(id));
     }
-    let soql = format!("SELECT Id FROM Campaign WHERE Name = {} AND IsActive = true LIMIT 2", soql_quote(name));
     let entry = AuditEntry::new(SyncStep::Campaign).object("Campaign").detail(format!("finding Campaign {name:?}"));
-    let records = ctx.call(entry, ctx.client().query(&soql)).await?;
+    let records = ctx.call(entry, ctx.client().query(&soql::active_campaign_by_name(name))).await?;
     let id = records.first().and_then(|record| record.text("Id")).map(str::to_owned);
     if let Some(id) = &id {
         ctx.engine
@@ -287,163 +274,199 @@ pub(crate) enum WriteOutcome {
 
 /// A new Lead to create in the same request as the Task.
 pub(crate) struct NewLeadWrite {
-    pub(crate) fields: Map<String, Value>,
+    pub(crate) fields: Vec<(String, FieldValue)>,
 }
 
 /// Writes a call's (or text's) Task on `target` (or on a new Lead) and its Campaign membership, in one request
-/// where possible, exactly once across replays. `key` names the call across attempts and records (`<call id>`, or
-/// `text:<message id>`): the Task's `Call_Id__c` and a new Lead's `Callpop_Id__c`. `known_task` is the Task this call
-/// already has (callpop stored its id).
+/// where possible, exactly once across replays: core plans the subrequests (`write_plan::plan_activity`) and reads
+/// the answers back (`read_answers`); this executes them and writes the audit trail. `key` names the call across
+/// attempts and records (`<call id>`, or `text:<message id>`): the Task's `Call_Id__c` and a new Lead's
+/// `Callpop_Id__c`. `known_task` is the Task this call already has (callpop stored its id).
 pub(crate) async fn write_activity(
     ctx: &ItemContext<'_>,
     target: Result<&RecordId, NewLeadWrite>,
     key: &str,
-    mut task: Map<String, Value>,
+    task: Map<String, Value>,
     known_task: Option<&str>,
     campaign: Option<(&str, String)>,
 ) -> Flow<WriteOutcome> {
-    let keys = org_shape(ctx).await?;
-    // Not all-or-none: a Campaign Salesforce refuses must not undo the Task. A Lead that fails halts the subrequests
-    // that refer to it; a replay finds whatever did commit (the Lead by its key or an exact query, the Task by key
-    // or lookup).
-    let mut request = CompositeRequest::new(ctx.client().api_version(), false);
-    // Reference ids unique to this item: its subrequests may share a request with other items'.
-    let reference = |name: &str| format!("i{}_{name}", ctx.item.id);
-    let record_ref = match &target {
-        Ok(record) => {
-            task.insert(who_or_what(record).to_owned(), json!(record.as_str()));
-            None
-        }
-        Err(new_lead) => {
-            let lead = if keys.lead_key {
-                request.upsert(&reference("lead"), "Lead", LEAD_ID_FIELD, key, new_lead.fields.clone())
-            } else {
-                request.create(&reference("lead"), "Lead", new_lead.fields.clone())
-            }
-            .map_err(|error| build_error(&error))?;
-            task.insert("WhoId".to_owned(), json!(lead.id()));
-            Some(lead)
-        }
-    };
+    let keys = org_shape(ctx).await?.keys();
+    let record = target.as_ref().ok().copied();
+    let new_lead = target.as_ref().err().map(|lead| lead.fields.clone()).unwrap_or_default();
     // Without the key field, the call's Task is looked up by `CallObject` (on any record) before one is written.
-    let existing_task = match known_task {
-        Some(id) => Some(id.to_owned()),
-        None if !keys.task_key && (ctx.is_retry() || target.is_ok()) => find_task(ctx, key).await?,
+    let looked_up = match task_lookup(key, keys, record.is_some(), known_task.is_some(), ctx.is_retry()) {
+        Some(query) => run_query(ctx, &query).await?,
         None => None,
     };
-    let without_create_only = |task: &Map<String, Value>| {
-        let mut changes = task.clone();
-        CREATE_ONLY_TASK_FIELDS.iter().for_each(|field| {
-            changes.remove(*field);
-        });
-        changes
+    let known_task = known_task.map(str::to_owned).or(looked_up);
+    let activity = Activity {
+        key,
+        record,
+        new_lead: &new_lead,
+        known_task: known_task.as_deref(),
+        campaign_id: campaign.as_ref().map(|(_, id)| id.as_str()),
+        keys,
     };
-    let task_ref = match (&existing_task, keys.task_key) {
-        (Some(_), true) => request.upsert(&reference("task"), "Task", CALL_ID_FIELD, key, without_create_only(&task)),
-        (Some(id), false) => request.update(&reference("task"), "Task", id, without_create_only(&task)),
-        (None, true) => request.upsert(&reference("task"), "Task", CALL_ID_FIELD, key, task.clone()),
-        (None, false) => request.create(&reference("task"), "Task", task.clone()),
-    }
-    .map_err(|error| build_error(&error))?;
-    let member_ref = match &campaign {
-        Some((_, campaign_id)) => {
-            let (lookup, member) = match (&target, &record_ref) {
-                (Ok(record), _) if record.object() == SObjectType::Lead => ("LeadId", record.as_str().to_owned()),
-                (Ok(record), _) => ("ContactId", record.as_str().to_owned()),
-                (Err(_), lead) => ("LeadId", lead.as_ref().map(|lead| lead.id()).unwrap_or_default()),
-            };
-            let member = json!({"CampaignId": campaign_id, lookup: member, "Status": "Responded"});
-            Some(
-                request
-                    .create(&reference("member"), "CampaignMember", member.as_object().cloned().unwrap_or_default())
-                    .map_err(|error| build_error(&error))?,
-            )
+    let plan = plan_activity(&activity);
+    let mut request = CompositeRequest::new(ctx.client().api_version(), false);
+    let mut references: HashMap<Part, Reference> = HashMap::new();
+    for subrequest in &plan {
+        // Reference ids unique to this item: its subrequests may share a request with other items'.
+        let name = format!("i{}_{}", ctx.item.id, subrequest.part.as_str());
+        let body = body_json(&subrequest.body, &task, &references);
+        let reference = match &subrequest.write {
+            Write::Create { object } => request.create(&name, object, body),
+            Write::Update { object, id } => request.update(&name, object, id, body),
+            Write::Upsert { object, external_id_field, key } => {
+                request.upsert(&name, object, external_id_field, key, body)
+            }
         }
-        None => None,
-    };
-    if record_ref.is_some() {
+        .map_err(|error| build_error(&error))?;
+        references.insert(subrequest.part, reference);
+    }
+    if record.is_none() {
         // A Lead is about to be created: what searches remembered for the account may miss it from now on, whether
         // or not the answer comes back.
         ctx.engine.forget_searches(ctx.account.id);
     }
+    // The Task's fields as the audit trail shows them: with the lookup to its record and the create-only fields.
+    let audited = match plan.iter().find(|subrequest| subrequest.part == Part::Task).map(|subrequest| &subrequest.body)
+    {
+        Some(Body::Task { lookup, to, .. }) => {
+            let full = Body::Task { lookup, to: to.clone(), create_only: true };
+            body_json(&full, &task, &references)
+        }
+        _ => task.clone(),
+    };
     let step = AuditEntry::new(SyncStep::Append).object("Task");
     let (results, mut used) = ctx.answered(step.clone(), ctx.batch.composite(&ctx.link, request).await).await?;
-    if let (Some(lead), Err(new_lead)) = (&record_ref, &target)
-        && let Some(error) = results.get(lead).and_then(|result| result.error())
-    {
-        let lead_step = AuditEntry::new(SyncStep::Create).object("Lead").fields(&new_lead.fields);
-        if let Some(existing) = error.duplicate_matches().into_iter().find_map(|(_, id)| RecordId::parse(&id).ok()) {
+    let result = |part: Part| references.get(&part).and_then(|reference| results.get(reference));
+    let answer = |part: Part| result(part).and_then(answer_of);
+    let mut next = read_answers(&activity, answer);
+    if let Next::Retry(retry) = &next {
+        // The keyed Task exists already (another item of this call wrote it): write it again without the fields
+        // Salesforce takes only on create.
+        let changes = body_json(&retry.body, &task, &references);
+        let Write::Upsert { object, external_id_field, key } = &retry.write else { return Err(unreadable()) };
+        let outcome = ctx
+            .call(step.clone().fields(&changes), ctx.client().upsert(object, external_id_field, key, &changes))
+            .await?;
+        used += 1;
+        let id = match outcome {
+            UpsertOutcome::Created { id } | UpsertOutcome::Updated { id: Some(id) } => Some(id),
+            UpsertOutcome::Updated { id: None } => None,
+        };
+        let task_id = match after_retry(key, Answer::Saved { id }) {
+            Ok(id) => Some(id),
+            Err(query) => run_query(ctx, &query).await?,
+        };
+        let retried = Answer::Saved { id: task_id };
+        next = read_answers(&activity, |part| if part == Part::Task { Some(retried.clone()) } else { answer(part) });
+    }
+    let lead_step = AuditEntry::new(SyncStep::Create).object("Lead").fields(&fields_from_core(&new_lead));
+    let refusal = |part: Part| {
+        result(part)
+            .and_then(SubResult::error)
+            .unwrap_or_else(|| SalesforceError::Decode("a refused subrequest without an error".to_owned()))
+    };
+    let (record, created, task_id, member) = match next {
+        Next::FollowDuplicate(existing) => {
             let detail = format!("a duplicate rule matched {existing}: the call goes to that record");
-            ctx.audit(lead_step.outcome(StepOutcome::Ok, Some(item_error(&error))).detail(detail)).await?;
+            let error = item_error(&refusal(Part::Lead));
+            ctx.audit(lead_step.outcome(StepOutcome::Ok, Some(error)).detail(detail)).await?;
             return Ok(WriteOutcome::DuplicateOf(existing));
         }
-        return Err(ctx.fail(lead_step, &error).await?);
-    }
-    let mut task_id =
-        results.get(&task_ref).filter(|result| result.is_success()).and_then(|result| result.id().map(str::to_owned));
-    if let Some(error) = results.get(&task_ref).and_then(|result| result.error()) {
-        let rejected_create_only = error.has_code("INVALID_FIELD_FOR_INSERT_UPDATE")
-            && error
-                .errors()
-                .iter()
-                .any(|detail| detail.fields.iter().any(|field| CREATE_ONLY_TASK_FIELDS.contains(&field.as_str())));
-        if !(rejected_create_only && keys.task_key) {
-            return Err(ctx.fail(step.clone().fields(&task), &error).await?);
-        }
-        // The keyed Task exists already (another item of this call wrote it): update it without the fields
-        // Salesforce takes only on create.
-        let changes = without_create_only(&task);
-        let outcome =
-            ctx.call(step.clone().fields(&changes), ctx.client().upsert("Task", CALL_ID_FIELD, key, &changes)).await?;
-        used += 1;
-        task_id = match outcome {
-            UpsertOutcome::Created { id } | UpsertOutcome::Updated { id: Some(id) } => Some(id),
-            UpsertOutcome::Updated { id: None } => find_task(ctx, key).await?,
-        };
-    }
-    let record = match (&target, &record_ref) {
-        (Ok(record), _) => (*record).clone(),
-        (Err(new_lead), Some(lead)) => {
-            let id = results
-                .get(lead)
-                .and_then(|result| result.id())
-                .and_then(|id| RecordId::parse(id).ok())
-                .ok_or_else(unreadable)?;
-            ctx.audit(AuditEntry::new(SyncStep::Create).object("Lead").record(id.as_str()).fields(&new_lead.fields))
-                .await?;
-            id
-        }
-        (Err(_), None) => return Err(unreadable()),
+        Next::Failed(Part::Lead) => return Err(ctx.fail(lead_step, &refusal(Part::Lead)).await?),
+        Next::Failed(part) => return Err(ctx.fail(step.clone().fields(&audited), &refusal(part)).await?),
+        Next::Retry(_) | Next::Unreadable => return Err(unreadable()),
+        Next::Written { record, created, task, member } => (record, created, task, member),
     };
-    let task_id = task_id.or(existing_task.clone()).ok_or_else(unreadable)?;
+    if created {
+        ctx.audit(lead_step.record(record.as_str())).await?;
+    }
     ctx.audit(
         step.record(&task_id)
-            .fields(&task)
+            .fields(&audited)
             .with_requests(used)
             .detail(format!("on {} {record}", record.object().api_name())),
     )
     .await?;
-    if let (Some(member_ref), Some((name, _))) = (member_ref, campaign) {
+    if let (Some(member), Some((name, _))) = (member, campaign) {
         let entry = AuditEntry::new(SyncStep::Campaign).object("CampaignMember").detail(name.to_owned());
-        match results
-            .get(&member_ref)
-            .map(|result| (result.is_success(), result.id().map(str::to_owned), result.error()))
-        {
-            Some((true, id, _)) => ctx.audit(entry.record(&id.unwrap_or_default())).await?,
-            Some((false, _, Some(error))) if error.is_already_campaign_member() => {
-                ctx.audit(entry.detail(format!("{name}: already a member"))).await?;
-            }
-            Some((false, _, Some(error))) => {
-                if error.has_code("INVALID_CROSS_REFERENCE_KEY") || error.has_code("ENTITY_IS_DELETED") {
+        match member {
+            MemberOutcome::Joined { id } => ctx.audit(entry.record(&id.unwrap_or_default())).await?,
+            MemberOutcome::AlreadyMember => ctx.audit(entry.detail(format!("{name}: already a member"))).await?,
+            MemberOutcome::Refused { forget_campaign: forget } => {
+                if forget {
                     forget_campaign(ctx, name);
                 }
                 // The Task is in; a membership Salesforce refused is shown, not retried blindly.
-                ctx.audit(entry.outcome(StepOutcome::Failed, Some(item_error(&error)))).await?;
+                let error = item_error(&refusal(Part::Member));
+                ctx.audit(entry.outcome(StepOutcome::Failed, Some(error))).await?;
             }
-            _ => {}
         }
     }
     Ok(WriteOutcome::Written(Written { record, task_id }))
+}
+
+/// A planned subrequest's body as JSON: `task` is the activity's Task fields; `references` the composite
+/// references of the parts already added.
+pub(crate) fn body_json(
+    body: &Body,
+    task: &Map<String, Value>,
+    references: &HashMap<Part, Reference>,
+) -> Map<String, Value> {
+    let reference = |to: &Ref| match to {
+        Ref::Record(record) => record.as_str().to_owned(),
+        Ref::IdOf(part) => references.get(part).map(Reference::id).unwrap_or_default(),
+    };
+    match body {
+        Body::Fields(fields) => fields_from_core(fields),
+        Body::Task { lookup, to, create_only } => {
+            let mut fields = task.clone();
+            if !create_only {
+                CREATE_ONLY_TASK_FIELDS.iter().for_each(|field| {
+                    fields.remove(*field);
+                });
+            }
+            fields.insert((*lookup).to_owned(), json!(reference(to)));
+            fields
+        }
+        Body::Member { campaign_id, lookup, person, status } => {
+            let member = json!({"CampaignId": campaign_id, *lookup: reference(person), "Status": status});
+            member.as_object().cloned().unwrap_or_default()
+        }
+    }
+}
+
+/// Salesforce's answer to one subrequest, read as core's `Answer`; `None` when it carries neither a success nor
+/// an error.
+fn answer_of(result: &SubResult) -> Option<Answer> {
+    if result.is_success() {
+        return Some(Answer::Saved { id: result.id().map(str::to_owned) });
+    }
+    let error = result.error()?;
+    let duplicates: Vec<RecordId> =
+        error.duplicate_matches().into_iter().filter_map(|(_, id)| RecordId::parse(&id).ok()).collect();
+    let refusal = if !duplicates.is_empty() {
+        Refusal::Duplicate { matches: duplicates }
+    } else if error.refuses_field_on_write(&CREATE_ONLY_TASK_FIELDS) {
+        Refusal::CreateOnlyField
+    } else if error.is_already_campaign_member() {
+        Refusal::AlreadyMember
+    } else if error.names_a_missing_record() {
+        Refusal::MissingRecord
+    } else {
+        Refusal::Other
+    };
+    Some(Answer::Refused(refusal))
+}
+
+/// Runs a plan's query: the id of the record it finds.
+async fn run_query(ctx: &ItemContext<'_>, query: &Query) -> Flow<Option<String>> {
+    match query {
+        Query::TaskByCallObject { key } => find_task(ctx, key).await,
+    }
 }
 
 /// Writes the activity, following a duplicate rule to the record it names (once).
@@ -471,25 +494,24 @@ pub(crate) async fn write_activity_following_duplicates(
 
 /// The Task this call already has, on whichever record (by `CallObject`, which callpop sets to the call's key).
 async fn find_task(ctx: &ItemContext<'_>, call_object: &str) -> Flow<Option<String>> {
-    let soql =
-        format!("SELECT Id FROM Task WHERE CallObject = {} ORDER BY CreatedDate LIMIT 1", soql_quote(call_object));
     let entry =
         AuditEntry::new(SyncStep::Search).object("Task").detail("looking for this call's Task before writing it");
-    let found = ctx.call(entry, ctx.client().query(&soql)).await?;
+    let found = ctx.call(entry, ctx.client().query(&soql::task_by_call_object(call_object))).await?;
     Ok(found.first().and_then(|task| task.text("Id")).map(str::to_owned))
 }
 
 /// Updates a Task callpop wrote earlier with the fields an event changes (batched with other items' writes).
 pub(crate) async fn update_task(ctx: &ItemContext<'_>, task_id: &str, changes: &[(&str, FieldValue)]) -> Flow {
-    let fields = fields_from_core(changes);
-    if fields.is_empty() {
-        return Ok(());
-    }
-    let entry = AuditEntry::new(SyncStep::Update).object("Task").record(task_id).fields(&fields);
+    let changes = changes.iter().map(|(name, value)| ((*name).to_owned(), value.clone())).collect();
+    let Some(update) = plan_task_update(task_id, changes) else { return Ok(()) };
+    let (Write::Update { object, id }, Body::Fields(fields)) = (&update.write, &update.body) else {
+        return Err(unreadable());
+    };
+    let fields = fields_from_core(fields);
+    let entry = AuditEntry::new(SyncStep::Update).object(object).record(id).fields(&fields);
     let mut request = CompositeRequest::new(ctx.client().api_version(), false);
-    let update = request
-        .update(&format!("i{}_update", ctx.item.id), "Task", task_id, fields)
-        .map_err(|error| build_error(&error))?;
+    let update =
+        request.update(&format!("i{}_update", ctx.item.id), object, id, fields).map_err(|error| build_error(&error))?;
     let (results, charged) = ctx.answered(entry.clone(), ctx.batch.composite(&ctx.link, request).await).await?;
     match results.get(&update) {
         Some(result) if result.is_success() => ctx.audit(entry.with_requests(charged)).await,

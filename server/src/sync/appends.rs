@@ -3,7 +3,7 @@
 //! one Task: when legacy mode (or an earlier append) logged it elsewhere, the same Task moves to the agent's record.
 
 use super::actions::{FormattedCall, call_task_fields, write_activity_following_duplicates};
-use super::legacy::the_call;
+use super::subject::the_call;
 use super::{Flow, ItemContext};
 use callpop_core::record::RecordId;
 

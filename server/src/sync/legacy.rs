@@ -7,9 +7,10 @@ use super::actions::{
     FormattedCall, NewLeadWrite, call_task_fields, campaign_to_join, format_location, org_shape, read_your_writes,
     search_by_phone, update_task, write_activity_following_duplicates,
 };
-use super::{AuditEntry, Flow, Halt, ItemContext, triggers};
+use super::facts::plan_for_start;
+use super::subject::the_call;
+use super::{AuditEntry, Flow, Halt, ItemContext};
 use crate::model::Call;
-use crate::salesforce::record::fields_from_text;
 use crate::store::salesforce_audit::{SyncStep, SyncSubject};
 use crate::store::sync::OutboxJob;
 use callpop_core::call::CallState;
@@ -17,18 +18,13 @@ use callpop_core::legacy::{
     ChoiceInput, Dialog, NewLead, Outcome, TaskEvent, campaign_name, choose_record, lead_fields, task_update,
 };
 use callpop_core::record::RecordId;
+use callpop_core::write_plan::text_fields;
 use chrono::Utc;
 
 /// What the first event settles on.
 enum Chosen {
     Existing(RecordId),
     NewLead(NewLeadWrite),
-}
-
-/// Loads the call an item is about.
-pub(super) async fn the_call(ctx: &ItemContext<'_>) -> Flow<Option<Call>> {
-    let SyncSubject::Call(call_row_id) = ctx.subject else { return Ok(None) };
-    Ok(ctx.store().calls_by_row_ids(&[call_row_id]).await?.pop())
 }
 
 /// The Task events an item (and the later items folded into it) brings.
@@ -141,7 +137,7 @@ async fn choose(ctx: &ItemContext<'_>, call: &Call, formatted: &FormattedCall) -
         candidates = read_your_writes(ctx, call, &formatted.caller_number).await?;
     }
     let dialog = dialog(ctx, call).await?;
-    let plan = triggers::plan_for_start(ctx, call).await?;
+    let plan = plan_for_start(ctx, call).await?;
     let choice = choose_record(ChoiceInput {
         candidates: &candidates,
         caller_digits: &digits,
@@ -172,7 +168,7 @@ async fn choose(ctx: &ItemContext<'_>, call: &Call, formatted: &FormattedCall) -
                 address_codes,
             });
             ctx.audit(AuditEntry::new(SyncStep::Match).object("Lead").detail("no match: a new Lead")).await?;
-            Ok(Chosen::NewLead(NewLeadWrite { fields: fields_from_text(&fields) }))
+            Ok(Chosen::NewLead(NewLeadWrite { fields: text_fields(fields) }))
         }
         // The agent's softphone shows the dialog; look again shortly (their pick arrives as an activity append).
         Outcome::AskAgent { .. } => {

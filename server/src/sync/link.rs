@@ -5,11 +5,11 @@
 //! PKCE verifier of an authorization in progress are kept server-side, so the callback cannot be forged.
 
 use super::{Flow, Halt, SyncEngine, item_error};
-use crate::auth::hash_secret;
 use crate::config::Config;
 use crate::salesforce::hosts::{CredentialHosts, ForeignHost};
 use crate::salesforce::oauth::{LoginUrl, OAuthSettings, SalesforceOAuth, SalesforceToken};
 use crate::salesforce::{SalesforceClient, Session};
+use crate::secrets::hash_secret;
 use crate::store::connections::{LinkState, StoredConnection};
 use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretString};

@@ -19,23 +19,27 @@
 mod actions;
 mod appends;
 mod batch;
+pub mod facts;
 mod legacy;
 pub mod link;
 pub mod preflight;
+mod subject;
 mod texts;
-pub mod triggers;
+#[cfg(test)]
+mod tidy;
+mod triggers;
 mod unlogged;
 
 use crate::config::{Config, SyncTiming};
 use crate::model::Account;
 use crate::salesforce::hosts::CredentialHosts;
 use crate::salesforce::{RetryClass, SalesforceClient, SalesforceError, TokenCipher};
-use crate::state::StreamNotifier;
 use crate::store::Store;
 use crate::store::salesforce_audit::{
     SalesforceError as AuditError, SalesforceStep, StepOutcome, SyncStep, SyncSubject,
 };
 use crate::store::sync::{ItemError, OutboxItem, OutboxJob};
+use crate::streams::StreamNotifier;
 use batch::{Answer, Batch};
 use callpop_core::options::IntegrationOptions;
 use chrono::{DateTime, Utc};
@@ -107,18 +111,7 @@ fn item_error(error: &SalesforceError) -> ItemError {
         Some(first) => {
             ItemError { code: first.code.clone(), message: first.message.clone(), fields: first.fields.clone() }
         }
-        None => {
-            let code = match error {
-                SalesforceError::Transport { timeout: true, .. } => "TIMEOUT",
-                SalesforceError::Transport { .. } => "NO_ANSWER",
-                SalesforceError::OAuth { .. } => "OAUTH_ERROR",
-                SalesforceError::MultipleChoices { .. } => "MULTIPLE_CHOICES",
-                SalesforceError::NotJson { .. } => "NOT_JSON",
-                SalesforceError::Redirect { .. } => "REDIRECT",
-                _ => "UNREADABLE_ANSWER",
-            };
-            ItemError { code: code.to_owned(), message: error.to_string(), fields: Vec::new() }
-        }
+        None => ItemError { code: error.code().to_owned(), message: error.to_string(), fields: Vec::new() },
     }
 }
 
@@ -491,7 +484,7 @@ impl SyncEngine {
                     Halt::Refresh { .. } => Halt::Defer {
                         until: now + chrono::Duration::from_std(self.timing.unlinked_wait).unwrap_or_default(),
                         error: Some(ItemError {
-                            code: "INVALID_SESSION_ID".to_owned(),
+                            code: crate::salesforce::error::INVALID_SESSION_ID.to_owned(),
                             message: "Salesforce refused the refreshed token too".to_owned(),
                             fields: Vec::new(),
                         }),
@@ -531,7 +524,8 @@ impl SyncEngine {
             Some(OutboxJob::ActivityAppend { activity_id }) => {
                 Box::pin(appends::activity_append(&context, activity_id))
             }
-            Some(OutboxJob::TextEvent) => Box::pin(texts::text_event(&context)),
+            Some(OutboxJob::TextEvent) if context.options.legacy_mode => Box::pin(texts::text_event(&context)),
+            Some(OutboxJob::TextEvent) => Box::pin(triggers::text_event(&context)),
             None => {
                 let error = ItemError {
                     code: "UNKNOWN_ITEM".to_owned(),

@@ -6,15 +6,16 @@
 //! picklists, duplicate rules) and rolls everything back. Each problem comes with what to do about it.
 
 use super::SyncEngine;
-use super::actions::{CALL_ID_FIELD, LEAD_ID_FIELD};
 use crate::phone;
 use crate::region;
 use crate::salesforce::SalesforceClient;
 use crate::salesforce::composite::CompositeRequest;
 use crate::salesforce::record::{fields_from_core, fields_from_text};
+use crate::salesforce::soql;
 use callpop_core::call::{CallState, Direction};
 use callpop_core::legacy::{CallActivity, NewLead, lead_fields, task_fields};
 use callpop_core::options::IntegrationOptions;
+use callpop_core::write_plan::{CALL_ID_FIELD, LEAD_ID_FIELD};
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -199,11 +200,7 @@ fn id_field_check(described_object: &Value, id: &str, field_name: &str, protects
 
 async fn rule_checks(client: &SalesforceClient) -> Vec<PreflightCheck> {
     let mut checks = Vec::new();
-    // For a standard object the Tooling API's `EntityDefinitionId` is the object's API name (`Lead`), so no join to
-    // `EntityDefinition` is needed for the three objects callpop writes.
-    let validation =
-        "SELECT Id, ValidationName, EntityDefinitionId, ErrorMessage FROM ValidationRule WHERE Active = true";
-    match client.tooling_query(validation).await {
+    match client.tooling_query(soql::active_validation_rules()).await {
         Ok(rules) => {
             let relevant: Vec<String> = rules
                 .iter()
@@ -224,7 +221,7 @@ async fn rule_checks(client: &SalesforceClient) -> Vec<PreflightCheck> {
         Err(error) => checks.push(check("validation_rules", "Validation rules can be read", "warning", error.to_string(),
             "Give the integration user \"View Setup and Configuration\" to let callpop list them; the dry run still tests them.")),
     }
-    match client.query("SELECT Id, DeveloperName, SobjectType FROM DuplicateRule WHERE IsActive = true").await {
+    match client.query(soql::active_duplicate_rules()).await {
         Ok(rules) => {
             let on_leads: Vec<&str> = rules
                 .iter()

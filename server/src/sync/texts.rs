@@ -2,30 +2,16 @@
 //! Task holding the message; with triggers, by the account's `text_received` triggers.
 
 use super::actions::{NewLeadWrite, campaign_to_join, search_by_phone, write_activity_following_duplicates};
-use super::{AuditEntry, Flow, ItemContext, triggers};
-use crate::model::Text;
+use super::subject::{other_party, text_task, the_text};
+use super::{AuditEntry, Flow, ItemContext};
 use crate::phone;
-use crate::salesforce::record::{fields_from_core, fields_from_text};
-use crate::store::salesforce_audit::{SyncStep, SyncSubject};
-use callpop_core::call::Direction;
-use callpop_core::legacy::{
-    ChoiceInput, Dialog, NewLead, Outcome, TextActivity, campaign_name, choose_record, lead_fields, text_task_fields,
-};
+use crate::store::salesforce_audit::SyncStep;
+use callpop_core::legacy::{ChoiceInput, Dialog, NewLead, Outcome, campaign_name, choose_record, lead_fields};
+use callpop_core::write_plan::text_fields;
 
-/// The other party's number: the sender of an incoming message, the recipient of an outgoing one.
-pub(super) fn other_party(text: &Text) -> &str {
-    match text.direction {
-        Direction::Inbound => &text.from_e164,
-        Direction::Outbound => &text.to_e164,
-    }
-}
-
+/// Syncs one text message in legacy mode.
 pub(super) async fn text_event(ctx: &ItemContext<'_>) -> Flow {
-    let SyncSubject::Text(text_row_id) = ctx.subject else { return Ok(()) };
-    let Some(text) = ctx.store().text_by_row_id(text_row_id).await? else { return Ok(()) };
-    if !ctx.options.legacy_mode {
-        return triggers::text_event(ctx, &text).await;
-    }
+    let Some(text) = the_text(ctx).await? else { return Ok(()) };
     let number =
         phone::display_e164_for(other_party(&text), ctx.options.local_number_format, &ctx.account.default_region);
     let (candidates, digits) = search_by_phone(ctx, other_party(&text)).await?;
@@ -53,7 +39,7 @@ pub(super) async fn text_event(ctx: &ItemContext<'_>) -> Flow {
                 address_codes: false,
             });
             ctx.audit(AuditEntry::new(SyncStep::Match).object("Lead").detail("no match: a new Lead")).await?;
-            Err(NewLeadWrite { fields: fields_from_text(&fields) })
+            Err(NewLeadWrite { fields: text_fields(fields) })
         }
     };
     let campaign =
@@ -66,18 +52,4 @@ pub(super) async fn text_event(ctx: &ItemContext<'_>) -> Flow {
     };
     ctx.store().set_text_sync(text.id, written.record.as_str(), Some(&written.task_id)).await?;
     Ok(())
-}
-
-/// The Task fields of a text, formatted for the account.
-pub(super) fn text_task(ctx: &ItemContext<'_>, text: &Text) -> serde_json::Map<String, serde_json::Value> {
-    let number =
-        phone::display_e164_for(other_party(text), ctx.options.local_number_format, &ctx.account.default_region);
-    fields_from_core(&text_task_fields(&TextActivity {
-        message_id: &text.message_id,
-        direction: text.direction,
-        other_number: &number,
-        body: &text.body,
-        activity_date: &text.occurred_at.format("%Y-%m-%d").to_string(),
-        tracking_source: text.tracking_source.as_deref(),
-    }))
 }

@@ -7,86 +7,25 @@
 //! duration, disposition and completion at the end) happen with triggers too, so an agent's call log is complete.
 
 use super::actions::{
-    FormattedCall, LEAD_ID_FIELD, call_task_fields, campaign_id, campaign_not_found, org_shape, read_your_writes,
+    FormattedCall, body_json, call_task_fields, campaign_id, campaign_not_found, org_shape, read_your_writes,
     search_by_phone, update_task, write_activity_following_duplicates,
 };
-use super::legacy::the_call;
-use super::texts::other_party;
+use super::facts::{account_triggers, call_facts};
+use super::subject::{other_party, text_task, the_call, the_text};
 use super::{AuditEntry, Flow, Halt, ItemContext};
 use crate::model::{Call, Text};
 use crate::phone;
-use crate::salesforce::escape::soql_quote;
 use crate::salesforce::record::{UpsertOutcome, fields_from_text};
+use crate::salesforce::soql;
 use crate::store::salesforce_audit::{StepOutcome, SyncStep};
 use callpop_core::call::CallState;
 use callpop_core::legacy::{TaskEvent, task_update};
 use callpop_core::record::{RecordId, SObjectType};
-use callpop_core::triggers::{Facts, PlannedAction, Step, Trigger, TriggerEvent, evaluate};
+use callpop_core::triggers::{Facts, PlannedAction, Step, TriggerEvent, evaluate};
+use callpop_core::write_plan::{OrgKeys, Ref, Write, create_depends_on_keys, plan_member, plan_record_create};
 use chrono::Utc;
-use serde_json::{Value, json};
-
-async fn account_triggers(ctx: &ItemContext<'_>) -> Flow<Vec<Trigger>> {
-    Ok(ctx.store().triggers(ctx.account.id).await?.into_iter().map(|stored| stored.rule).collect())
-}
-
-async fn call_facts(ctx: &ItemContext<'_>, call: &Call) -> Flow<Facts> {
-    Ok(facts_for_call(ctx.store(), ctx.account.id, &ctx.options, call).await?)
-}
-
-/// The facts of a call that trigger conditions and templates read, formatted for the account.
-pub async fn facts_for_call(
-    store: &dyn crate::store::Store,
-    account_id: i64,
-    options: &callpop_core::options::IntegrationOptions,
-    call: &Call,
-) -> sqlx::Result<Facts> {
-    let home_region = store.account(account_id).await?.map(|account| account.default_region).unwrap_or_default();
-    let number = phone::display_e164_for(&call.caller_e164, options.local_number_format, &home_region);
-    let mut facts = Facts::new(&call.call_id, call.direction, &number);
-    facts.answered =
-        call.answered_at.is_some() || call.state != CallState::Ringing && call.duration_secs.unwrap_or(0) > 0;
-    facts.duration_secs = call.duration_secs.and_then(|secs| u64::try_from(secs).ok());
-    facts.caller_name.clone_from(&call.caller_name);
-    facts.caller_city.clone_from(&call.caller_city);
-    facts.caller_region.clone_from(&call.caller_region);
-    facts.caller_country.clone_from(&call.caller_country);
-    facts.tracking_number =
-        Some(phone::display_e164_for(&call.tracking_number, options.local_number_format, &home_region));
-    facts.tracking_source.clone_from(&call.tracking_source);
-    facts.campaign.clone_from(&call.campaign);
-    facts.keywords.clone_from(&call.keywords);
-    facts.tags.clone_from(&call.tags);
-    facts.disposition.clone_from(&call.disposition);
-    facts.recording_url.clone_from(&call.recording_url);
-    facts.started_at = Some(call.started_at.format("%Y-%m-%d %H:%M UTC").to_string());
-    if let Some(reference) = &call.agent_ref {
-        facts.agent_name = store.user_by_reference(account_id, reference).await?.map(|user| user.display_name);
-    }
-    facts.custom = call
-        .custom_fields
-        .iter()
-        .map(|(name, value)| {
-            let fact = match value {
-                Value::Number(number) => callpop_core::triggers::FactValue::Number(number.as_f64().unwrap_or_default()),
-                Value::Bool(flag) => callpop_core::triggers::FactValue::Bool(*flag),
-                Value::String(text) => callpop_core::triggers::FactValue::Text(text.clone()),
-                other => callpop_core::triggers::FactValue::Text(other.to_string()),
-            };
-            (name.clone(), fact)
-        })
-        .collect();
-    Ok(facts)
-}
-
-/// What the account's `call_started` triggers plan for a call: legacy mode consults it when several records match
-/// and the dialog cannot decide.
-pub(super) async fn plan_for_start(ctx: &ItemContext<'_>, call: &Call) -> Flow<Vec<PlannedAction>> {
-    let rules = account_triggers(ctx).await?;
-    if rules.is_empty() {
-        return Ok(Vec::new());
-    }
-    Ok(evaluate(&rules, TriggerEvent::CallStarted, &call_facts(ctx, call).await?))
-}
+use serde_json::json;
+use std::collections::HashMap;
 
 /// The trigger events one call event raises.
 fn trigger_events(kind: CallState, call: &Call) -> Vec<TriggerEvent> {
@@ -153,7 +92,9 @@ async fn unhandled(ctx: &ItemContext<'_>, call: &Call, kind: CallState, late: bo
 }
 
 /// Syncs one text message with the account's `text_received` triggers.
-pub(super) async fn text_event(ctx: &ItemContext<'_>, text: &Text) -> Flow {
+pub(super) async fn text_event(ctx: &ItemContext<'_>) -> Flow {
+    let Some(text) = the_text(ctx).await? else { return Ok(()) };
+    let text = &text;
     let rules = account_triggers(ctx).await?;
     let number =
         phone::display_e164_for(other_party(text), ctx.options.local_number_format, &ctx.account.default_region);
@@ -263,14 +204,11 @@ async fn run_action(ctx: &ItemContext<'_>, action: &PlannedAction, subject: &Sub
                         .find(|(name, _)| name == field)
                         .map(|(_, value)| value.clone())
                         .unwrap_or_default();
-                    let soql = format!(
-                        "SELECT Id FROM {object} WHERE {field} = {} ORDER BY LastModifiedDate DESC LIMIT 1",
-                        soql_quote(&value)
-                    );
                     let entry = AuditEntry::new(SyncStep::Search)
                         .object(object)
                         .detail(format!("trigger {trigger:?}: {field} = {value}"));
-                    let records = ctx.call(entry, ctx.client().query(&soql)).await?;
+                    let records =
+                        ctx.call(entry, ctx.client().query(&soql::newest_by_field(object, field, &value))).await?;
                     records.first().and_then(|record| record.text("Id")).and_then(|id| RecordId::parse(id).ok())
                 }
                 None => {
@@ -316,23 +254,30 @@ async fn run_action(ctx: &ItemContext<'_>, action: &PlannedAction, subject: &Sub
                         .object(object)
                         .fields(&fields_json)
                         .detail(format!("trigger {trigger:?}"));
-                    let keyed = object == "Lead" && org_shape(ctx).await?.lead_key;
-                    let id = if keyed {
-                        // Keyed by the call: a replay finds the Lead it created instead of creating another.
-                        let written = ctx
-                            .call(
-                                entry.clone(),
-                                ctx.client().upsert("Lead", LEAD_ID_FIELD, &subject.key(), &fields_json),
-                            )
-                            .await?;
-                        match written {
-                            UpsertOutcome::Created { id } | UpsertOutcome::Updated { id: Some(id) } => id,
-                            UpsertOutcome::Updated { id: None } => {
-                                return Err(Halt::Store(anyhow::anyhow!("Salesforce did not name the upserted Lead")));
+                    // Keyed by the call where core says so: a replay finds the Lead it created.
+                    let keys = if create_depends_on_keys(object) {
+                        org_shape(ctx).await?.keys()
+                    } else {
+                        OrgKeys { task_key: false, lead_key: false }
+                    };
+                    let id = match plan_record_create(object, &subject.key(), keys) {
+                        Write::Upsert { object, external_id_field, key } => {
+                            let upsert = ctx.client().upsert(&object, external_id_field, &key, &fields_json);
+                            match ctx.call(entry.clone(), upsert).await? {
+                                UpsertOutcome::Created { id } | UpsertOutcome::Updated { id: Some(id) } => id,
+                                UpsertOutcome::Updated { id: None } => {
+                                    return Err(Halt::Store(anyhow::anyhow!(
+                                        "Salesforce did not name the upserted Lead"
+                                    )));
+                                }
                             }
                         }
-                    } else {
-                        ctx.call(entry.clone(), ctx.client().create(object, &fields_json)).await?
+                        Write::Create { object } => {
+                            ctx.call(entry.clone(), ctx.client().create(&object, &fields_json)).await?
+                        }
+                        Write::Update { .. } => {
+                            return Err(Halt::Store(anyhow::anyhow!("a create planned as an update")));
+                        }
                     };
                     ctx.engine.forget_searches(ctx.account.id);
                     ctx.audit(entry.record(&id).with_requests(1)).await?;
@@ -362,7 +307,7 @@ async fn run_action(ctx: &ItemContext<'_>, action: &PlannedAction, subject: &Sub
             };
             let mut task = match subject {
                 Subject::Call(call) => call_task_fields(&FormattedCall::load(ctx, call).await?, call),
-                Subject::Text(text) => super::texts::text_task(ctx, text),
+                Subject::Text(text) => text_task(ctx, text),
             };
             task.extend(fields_from_text(fields));
             let known = match subject {
@@ -396,10 +341,10 @@ async fn run_action(ctx: &ItemContext<'_>, action: &PlannedAction, subject: &Sub
                     .audit(campaign_not_found(campaign).detail(format!("trigger {trigger:?}: {campaign}")))
                     .await;
             };
-            let lookup = if record.object() == SObjectType::Lead { "LeadId" } else { "ContactId" };
-            let member = json!({"CampaignId": campaign_id, lookup: record.as_str(), "Status": status});
-            let member = member.as_object().cloned().unwrap_or_default();
-            match ctx.client().create("CampaignMember", &member).await {
+            let lead = record.object() == SObjectType::Lead;
+            let planned = plan_member(&campaign_id, lead, Ref::Record(record.clone()), status);
+            let member = body_json(&planned.body, &serde_json::Map::new(), &HashMap::new());
+            match ctx.client().create(planned.write.object(), &member).await {
                 Ok(id) => ctx.audit(entry.record(&id).fields(&member).with_requests(1)).await,
                 Err(error) if error.is_already_campaign_member() => {
                     ctx.audit(entry.detail(format!("{campaign}: already a member"))).await

@@ -1,0 +1,260 @@
+#![cfg(not(target_arch = "wasm32"))]
+//! Legacy mode's writes, computed for every situation (which record, which external id fields the org has, whether
+//! callpop knows the call's Task, a Campaign or not, a first attempt or a replay) and for every answer Salesforce
+//! can give, and compared with `write_plans.txt`. That file is the reviewed table of what callpop writes: any change
+//! to a plan shows up as a diff of it. `UPDATE_EXPECT=1 cargo test -p callpop-core` rewrites it.
+
+use callpop_core::legacy::FieldValue;
+use callpop_core::record::RecordId;
+use callpop_core::write_plan::{
+    Activity, Answer, Body, OrgKeys, Part, Query, Ref, Refusal, Subrequest, Write, after_retry, create_depends_on_keys,
+    plan_activity, plan_member, plan_record_create, plan_task_update, read_answers, task_lookup,
+};
+use std::fmt::Write as _;
+
+const KEY: &str = "call-1";
+
+fn id(text: &str) -> RecordId {
+    RecordId::parse(text).expect("a valid id")
+}
+
+fn value(value: &FieldValue) -> String {
+    match value {
+        FieldValue::Text(text) => text.clone(),
+        FieldValue::Integer(number) => number.to_string(),
+    }
+}
+
+fn reference(to: &Ref) -> String {
+    match to {
+        Ref::Record(record) => record.as_str().to_owned(),
+        Ref::IdOf(part) => format!("@{{{}.id}}", part.as_str()),
+    }
+}
+
+fn describe_write(write: &Write) -> String {
+    match write {
+        Write::Create { object } => format!("create {object}"),
+        Write::Update { object, id } => format!("update {object} {id}"),
+        Write::Upsert { object, external_id_field, key } => format!("upsert {object} by {external_id_field}={key}"),
+    }
+}
+
+fn describe(subrequest: &Subrequest) -> String {
+    let write = describe_write(&subrequest.write);
+    let body = match &subrequest.body {
+        Body::Fields(fields) => {
+            fields.iter().map(|(name, field)| format!("{name}={}", value(field))).collect::<Vec<_>>().join(", ")
+        }
+        Body::Task { lookup, to, create_only } => {
+            let which = if *create_only { "all Task fields" } else { "Task fields without create-only" };
+            format!("{which}, {lookup}={}", reference(to))
+        }
+        Body::Member { campaign_id, lookup, person, status } => {
+            format!("CampaignId={campaign_id}, {lookup}={}, Status={status}", reference(person))
+        }
+    };
+    format!("{}: {write} {{{body}}}", subrequest.part.as_str())
+}
+
+fn describe_query(query: &Query) -> String {
+    match query {
+        Query::TaskByCallObject { key } => format!("query Task by CallObject={key}"),
+    }
+}
+
+fn keys_name(keys: OrgKeys) -> &'static str {
+    match (keys.task_key, keys.lead_key) {
+        (true, true) => "both keys  ",
+        (true, false) => "task key   ",
+        (false, true) => "lead key   ",
+        (false, false) => "no keys    ",
+    }
+}
+
+fn all_keys() -> [OrgKeys; 4] {
+    [
+        OrgKeys { task_key: true, lead_key: true },
+        OrgKeys { task_key: true, lead_key: false },
+        OrgKeys { task_key: false, lead_key: true },
+        OrgKeys { task_key: false, lead_key: false },
+    ]
+}
+
+#[test]
+fn write_plans_match_the_reviewed_table() {
+    let contact = id("003000000000001");
+    let lead = id("00Q000000000002");
+    let account = id("001000000000003");
+    let new_lead = vec![
+        ("LastName".to_owned(), FieldValue::Text("Unknown Caller".to_owned())),
+        ("Phone".to_owned(), FieldValue::Text("(415) 555-0142".to_owned())),
+    ];
+    let mut table = String::new();
+    writeln!(table, "# Plans: record | org | known Task | campaign | first attempt or replay => lookup; subrequests (when the lookup finds none)")
+        .expect("writing to a string");
+    let records: [(&str, Option<&RecordId>); 4] =
+        [("Contact ", Some(&contact)), ("Lead    ", Some(&lead)), ("Account ", Some(&account)), ("new Lead", None)];
+    for (name, record) in records {
+        for keys in all_keys() {
+            for known_task in [None, Some("00T000000000009")] {
+                for campaign_id in [None, Some("701000000000004AAA")] {
+                    for is_retry in [false, true] {
+                        let lookup = task_lookup(KEY, keys, record.is_some(), known_task.is_some(), is_retry);
+                        let activity =
+                            Activity { key: KEY, record, new_lead: &new_lead, known_task, campaign_id, keys };
+                        let plan: Vec<String> = plan_activity(&activity).iter().map(describe).collect();
+                        writeln!(
+                            table,
+                            "{name} | {} | {} | {} | {} => {}{}",
+                            keys_name(keys),
+                            if known_task.is_some() { "Task known  " } else { "no Task     " },
+                            if campaign_id.is_some() { "campaign   " } else { "no campaign" },
+                            if is_retry { "replay" } else { "first " },
+                            lookup.as_ref().map(|query| format!("{}; ", describe_query(query))).unwrap_or_default(),
+                            plan.join("; ")
+                        )
+                        .expect("writing to a string");
+                    }
+                }
+            }
+        }
+    }
+
+    writeln!(table, "\n# Answers: record | org | answers => what happens next").expect("writing to a string");
+    let saved = |text: &str| Some(Answer::Saved { id: Some(text.to_owned()) });
+    let refused = |refusal: Refusal| Some(Answer::Refused(refusal));
+    let duplicate = refused(Refusal::Duplicate { matches: vec![contact.clone()] });
+    type Answers = [(&'static str, Option<Answer>); 3];
+    let cases: Vec<(&str, Answers)> = vec![
+        (
+            "all written",
+            [
+                ("lead", saved("00Q000000000005")),
+                ("task", saved("00T000000000006")),
+                ("member", saved("00v000000000007")),
+            ],
+        ),
+        (
+            "lead refused by a duplicate rule",
+            [("lead", duplicate), ("task", refused(Refusal::Other)), ("member", refused(Refusal::Other))],
+        ),
+        (
+            "lead refused, duplicate rule names nothing",
+            [
+                ("lead", refused(Refusal::Duplicate { matches: Vec::new() })),
+                ("task", refused(Refusal::Other)),
+                ("member", None),
+            ],
+        ),
+        (
+            "lead refused by a validation rule",
+            [("lead", refused(Refusal::Other)), ("task", refused(Refusal::Other)), ("member", None)],
+        ),
+        (
+            "task exists: create-only field refused",
+            [
+                ("lead", saved("00Q000000000005")),
+                ("task", refused(Refusal::CreateOnlyField)),
+                ("member", saved("00v000000000007")),
+            ],
+        ),
+        ("task refused", [("lead", saved("00Q000000000005")), ("task", refused(Refusal::Other)), ("member", None)]),
+        (
+            "task answer names no id",
+            [("lead", saved("00Q000000000005")), ("task", Some(Answer::Saved { id: None })), ("member", None)],
+        ),
+        ("no answer at all", [("lead", None), ("task", None), ("member", None)]),
+        (
+            "already a member",
+            [
+                ("lead", saved("00Q000000000005")),
+                ("task", saved("00T000000000006")),
+                ("member", refused(Refusal::AlreadyMember)),
+            ],
+        ),
+        (
+            "Campaign gone",
+            [
+                ("lead", saved("00Q000000000005")),
+                ("task", saved("00T000000000006")),
+                ("member", refused(Refusal::MissingRecord)),
+            ],
+        ),
+        (
+            "membership refused",
+            [
+                ("lead", saved("00Q000000000005")),
+                ("task", saved("00T000000000006")),
+                ("member", refused(Refusal::Other)),
+            ],
+        ),
+    ];
+    for (name, record) in [("Contact ", Some(&contact)), ("new Lead", None)] {
+        for keys in [OrgKeys { task_key: true, lead_key: true }, OrgKeys { task_key: false, lead_key: false }] {
+            for (case, answers) in &cases {
+                if record.is_some() && case.starts_with("lead") {
+                    continue; // No Lead is created on an existing record.
+                }
+                let activity = Activity {
+                    key: KEY,
+                    record,
+                    new_lead: &new_lead,
+                    known_task: None,
+                    campaign_id: Some("701000000000004AAA"),
+                    keys,
+                };
+                let answer = |part: Part| {
+                    answers.iter().find(|(named, _)| *named == part.as_str()).and_then(|(_, answer)| answer.clone())
+                };
+                let next = read_answers(&activity, answer);
+                let next = match next {
+                    callpop_core::write_plan::Next::Retry(subrequest) => format!("retry {}", describe(&subrequest)),
+                    other => format!("{other:?}"),
+                };
+                writeln!(table, "{name} | {} | {case} => {next}", keys_name(keys)).expect("writing to a string");
+            }
+        }
+    }
+
+    writeln!(table, "\n# After the retried Task upsert").expect("writing to a string");
+    for (case, answer) in [
+        ("names the Task", Answer::Saved { id: Some("00T000000000006".to_owned()) }),
+        ("names none", Answer::Saved { id: None }),
+    ] {
+        let next = match after_retry(KEY, answer) {
+            Ok(task) => format!("Task {task}"),
+            Err(query) => describe_query(&query),
+        };
+        writeln!(table, "{case} => {next}").expect("writing to a string");
+    }
+
+    writeln!(table, "\n# A later event's update of the call's Task").expect("writing to a string");
+    let changes = vec![
+        ("Status".to_owned(), FieldValue::Text("Completed".to_owned())),
+        ("CallDurationInSeconds".to_owned(), FieldValue::Integer(42)),
+    ];
+    for (case, changes) in [("changes", changes), ("nothing changed", Vec::new())] {
+        let next = plan_task_update("00T000000000006", changes).map_or("nothing to write".to_owned(), |s| describe(&s));
+        writeln!(table, "{case} => {next}").expect("writing to a string");
+    }
+
+    writeln!(table, "\n# A trigger's find_or_create, when no record was found: object | org => the create")
+        .expect("writing to a string");
+    for object in ["Lead", "Contact", "Account"] {
+        for keys in all_keys() {
+            let write = plan_record_create(object, KEY, keys);
+            let depends = if create_depends_on_keys(object) { "" } else { " (the org's keys are not read)" };
+            writeln!(table, "{object:<7} | {} => {}{depends}", keys_name(keys), describe_write(&write))
+                .expect("writing to a string");
+        }
+    }
+
+    writeln!(table, "\n# A trigger's add_to_campaign").expect("writing to a string");
+    for (name, record) in [("Lead   ", &lead), ("Contact", &contact)] {
+        let lead = record.object() == callpop_core::record::SObjectType::Lead;
+        let member = plan_member("701000000000004", lead, Ref::Record(record.clone()), "Sent");
+        writeln!(table, "{name} => {}", describe(&member)).expect("writing to a string");
+    }
+    expect_test::expect_file!["write_plans.txt"].assert_eq(&table);
+}
