@@ -112,7 +112,7 @@ enum Phase {
     Choosing { matches: Vec<RecordMatch>, remembered: Option<RecordId> },
     /// Popped; `logged_to` names the record that got the activity when the softphone chose it.
     Popped { logged_to: Option<String> },
-    /// Another softphone of this agent popped it.
+    /// Another softphone popped it: another tab of this agent's, or another agent's (`CallUpdate::popped_by_other_agent`).
     HandledElsewhere,
     /// Something failed; the message says what.
     Failed(String),
@@ -495,6 +495,15 @@ fn caller<'a>(update: &'a CallUpdate, remembered: Option<&'a RecordId>) -> Calle
     }
 }
 
+/// Who has a call this softphone did not pop, in the agent's words: another agent by name (a call handed over
+/// after they answered it), or, when it was this agent, their other tab (or window, or browser).
+fn handled_elsewhere(update: &CallUpdate) -> String {
+    match &update.popped_by_other_agent {
+        Some(name) => format!("Answered by {name}"),
+        None => "Answered in your other tab".to_owned(),
+    }
+}
+
 fn card(call: &TrackedCall) -> CallCard {
     let update = &call.update;
     let tone = match (&call.phase, update.state) {
@@ -506,7 +515,7 @@ fn card(call: &TrackedCall) -> CallCard {
     };
     let status = match (&call.phase, update.state, update.direction) {
         (Phase::Failed(message), _, _) => message.clone(),
-        (Phase::HandledElsewhere, _, _) => "Answered in another softphone".to_owned(),
+        (Phase::HandledElsewhere, _, _) => handled_elsewhere(update),
         (Phase::Claiming, _, _) => "Answering…".to_owned(),
         (Phase::Searching, _, _) => "Looking up the caller in Salesforce…".to_owned(),
         (Phase::AwaitingSave, _, _) => "New caller: complete the Lead and save it".to_owned(),
@@ -582,6 +591,7 @@ mod tests {
             campaign: Some("Spring Promo".to_owned()),
             started_at: "2026-11-25T10:00:00Z".to_owned(),
             popped: false,
+            popped_by_other_agent: None,
             record: None,
             remembered_record: None,
             options: IntegrationOptions::default(),
@@ -642,7 +652,7 @@ mod tests {
             ToServer::AppendActivity(append) if append.record_id == lead.id.as_str())));
         // Another softphone's call that this one never popped stays the other's.
         after.handle(Event::CallUpdated(answered_and_popped("c2")));
-        assert_eq!(after.view().calls[1].status, "Answered in another softphone");
+        assert_eq!(after.view().calls[1].status, "Answered in your other tab");
     }
 
     #[test]
@@ -691,8 +701,20 @@ mod tests {
             matches!(call, OpenCtiCall::Search { .. } | OpenCtiCall::PopRecord { .. } | OpenCtiCall::PopUrl { .. })
         });
         assert_eq!(pops_or_searches.count(), 0);
-        assert_eq!(adapter.view().calls[0].status, "Answered in another softphone");
+        assert_eq!(adapter.view().calls[0].status, "Answered in your other tab");
         assert!(!adapter.view().calls[0].can_answer);
+    }
+
+    #[test]
+    fn a_call_another_agent_popped_names_them() {
+        let mut adapter = Adapter::new(Recorder::default(), Ui::Lightning);
+        // Handed over to this agent after Grace answered it: it arrives popped, by her.
+        let handed_over =
+            CallUpdate { popped_by_other_agent: Some("Grace Hopper".to_owned()), ..answered_and_popped("c1") };
+        adapter.handle(Event::CallUpdated(handed_over));
+        let card = &adapter.view().calls[0];
+        assert_eq!((card.status.as_str(), card.can_answer), ("Answered by Grace Hopper", false));
+        assert!(adapter.host().sent.is_empty(), "nothing to claim");
     }
 
     #[test]

@@ -122,9 +122,7 @@ async fn frame_sessions(stack: &Stack) -> anyhow::Result<()> {
     browser.wait_for("[data-answer='CA-shot-reload-2']").await?.click().await?;
     let pending = "[data-call-id='CA-shot-reload-2'] [data-status='New caller: complete the Lead and save it']";
     browser.wait_for(pending).await?;
-    browser.eval("location.reload(); return true;").await?;
-    browser.leave_softphone().await?;
-    browser.enter_softphone().await?;
+    browser.reload_softphone().await?;
     browser.wait_for(pending).await?;
     browser.leave_softphone().await?;
     save_page(&browser, "softphone-reload-new-caller").await
