@@ -319,7 +319,7 @@ pub(crate) fn connect_stream() {
                 LAST_EVENT_ID.with(|last| *last.borrow_mut() = Some(id));
             }
             match event.data().as_string().map(|data| from_json::<CallUpdate>(&data)) {
-                Some(Ok(update)) => dispatch(Event::CallUpdated(update)),
+                Some(Ok(update)) => dispatch(Event::CallUpdated(Box::new(update))),
                 _ => web_sys::console::warn_1(&"the server sent a call the softphone cannot read".into()),
             }
         });

@@ -45,8 +45,8 @@ pub enum Connection {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
     Connection(Connection),
-    /// The event stream delivered a call's latest state.
-    CallUpdated(CallUpdate),
+    /// The event stream delivered a call's latest state (boxed: it is by far the largest event).
+    CallUpdated(Box<CallUpdate>),
     /// The agent pressed Answer on a ringing call.
     AnswerClicked {
         call_id: String,
@@ -248,7 +248,7 @@ impl<H: Host> Adapter<H> {
     pub fn handle(&mut self, event: Event) {
         match event {
             Event::Connection(connection) => self.connection = connection,
-            Event::CallUpdated(update) => self.on_call_updated(update),
+            Event::CallUpdated(update) => self.on_call_updated(*update),
             Event::AnswerClicked { call_id } => self.on_answer(&call_id),
             Event::PopClaimed { call_id, claimed } => self.on_pop_claimed(&call_id, claimed),
             Event::SearchCompleted { call_id, matches } => self.on_search_completed(&call_id, &matches),
@@ -617,7 +617,7 @@ mod tests {
     #[test]
     fn a_call_this_softphone_popped_resumes_in_call_after_a_reload_without_popping_again() {
         let mut before = Adapter::new(Recorder::default(), Ui::Lightning);
-        before.handle(Event::CallUpdated(ringing("c1")));
+        before.handle(Event::CallUpdated(Box::new(ringing("c1"))));
         before.handle(Event::AnswerClicked { call_id: "c1".to_owned() });
         before.handle(Event::PopClaimed { call_id: "c1".to_owned(), claimed: true });
         before.handle(Event::SearchCompleted { call_id: "c1".to_owned(), matches: vec![contact()] });
@@ -627,7 +627,7 @@ mod tests {
 
         let mut after = Adapter::new(Recorder::default(), Ui::Lightning);
         after.resume(kept);
-        after.handle(Event::CallUpdated(answered_and_popped("c1")));
+        after.handle(Event::CallUpdated(Box::new(answered_and_popped("c1"))));
         let card = &after.view().calls[0];
         assert_eq!((card.status.as_str(), card.logged_to.as_deref()), ("In call", Some("Ada Lovelace · Contact")));
         assert_eq!(
@@ -641,7 +641,7 @@ mod tests {
     fn a_new_caller_form_pending_before_a_reload_is_searched_again_and_the_saved_lead_gets_the_activity() {
         let mut after = Adapter::new(Recorder::default(), Ui::Lightning);
         after.resume(vec![("c1".to_owned(), Resume::PopAgain)]);
-        after.handle(Event::CallUpdated(answered_and_popped("c1")));
+        after.handle(Event::CallUpdated(Box::new(answered_and_popped("c1"))));
         let search = OpenCtiCall::Search { term: "+14155552671".to_owned(), direction: Direction::Inbound };
         assert_eq!(after.host().open_cti.last().map(|(_, call)| call.clone()), Some(search));
         // The agent saved the Lead before the reload: the search finds it, it is popped and gets the activity.
@@ -651,14 +651,14 @@ mod tests {
         assert!(after.host().sent.iter().any(|sent| matches!(sent,
             ToServer::AppendActivity(append) if append.record_id == lead.id.as_str())));
         // Another softphone's call that this one never popped stays the other's.
-        after.handle(Event::CallUpdated(answered_and_popped("c2")));
+        after.handle(Event::CallUpdated(Box::new(answered_and_popped("c2"))));
         assert_eq!(after.view().calls[1].status, "Answered in your other tab");
     }
 
     #[test]
     fn answering_a_call_with_one_match_pops_it_once_and_appends_the_activity() {
         let mut adapter = Adapter::new(Recorder::default(), Ui::Lightning);
-        adapter.handle(Event::CallUpdated(ringing("c1")));
+        adapter.handle(Event::CallUpdated(Box::new(ringing("c1"))));
         assert!(adapter.view().calls[0].can_answer);
 
         adapter.handle(Event::AnswerClicked { call_id: "c1".to_owned() });
@@ -693,7 +693,7 @@ mod tests {
     #[test]
     fn a_call_another_softphone_popped_is_shown_as_handled_and_never_popped_here() {
         let mut adapter = Adapter::new(Recorder::default(), Ui::Lightning);
-        adapter.handle(Event::CallUpdated(ringing("c1")));
+        adapter.handle(Event::CallUpdated(Box::new(ringing("c1"))));
         adapter.handle(Event::AnswerClicked { call_id: "c1".to_owned() });
         adapter.handle(Event::PopClaimed { call_id: "c1".to_owned(), claimed: false });
         adapter.handle(Event::SearchCompleted { call_id: "c1".to_owned(), matches: vec![contact()] });
@@ -711,7 +711,7 @@ mod tests {
         // Handed over to this agent after Grace answered it: it arrives popped, by her.
         let handed_over =
             CallUpdate { popped_by_other_agent: Some("Grace Hopper".to_owned()), ..answered_and_popped("c1") };
-        adapter.handle(Event::CallUpdated(handed_over));
+        adapter.handle(Event::CallUpdated(Box::new(handed_over)));
         let card = &adapter.view().calls[0];
         assert_eq!((card.status.as_str(), card.can_answer), ("Answered by Grace Hopper", false));
         assert!(adapter.host().sent.is_empty(), "nothing to claim");
@@ -720,7 +720,7 @@ mod tests {
     #[test]
     fn a_saved_new_lead_gets_the_activity() {
         let mut adapter = Adapter::new(Recorder::default(), Ui::Lightning);
-        adapter.handle(Event::CallUpdated(ringing("c1")));
+        adapter.handle(Event::CallUpdated(Box::new(ringing("c1"))));
         adapter.handle(Event::AnswerClicked { call_id: "c1".to_owned() });
         adapter.handle(Event::PopClaimed { call_id: "c1".to_owned(), claimed: true });
         adapter.handle(Event::SearchCompleted { call_id: "c1".to_owned(), matches: vec![] });
@@ -734,15 +734,15 @@ mod tests {
     #[test]
     fn an_ended_call_leaves_the_panel() {
         let mut adapter = Adapter::new(Recorder::default(), Ui::Classic);
-        adapter.handle(Event::CallUpdated(ringing("c1")));
-        adapter.handle(Event::CallUpdated(CallUpdate { state: CallState::Completed, ..ringing("c1") }));
+        adapter.handle(Event::CallUpdated(Box::new(ringing("c1"))));
+        adapter.handle(Event::CallUpdated(Box::new(CallUpdate { state: CallState::Completed, ..ringing("c1") })));
         assert!(adapter.view().calls.is_empty());
         assert_eq!(adapter.host().last_view.as_ref().map(|view| view.calls.len()), Some(0));
     }
 
     fn answered_with(adapter: &mut Adapter<Recorder>, update: CallUpdate, matches: Vec<RecordMatch>) {
         let call_id = update.call_id.clone();
-        adapter.handle(Event::CallUpdated(update));
+        adapter.handle(Event::CallUpdated(Box::new(update)));
         adapter.handle(Event::AnswerClicked { call_id: call_id.clone() });
         adapter.handle(Event::PopClaimed { call_id: call_id.clone(), claimed: true });
         adapter.handle(Event::SearchCompleted { call_id, matches });
@@ -805,7 +805,7 @@ mod tests {
 
         // The outbound call arrives on the stream: shown, never popped.
         let outbound = CallUpdate { direction: Direction::Outbound, ..ringing("out-1") };
-        adapter.handle(Event::CallUpdated(outbound));
+        adapter.handle(Event::CallUpdated(Box::new(outbound)));
         let card = &adapter.view().calls[0];
         assert_eq!((card.status.as_str(), card.can_answer), ("Dialling…", false));
         assert_eq!(adapter.view().notice, None, "the placed call replaces the notice");
