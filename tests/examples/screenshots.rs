@@ -137,27 +137,20 @@ async fn two_tabs(stack: &Stack) -> anyhow::Result<()> {
     let browser = Browser::start().await?;
     browser.client.goto(&stack.lightning_url()).await?;
     browser.sign_in_agent().await?;
-    let first = browser.open_tab(&stack.lightning_url()).await?;
-    let second = browser.client.window().await?;
-    browser.enter_softphone().await?;
-    browser.wait_for("#connection[data-connection='live']").await?;
+    let (first, second) = browser.open_signed_in_tab(&stack.lightning_url()).await?;
     stack.post_call_event("CA-shot-tabs", "ringing", numbers::ONE_CONTACT).await?;
     browser.wait_for("[data-answer='CA-shot-tabs']").await?;
-    browser.switch_tab(&first).await?;
-    browser.enter_softphone().await?;
+    browser.softphone_of_tab(&first).await?;
     browser.wait_for("[data-answer='CA-shot-tabs']").await?.click().await?;
     browser.wait_for("[data-call-id='CA-shot-tabs'] [data-status='In call']").await?;
-    browser.switch_tab(&second).await?;
-    browser.enter_softphone().await?;
+    browser.softphone_of_tab(&second).await?;
     browser.wait_for("[data-call-id='CA-shot-tabs'] [data-status='Answered in your other tab']").await?;
     browser.leave_softphone().await?;
     save_softphone(&browser, "softphone-other-tab").await?;
 
-    browser.switch_tab(&first).await?;
-    browser.enter_softphone().await?;
+    browser.softphone_of_tab(&first).await?;
     browser.wait_for("#sign-out").await?.click().await?;
-    browser.switch_tab(&second).await?;
-    browser.enter_softphone().await?;
+    browser.softphone_of_tab(&second).await?;
     browser.wait_for("#signin-error:not([hidden])").await?;
     browser.leave_softphone().await?;
     save_softphone(&browser, "softphone-signed-out-elsewhere").await

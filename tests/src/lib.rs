@@ -654,6 +654,26 @@ impl Browser {
         Ok(left)
     }
 
+    /// Opens the org's page `url` in a second tab, whose softphone the first tab's sign-in (its partitioned cookie)
+    /// signs in, and waits for its stream. The browser is then inside the second tab's softphone. Returns the first
+    /// tab and the second.
+    pub async fn open_signed_in_tab(
+        &self,
+        url: &str,
+    ) -> anyhow::Result<(fantoccini::wd::WindowHandle, fantoccini::wd::WindowHandle)> {
+        let first = self.open_tab(url).await?;
+        let second = self.client.window().await?;
+        self.enter_softphone().await?;
+        self.wait_for("#connection[data-connection='live']").await?;
+        Ok((first, second))
+    }
+
+    /// Switches to another tab of this browser and enters its softphone.
+    pub async fn softphone_of_tab(&self, tab: &fantoccini::wd::WindowHandle) -> anyhow::Result<()> {
+        self.switch_tab(tab).await?;
+        self.enter_softphone().await
+    }
+
     /// Switches to another tab of this browser, on its org page (outside the softphone).
     pub async fn switch_tab(&self, tab: &fantoccini::wd::WindowHandle) -> anyhow::Result<()> {
         self.client.switch_to_window(tab.clone()).await?;

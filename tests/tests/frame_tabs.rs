@@ -9,22 +9,17 @@ use fantoccini::Locator;
 
 async fn two_tabs_one_pop(ui: Ui) -> anyhow::Result<()> {
     let (stack, browser) = start_signed_in(ui).await?;
-    let first = browser.open_tab(&stack.page_url(ui)).await?;
-    let second = browser.client.window().await?;
-    browser.enter_softphone().await?;
     // The other tab's sign-in holds here too: no form.
-    browser.wait_for("#connection[data-connection='live']").await?;
+    let (first, second) = browser.open_signed_in_tab(&stack.page_url(ui)).await?;
     assert!(!browser.wait_for("#signin").await?.is_displayed().await?, "the second tab asks for no password");
 
     stack.post_call_event("TAB-1", "ringing", numbers::ONE_CONTACT).await?;
     browser.wait_for("[data-answer='TAB-1']").await?;
-    browser.switch_tab(&first).await?;
-    browser.enter_softphone().await?;
+    browser.softphone_of_tab(&first).await?;
     browser.wait_for("[data-answer='TAB-1']").await?.click().await?;
     browser.wait_for("[data-call-id='TAB-1'] [data-status='In call']").await?;
 
-    browser.switch_tab(&second).await?;
-    browser.enter_softphone().await?;
+    browser.softphone_of_tab(&second).await?;
     let handled = browser.wait_for("[data-call-id='TAB-1'] [data-status='Answered in your other tab']").await?;
     assert_eq!(handled.text().await?, "Answered in your other tab");
     let card = browser.wait_for("article.call[data-call-id='TAB-1']").await?;
@@ -46,20 +41,15 @@ per_ui!(
 #[tokio::test]
 async fn signing_out_in_one_tab_signs_the_other_out_at_once_and_it_says_why() -> anyhow::Result<()> {
     let (stack, browser) = start_signed_in(Ui::Lightning).await?;
-    let first = browser.open_tab(&stack.lightning_url()).await?;
-    let second = browser.client.window().await?;
-    browser.enter_softphone().await?;
-    browser.wait_for("#connection[data-connection='live']").await?;
+    let (first, second) = browser.open_signed_in_tab(&stack.lightning_url()).await?;
 
-    browser.switch_tab(&first).await?;
-    browser.enter_softphone().await?;
+    browser.softphone_of_tab(&first).await?;
     browser.wait_for("#sign-out").await?.click().await?;
     browser.wait_for("#signin:not([hidden])").await?;
     assert!(!browser.wait_for("#signin-error").await?.is_displayed().await?, "signing out here is no error here");
 
     // The other tab's stream ends with the session, and the tab says why, without waiting for its next request.
-    browser.switch_tab(&second).await?;
-    browser.enter_softphone().await?;
+    browser.softphone_of_tab(&second).await?;
     let why = browser.wait_for("#signin:not([hidden]) #signin-error:not([hidden])").await?;
     assert_eq!(
         why.text().await?,
