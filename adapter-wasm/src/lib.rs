@@ -91,6 +91,21 @@ async fn boot() -> Result<(), JsValue> {
     Ok(())
 }
 
+/// The session ended under the softphone (`server` forgot it): the sign-in form says why, in one sentence.
+pub(crate) fn session_ended(end: server::SessionEnd) {
+    ui::show_sign_in(Some(ui::session_end_sentence(end)));
+}
+
+/// The agent pressed "Sign out": the server ends the session, and the sign-in form comes back.
+pub(crate) fn sign_out() {
+    spawn_local(async {
+        match server::sign_out().await {
+            Ok(()) => ui::show_sign_in(None),
+            Err(error) => ui::show_sign_in(Some(&ui::sign_out_failed_sentence(&error))),
+        }
+    });
+}
+
 /// Shows the signed-in softphone and opens the agent's stream.
 pub(crate) fn start_session(email: &str) {
     ui::show_signed_in(email);

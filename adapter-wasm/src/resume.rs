@@ -1,7 +1,7 @@
 //! What a reload of the softphone resumes: the calls it had popped (`callpop_core::adapter::Resume`), kept in the
 //! tab's `sessionStorage` (partitioned per top-level site in a third-party frame, and kept across reloads of the
 //! page and of the frame). Where the browser gives the frame no storage, nothing is kept: after a reload such a call
-//! shows as answered in another softphone, and the server logs it by its own rule (`ARCHITECTURE.md`).
+//! shows as answered in the agent's other tab, and the server logs it by its own rule (`ARCHITECTURE.md`).
 
 use crate::server::{from_json, to_json};
 use callpop_core::adapter::{Resume, SoftphoneView};

@@ -7,8 +7,11 @@
 //! which the browser keeps across reloads where it keeps anything for a third-party frame. The append queue is
 //! kept in memory and mirrored to `localStorage` when the browser allows it; reading or writing storage that throws
 //! costs nothing but the mirror.
+//!
+//! This module draws nothing: when the session ends under it, it tells `crate::session_ended`, and signing out
+//! answers with its outcome, for `lib.rs` to show.
 
-use crate::{dispatch, ui};
+use crate::dispatch;
 use callpop_core::adapter::{Connection, Event, ToServer};
 use callpop_core::wire::{
     ActivityAppend, CallUpdate, DialResponse, LoginRequest, LoginResponse, Me, PopClaim, StreamTicket,
@@ -143,31 +146,43 @@ pub(crate) async fn signed_in_by_cookie() -> Result<Me, RequestError> {
     request_as("GET", "/api/v1/me", None, None).await
 }
 
-/// Forgets the session in the page and closes the stream.
-fn forget_session() {
-    set_token(None);
+/// How a session ended without the agent signing out here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SessionEnd {
+    /// A request was refused (401): the session expired or is unknown.
+    Refused,
+    /// The stream said the session was ended: signed out in another tab, by an administrator, or by a password
+    /// change.
+    EndedElsewhere,
+}
+
+fn close_stream() {
     STREAM.with(|stream| stream.borrow_mut().take().map(|connection| connection.source.close()));
 }
 
-/// The server no longer knows the session (expired, or signed out elsewhere): the sign-in form says so, once.
-pub(crate) fn signed_out() {
-    forget_session();
-    ui::show_sign_in(Some("Your session has ended. Sign in again."));
+/// Forgets the session in the page and closes the stream.
+fn forget_session() {
+    set_token(None);
+    close_stream();
 }
 
-/// The agent signs out: the server ends the session (its token and cookie are refused from now on).
-pub(crate) fn sign_out() {
-    spawn_local(async {
-        // 204, no body.
-        let ended = request::<Option<serde_json_value::Ignored>>("DELETE", "/api/v1/sessions/current", None).await;
-        forget_session();
-        match ended {
-            Ok(_) | Err(RequestError::SignedOut) => ui::show_sign_in(None),
-            Err(RequestError::Rejected(_, message) | RequestError::Unavailable(message)) => ui::show_sign_in(Some(
-                &format!("Signed out here, but callpop could not end the session ({message}). Sign out again later."),
-            )),
-        }
-    });
+/// The session ended under the softphone: forget it, and let the shell say so.
+fn signed_out() {
+    forget_session();
+    crate::session_ended(SessionEnd::Refused);
+}
+
+/// The agent signs out: the server ends the session (its token and cookie are refused from now on). The stream is
+/// closed first, so its own `ended` event does not report this sign-out as something that happened elsewhere.
+pub(crate) async fn sign_out() -> Result<(), RequestError> {
+    close_stream();
+    // 204, no body.
+    let ended = request::<Option<serde_json_value::Ignored>>("DELETE", "/api/v1/sessions/current", None).await;
+    forget_session();
+    match ended {
+        Ok(_) | Err(RequestError::SignedOut) => Ok(()),
+        Err(error) => Err(error),
+    }
 }
 
 /// Carries out a request the adapter asked for.
@@ -304,7 +319,7 @@ pub(crate) fn connect_stream() {
                 LAST_EVENT_ID.with(|last| *last.borrow_mut() = Some(id));
             }
             match event.data().as_string().map(|data| from_json::<CallUpdate>(&data)) {
-                Some(Ok(update)) => dispatch(Event::CallUpdated(update)),
+                Some(Ok(update)) => dispatch(Event::CallUpdated(Box::new(update))),
                 _ => web_sys::console::warn_1(&"the server sent a call the softphone cannot read".into()),
             }
         });
@@ -313,6 +328,10 @@ pub(crate) fn connect_stream() {
             dispatch(Event::Connection(Connection::Live));
             spawn_local(flush_appends());
         });
+        let on_ended = Closure::<dyn FnMut(JsValue)>::new(|_| {
+            forget_session();
+            crate::session_ended(SessionEnd::EndedElsewhere);
+        });
         let on_error = Closure::<dyn FnMut(JsValue)>::new(|_| {
             STREAM.with(|stream| stream.borrow_mut().take().map(|connection| connection.source.close()));
             dispatch(Event::Connection(Connection::Reconnecting));
@@ -320,9 +339,11 @@ pub(crate) fn connect_stream() {
         });
         let _ = source.add_event_listener_with_callback("call", on_call.as_ref().unchecked_ref());
         let _ = source.add_event_listener_with_callback("ready", on_ready.as_ref().unchecked_ref());
+        let _ = source.add_event_listener_with_callback("ended", on_ended.as_ref().unchecked_ref());
         source.set_onerror(Some(on_error.as_ref().unchecked_ref()));
         STREAM.with(|stream| {
-            *stream.borrow_mut() = Some(StreamConnection { source, _listeners: vec![on_call, on_ready, on_error] });
+            *stream.borrow_mut() =
+                Some(StreamConnection { source, _listeners: vec![on_call, on_ready, on_ended, on_error] });
         });
     });
 }

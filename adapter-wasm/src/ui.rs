@@ -72,7 +72,7 @@ pub(crate) fn mount(ui: Ui) {
         });
     }
     if let Some(button) = by_id("sign-out") {
-        listen(&button, "click", |_| server::sign_out());
+        listen(&button, "click", |_| crate::sign_out());
     }
 }
 
@@ -116,6 +116,25 @@ pub(crate) fn show_sign_in(message: Option<&str>) {
     if let Some(input) = by_id("signin-email") {
         focus(&input);
     }
+}
+
+/// Why the sign-in form is back, when the session ended under the softphone.
+pub(crate) fn session_end_sentence(end: server::SessionEnd) -> &'static str {
+    match end {
+        server::SessionEnd::Refused => "Your session has ended. Sign in again.",
+        server::SessionEnd::EndedElsewhere => {
+            "You were signed out: this session was ended in another tab, by an administrator or by a password change."
+        }
+    }
+}
+
+/// Why the agent is signed out here but maybe not on the server.
+pub(crate) fn sign_out_failed_sentence(error: &server::RequestError) -> String {
+    let reason = match error {
+        server::RequestError::Rejected(_, message) | server::RequestError::Unavailable(message) => message.as_str(),
+        server::RequestError::SignedOut => "it had already ended",
+    };
+    format!("Signed out here, but callpop could not end the session ({reason}). Sign out again later.")
 }
 
 /// Says, in one sentence, that a reload will ask for the password again, when the browser kept no session cookie.

@@ -45,8 +45,8 @@ pub enum Connection {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
     Connection(Connection),
-    /// The event stream delivered a call's latest state.
-    CallUpdated(CallUpdate),
+    /// The event stream delivered a call's latest state (boxed: it is by far the largest event).
+    CallUpdated(Box<CallUpdate>),
     /// The agent pressed Answer on a ringing call.
     AnswerClicked {
         call_id: String,
@@ -112,7 +112,7 @@ enum Phase {
     Choosing { matches: Vec<RecordMatch>, remembered: Option<RecordId> },
     /// Popped; `logged_to` names the record that got the activity when the softphone chose it.
     Popped { logged_to: Option<String> },
-    /// Another softphone of this agent popped it.
+    /// Another softphone popped it: another tab of this agent's, or another agent's (`CallUpdate::popped_by_other_agent`).
     HandledElsewhere,
     /// Something failed; the message says what.
     Failed(String),
@@ -248,7 +248,7 @@ impl<H: Host> Adapter<H> {
     pub fn handle(&mut self, event: Event) {
         match event {
             Event::Connection(connection) => self.connection = connection,
-            Event::CallUpdated(update) => self.on_call_updated(update),
+            Event::CallUpdated(update) => self.on_call_updated(*update),
             Event::AnswerClicked { call_id } => self.on_answer(&call_id),
             Event::PopClaimed { call_id, claimed } => self.on_pop_claimed(&call_id, claimed),
             Event::SearchCompleted { call_id, matches } => self.on_search_completed(&call_id, &matches),
@@ -495,6 +495,15 @@ fn caller<'a>(update: &'a CallUpdate, remembered: Option<&'a RecordId>) -> Calle
     }
 }
 
+/// Who has a call this softphone did not pop, in the agent's words: another agent by name (a call handed over
+/// after they answered it), or, when it was this agent, their other tab (or window, or browser).
+fn handled_elsewhere(update: &CallUpdate) -> String {
+    match &update.popped_by_other_agent {
+        Some(name) => format!("Answered by {name}"),
+        None => "Answered in your other tab".to_owned(),
+    }
+}
+
 fn card(call: &TrackedCall) -> CallCard {
     let update = &call.update;
     let tone = match (&call.phase, update.state) {
@@ -506,7 +515,7 @@ fn card(call: &TrackedCall) -> CallCard {
     };
     let status = match (&call.phase, update.state, update.direction) {
         (Phase::Failed(message), _, _) => message.clone(),
-        (Phase::HandledElsewhere, _, _) => "Answered in another softphone".to_owned(),
+        (Phase::HandledElsewhere, _, _) => handled_elsewhere(update),
         (Phase::Claiming, _, _) => "Answering…".to_owned(),
         (Phase::Searching, _, _) => "Looking up the caller in Salesforce…".to_owned(),
         (Phase::AwaitingSave, _, _) => "New caller: complete the Lead and save it".to_owned(),
@@ -582,6 +591,7 @@ mod tests {
             campaign: Some("Spring Promo".to_owned()),
             started_at: "2026-11-25T10:00:00Z".to_owned(),
             popped: false,
+            popped_by_other_agent: None,
             record: None,
             remembered_record: None,
             options: IntegrationOptions::default(),
@@ -607,7 +617,7 @@ mod tests {
     #[test]
     fn a_call_this_softphone_popped_resumes_in_call_after_a_reload_without_popping_again() {
         let mut before = Adapter::new(Recorder::default(), Ui::Lightning);
-        before.handle(Event::CallUpdated(ringing("c1")));
+        before.handle(Event::CallUpdated(Box::new(ringing("c1"))));
         before.handle(Event::AnswerClicked { call_id: "c1".to_owned() });
         before.handle(Event::PopClaimed { call_id: "c1".to_owned(), claimed: true });
         before.handle(Event::SearchCompleted { call_id: "c1".to_owned(), matches: vec![contact()] });
@@ -617,7 +627,7 @@ mod tests {
 
         let mut after = Adapter::new(Recorder::default(), Ui::Lightning);
         after.resume(kept);
-        after.handle(Event::CallUpdated(answered_and_popped("c1")));
+        after.handle(Event::CallUpdated(Box::new(answered_and_popped("c1"))));
         let card = &after.view().calls[0];
         assert_eq!((card.status.as_str(), card.logged_to.as_deref()), ("In call", Some("Ada Lovelace · Contact")));
         assert_eq!(
@@ -631,7 +641,7 @@ mod tests {
     fn a_new_caller_form_pending_before_a_reload_is_searched_again_and_the_saved_lead_gets_the_activity() {
         let mut after = Adapter::new(Recorder::default(), Ui::Lightning);
         after.resume(vec![("c1".to_owned(), Resume::PopAgain)]);
-        after.handle(Event::CallUpdated(answered_and_popped("c1")));
+        after.handle(Event::CallUpdated(Box::new(answered_and_popped("c1"))));
         let search = OpenCtiCall::Search { term: "+14155552671".to_owned(), direction: Direction::Inbound };
         assert_eq!(after.host().open_cti.last().map(|(_, call)| call.clone()), Some(search));
         // The agent saved the Lead before the reload: the search finds it, it is popped and gets the activity.
@@ -641,14 +651,14 @@ mod tests {
         assert!(after.host().sent.iter().any(|sent| matches!(sent,
             ToServer::AppendActivity(append) if append.record_id == lead.id.as_str())));
         // Another softphone's call that this one never popped stays the other's.
-        after.handle(Event::CallUpdated(answered_and_popped("c2")));
-        assert_eq!(after.view().calls[1].status, "Answered in another softphone");
+        after.handle(Event::CallUpdated(Box::new(answered_and_popped("c2"))));
+        assert_eq!(after.view().calls[1].status, "Answered in your other tab");
     }
 
     #[test]
     fn answering_a_call_with_one_match_pops_it_once_and_appends_the_activity() {
         let mut adapter = Adapter::new(Recorder::default(), Ui::Lightning);
-        adapter.handle(Event::CallUpdated(ringing("c1")));
+        adapter.handle(Event::CallUpdated(Box::new(ringing("c1"))));
         assert!(adapter.view().calls[0].can_answer);
 
         adapter.handle(Event::AnswerClicked { call_id: "c1".to_owned() });
@@ -683,7 +693,7 @@ mod tests {
     #[test]
     fn a_call_another_softphone_popped_is_shown_as_handled_and_never_popped_here() {
         let mut adapter = Adapter::new(Recorder::default(), Ui::Lightning);
-        adapter.handle(Event::CallUpdated(ringing("c1")));
+        adapter.handle(Event::CallUpdated(Box::new(ringing("c1"))));
         adapter.handle(Event::AnswerClicked { call_id: "c1".to_owned() });
         adapter.handle(Event::PopClaimed { call_id: "c1".to_owned(), claimed: false });
         adapter.handle(Event::SearchCompleted { call_id: "c1".to_owned(), matches: vec![contact()] });
@@ -691,14 +701,26 @@ mod tests {
             matches!(call, OpenCtiCall::Search { .. } | OpenCtiCall::PopRecord { .. } | OpenCtiCall::PopUrl { .. })
         });
         assert_eq!(pops_or_searches.count(), 0);
-        assert_eq!(adapter.view().calls[0].status, "Answered in another softphone");
+        assert_eq!(adapter.view().calls[0].status, "Answered in your other tab");
         assert!(!adapter.view().calls[0].can_answer);
+    }
+
+    #[test]
+    fn a_call_another_agent_popped_names_them() {
+        let mut adapter = Adapter::new(Recorder::default(), Ui::Lightning);
+        // Handed over to this agent after Grace answered it: it arrives popped, by her.
+        let handed_over =
+            CallUpdate { popped_by_other_agent: Some("Grace Hopper".to_owned()), ..answered_and_popped("c1") };
+        adapter.handle(Event::CallUpdated(Box::new(handed_over)));
+        let card = &adapter.view().calls[0];
+        assert_eq!((card.status.as_str(), card.can_answer), ("Answered by Grace Hopper", false));
+        assert!(adapter.host().sent.is_empty(), "nothing to claim");
     }
 
     #[test]
     fn a_saved_new_lead_gets_the_activity() {
         let mut adapter = Adapter::new(Recorder::default(), Ui::Lightning);
-        adapter.handle(Event::CallUpdated(ringing("c1")));
+        adapter.handle(Event::CallUpdated(Box::new(ringing("c1"))));
         adapter.handle(Event::AnswerClicked { call_id: "c1".to_owned() });
         adapter.handle(Event::PopClaimed { call_id: "c1".to_owned(), claimed: true });
         adapter.handle(Event::SearchCompleted { call_id: "c1".to_owned(), matches: vec![] });
@@ -712,15 +734,15 @@ mod tests {
     #[test]
     fn an_ended_call_leaves_the_panel() {
         let mut adapter = Adapter::new(Recorder::default(), Ui::Classic);
-        adapter.handle(Event::CallUpdated(ringing("c1")));
-        adapter.handle(Event::CallUpdated(CallUpdate { state: CallState::Completed, ..ringing("c1") }));
+        adapter.handle(Event::CallUpdated(Box::new(ringing("c1"))));
+        adapter.handle(Event::CallUpdated(Box::new(CallUpdate { state: CallState::Completed, ..ringing("c1") })));
         assert!(adapter.view().calls.is_empty());
         assert_eq!(adapter.host().last_view.as_ref().map(|view| view.calls.len()), Some(0));
     }
 
     fn answered_with(adapter: &mut Adapter<Recorder>, update: CallUpdate, matches: Vec<RecordMatch>) {
         let call_id = update.call_id.clone();
-        adapter.handle(Event::CallUpdated(update));
+        adapter.handle(Event::CallUpdated(Box::new(update)));
         adapter.handle(Event::AnswerClicked { call_id: call_id.clone() });
         adapter.handle(Event::PopClaimed { call_id: call_id.clone(), claimed: true });
         adapter.handle(Event::SearchCompleted { call_id, matches });
@@ -783,7 +805,7 @@ mod tests {
 
         // The outbound call arrives on the stream: shown, never popped.
         let outbound = CallUpdate { direction: Direction::Outbound, ..ringing("out-1") };
-        adapter.handle(Event::CallUpdated(outbound));
+        adapter.handle(Event::CallUpdated(Box::new(outbound)));
         let card = &adapter.view().calls[0];
         assert_eq!((card.status.as_str(), card.can_answer), ("Dialling…", false));
         assert_eq!(adapter.view().notice, None, "the placed call replaces the notice");

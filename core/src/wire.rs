@@ -26,6 +26,10 @@ pub struct CallUpdate {
     /// True once one of this agent's softphones popped the call: the others show it as handled and do not pop.
     #[serde(default)]
     pub popped: bool,
+    /// Who popped it, when that was another agent (a call handed over after they answered it): their name. `None`
+    /// while nobody popped it, and when one of this agent's own softphones did (another tab).
+    #[serde(default)]
+    pub popped_by_other_agent: Option<String>,
     /// Legacy mode: the record the server chose for this caller, which the softphone pops.
     #[serde(default)]
     pub record: Option<RecordRef>,

@@ -115,7 +115,7 @@ async function handleOpenCti(method, args, request) {
       await route();
       return ok();
     case 'screenPop':
-      return screenPop(args.type, args.params || {});
+      return inOrder(() => screenPop(args.type, args.params || {}));
     case 'searchAndScreenPop':
       return searchAndScreenPop(args);
     case 'saveLog':
@@ -156,9 +156,18 @@ async function searchAndScreenPop(args) {
   if (args.deferred) {
     if (popData) returnValue.SCREEN_POP_DATA = popData;
   } else if (popData) {
-    await screenPop(popData.type, popData.params);
+    await inOrder(() => screenPop(popData.type, popData.params));
   }
   return ok(returnValue);
+}
+
+// Lightning carries out screen pops one after the other, in the order they were asked for: a record's page, then
+// its Edit form, ends on the Edit form (`/edit`), even though the first pop waits for the record to load.
+let popsDone = Promise.resolve();
+function inOrder(pop) {
+  const result = popsDone.then(pop, pop);
+  popsDone = result.catch(() => {});
+  return result;
 }
 
 async function screenPop(type, params) {

@@ -21,6 +21,8 @@ pub fn call_update(call: &Call, account: &Account) -> CallUpdate {
         campaign: call.campaign.clone(),
         started_at: call.started_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         popped: call.popped_at.is_some(),
+        // Who popped it is relative to the agent who receives the update: `routes/agent.rs` fills it in.
+        popped_by_other_agent: None,
         record,
         remembered_record: None,
         options: account.options,

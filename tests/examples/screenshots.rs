@@ -7,11 +7,14 @@
 //! - `softphone-sign-in.png`, `softphone-reload-*.png`, `softphone-nothing-kept.png`: the sign-in screen, the calls
 //!   a reload resumed (in call; a new caller's form still to save), and the sentence shown where the browser keeps
 //!   nothing for the frame;
+//! - `softphone-other-tab.png`, `softphone-signed-out-elsewhere.png`: the agent's second tab while the first has the
+//!   call, and after the first signed out;
 //! - `console-*.png`: the admin console's pages at 1280 × 800 (the long ones whole), and the call log at 1024 × 768;
 //!   the Salesforce pages (connection, preflight, triggers, sync log) against the local org, linked on its OAuth page.
 //!
 //! `cargo xtask screenshots` builds the softphone and runs this. An argument takes only one set: `console` (the
-//! admin console, which needs no softphone bundle) or `softphone` (the org's pages and the softphone).
+//! admin console, which needs no softphone bundle), `softphone` (the org's pages and the softphone) or `frame` (the
+//! softphone's sessions, reloads and tabs in Salesforce's frame, a part of `softphone`).
 
 use callpop_core::account::Plan;
 use callpop_core::open_cti::Ui;
@@ -122,12 +125,35 @@ async fn frame_sessions(stack: &Stack) -> anyhow::Result<()> {
     browser.wait_for("[data-answer='CA-shot-reload-2']").await?.click().await?;
     let pending = "[data-call-id='CA-shot-reload-2'] [data-status='New caller: complete the Lead and save it']";
     browser.wait_for(pending).await?;
-    browser.eval("location.reload(); return true;").await?;
-    browser.leave_softphone().await?;
-    browser.enter_softphone().await?;
+    browser.reload_softphone().await?;
     browser.wait_for(pending).await?;
     browser.leave_softphone().await?;
     save_page(&browser, "softphone-reload-new-caller").await
+}
+
+/// Two tabs of one agent: the tab that did not answer says the other one has the call; then, signed out in the
+/// first tab, the second says why it asks for the password again.
+async fn two_tabs(stack: &Stack) -> anyhow::Result<()> {
+    let browser = Browser::start().await?;
+    browser.client.goto(&stack.lightning_url()).await?;
+    browser.sign_in_agent().await?;
+    let (first, second) = browser.open_signed_in_tab(&stack.lightning_url()).await?;
+    stack.post_call_event("CA-shot-tabs", "ringing", numbers::ONE_CONTACT).await?;
+    browser.wait_for("[data-answer='CA-shot-tabs']").await?;
+    browser.softphone_of_tab(&first).await?;
+    browser.wait_for("[data-answer='CA-shot-tabs']").await?.click().await?;
+    browser.wait_for("[data-call-id='CA-shot-tabs'] [data-status='In call']").await?;
+    browser.softphone_of_tab(&second).await?;
+    browser.wait_for("[data-call-id='CA-shot-tabs'] [data-status='Answered in your other tab']").await?;
+    browser.leave_softphone().await?;
+    save_softphone(&browser, "softphone-other-tab").await?;
+
+    browser.softphone_of_tab(&first).await?;
+    browser.wait_for("#sign-out").await?.click().await?;
+    browser.softphone_of_tab(&second).await?;
+    browser.wait_for("#signin-error:not([hidden])").await?;
+    browser.leave_softphone().await?;
+    save_softphone(&browser, "softphone-signed-out-elsewhere").await
 }
 
 /// The softphone signed in where the browser keeps nothing for the frame: the sentence that says so.
@@ -399,10 +425,13 @@ async fn main() -> anyhow::Result<()> {
         console_pages(&Stack::start().await?).await?;
         console_salesforce_pages(&Stack::start().await?).await?;
     }
-    if only.as_deref().is_none_or(|set| set == "softphone") {
-        org_pages(&Stack::start().await?).await?;
+    if only.as_deref().is_none_or(|set| set == "softphone" || set == "frame") {
         frame_sessions(&Stack::start().await?).await?;
         nothing_kept(&Stack::start().await?).await?;
+        two_tabs(&Stack::start().await?).await?;
+    }
+    if only.as_deref().is_none_or(|set| set == "softphone") {
+        org_pages(&Stack::start().await?).await?;
         demo_control().await?;
         softphone_states("200x400", 200, 400).await?;
         softphone_states("340x480", 340, 480).await?;

@@ -198,6 +198,23 @@ impl Stack {
         Ok(appends.into_iter().map(|append| (append.record_id, append.chosen_by)).collect())
     }
 
+    /// Waits until the server holds activity appends for a call, and returns them as `appends` does.
+    pub async fn appended(&self, call_id: &str) -> anyhow::Result<Vec<(String, String)>> {
+        eventually("the append", || async { Ok(Some(self.appends(call_id).await?).filter(|a| !a.is_empty())) }).await
+    }
+
+    /// How many `screenPop` calls the org's page received.
+    pub async fn screen_pop_count(&self) -> anyhow::Result<usize> {
+        Ok(self.opencti_log().await?.iter().filter(|entry| entry.method == "screenPop").count())
+    }
+
+    /// The id of the org's one `object` record with this last name (a seeded one: "Lovelace" is Ada's Contact).
+    pub async fn record_named(&self, object: &str, last_name: &str) -> anyhow::Result<String> {
+        let records = self.org_records_where(object, "LastName", last_name).await?;
+        anyhow::ensure!(records.len() == 1, "expected one {object} {last_name}, found {}", records.len());
+        records[0]["Id"].as_str().map(str::to_owned).context("a record without an id")
+    }
+
     /// Signs the demo agent in through the API and returns their bearer token.
     pub async fn agent_token(&self) -> anyhow::Result<String> {
         self.token_for(DEMO_AGENT_EMAIL).await
@@ -616,6 +633,53 @@ impl Browser {
         self.enter_softphone().await
     }
 
+    /// Reloads the softphone's frame alone, from inside it (as Salesforce re-creating its utility, or the agent's
+    /// "Reload frame"), and enters the new one once it is up. The page around it stays as it was.
+    pub async fn reload_softphone(&self) -> anyhow::Result<()> {
+        // The old document is marked, so that its own `data-ready` is not mistaken for the new one's.
+        self.eval("document.documentElement.dataset.reloading = '1'; location.reload(); return true;").await?;
+        self.leave_softphone().await?;
+        self.enter_softphone().await?;
+        self.wait_for("html:not([data-reloading]) #app[data-ready='1']").await?;
+        Ok(())
+    }
+
+    /// Opens `url` in a new tab of this browser (the same profile, so the same partitioned cookie and storage as
+    /// the other tabs of that site) and switches to it. Returns the tab it left, to come back with `switch_tab`.
+    pub async fn open_tab(&self, url: &str) -> anyhow::Result<fantoccini::wd::WindowHandle> {
+        let left = self.client.window().await?;
+        let tab = self.client.new_window(true).await?;
+        self.client.switch_to_window(tab.handle).await?;
+        self.client.goto(url).await?;
+        Ok(left)
+    }
+
+    /// Opens the org's page `url` in a second tab, whose softphone the first tab's sign-in (its partitioned cookie)
+    /// signs in, and waits for its stream. The browser is then inside the second tab's softphone. Returns the first
+    /// tab and the second.
+    pub async fn open_signed_in_tab(
+        &self,
+        url: &str,
+    ) -> anyhow::Result<(fantoccini::wd::WindowHandle, fantoccini::wd::WindowHandle)> {
+        let first = self.open_tab(url).await?;
+        let second = self.client.window().await?;
+        self.enter_softphone().await?;
+        self.wait_for("#connection[data-connection='live']").await?;
+        Ok((first, second))
+    }
+
+    /// Switches to another tab of this browser and enters its softphone.
+    pub async fn softphone_of_tab(&self, tab: &fantoccini::wd::WindowHandle) -> anyhow::Result<()> {
+        self.switch_tab(tab).await?;
+        self.enter_softphone().await
+    }
+
+    /// Switches to another tab of this browser, on its org page (outside the softphone).
+    pub async fn switch_tab(&self, tab: &fantoccini::wd::WindowHandle) -> anyhow::Result<()> {
+        self.client.switch_to_window(tab.clone()).await?;
+        Ok(())
+    }
+
     /// Back to the org's page from the softphone.
     pub async fn leave_softphone(&self) -> anyhow::Result<()> {
         self.client.enter_parent_frame().await?;
@@ -785,6 +849,23 @@ pub async fn start_console(email: &str) -> anyhow::Result<(Stack, Browser)> {
     let browser = Browser::start().await?;
     browser.sign_in_console(&stack, email).await?;
     Ok((stack, browser))
+}
+
+/// Two tests of one scenario, one per UI: `per_ui!(scenario: lightning_test, classic_test);` where `scenario` is an
+/// `async fn(Ui) -> anyhow::Result<()>`.
+#[macro_export]
+macro_rules! per_ui {
+    ($scenario:ident: $lightning:ident, $classic:ident) => {
+        #[tokio::test]
+        async fn $lightning() -> anyhow::Result<()> {
+            $scenario(callpop_core::open_cti::Ui::Lightning).await
+        }
+
+        #[tokio::test]
+        async fn $classic() -> anyhow::Result<()> {
+            $scenario(callpop_core::open_cti::Ui::Classic).await
+        }
+    };
 }
 
 /// Polls `check` until it yields `Some`, for state that changes shortly after an action (the org's log, records).

@@ -3,7 +3,7 @@
 //! dialled from and never popped.
 
 use callpop_core::open_cti::Ui;
-use callpop_e2e::{Stack, eventually, start_signed_in};
+use callpop_e2e::{Stack, eventually, per_ui, start_signed_in};
 
 async fn ada(stack: &Stack) -> anyhow::Result<String> {
     let ada = stack.org_records_where("Contact", "LastName", "Lovelace").await?;
@@ -49,12 +49,8 @@ async fn dialling_from_a_record_places_a_logged_outbound_call(ui: Ui) -> anyhow:
     Ok(())
 }
 
-#[tokio::test]
-async fn lightning_click_to_dial_places_a_logged_outbound_call() -> anyhow::Result<()> {
-    dialling_from_a_record_places_a_logged_outbound_call(Ui::Lightning).await
-}
-
-#[tokio::test]
-async fn classic_click_to_dial_places_a_logged_outbound_call() -> anyhow::Result<()> {
-    dialling_from_a_record_places_a_logged_outbound_call(Ui::Classic).await
-}
+per_ui!(
+    dialling_from_a_record_places_a_logged_outbound_call:
+    lightning_click_to_dial_places_a_logged_outbound_call,
+    classic_click_to_dial_places_a_logged_outbound_call
+);

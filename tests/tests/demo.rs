@@ -205,6 +205,8 @@ async fn a_new_callers_lead_created_in_legacy_mode_opens_in_its_edit_form_in_lig
     let lead = demo.org.records("Lead").into_iter().find(|lead| lead.id.as_str() == lead_id).context("the Lead")?;
     let last_name = form.find(Locator::Css("input[name='LastName']")).await?.prop("value").await?;
     assert_eq!(last_name.as_deref(), lead.text("LastName"), "the form is the created Lead's");
+    let path = browser.client.current_url().await?.path().to_owned();
+    assert_eq!(path, format!("/lightning/r/Lead/{lead_id}/edit"), "Lightning's address of the Edit form");
     let log: Vec<Value> = reqwest::get(format!("{}/__control/opencti-log", demo.org.base_url())).await?.json().await?;
     let pops: Vec<&Value> =
         log.iter().filter(|entry| entry["method"] == "screenPop").map(|entry| &entry["args"]).collect();

@@ -80,9 +80,7 @@ async fn signed_in_across_reloads(ui: Ui, world: ThirdParty) -> anyhow::Result<(
     browser.wait_for("#connection[data-connection='live']").await?;
     assert!(!shown(&browser, "#signin").await?);
     assert_eq!(browser.text_of("#me-email").await?, callpop_e2e::DEMO_AGENT_EMAIL);
-    browser.eval("location.reload(); return true;").await?;
-    browser.leave_softphone().await?;
-    browser.enter_softphone().await?;
+    browser.reload_softphone().await?;
     browser.wait_for("#connection[data-connection='live']").await?;
     ring_answer_and_pop(&stack, &browser, "CA-frame-1").await?;
 

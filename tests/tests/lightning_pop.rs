@@ -45,23 +45,3 @@ async fn answering_a_call_from_a_known_contact_pops_their_record_once() -> anyho
     assert_eq!(searches, 1, "one deferred search: {log:#?}");
     Ok(())
 }
-
-#[tokio::test]
-async fn a_softphone_reloaded_while_calls_ring_still_shows_them() -> anyhow::Result<()> {
-    let (stack, browser) = start_signed_in(Ui::Lightning).await?;
-
-    stack.post_call_event("CA-reload-1", "ringing", numbers::ONE_CONTACT).await?;
-    browser.wait_for("article.call[data-call-id='CA-reload-1']").await?;
-
-    // Reload the softphone and ring a second call while it is away.
-    browser.eval("location.reload(); return true;").await?;
-    stack.post_call_event("CA-reload-2", "ringing", numbers::ONE_LEAD).await?;
-    browser.leave_softphone().await?;
-    browser.enter_softphone().await?;
-
-    browser.wait_for("article.call[data-call-id='CA-reload-1'] [data-answer]").await?;
-    browser.wait_for("article.call[data-call-id='CA-reload-2'] [data-answer]").await?;
-    let cards = browser.client.find_all(fantoccini::Locator::Css("article.call")).await?;
-    assert_eq!(cards.len(), 2, "each ringing call shows once");
-    Ok(())
-}

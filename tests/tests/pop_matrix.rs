@@ -173,6 +173,13 @@ async fn run(case: Case) -> anyhow::Result<()> {
             let form = browser.wait_for(&format!("form[data-form-object='{object}']")).await?;
             let last_name = form.find(Locator::Css("input[name='LastName']")).await?.prop("value").await?;
             assert_eq!(last_name.as_deref(), Some(name), "the edit form is the record's");
+            // Each UI's own address for a record's edit form: Lightning's page, the Classic console's tab.
+            if case.ui == Ui::Lightning {
+                let path = browser.client.current_url().await?.path().to_owned();
+                assert_eq!(path, format!("/lightning/r/{object}/{id}/edit"), "the page's address");
+            } else {
+                browser.wait_for(&format!("[role=tab][aria-selected='true'][data-tab-url='/{}/e']", &id[..15])).await?;
+            }
         }
         Page::SearchResults => {
             browser.wait_for(&format!("[data-page='search'][data-term='{number}']")).await?;

@@ -1,8 +1,8 @@
-//! The softphone's harder paths in a real browser: the multi-match dialog by keyboard, a hostile record name, two
-//! softphones of one agent, and an activity append made while the server was unreachable.
+//! The softphone's harder paths in a real browser: the multi-match dialog by keyboard, a hostile record name, and an
+//! activity append made while the server was unreachable. (Two tabs of one agent: `frame_tabs.rs`.)
 
 use callpop_core::open_cti::Ui;
-use callpop_e2e::{Browser, PATIENCE, eventually, start_signed_in};
+use callpop_e2e::{PATIENCE, eventually, start_signed_in};
 use callpop_sandbox::seed::numbers;
 use fantoccini::Locator;
 use serde_json::{Value, json};
@@ -96,28 +96,6 @@ async fn a_record_named_like_markup_shows_literally_and_runs_nothing() -> anyhow
     assert_eq!(name.text().await?, HOSTILE);
     assert_eq!(browser.eval("return document.querySelectorAll('main img').length;").await?, 0);
     assert!(browser.client.get_alert_text().await.is_err(), "no alert ever opened");
-    Ok(())
-}
-
-#[tokio::test]
-async fn two_softphones_of_one_agent_pop_a_call_once() -> anyhow::Result<()> {
-    let (stack, first) = start_signed_in(Ui::Lightning).await?;
-    let second = Browser::start().await?;
-    second.client.goto(&stack.lightning_url()).await?;
-    second.sign_in_agent().await?;
-
-    stack.post_call_event("TWO-1", "ringing", numbers::ONE_CONTACT).await?;
-    second.wait_for("[data-answer='TWO-1']").await?;
-    first.wait_for("[data-answer='TWO-1']").await?.click().await?;
-    first.wait_for("[data-call-id='TWO-1'] [data-status='In call']").await?;
-
-    let handled = second.wait_for("[data-call-id='TWO-1'] [data-status='Answered in another softphone']").await?;
-    assert!(
-        handled.find(Locator::Css("[data-answer]")).await.is_err(),
-        "the other softphone cannot answer it any more"
-    );
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-    assert_eq!(pops(&stack).await?.len(), 1, "one pop for the agent, not one per softphone");
     Ok(())
 }
 

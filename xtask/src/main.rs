@@ -7,8 +7,8 @@
 //!   and PostgreSQL); `cargo xtask test` runs it too.
 //! - `cargo xtask check-postgres`: find, or start and stop, the PostgreSQL the API tests use.
 //! - `cargo xtask build-wasm`: build the softphone bundle into `static/pkg/` and report its size.
-//! - `cargo xtask screenshots [console | softphone]`: build the softphone and take the README's screenshots into
-//!   `docs/screenshots/` in headless Chromium (all of them, or one set).
+//! - `cargo xtask screenshots [console | softphone | frame]`: build the softphone and take the README's screenshots
+//!   into `docs/screenshots/` in headless Chromium (all of them, or one set).
 
 mod conformance;
 mod postgres;
@@ -20,7 +20,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use tools::{root, run};
 
-const USAGE: &str = "usage: cargo xtask <demo | test | bench | build-wasm | conformance | check-postgres | screenshots [console | softphone]>";
+const USAGE: &str = "usage: cargo xtask <demo | test | bench | build-wasm | conformance | check-postgres | screenshots [console | softphone | frame]>";
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -207,8 +207,6 @@ fn demo() -> anyhow::Result<()> {
     }
 }
 
-/// Takes the README's screenshots: the org's pages and the softphone (which need the Wasm bundle) and the admin
-/// console, by running `tests/examples/screenshots.rs` in headless Chromium.
 /// The benchmarks: the softphone bundle's size, and the sync engine's Salesforce requests per call and latency
 /// against the local org (`server/benches/sync.rs`, built optimised).
 fn bench() -> anyhow::Result<()> {
@@ -217,8 +215,10 @@ fn bench() -> anyhow::Result<()> {
     run(cargo().args(["bench", "-q", "-p", "callpop-server", "--bench", "sync"]))
 }
 
+/// Takes the README's screenshots: the org's pages and the softphone (which need the Wasm bundle) and the admin
+/// console, by running `tests/examples/screenshots.rs` in headless Chromium.
 fn screenshots(only: Option<&str>) -> anyhow::Result<()> {
-    if let Some(set) = only.filter(|set| !matches!(*set, "console" | "softphone")) {
+    if let Some(set) = only.filter(|set| !matches!(*set, "console" | "softphone" | "frame")) {
         bail!("unknown screenshot set {set:?}: {USAGE}");
     }
     let chromedriver = tools::ensure_chromium()?;

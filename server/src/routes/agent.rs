@@ -4,8 +4,12 @@
 //! current state (`CallUpdate`). A softphone that reconnects with `Last-Event-ID` (or `?after=`) gets every call that
 //! changed since; one that connects fresh gets the calls that are still ringing or live. `EventSource` cannot send
 //! headers, so the connection is authorised by a single-use ticket from `POST /api/v1/agent/stream-tickets`.
+//!
+//! A ticket and a stream belong to the session that asked for the ticket. When that session ends (the agent signs
+//! out, an administrator ends it, a password change ends them all, or it expires), an unused ticket is refused and
+//! the open stream sends one `ended` event and closes: the softphone then asks the agent to sign in again.
 
-use crate::auth::{SignedIn, TICKET_PREFIX, hash_secret, new_secret};
+use crate::auth::{CurrentSession, SignedIn, TICKET_PREFIX, hash_secret, new_secret};
 use crate::calls::call_update;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{PathParam, QueryParams};
@@ -43,10 +47,11 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
     responses((status = 201, body = StreamTicket), (status = 401, body = ApiErrorBody)))]
 async fn create_stream_ticket(
     State(state): State<AppState>,
-    SignedIn(session): SignedIn,
+    current: CurrentSession,
 ) -> ApiResult<(StatusCode, Json<StreamTicket>)> {
     let ticket = new_secret(TICKET_PREFIX);
-    state.store.create_stream_ticket(&hash_secret(&ticket), session.user.id, Utc::now() + TICKET_LIFETIME).await?;
+    let (user_id, expires_at) = (current.session.user.id, Utc::now() + TICKET_LIFETIME);
+    state.store.create_stream_ticket(&hash_secret(&ticket), user_id, &current.token_hash, expires_at).await?;
     let expires_in_secs = u32::try_from(TICKET_LIFETIME.num_seconds()).unwrap_or(60);
     Ok((StatusCode::CREATED, Json(StreamTicket { ticket, expires_in_secs })))
 }
@@ -61,7 +66,8 @@ struct StreamQuery {
 }
 
 /// One event of the agent's stream, as its fields: a `call` event (its `id` a stream notice id, its `data` a
-/// `CallUpdate` as JSON), or the one `ready` event (`data` `{}`) once the calls the softphone missed are sent.
+/// `CallUpdate` as JSON), the one `ready` event (`data` `{}`) once the calls the softphone missed are sent, or the
+/// last, `ended` (`data` `{"reason":"session_ended"}`), when the session ended and the stream closes.
 /// Written by hand: it documents what `send_call` and `feed_stream_inner` write with axum's `Event`.
 struct StreamEvent;
 
@@ -82,7 +88,11 @@ impl utoipa::PartialSchema for StreamEvent {
             .required("data");
         let ready =
             ObjectBuilder::new().property("event", named("ready")).property("data", named("{}")).required("event");
-        OneOfBuilder::new().item(call).item(ready).into()
+        let ended = ObjectBuilder::new()
+            .property("event", named("ended"))
+            .property("data", named(r#"{"reason":"session_ended"}"#))
+            .required("event");
+        OneOfBuilder::new().item(call).item(ready).item(ended).into()
     }
 }
 
@@ -98,36 +108,42 @@ async fn stream_events(
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
     let ticket =
         query.ticket.ok_or(ApiError::Unauthorized("open the stream with `?ticket=` from /agent/stream-tickets"))?;
-    let session = state
-        .store
-        .redeem_stream_ticket(&hash_secret(&ticket), Utc::now())
-        .await?
-        .ok_or(ApiError::Unauthorized("this stream ticket is unknown, used or expired: ask for a new one"))?;
+    let (session, session_hash) =
+        state.store.redeem_stream_ticket(&hash_secret(&ticket), Utc::now()).await?.ok_or(ApiError::Unauthorized(
+            "this stream ticket is unknown, used or expired, or its session ended: ask for a new one",
+        ))?;
     let last_event_id = headers
         .get("last-event-id")
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.trim().parse::<i64>().ok())
         .or(query.after);
     let (sender, receiver) = mpsc::channel(64);
-    tokio::spawn(feed_stream(state, session, last_event_id, sender));
+    tokio::spawn(feed_stream(state, Watched { session, session_hash }, last_event_id, sender));
     Ok(Sse::new(ReceiverStream::new(receiver)).keep_alive(KeepAlive::default()))
 }
 
 type EventSender = mpsc::Sender<Result<Event, Infallible>>;
 
-/// Writes the agent's stream until the client goes away.
-async fn feed_stream(state: AppState, session: Session, last_event_id: Option<i64>, sender: EventSender) {
-    if let Err(error) = feed_stream_inner(&state, &session, last_event_id, &sender).await {
-        tracing::warn!(user_id = session.user.id, error = %error, "agent stream ended on an error");
+/// The session a stream serves, and its token's hash, to notice when it ends.
+struct Watched {
+    session: Session,
+    session_hash: String,
+}
+
+/// Writes the agent's stream until the client goes away or the session ends.
+async fn feed_stream(state: AppState, watched: Watched, last_event_id: Option<i64>, sender: EventSender) {
+    if let Err(error) = feed_stream_inner(&state, &watched, last_event_id, &sender).await {
+        tracing::warn!(user_id = watched.session.user.id, error = %error, "agent stream ended on an error");
     }
 }
 
 async fn feed_stream_inner(
     state: &AppState,
-    session: &Session,
+    watched: &Watched,
     last_event_id: Option<i64>,
     sender: &EventSender,
 ) -> anyhow::Result<()> {
+    let session = &watched.session;
     let user_id = session.user.id;
     let mut wake = state.streams.subscribe();
     let mut last_sent = match last_event_id {
@@ -138,7 +154,7 @@ async fn feed_stream_inner(
             let live = state.store.live_calls_for_agent(user_id, Utc::now() - LIVE_CALL_WINDOW).await?;
             let mut last = high_water;
             for (event_id, call) in live {
-                send_call(sender, event_id, &rendered(state, &call, &account).await?).await?;
+                send_call(sender, event_id, &rendered(state, &call, &account, user_id).await?).await?;
                 last = last.max(event_id);
             }
             last
@@ -146,6 +162,12 @@ async fn feed_stream_inner(
     };
     sender.send(Ok(Event::default().event("ready").data("{}"))).await?;
     loop {
+        // Each look (woken, or every poll) first checks the session: one that ended ends its stream, here or on
+        // another server, within the poll interval.
+        if state.store.session(&watched.session_hash, Utc::now()).await?.is_none() {
+            sender.send(Ok(Event::default().event("ended").data(r#"{"reason":"session_ended"}"#))).await?;
+            return Ok(());
+        }
         let notices = state.store.agent_events_after(user_id, last_sent, 200).await?;
         if !notices.is_empty() {
             let account = state.store.account(session.account.id).await?.unwrap_or_else(|| session.account.clone());
@@ -160,7 +182,7 @@ async fn feed_stream_inner(
             let calls = state.store.calls_by_row_ids(&row_ids).await?;
             for (event_id, call_row_id) in newest_per_call {
                 if let Some(call) = calls.iter().find(|call| call.id == call_row_id) {
-                    send_call(sender, event_id, &rendered(state, call, &account).await?).await?;
+                    send_call(sender, event_id, &rendered(state, call, &account, user_id).await?).await?;
                 }
             }
             continue;
@@ -178,11 +200,16 @@ async fn feed_stream_inner(
     }
 }
 
-/// The call as the softphone receives it: its current state, plus, for a live inbound call, the record an agent
-/// picked for this number last time (the dialog offers it first), and whether the record the server named is one
-/// it created for this call (Lightning opens a new Lead in its Edit form).
-async fn rendered(state: &AppState, call: &Call, account: &Account) -> anyhow::Result<CallUpdate> {
+/// The call as `agent`'s softphone receives it: its current state, who popped it when that was another agent, plus,
+/// for a live inbound call, the record an agent picked for this number last time (the dialog offers it first), and
+/// whether the record the server named is one it created for this call (Lightning opens a new Lead in its Edit
+/// form).
+async fn rendered(state: &AppState, call: &Call, account: &Account, agent: i64) -> anyhow::Result<CallUpdate> {
     let mut update = call_update(call, account);
+    if let Some(popper) = call.popped_by_user_id.filter(|popper| *popper != agent) {
+        let users = state.store.list_users(account.id).await?;
+        update.popped_by_other_agent = users.into_iter().find(|user| user.id == popper).map(|user| user.display_name);
+    }
     if call.direction == Direction::Inbound && call.state.is_live() {
         update.remembered_record = state.store.remembered_record(account.id, &call.caller_e164).await?;
         if let Some(named) = update.record.as_mut() {

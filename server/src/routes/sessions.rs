@@ -86,6 +86,8 @@ async fn sign_out(
     current: CurrentSession,
 ) -> ApiResult<(StatusCode, [(header::HeaderName, String); 1])> {
     state.store.delete_session(&current.token_hash).await?;
+    // The session's open streams look at once, find it gone and end (other servers' within their poll).
+    state.streams.notify(current.session.user.id);
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, session_cookie(None, SESSION_LIFETIME))]))
 }
 

@@ -2,7 +2,8 @@
 //! (`/api/v1/users/{user_id}/sessions`), and anyone signed in changes their own password (`PUT /api/v1/me/password`),
 //! which ends every session they had and answers with a new one.
 //!
-//! A revoked session's token is refused (401) from its next request on; its stream tickets go with it.
+//! A revoked session's token is refused (401) from its next request on; its unused stream tickets go with it, and its
+//! open event streams end (`routes/agent.rs`).
 
 use super::sessions::{SESSION_LIFETIME, refuse_if_throttled};
 use crate::auth::{
@@ -111,6 +112,7 @@ async fn revoke_all_sessions(
 ) -> ApiResult<Json<RevokedSessions>> {
     let user = user_of_account(&state, &session, &user_id).await?;
     let revoked = state.store.revoke_sessions(user.id).await?;
+    state.streams.notify(user.id); // Their open streams end.
     tracing::info!(by = session.user.id, user = user.id, revoked, "sessions revoked");
     Ok(Json(RevokedSessions { revoked }))
 }
@@ -128,6 +130,7 @@ async fn revoke_session(
 ) -> ApiResult<StatusCode> {
     let user = user_of_account(&state, &session, &user_id).await?;
     if state.store.revoke_session(user.id, &session_id).await? {
+        state.streams.notify(user.id); // Its open streams end.
         tracing::info!(by = session.user.id, user = user.id, "session revoked");
         Ok(StatusCode::NO_CONTENT)
     } else {
@@ -174,6 +177,7 @@ async fn change_password(
         });
     };
     state.store.change_password(session.user.id, &new_hash).await?;
+    state.streams.notify(session.user.id); // The ended sessions' open streams end.
     let token = new_secret(SESSION_PREFIX);
     let now = Utc::now();
     state.store.create_session(&hash_secret(&token), session.user.id, now, now + SESSION_LIFETIME).await?;

@@ -91,14 +91,21 @@ pub trait AccountStore {
     async fn session(&self, token_hash: &str, now: DateTime<Utc>) -> sqlx::Result<Option<Session>>;
     /// Ends a session (signing out): its token is refused from then on. `false` when there was none.
     async fn delete_session(&self, token_hash: &str) -> sqlx::Result<bool>;
+    /// A stream ticket for the session whose token hashes to `session_hash`.
     async fn create_stream_ticket(
         &self,
         ticket_hash: &str,
         user_id: i64,
+        session_hash: &str,
         expires_at: DateTime<Utc>,
     ) -> sqlx::Result<()>;
-    /// Uses up a stream ticket: the first redemption before it expires gets the session, any later one nothing.
-    async fn redeem_stream_ticket(&self, ticket_hash: &str, now: DateTime<Utc>) -> sqlx::Result<Option<Session>>;
+    /// Uses up a stream ticket: the first redemption before it expires, while its session lasts, gets the session
+    /// and its token's hash (to watch it end); any later one, or one whose session ended, nothing.
+    async fn redeem_stream_ticket(
+        &self,
+        ticket_hash: &str,
+        now: DateTime<Utc>,
+    ) -> sqlx::Result<Option<(Session, String)>>;
     /// The user's unexpired sessions, newest first.
     async fn list_sessions(&self, user_id: i64, now: DateTime<Utc>) -> sqlx::Result<Vec<SessionInfo>>;
     /// Ends one of the user's sessions by its public id; `false` when the user has no such session.
@@ -382,6 +389,7 @@ impl AccountStore for SqlStore {
 
     async fn delete_session(&self, token_hash: &str) -> sqlx::Result<bool> {
         let deleted = on_db!(self.db(), pool => {
+            sqlx::query("DELETE FROM stream_tickets WHERE session_hash = $1").bind(token_hash).execute(pool).await?;
             sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(pool).await?.rows_affected()
         });
         Ok(deleted > 0)
@@ -391,12 +399,16 @@ impl AccountStore for SqlStore {
         &self,
         ticket_hash: &str,
         user_id: i64,
+        session_hash: &str,
         expires_at: DateTime<Utc>,
     ) -> sqlx::Result<()> {
         on_db!(self.db(), pool => {
-            sqlx::query("INSERT INTO stream_tickets (ticket_hash, user_id, expires_at) VALUES ($1, $2, $3)")
+            sqlx::query(
+                "INSERT INTO stream_tickets (ticket_hash, user_id, session_hash, expires_at) VALUES ($1, $2, $3, $4)",
+            )
                 .bind(ticket_hash)
                 .bind(user_id)
+                .bind(session_hash)
                 .bind(expires_at)
                 .execute(pool)
                 .await
@@ -404,19 +416,22 @@ impl AccountStore for SqlStore {
         })
     }
 
-    async fn redeem_stream_ticket(&self, ticket_hash: &str, now: DateTime<Utc>) -> sqlx::Result<Option<Session>> {
-        let user_id: Option<i64> = in_write_tx!(self.db(), tx => {
+    async fn redeem_stream_ticket(
+        &self,
+        ticket_hash: &str,
+        now: DateTime<Utc>,
+    ) -> sqlx::Result<Option<(Session, String)>> {
+        let session_hash: Option<String> = in_write_tx!(self.db(), tx => {
             // Expired tickets of anyone are swept here, so the table stays small without a separate job.
             sqlx::query("DELETE FROM stream_tickets WHERE expires_at <= $1").bind(now).execute(&mut *tx).await?;
-            sqlx::query_scalar("DELETE FROM stream_tickets WHERE ticket_hash = $1 RETURNING user_id")
+            sqlx::query_scalar("DELETE FROM stream_tickets WHERE ticket_hash = $1 RETURNING session_hash")
                 .bind(ticket_hash)
                 .fetch_optional(&mut *tx)
                 .await
         })?;
-        match user_id {
-            Some(user_id) => self.session_for_user(user_id).await,
-            None => Ok(None),
-        }
+        // The ticket is worth its session: one signed out (or ended by an administrator) since gives nothing.
+        let Some(session_hash) = session_hash else { return Ok(None) };
+        Ok(self.session(&session_hash, now).await?.map(|session| (session, session_hash)))
     }
     async fn list_sessions(&self, user_id: i64, now: DateTime<Utc>) -> sqlx::Result<Vec<SessionInfo>> {
         on_db!(self.db(), pool => {

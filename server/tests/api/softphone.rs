@@ -102,3 +102,114 @@ api_test! {
         assert_eq!(app.get(Some(&account.agent.token), "/api/v1/me").await.status(), StatusCode::OK);
     }
 }
+
+/// A stream ticket of the session `token` names.
+async fn stream_ticket(app: &crate::helpers::TestApp, token: &str) -> String {
+    let response = app.post_json(Some(token), "/api/v1/agent/stream-tickets", &json!({})).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    response.json::<Value>().await.unwrap()["ticket"].as_str().unwrap().to_owned()
+}
+
+/// Opens the agent's event stream with a new ticket of `token`'s session, read up to its `ready` event.
+async fn open_stream(app: &crate::helpers::TestApp, token: &str) -> reqwest::Response {
+    let ticket = stream_ticket(app, token).await;
+    let mut stream = app.get(None, &format!("/api/v1/agent/stream?ticket={ticket}")).await;
+    assert_eq!(stream.status(), StatusCode::OK);
+    let sent = read_stream(&mut stream, |sent| sent.contains("event: ready")).await;
+    assert!(sent.contains("event: ready"), "the stream is live: {sent:?}");
+    stream
+}
+
+/// What the stream sends until `enough` says so, it closes, or 10 s pass (the server polls every 2 s).
+async fn read_stream(stream: &mut reqwest::Response, enough: impl Fn(&str) -> bool) -> String {
+    let mut sent = String::new();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !enough(&sent) {
+        match tokio::time::timeout_at(deadline, stream.chunk()).await {
+            Ok(Ok(Some(chunk))) => sent.push_str(&String::from_utf8_lossy(&chunk)),
+            Ok(_) => return sent + "\n[closed]",
+            Err(_) => return sent + "\n[still open]",
+        }
+    }
+    sent
+}
+
+/// Ends the session of `token` in one of the three ways a session ends before its time.
+async fn end_session(app: &crate::helpers::TestApp, account: &crate::helpers::TestAccount, how: &str, token: &str) {
+    let agent = &account.other_agent;
+    let status = match how {
+        "sign-out" => {
+            app.send_json(reqwest::Method::DELETE, Some(token), "/api/v1/sessions/current", &json!({})).await.status()
+        }
+        "administrator" => {
+            let path = format!("/api/v1/users/{}/sessions", agent.id);
+            app.send_json(reqwest::Method::DELETE, Some(&account.admin.token), &path, &json!({})).await.status()
+        }
+        _ => {
+            let change =
+                json!({ "current_password": "correct horse battery", "new_password": "another horse battery" });
+            app.send_json(reqwest::Method::PUT, Some(token), "/api/v1/me/password", &change).await.status()
+        }
+    };
+    assert!(status.is_success(), "{how}: {status}");
+}
+
+api_test! {
+    async fn a_session_that_ends_refuses_its_unused_stream_ticket_and_ends_its_open_stream(app: TestApp) {
+        for how in ["sign-out", "administrator", "password change"] {
+            let account = app.create_account(&format!("Acme {how}"), Plan::Enterprise).await;
+            let agent = &account.other_agent;
+            // The agent's softphone signs in: a session with an open stream, and a ticket it has not used yet.
+            let (token, _) = softphone_sign_in(&app, &agent.email).await;
+            let mut stream = open_stream(&app, &token).await;
+            let unused = stream_ticket(&app, &token).await;
+            // Another agent of the account, whose stream has nothing to do with it.
+            let mut bystander = open_stream(&app, &account.agent.token).await;
+
+            end_session(&app, &account, how, &token).await;
+            let sent = read_stream(&mut stream, |sent| sent.contains("[closed]")).await;
+            assert!(sent.contains("event: ended") && sent.contains(r#"{"reason":"session_ended"}"#), "{how}: {sent:?}");
+            assert!(sent.ends_with("[closed]"), "{how}: the stream closes: {sent:?}");
+            let refused = app.get(None, &format!("/api/v1/agent/stream?ticket={unused}")).await;
+            let status = refused.status();
+            assert_error(status, &refused.json().await.unwrap(), 401, "unauthorized", None);
+
+            // The other agent's stream goes on and still gets their calls.
+            app.ring(&account, &format!("CA-{}", how.len()), &account.agent, 1, "Google Ads").await;
+            let theirs = read_stream(&mut bystander, |sent| sent.contains("event: call")).await;
+            assert!(theirs.contains("event: call") && !theirs.contains("ended"), "{how}: {theirs:?}");
+        }
+    }
+}
+
+/// The `call` events' data in what a stream sent.
+fn calls_sent(sent: &str) -> Vec<Value> {
+    sent.split("\n\n")
+        .filter(|event| event.contains("event: call"))
+        .filter_map(|event| event.lines().find_map(|line| line.strip_prefix("data: ")))
+        .map(|data| serde_json::from_str(data).unwrap())
+        .collect()
+}
+
+api_test! {
+    async fn a_call_handed_over_after_another_agent_answered_it_names_them_and_the_agents_own_tabs_name_no_one(app: TestApp) {
+        let account = app.create_account("Acme", Plan::Enterprise).await;
+        let (first, second) = (&account.agent, &account.other_agent);
+        app.ring(&account, "CA-handover", first, 1, "Google Ads").await;
+        let mut own_tab = open_stream(&app, &first.token).await;
+        let mut theirs = open_stream(&app, &second.token).await;
+        let claim = app.post_json(Some(&first.token), "/api/v1/agent/calls/CA-handover/pop", &json!({})).await;
+        assert_eq!(claim.json::<Value>().await.unwrap()["claimed"], true);
+        let sent = read_stream(&mut own_tab, |sent| calls_sent(sent).iter().any(|call| call["popped"] == true)).await;
+        let popped = calls_sent(&sent).pop().unwrap();
+        assert_eq!((&popped["popped"], &popped["popped_by_other_agent"]), (&json!(true), &Value::Null), "{sent}");
+
+        // The phone system hands the answered call to the second agent.
+        let handed = crate::helpers::call_event("CA-handover", "answered", &second.email, 2, "Google Ads");
+        let response = app.post_json(Some(&account.api_key), "/api/v1/call-events", &handed).await;
+        assert_eq!(response.status(), StatusCode::ACCEPTED);
+        let sent = read_stream(&mut theirs, |sent| !calls_sent(sent).is_empty()).await;
+        let call = calls_sent(&sent).pop().unwrap_or_default();
+        assert_eq!(call["popped_by_other_agent"], "agent", "named by the first agent's display name: {sent}");
+    }
+}
