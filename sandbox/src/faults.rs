@@ -1,7 +1,8 @@
 //! Failure injection and the request journal, for every request to `/services/…` (OAuth and REST) and `/id/…`.
 //!
 //! A fault rule matches a method (or any) and a path pattern (`*` within a segment, `**` across segments, e.g.
-//! `/services/data/*/composite`), lets `after` matching requests through, then fires `times` times (or for ever).
+//! `/services/data/*/composite`), lets `after` matching requests through, then fires `times` times (or for ever),
+//! on every matching request or, with `every`, on one in `every` (a steady rate, for soak runs).
 //! What it does is a [`FaultAction`]: a canned Salesforce failure, added latency, a hang, or **commit-then-drop**,
 //! which runs the request for real and then breaks the HTTP exchange, so the write is in the org while the client
 //! sees a transport error (the lost-response hazard of salesforce-api.md §6.6), and **slow commit**, which runs the
@@ -82,23 +83,32 @@ pub struct Fault {
     /// How many times the rule fires; every time when `None`.
     #[serde(default)]
     pub times: Option<u32>,
+    /// Fires on one matching request in `every` (the first after `after`, then each `every`-th); on each when `None`.
+    #[serde(default)]
+    pub every: Option<u32>,
     pub action: FaultAction,
 }
 
 impl Fault {
     /// A rule for `method` requests to `path`, firing every time.
     pub fn on(method: &str, path: &str, action: FaultAction) -> Self {
-        Self { method: Some(method.to_owned()), path: path.to_owned(), after: 0, times: None, action }
+        Self { method: Some(method.to_owned()), path: path.to_owned(), after: 0, times: None, every: None, action }
     }
 
     /// A rule for requests of any method to `path`.
     pub fn any_method(path: &str, action: FaultAction) -> Self {
-        Self { method: None, path: path.to_owned(), after: 0, times: None, action }
+        Self { method: None, path: path.to_owned(), after: 0, times: None, every: None, action }
     }
 
     /// Fires only `times` times.
     pub fn times(mut self, times: u32) -> Self {
         self.times = Some(times);
+        self
+    }
+
+    /// Fires on one matching request in `requests` only.
+    pub fn every(mut self, requests: u32) -> Self {
+        self.every = Some(requests.max(1));
         self
     }
 
@@ -199,7 +209,9 @@ impl FaultPlane {
     fn take(&mut self, method: &str, path: &str) -> Option<FaultAction> {
         for rule in self.rules.iter_mut().filter(|rule| rule.fault.matches(method, path)) {
             rule.matched += 1;
-            let due = rule.matched > rule.fault.after && rule.fault.times.is_none_or(|times| rule.fired < times);
+            let past = rule.matched.checked_sub(rule.fault.after + 1);
+            let in_turn = past.is_some_and(|past| rule.fault.every.is_none_or(|every| past % every.max(1) == 0));
+            let due = in_turn && rule.fault.times.is_none_or(|times| rule.fired < times);
             if due {
                 rule.fired += 1;
                 return Some(rule.fault.action.clone());
@@ -404,5 +416,13 @@ mod tests {
         let fired: Vec<bool> = (0..5).map(|_| plane.take("POST", "/x").is_some()).collect();
         assert_eq!(fired, [false, true, true, false, false]);
         assert!(plane.take("GET", "/x").is_none());
+    }
+
+    #[test]
+    fn a_rule_with_every_fires_at_a_steady_rate() {
+        let mut plane = FaultPlane::default();
+        plane.add(Fault::on("POST", "/x", FaultAction::ServiceUnavailable).after(1).every(3));
+        let fired: Vec<bool> = (0..8).map(|_| plane.take("POST", "/x").is_some()).collect();
+        assert_eq!(fired, [false, true, false, false, true, false, false, true]);
     }
 }

@@ -74,6 +74,12 @@ pub struct Config {
     #[arg(long, env = "CALLPOP_SALESFORCE_TIMEOUT_SECS")]
     pub salesforce_timeout_secs: Option<u64>,
 
+    /// The longest wait, in seconds, between two retries of an item Salesforce failed transiently (the waits double
+    /// from 2 s up to it). Default 600. The soak run (`cargo xtask soak`) lowers it so that its faults drain in
+    /// minutes.
+    #[arg(long, env = "CALLPOP_SYNC_RETRY_MAX_SECS")]
+    pub sync_retry_max_secs: Option<u64>,
+
     /// How often an agent's open stream looks in the database when nothing woke it. Wake-ups come from this server,
     /// and on PostgreSQL from the others (`LISTEN`/`NOTIFY`); the poll is what remains when one is lost.
     #[arg(skip = Duration::from_secs(2))]
@@ -179,6 +185,7 @@ impl Config {
             sign_in_limits: SignInLimits::default(),
             no_sync: false,
             salesforce_timeout_secs: None,
+            sync_retry_max_secs: None,
             stream_poll: Duration::from_secs(2),
             sync_timing: SyncTiming::fast(),
         }
