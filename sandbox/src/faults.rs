@@ -2,7 +2,8 @@
 //!
 //! A fault rule matches a method (or any) and a path pattern (`*` within a segment, `**` across segments, e.g.
 //! `/services/data/*/composite`), lets `after` matching requests through, then fires `times` times (or for ever),
-//! on every matching request or, with `every`, on one in `every` (a steady rate, for soak runs).
+//! on every matching request or, with `rate`, on each with that probability (for soak runs: a steady rate with no
+//! pattern a client's retries could fall into step with).
 //! What it does is a [`FaultAction`]: a canned Salesforce failure, added latency, a hang, or **commit-then-drop**,
 //! which runs the request for real and then breaks the HTTP exchange, so the write is in the org while the client
 //! sees a transport error (the lost-response hazard of salesforce-api.md §6.6), and **slow commit**, which runs the
@@ -83,21 +84,21 @@ pub struct Fault {
     /// How many times the rule fires; every time when `None`.
     #[serde(default)]
     pub times: Option<u32>,
-    /// Fires on one matching request in `every` (the first after `after`, then each `every`-th); on each when `None`.
+    /// The probability, from 0 to 1, that the rule fires on a matching request (after `after`); 1 when `None`.
     #[serde(default)]
-    pub every: Option<u32>,
+    pub rate: Option<f64>,
     pub action: FaultAction,
 }
 
 impl Fault {
     /// A rule for `method` requests to `path`, firing every time.
     pub fn on(method: &str, path: &str, action: FaultAction) -> Self {
-        Self { method: Some(method.to_owned()), path: path.to_owned(), after: 0, times: None, every: None, action }
+        Self { method: Some(method.to_owned()), path: path.to_owned(), after: 0, times: None, rate: None, action }
     }
 
     /// A rule for requests of any method to `path`.
     pub fn any_method(path: &str, action: FaultAction) -> Self {
-        Self { method: None, path: path.to_owned(), after: 0, times: None, every: None, action }
+        Self { method: None, path: path.to_owned(), after: 0, times: None, rate: None, action }
     }
 
     /// Fires only `times` times.
@@ -106,9 +107,9 @@ impl Fault {
         self
     }
 
-    /// Fires on one matching request in `requests` only.
-    pub fn every(mut self, requests: u32) -> Self {
-        self.every = Some(requests.max(1));
+    /// Fires on each matching request with probability `rate` (0 to 1) only.
+    pub fn rate(mut self, rate: f64) -> Self {
+        self.rate = Some(rate.clamp(0.0, 1.0));
         self
     }
 
@@ -209,9 +210,9 @@ impl FaultPlane {
     fn take(&mut self, method: &str, path: &str) -> Option<FaultAction> {
         for rule in self.rules.iter_mut().filter(|rule| rule.fault.matches(method, path)) {
             rule.matched += 1;
-            let past = rule.matched.checked_sub(rule.fault.after + 1);
-            let in_turn = past.is_some_and(|past| rule.fault.every.is_none_or(|every| past % every.max(1) == 0));
-            let due = in_turn && rule.fault.times.is_none_or(|times| rule.fired < times);
+            let due = rule.matched > rule.fault.after
+                && rule.fault.times.is_none_or(|times| rule.fired < times)
+                && rule.fault.rate.is_none_or(|rate| rand::random::<f64>() < rate);
             if due {
                 rule.fired += 1;
                 return Some(rule.fault.action.clone());
@@ -419,10 +420,13 @@ mod tests {
     }
 
     #[test]
-    fn a_rule_with_every_fires_at_a_steady_rate() {
+    fn a_rule_with_a_rate_fires_on_about_that_share_of_requests() {
         let mut plane = FaultPlane::default();
-        plane.add(Fault::on("POST", "/x", FaultAction::ServiceUnavailable).after(1).every(3));
-        let fired: Vec<bool> = (0..8).map(|_| plane.take("POST", "/x").is_some()).collect();
-        assert_eq!(fired, [false, true, false, false, true, false, false, true]);
+        plane.add(Fault::on("POST", "/x", FaultAction::ServiceUnavailable).rate(0.2));
+        let fired = (0..10_000).filter(|_| plane.take("POST", "/x").is_some()).count();
+        assert!((1_700..2_300).contains(&fired), "{fired} of 10,000");
+        let mut never = FaultPlane::default();
+        never.add(Fault::on("POST", "/x", FaultAction::ServiceUnavailable).rate(0.0));
+        assert!((0..100).all(|_| never.take("POST", "/x").is_none()));
     }
 }

@@ -569,22 +569,25 @@ async fn faults(args: &Args) -> anyhow::Result<Row> {
     let OneServer { world, server, calls, telephony, .. } = OneServer::start(args, "faults", "FAULT").await?;
     let org = &world.org;
     org.control(reqwest::Method::PUT, "settings", Some(json!({ "search_index_lag_ms": 3_000 }))).await?;
+    // Rules are tried in order; a later rule sees only the requests an earlier one let through, so two rules of
+    // 10% and 11% on one endpoint fail about 20% of its requests.
     let slow = FaultAction::SlowCommit { ms: SLOW_COMMIT_MS };
     let rules = [
-        // Writes: a lost answer, a commit after callpop gave up, a 503, each on one composite in fifteen.
-        Fault::on("POST", "/services/data/*/composite", FaultAction::CommitThenDrop).every(15),
-        Fault::on("POST", "/services/data/*/composite", slow.clone()).after(5).every(15),
-        Fault::on("POST", "/services/data/*/composite", FaultAction::ServiceUnavailable).after(10).every(15),
-        // Single-record writes (upserts by external id): a lost answer and a lock error, each one in ten.
-        Fault::on("PATCH", "/services/data/*/sobjects/**", FaultAction::CommitThenDrop).every(10),
-        Fault::on("PATCH", "/services/data/*/sobjects/**", FaultAction::UnableToLockRow).after(5).every(10),
-        // Reads: 503s and HTML 500s.
-        Fault::on("GET", "/services/data/*/search**", FaultAction::ServiceUnavailable).every(10),
-        Fault::on("GET", "/services/data/*/search**", FaultAction::HtmlError).after(5).every(10),
-        Fault::on("GET", "/services/data/*/query**", FaultAction::ServiceUnavailable).every(5),
-        // The token endpoint: a 503 and an HTML 502-like page, each one refresh in ten.
-        Fault::on("POST", "/services/oauth2/token", FaultAction::ServiceUnavailable).every(10),
-        Fault::on("POST", "/services/oauth2/token", FaultAction::HtmlError).after(5).every(10),
+        // Writes: a lost answer (commit, then the connection drops), a commit after callpop gave up, a 503.
+        Fault::on("POST", "/services/data/*/composite", FaultAction::CommitThenDrop).rate(0.07),
+        Fault::on("POST", "/services/data/*/composite", slow).rate(0.07),
+        Fault::on("POST", "/services/data/*/composite", FaultAction::ServiceUnavailable).rate(0.07),
+        // Single-record writes (upserts by external id): a lost answer and a lock error.
+        Fault::on("PATCH", "/services/data/*/sobjects/**", FaultAction::CommitThenDrop).rate(0.1),
+        Fault::on("PATCH", "/services/data/*/sobjects/**", FaultAction::UnableToLockRow).rate(0.11),
+        // Reads (searches, queries, describes): 503s and HTML 500s.
+        Fault::on("GET", "/services/data/*/search**", FaultAction::ServiceUnavailable).rate(0.1),
+        Fault::on("GET", "/services/data/*/search**", FaultAction::HtmlError).rate(0.11),
+        Fault::on("GET", "/services/data/*/query**", FaultAction::ServiceUnavailable).rate(0.2),
+        Fault::on("GET", "/services/data/*/sobjects/**", FaultAction::ServiceUnavailable).rate(0.2),
+        // The token endpoint: a 503 and an HTML 500.
+        Fault::on("POST", "/services/oauth2/token", FaultAction::ServiceUnavailable).rate(0.1),
+        Fault::on("POST", "/services/oauth2/token", FaultAction::HtmlError).rate(0.11),
     ];
     for rule in &rules {
         org.inject(rule).await?;
