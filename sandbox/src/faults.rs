@@ -1,7 +1,9 @@
 //! Failure injection and the request journal, for every request to `/services/…` (OAuth and REST) and `/id/…`.
 //!
 //! A fault rule matches a method (or any) and a path pattern (`*` within a segment, `**` across segments, e.g.
-//! `/services/data/*/composite`), lets `after` matching requests through, then fires `times` times (or for ever).
+//! `/services/data/*/composite`), lets `after` matching requests through, then fires `times` times (or for ever),
+//! on every matching request or, with `rate`, on each with that probability (for soak runs: a steady rate with no
+//! pattern a client's retries could fall into step with).
 //! What it does is a [`FaultAction`]: a canned Salesforce failure, added latency, a hang, or **commit-then-drop**,
 //! which runs the request for real and then breaks the HTTP exchange, so the write is in the org while the client
 //! sees a transport error (the lost-response hazard of salesforce-api.md §6.6), and **slow commit**, which runs the
@@ -86,23 +88,32 @@ pub struct Fault {
     /// How many times the rule fires; every time when `None`.
     #[serde(default)]
     pub times: Option<u32>,
+    /// The probability, from 0 to 1, that the rule fires on a matching request (after `after`); 1 when `None`.
+    #[serde(default)]
+    pub rate: Option<f64>,
     pub action: FaultAction,
 }
 
 impl Fault {
     /// A rule for `method` requests to `path`, firing every time.
     pub fn on(method: &str, path: &str, action: FaultAction) -> Self {
-        Self { method: Some(method.to_owned()), path: path.to_owned(), after: 0, times: None, action }
+        Self { method: Some(method.to_owned()), path: path.to_owned(), after: 0, times: None, rate: None, action }
     }
 
     /// A rule for requests of any method to `path`.
     pub fn any_method(path: &str, action: FaultAction) -> Self {
-        Self { method: None, path: path.to_owned(), after: 0, times: None, action }
+        Self { method: None, path: path.to_owned(), after: 0, times: None, rate: None, action }
     }
 
     /// Fires only `times` times.
     pub fn times(mut self, times: u32) -> Self {
         self.times = Some(times);
+        self
+    }
+
+    /// Fires on each matching request with probability `rate` (0 to 1) only.
+    pub fn rate(mut self, rate: f64) -> Self {
+        self.rate = Some(rate.clamp(0.0, 1.0));
         self
     }
 
@@ -203,7 +214,9 @@ impl FaultPlane {
     fn take(&mut self, method: &str, path: &str) -> Option<FaultAction> {
         for rule in self.rules.iter_mut().filter(|rule| rule.fault.matches(method, path)) {
             rule.matched += 1;
-            let due = rule.matched > rule.fault.after && rule.fault.times.is_none_or(|times| rule.fired < times);
+            let due = rule.matched > rule.fault.after
+                && rule.fault.times.is_none_or(|times| rule.fired < times)
+                && rule.fault.rate.is_none_or(|rate| rand::random::<f64>() < rate);
             if due {
                 rule.fired += 1;
                 return Some(rule.fault.action.clone());
@@ -412,5 +425,16 @@ mod tests {
         let fired: Vec<bool> = (0..5).map(|_| plane.take("POST", "/x").is_some()).collect();
         assert_eq!(fired, [false, true, true, false, false]);
         assert!(plane.take("GET", "/x").is_none());
+    }
+
+    #[test]
+    fn a_rule_with_a_rate_fires_on_about_that_share_of_requests() {
+        let mut plane = FaultPlane::default();
+        plane.add(Fault::on("POST", "/x", FaultAction::ServiceUnavailable).rate(0.2));
+        let fired = (0..10_000).filter(|_| plane.take("POST", "/x").is_some()).count();
+        assert!((1_700..2_300).contains(&fired), "{fired} of 10,000");
+        let mut never = FaultPlane::default();
+        never.add(Fault::on("POST", "/x", FaultAction::ServiceUnavailable).rate(0.0));
+        assert!((0..100).all(|_| never.take("POST", "/x").is_none()));
     }
 }

@@ -3,7 +3,7 @@
 use crate::config::Config;
 use crate::routes;
 use crate::state::AppState;
-use crate::store::{SqlStore, Store};
+use crate::store::{Db, SqlStore, Store};
 use crate::streams::StreamNotifier;
 use crate::sync::SyncEngine;
 use anyhow::Context;
@@ -23,12 +23,17 @@ impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         // The metrics recorder must exist before the first request is counted.
         crate::metrics::prometheus();
-        let store: Arc<dyn Store> = Arc::new(SqlStore::connect(&config.database_url).await?);
+        let sql = SqlStore::connect(&config.database_url).await?;
+        // Servers sharing a PostgreSQL database wake each other's streams; a SQLite file has one server.
+        let streams = match sql.db() {
+            Db::Postgres(pool) => StreamNotifier::across_servers(pool.clone()).await?,
+            Db::Sqlite(_) => StreamNotifier::new(),
+        };
+        let store: Arc<dyn Store> = Arc::new(sql);
         let listener = TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
         let bound = listener.local_addr().unwrap_or(config.listen);
         let public_url =
             config.public_url.clone().unwrap_or_else(|| format!("http://{bound}")).trim_end_matches('/').to_owned();
-        let streams = StreamNotifier::new();
         let sync = Arc::new(SyncEngine::new(Arc::clone(&store), &config, &public_url, streams.clone())?);
         if !config.no_sync {
             sync.spawn();

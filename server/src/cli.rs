@@ -135,7 +135,13 @@ pub struct DemoArgs {
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve(config) => {
+        Command::Serve(mut config) => {
+            if let Some(secs) = config.salesforce_timeout_secs {
+                config.sync_timing.request_timeout = std::time::Duration::from_secs(secs);
+            }
+            if let Some(secs) = config.sync_retry_max_secs {
+                config.sync_timing.retry_max = std::time::Duration::from_secs(secs);
+            }
             let app = Application::build(*config).await?;
             tracing::info!(address = %app.local_addr(), "callpop is listening");
             app.run_until_stopped().await?;

@@ -69,6 +69,22 @@ pub struct Config {
     #[arg(long, env = "CALLPOP_NO_SYNC")]
     pub no_sync: bool,
 
+    /// How many seconds a request to Salesforce may take before callpop gives up on it and retries later (every
+    /// write is keyed by the call, so a write that lands after callpop gave up is not made twice). Default 30.
+    #[arg(long, env = "CALLPOP_SALESFORCE_TIMEOUT_SECS")]
+    pub salesforce_timeout_secs: Option<u64>,
+
+    /// The longest wait, in seconds, between two retries of an item Salesforce failed transiently (the waits double
+    /// from 2 s up to it). Default 600. The soak run (`cargo xtask soak`) lowers it so that its faults drain in
+    /// minutes.
+    #[arg(long, env = "CALLPOP_SYNC_RETRY_MAX_SECS")]
+    pub sync_retry_max_secs: Option<u64>,
+
+    /// How often an agent's open stream looks in the database when nothing woke it. Wake-ups come from this server,
+    /// and on PostgreSQL from the others (`LISTEN`/`NOTIFY`); the poll is what remains when one is lost.
+    #[arg(skip = Duration::from_secs(2))]
+    pub stream_poll: Duration,
+
     /// How fast the sync engine polls, retries and waits; the defaults suit production, tests shorten them.
     #[arg(skip)]
     pub sync_timing: SyncTiming,
@@ -168,6 +184,9 @@ impl Config {
             client_address_header: None,
             sign_in_limits: SignInLimits::default(),
             no_sync: false,
+            salesforce_timeout_secs: None,
+            sync_retry_max_secs: None,
+            stream_poll: Duration::from_secs(2),
             sync_timing: SyncTiming::fast(),
         }
     }

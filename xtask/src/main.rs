@@ -7,6 +7,8 @@
 //!   and PostgreSQL); `cargo xtask test` runs it too.
 //! - `cargo xtask check-postgres`: find, or start and stop, the PostgreSQL the API tests use.
 //! - `cargo xtask build-wasm`: build the softphone bundle into `static/pkg/` and report its size.
+//! - `cargo xtask soak [--calls N] [--only kill,faults,order,two]`: the reliability soak run (RELIABILITY.md):
+//!   the optimised server and local org as processes, killed and faulted, counted from the org's records.
 //! - `cargo xtask screenshots [console | softphone | frame]`: build the softphone and take the README's screenshots
 //!   into `docs/screenshots/` in headless Chromium (all of them, or one set).
 
@@ -20,7 +22,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use tools::{root, run};
 
-const USAGE: &str = "usage: cargo xtask <demo | test | bench | build-wasm | conformance | check-postgres | screenshots [console | softphone | frame]>";
+const USAGE: &str = "usage: cargo xtask <demo | test | bench | soak [--calls N] [--only kill,faults,order,two] | build-wasm | conformance | check-postgres | screenshots [console | softphone | frame]>";
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -28,6 +30,7 @@ fn main() -> anyhow::Result<()> {
         Some("demo") => demo(),
         Some("test") => test(),
         Some("bench") => bench(),
+        Some("soak") => soak(&args[1..]),
         Some("build-wasm") => build_wasm().map(|_| ()),
         Some("check-postgres") => check_postgres(),
         Some("conformance") => {
@@ -213,6 +216,38 @@ fn bench() -> anyhow::Result<()> {
     build_wasm()?;
     step("benchmark the sync engine against the local org (optimised build; the first takes minutes)");
     run(cargo().args(["bench", "-q", "-p", "callpop-server", "--bench", "sync"]))
+}
+
+/// The soak run: builds the server, the local org and the driver (`server/examples/soak.rs`) optimised, finds or
+/// starts PostgreSQL for the two-server scenario, and runs the driver, which prints the table and fails when a call
+/// was lost, duplicated or left unfinished. Bounded: about 5 minutes of scenarios after the build.
+fn soak(args: &[String]) -> anyhow::Result<()> {
+    step("build the server, the local org and the soak driver (optimised; the first build takes minutes)");
+    run(cargo().args(["build", "--release", "-p", "callpop-server", "-p", "callpop-sandbox"]).args([
+        "--bin",
+        "callpop",
+        "--bin",
+        "callpop-org",
+        "--example",
+        "soak",
+    ]))?;
+    let release =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), Into::into).join("release");
+    let mut postgres = postgres::ensure()?;
+    step("soak: kill -9 mid-burst, 20% faults, out-of-order events, two servers on PostgreSQL");
+    let status = Command::new(release.join("examples/soak"))
+        .arg("--bin-dir")
+        .arg(&release)
+        .args(["--postgres", &postgres.url])
+        .args(args)
+        .current_dir(root())
+        .status()
+        .context("starting the soak driver");
+    postgres.stop();
+    if !status?.success() {
+        bail!("the soak run failed: a count above is not 0, or a scenario could not run");
+    }
+    Ok(())
 }
 
 /// Takes the README's screenshots: the org's pages and the softphone (which need the Wasm bundle) and the admin

@@ -33,8 +33,6 @@ use utoipa_axum::routes;
 
 /// How long a stream ticket is valid.
 const TICKET_LIFETIME: Duration = Duration::seconds(60);
-/// How often an open stream looks in the database even when nothing woke it (notices from other servers).
-const POLL_INTERVAL: std::time::Duration = std::time::Duration::from_secs(2);
 /// How far back a fresh softphone looks for calls that are still live.
 const LIVE_CALL_WINDOW: Duration = Duration::hours(12);
 
@@ -189,7 +187,7 @@ async fn feed_stream_inner(
         }
         tokio::select! {
             () = sender.closed() => return Ok(()),
-            () = tokio::time::sleep(POLL_INTERVAL) => {}
+            () = tokio::time::sleep(state.config.stream_poll) => {}
             woken = wake.recv() => {
                 if let Err(tokio::sync::broadcast::error::RecvError::Closed) = woken {
                     return Ok(());

@@ -327,9 +327,10 @@ impl SyncEngine {
         searches.retain(|(account, _), _| *account != account_id);
     }
 
-    /// Wakes the worker: new work was queued.
+    /// Wakes the worker, and the other servers' on PostgreSQL: new work was queued.
     pub fn wake(&self) {
         self.wake.notify_one();
+        self.streams.notify_sync_work();
     }
 
     /// Runs the worker until the process ends.
@@ -339,7 +340,13 @@ impl SyncEngine {
             loop {
                 match engine.work_once().await {
                     Ok(0) => {
-                        let _ = tokio::time::timeout(engine.timing.poll, engine.wake.notified()).await;
+                        let woken = async {
+                            tokio::select! {
+                                () = engine.wake.notified() => {}
+                                () = engine.streams.sync_work_elsewhere() => {}
+                            }
+                        };
+                        let _ = tokio::time::timeout(engine.timing.poll, woken).await;
                     }
                     Ok(_) => {}
                     Err(error) => {

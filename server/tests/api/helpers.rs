@@ -8,6 +8,7 @@
 use callpop_core::account::{Plan, Role};
 use callpop_server::model::Account;
 use callpop_server::store::Store;
+use callpop_server::sync::SyncEngine;
 use callpop_server::{Application, Config, provision};
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
@@ -48,8 +49,9 @@ pub(crate) enum Backend {
     Postgres,
 }
 
-/// Drops the test's PostgreSQL schema, or removes its SQLite directory, when the test ends.
-enum Database {
+/// Drops the test's PostgreSQL schema, or removes its SQLite directory, when the test ends (when the last of the
+/// servers sharing it is dropped).
+pub(crate) enum Database {
     Sqlite(#[allow(dead_code)] tempfile::TempDir),
     Postgres { url: String, schema: String },
 }
@@ -90,7 +92,9 @@ pub(crate) struct TestApp {
     pub(crate) client: reqwest::Client,
     pub(crate) store: Arc<dyn Store>,
     pub(crate) backend: Backend,
-    _database: Database,
+    /// The sync engine, for tests that run its worker themselves (configured with `no_sync`) and stop it.
+    pub(crate) sync: Arc<SyncEngine>,
+    _database: Arc<Database>,
 }
 
 /// A signed-in user of a test account.
@@ -128,7 +132,13 @@ impl TestAccount {
 
 /// Spawns the application with a configuration `configure` adjusted (a connected app, a login URL).
 pub(crate) async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Config)) -> TestApp {
-    let (database_url, database) = match backend {
+    let (database_url, database) = fresh_database(backend).await;
+    spawn_on(backend, database_url, Arc::new(database), configure).await
+}
+
+/// A fresh SQLite file or PostgreSQL schema: its URL, and what removes it.
+pub(crate) async fn fresh_database(backend: Backend) -> (String, Database) {
+    match backend {
         Backend::Sqlite => {
             let directory = tempfile::tempdir().expect("a temporary directory");
             let url = format!("sqlite://{}?mode=rwc", directory.path().join("callpop.db").display());
@@ -152,14 +162,24 @@ pub(crate) async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut
             let app_url = format!("{url}{separator}search_path={schema}&application_name={schema}");
             (app_url, Database::Postgres { url, schema })
         }
-    };
+    }
+}
+
+/// Spawns the application on an existing database (another server may be using it too).
+pub(crate) async fn spawn_on(
+    backend: Backend,
+    database_url: String,
+    database: Arc<Database>,
+    configure: impl FnOnce(&mut Config),
+) -> TestApp {
     let mut config = Config::for_tests(database_url);
     configure(&mut config);
     let app = Application::build(config).await.expect("the application builds");
     let base = format!("http://{}", app.local_addr());
     let store = app.store();
+    let sync = app.sync();
     tokio::spawn(app.run_until_stopped());
-    TestApp { base, client: reqwest::Client::new(), store, backend, _database: database }
+    TestApp { base, client: reqwest::Client::new(), store, backend, sync, _database: database }
 }
 
 /// The time `minutes` after 10:00 UTC three days ago, RFC 3339: calls in tests happen at a known time of day, and
@@ -171,6 +191,14 @@ pub(crate) fn at(minutes: i64) -> String {
 }
 
 impl TestApp {
+    /// The PostgreSQL server's URL and this app's schema in it (`None` on SQLite).
+    pub(crate) fn postgres(&self) -> Option<(&str, &str)> {
+        match self._database.as_ref() {
+            Database::Postgres { url, schema } => Some((url, schema)),
+            Database::Sqlite(_) => None,
+        }
+    }
+
     /// Creates an account on `plan` with one user per role (two call agents) and signs each of them in.
     pub(crate) async fn create_account(&self, name: &str, plan: Plan) -> TestAccount {
         let store = self.store.as_ref();

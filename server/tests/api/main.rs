@@ -27,3 +27,4 @@ mod sync_sessions;
 mod sync_triggers;
 mod sync_unlogged;
 mod texts;
+mod two_servers;

@@ -10,6 +10,7 @@ use callpop_sandbox::oauth::ConnectedApp;
 use callpop_sandbox::org::Record;
 use callpop_sandbox::settings::Approval;
 use callpop_sandbox::{Sandbox, SandboxConfig};
+use callpop_server::Config;
 use callpop_server::sync::link::callback_url;
 use reqwest::StatusCode;
 use serde_json::{Map, Value, json};
@@ -68,16 +69,12 @@ impl Linked {
     /// The same, but the account's org is not linked yet.
     pub(crate) async fn unlinked(backend: Backend) -> Self {
         let org = Sandbox::start(SandboxConfig::default()).await.expect("the local org starts");
-        let login_url = org.base_url().to_owned();
-        let app = spawn_app_with(backend, |config| {
-            config.salesforce_client_id = Some(CLIENT_ID.to_owned());
-            config.salesforce_client_secret = Some(CLIENT_SECRET.into());
-            // The local org answers on both loopback names, and a test moves it from one to the other (a refresh
-            // naming a new instance): the operator lists both, as credentials go only to listed hosts.
-            config.extra_org_origins = vec![login_url.clone(), login_url.replace("127.0.0.1", "localhost")];
-            config.salesforce_login_url = login_url;
-        })
-        .await;
+        let app = spawn_app_with(backend, |config| use_org(config, &org)).await;
+        Self::around(app, org).await
+    }
+
+    /// An account of `app` on `org`, not linked yet: the connected app registered on the org for `app`'s callback.
+    pub(crate) async fn around(app: TestApp, org: Sandbox) -> Self {
         org.register_connected_app(ConnectedApp {
             client_id: CLIENT_ID.to_owned(),
             client_secret: CLIENT_SECRET.to_owned(),
@@ -228,6 +225,17 @@ impl Linked {
         assert_eq!(status, StatusCode::OK, "{log}");
         log["items"].as_array().cloned().unwrap_or_default()
     }
+}
+
+/// Configures a server for the local org: the connected app, the login URL, the org's origins.
+pub(crate) fn use_org(config: &mut Config, org: &Sandbox) {
+    let login_url = org.base_url().to_owned();
+    config.salesforce_client_id = Some(CLIENT_ID.to_owned());
+    config.salesforce_client_secret = Some(CLIENT_SECRET.into());
+    // The local org answers on both loopback names, and a test moves it from one to the other (a refresh naming a
+    // new instance): the operator lists both, as credentials go only to listed hosts.
+    config.extra_org_origins = vec![login_url.clone(), login_url.replace("127.0.0.1", "localhost")];
+    config.salesforce_login_url = login_url;
 }
 
 /// A redirect's `Location`.
