@@ -305,6 +305,9 @@ fn test() -> anyhow::Result<()> {
         "warnings",
     ]))?;
     step("dependency policy (cargo deny: licences, duplicate versions, sources; deny.toml)");
+    // cargo deny reads `cargo metadata` for every platform, so the crates only other platforms build (windows-sys,
+    // android_system_properties, ...) must be in the local registry too; a build fetches only this platform's.
+    run(cargo().args(["fetch", "--locked"]))?;
     // The advisories check needs the RustSec database from GitHub, which these machines cannot reach (SECURITY.md).
     run(cargo().args(["deny", "--offline", "check", "licenses", "bans", "sources"]))?;
     build_wasm()?;
