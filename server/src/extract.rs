@@ -167,10 +167,12 @@ fn text_with_nul(value: &serde_json::Value, path: &str) -> Option<String> {
 fn whole_numbers_as_integers(value: &mut serde_json::Value) {
     match value {
         serde_json::Value::Number(number) => {
+            // Every whole f64 in i64's range is exactly an i64. (Above 2^53 the f64 is what any JSON reader makes of
+            // the text, JavaScript's and JSON Schema validators' included, so that is the number the client sent.)
+            const TWO_POW_63: f64 = 9_223_372_036_854_775_808.0;
             if let Some(float) = number.as_f64().filter(|float| number.is_f64() && float.fract() == 0.0)
-                && float.abs() < 9.0e15
+                && (-TWO_POW_63..TWO_POW_63).contains(&float)
             {
-                // Below 2^53 every whole f64 is exactly an i64.
                 #[allow(clippy::cast_possible_truncation)]
                 let whole = float as i64;
                 *number = serde_json::Number::from(whole);
@@ -221,5 +223,14 @@ mod tests {
     fn a_whole_number_written_with_a_fraction_is_an_integer_as_json_schema_says() {
         let sample: Sample = parse_json(br#"{"name": "x", "count": 3.0}"#).unwrap();
         assert_eq!(sample.count, 3);
+        // 2^53, where a conformance run found the old bound too tight, and the ends of i64's range.
+        #[derive(Debug, serde::Deserialize)]
+        struct Ids {
+            ids: Vec<i64>,
+        }
+        let read: Ids = parse_json(br#"{"ids": [9007199254740992.0, -9223372036854775808.0]}"#).unwrap();
+        assert_eq!(read.ids, [9_007_199_254_740_992, i64::MIN]);
+        let refused = parse_json::<Ids>(br#"{"ids": [9223372036854775808.0]}"#).unwrap_err();
+        assert_eq!(refused.field().as_deref(), Some("ids[0]"));
     }
 }
