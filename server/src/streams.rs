@@ -76,6 +76,12 @@ impl StreamNotifier {
         self.sender.subscribe()
     }
 
+    /// Whether a wake-up received from [`Self::subscribe`] concerns `user_id`'s streams: one for that user, or the
+    /// one that tells every stream to look.
+    pub fn wakes(woken: i64, user_id: i64) -> bool {
+        woken == user_id || woken == EVERYONE
+    }
+
     /// Tells the other servers' sync workers that work was queued (this server's own worker is woken directly).
     pub fn notify_sync_work(&self) {
         self.tell_others(Notice::SyncWork);

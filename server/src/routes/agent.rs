@@ -16,6 +16,7 @@ use crate::extract::{PathParam, QueryParams};
 use crate::model::{Account, Call, PopClaimOutcome, Session};
 use crate::state::AppState;
 use crate::store::salesforce_audit::{StepOutcome, SyncStep, SyncSubject};
+use crate::streams::StreamNotifier;
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -185,14 +186,20 @@ async fn feed_stream_inner(
             }
             continue;
         }
-        tokio::select! {
-            () = sender.closed() => return Ok(()),
-            () = tokio::time::sleep(state.config.stream_poll) => {}
-            woken = wake.recv() => {
-                if let Err(tokio::sync::broadcast::error::RecvError::Closed) = woken {
-                    return Ok(());
-                }
-                // A notice for another user wakes this loop too; the query above finds nothing and it waits again.
+        // Waits for this user's wake-up or the poll. Every notice of the server reaches every stream's receiver;
+        // another user's is skipped here without a query, and does not push the poll back.
+        let poll = tokio::time::Instant::now() + state.config.stream_poll;
+        loop {
+            tokio::select! {
+                () = sender.closed() => return Ok(()),
+                () = tokio::time::sleep_until(poll) => break,
+                woken = wake.recv() => match woken {
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return Ok(()),
+                    // Wake-ups were missed: one of them may have been this user's.
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => break,
+                    Ok(woken) if StreamNotifier::wakes(woken, user_id) => break,
+                    Ok(_) => {}
+                },
             }
         }
     }
