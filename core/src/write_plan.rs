@@ -7,7 +7,7 @@
 //! then updated or created); a Lead callpop creates is upserted by `Callpop_Id__c = key` (without the field:
 //! created). `core/tests/write_plans.txt` lists every situation and its plan.
 
-use crate::legacy::FieldValue;
+use crate::legacy::{Candidate, FieldValue};
 use crate::record::{RecordId, SObjectType};
 
 /// The external id field that keys callpop's Tasks (Text 255, External ID, Unique; the admin guide asks for it).
@@ -39,6 +39,10 @@ pub enum Part {
     Lead,
     Task,
     Member,
+    /// The record a trigger's action writes alone (`find_or_create`'s new record, `update_record`).
+    Record,
+    /// The preflight dry run's last subrequest, refused on purpose so the request rolls back.
+    Rollback,
 }
 
 impl Part {
@@ -47,6 +51,8 @@ impl Part {
             Self::Lead => "lead",
             Self::Task => "task",
             Self::Member => "member",
+            Self::Record => "record",
+            Self::Rollback => "rollback",
         }
     }
 }
@@ -213,6 +219,9 @@ pub enum Refusal {
     AlreadyMember,
     /// A reference names a record that is gone or never was (a stale Campaign id).
     MissingRecord,
+    /// Not judged: another subrequest of an all-or-none request failed, and this one was stopped or rolled back
+    /// (`PROCESSING_HALTED`).
+    Halted,
     /// Anything else: the item fails with Salesforce's error.
     Other,
 }
@@ -299,4 +308,144 @@ pub fn plan_task_update(task_id: &str, changes: Vec<(String, FieldValue)>) -> Op
         write: Write::Update { object: "Task".to_owned(), id: task_id.to_owned() },
         body: Body::Fields(changes),
     })
+}
+
+/// The key of the preflight's dry run: the Lead and Task it writes are rolled back, so nothing keeps it.
+pub const DRY_RUN_KEY: &str = "callpop-preflight";
+
+/// A field no org has: the dry run's last subrequest writes it, so Salesforce refuses that one and, the request being
+/// all-or-none, rolls back everything before it.
+pub const DRY_RUN_ROLLBACK_FIELD: &str = "callpop_dry_run_rollback__x";
+
+/// The preflight's dry run: the subrequests a first caller's call makes (a new Lead and its Task, keyed as the org
+/// allows, exactly as `plan_activity` plans them), then one that always fails. Sent all-or-none, Salesforce judges
+/// the real writes (validation rules, required fields, picklists, duplicate rules, the external ids) and keeps none.
+pub fn plan_dry_run(new_lead: &[(String, FieldValue)], keys: OrgKeys) -> Vec<Subrequest> {
+    let activity = Activity { key: DRY_RUN_KEY, record: None, new_lead, known_task: None, campaign_id: None, keys };
+    let mut plan = plan_activity(&activity);
+    plan.push(Subrequest {
+        part: Part::Rollback,
+        write: Write::Create { object: "Lead".to_owned() },
+        body: Body::Fields(vec![(DRY_RUN_ROLLBACK_FIELD.to_owned(), FieldValue::Text("roll back".to_owned()))]),
+    });
+    plan
+}
+
+/// What the dry run's answers say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DryRun {
+    /// Salesforce judged callpop's writes and refused none; the rollback subrequest's refusal undid them.
+    Accepted,
+    /// Salesforce judged this write and refused it (the first such).
+    Refused(Part),
+    /// The answers do not say (missing, or the rollback subrequest was not refused).
+    Unreadable,
+}
+
+/// Reads the dry run's answers: a write of callpop's refused for itself (not halted by another's failure), else
+/// accepted when the rollback subrequest was refused as planned.
+pub fn read_dry_run(plan: &[Subrequest], answer: impl Fn(Part) -> Option<Answer>) -> DryRun {
+    let judged_and_refused = |part: &Part| {
+        *part != Part::Rollback && matches!(answer(*part), Some(Answer::Refused(refusal)) if refusal != Refusal::Halted)
+    };
+    if let Some(part) = plan.iter().map(|subrequest| subrequest.part).find(judged_and_refused) {
+        return DryRun::Refused(part);
+    }
+    match answer(Part::Rollback) {
+        Some(Answer::Refused(_)) => DryRun::Accepted,
+        _ => DryRun::Unreadable,
+    }
+}
+
+/// How a trigger's `find_or_create` finds the call's record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Find {
+    /// The call settled on a record of this object before (a replay, or an earlier trigger): it is reused, since a
+    /// search may not show yet what an earlier attempt created.
+    Settled(RecordId),
+    /// The newest record whose `field` is `value`: a SOQL query, exact and without the search index's lag.
+    ByField { object: String, field: String, value: String },
+    /// The caller's number, searched in Leads and Contacts (then `after_phone_search`).
+    ByPhone { object: SObjectType },
+}
+
+/// How a trigger's `find_or_create` of `object` finds its record: the record the call settled on (`settled`, when
+/// it is of this object), else by the trigger's match field (its value is the trigger's field of that name), else by
+/// the caller's number.
+pub fn plan_find(
+    object: &str,
+    match_field: Option<&str>,
+    fields: &[(String, String)],
+    settled: Option<&RecordId>,
+) -> Find {
+    if let Some(record) = settled.filter(|record| record.object().api_name() == object) {
+        return Find::Settled(record.clone());
+    }
+    match match_field {
+        Some(field) => {
+            let value =
+                fields.iter().find(|(name, _)| name == field).map(|(_, value)| value.clone()).unwrap_or_default();
+            Find::ByField { object: object.to_owned(), field: field.to_owned(), value }
+        }
+        None => Find::ByPhone { object: SObjectType::from_api_name(object) },
+    }
+}
+
+/// What a phone search leaves a trigger's find.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AfterSearch {
+    Found(RecordId),
+    /// No Lead in the search, for a call: check with an exact query for a Lead callpop wrote for this number, which
+    /// the search index may not show yet (then `newest_of` that answer).
+    CheckWrittenLeads,
+    NotFound,
+}
+
+/// The newest record of `object` among the candidates, leaving out converted Leads (Salesforce keeps them
+/// read-only).
+pub fn newest_of(object: SObjectType, candidates: &[Candidate]) -> Option<RecordId> {
+    candidates
+        .iter()
+        .filter(|candidate| candidate.id.object() == object && !candidate.is_converted)
+        // The first of equally new ones: `max_by` keeps the last, so look from the end.
+        .rev()
+        .max_by(|left, right| left.last_modified.cmp(&right.last_modified))
+        .map(|candidate| candidate.id.clone())
+}
+
+/// What a phone search's candidates leave a trigger's `find_or_create` of `object`; `for_call` is false for a text
+/// (a text's Leads are not checked for index lag: its replays reuse the settled record).
+pub fn after_phone_search(object: SObjectType, candidates: &[Candidate], for_call: bool) -> AfterSearch {
+    match newest_of(object, candidates) {
+        Some(record) => AfterSearch::Found(record),
+        None if for_call && object == SObjectType::Lead && !candidates.iter().any(|c| c.id.object() == object) => {
+            AfterSearch::CheckWrittenLeads
+        }
+        None => AfterSearch::NotFound,
+    }
+}
+
+/// The record a trigger's `find_or_create` creates when it found none: the trigger's fields, with the caller's
+/// number (`number`, as the account writes numbers) as `Phone` on a Lead or a Contact unless the trigger maps Phone
+/// itself, so the next call from the number finds it; keyed by the call where the org allows (`plan_record_create`).
+pub fn plan_trigger_create(
+    object: &str,
+    fields: &[(String, String)],
+    number: &str,
+    key: &str,
+    keys: OrgKeys,
+) -> Subrequest {
+    let mut body: Vec<(String, FieldValue)> =
+        fields.iter().map(|(name, value)| (name.clone(), FieldValue::Text(value.clone()))).collect();
+    let person = matches!(SObjectType::from_api_name(object), SObjectType::Lead | SObjectType::Contact);
+    if person && !body.iter().any(|(name, _)| name == "Phone") {
+        body.push(("Phone".to_owned(), FieldValue::Text(number.to_owned())));
+    }
+    Subrequest { part: Part::Record, write: plan_record_create(object, key, keys), body: Body::Fields(body) }
+}
+
+/// A trigger's `update_record`: its fields on the call's record.
+pub fn plan_record_update(record: &RecordId, fields: &[(String, String)]) -> Subrequest {
+    let write = Write::Update { object: record.object().api_name().to_owned(), id: record.as_str().to_owned() };
+    Subrequest { part: Part::Record, write, body: Body::Fields(text_fields(fields.to_vec())) }
 }

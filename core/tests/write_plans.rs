@@ -4,11 +4,12 @@
 //! can give, and compared with `write_plans.txt`. That file is the reviewed table of what callpop writes: any change
 //! to a plan shows up as a diff of it. `UPDATE_EXPECT=1 cargo test -p callpop-core` rewrites it.
 
-use callpop_core::legacy::FieldValue;
-use callpop_core::record::RecordId;
+use callpop_core::legacy::{Candidate, FieldValue};
+use callpop_core::record::{RecordId, SObjectType};
 use callpop_core::write_plan::{
-    Activity, Answer, Body, OrgKeys, Part, Query, Ref, Refusal, Subrequest, Write, after_retry, create_depends_on_keys,
-    plan_activity, plan_member, plan_record_create, plan_task_update, read_answers, task_lookup,
+    Activity, Answer, Body, OrgKeys, Part, Query, Ref, Refusal, Subrequest, Write, after_phone_search, after_retry,
+    create_depends_on_keys, plan_activity, plan_dry_run, plan_find, plan_member, plan_record_update, plan_task_update,
+    plan_trigger_create, read_answers, read_dry_run, task_lookup,
 };
 use std::fmt::Write as _;
 
@@ -239,15 +240,117 @@ fn write_plans_match_the_reviewed_table() {
         writeln!(table, "{case} => {next}").expect("writing to a string");
     }
 
-    writeln!(table, "\n# A trigger's find_or_create, when no record was found: object | org => the create")
+    writeln!(table, "\n# A trigger's find_or_create: object | match field | the call's settled record => how it finds")
         .expect("writing to a string");
-    for object in ["Lead", "Contact", "Account"] {
-        for keys in all_keys() {
-            let write = plan_record_create(object, KEY, keys);
-            let depends = if create_depends_on_keys(object) { "" } else { " (the org's keys are not read)" };
-            writeln!(table, "{object:<7} | {} => {}{depends}", keys_name(keys), describe_write(&write))
-                .expect("writing to a string");
+    let trigger_fields =
+        vec![("LastName".to_owned(), "Caller".to_owned()), ("Email".to_owned(), "ada@example.com".to_owned())];
+    for object in ["Lead", "Contact"] {
+        for match_field in [None, Some("Email"), Some("Website")] {
+            for (settled_name, settled) in [("none   ", None), ("Lead   ", Some(&lead)), ("Contact", Some(&contact))] {
+                let find = plan_find(object, match_field, &trigger_fields, settled);
+                writeln!(table, "{object:<7} | {:<7} | {settled_name} => {find:?}", match_field.unwrap_or("none"))
+                    .expect("writing to a string");
+            }
         }
+    }
+
+    writeln!(table, "\n# A trigger's find_or_create by phone: object | candidates | call or text => what next")
+        .expect("writing to a string");
+    let candidate = |record: &RecordId, converted: bool, modified: &str| Candidate {
+        id: record.clone(),
+        is_converted: converted,
+        converted_contact_id: None,
+        last_modified: Some(modified.to_owned()),
+        phones: Vec::new(),
+    };
+    let older_lead = id("00Q000000000011");
+    let candidate_sets: Vec<(&str, Vec<Candidate>)> = vec![
+        ("none", Vec::new()),
+        ("a Contact", vec![candidate(&contact, false, "2026-11-01T10:00:00.000+0000")]),
+        (
+            "two Leads, the older first",
+            vec![
+                candidate(&older_lead, false, "2026-10-01T10:00:00.000+0000"),
+                candidate(&lead, false, "2026-11-01T10:00:00.000+0000"),
+            ],
+        ),
+        ("a converted Lead", vec![candidate(&lead, true, "2026-11-01T10:00:00.000+0000")]),
+    ];
+    for object in [SObjectType::Lead, SObjectType::Contact] {
+        for (name, candidates) in &candidate_sets {
+            for for_call in [true, false] {
+                let next = after_phone_search(object, candidates, for_call);
+                let subject = if for_call { "call" } else { "text" };
+                writeln!(table, "{:<7} | {name} | {subject} => {next:?}", object.api_name())
+                    .expect("writing to a string");
+            }
+        }
+    }
+
+    writeln!(
+        table,
+        "\n# A trigger's find_or_create, when no record was found: object | trigger fields | org => the create"
+    )
+    .expect("writing to a string");
+    let with_phone = vec![("LastName".to_owned(), "Caller".to_owned()), ("Phone".to_owned(), "555 0100".to_owned())];
+    for object in ["Lead", "Contact", "Account"] {
+        for (fields_name, fields) in [("no Phone", &trigger_fields), ("Phone   ", &with_phone)] {
+            for keys in all_keys() {
+                let create = plan_trigger_create(object, fields, "(415) 555-0142", KEY, keys);
+                let depends = if create_depends_on_keys(object) { "" } else { " (the org's keys are not read)" };
+                writeln!(table, "{object:<7} | {fields_name} | {} => {}{depends}", keys_name(keys), describe(&create))
+                    .expect("writing to a string");
+            }
+        }
+    }
+
+    writeln!(table, "\n# A trigger's update_record").expect("writing to a string");
+    for record in [&lead, &account] {
+        writeln!(table, "{} => {}", record.object().api_name(), describe(&plan_record_update(record, &trigger_fields)))
+            .expect("writing to a string");
+    }
+
+    writeln!(table, "\n# The preflight's dry run (all-or-none): org => subrequests").expect("writing to a string");
+    for keys in all_keys() {
+        let plan: Vec<String> = plan_dry_run(&new_lead, keys).iter().map(describe).collect();
+        writeln!(table, "{} => {}", keys_name(keys), plan.join("; ")).expect("writing to a string");
+    }
+    writeln!(table, "\n# The dry run's answers => what they say").expect("writing to a string");
+    let dry_plan = plan_dry_run(&new_lead, OrgKeys { task_key: true, lead_key: true });
+    let halted = Some(Answer::Refused(Refusal::Halted));
+    let dry_cases: Vec<(&str, Answers)> = vec![
+        (
+            "all judged, rolled back",
+            [("lead", halted.clone()), ("task", halted.clone()), ("rollback", refused(Refusal::Other))],
+        ),
+        (
+            "a validation rule refuses the Lead",
+            [("lead", refused(Refusal::Other)), ("task", halted.clone()), ("rollback", halted.clone())],
+        ),
+        (
+            "a duplicate rule refuses the Lead",
+            [
+                ("lead", refused(Refusal::Duplicate { matches: vec![lead.clone()] })),
+                ("task", halted.clone()),
+                ("rollback", halted.clone()),
+            ],
+        ),
+        ("the Task is refused", [("lead", halted.clone()), ("task", refused(Refusal::Other)), ("rollback", halted)]),
+        ("no answers", [("lead", None), ("task", None), ("rollback", None)]),
+        (
+            "the rollback was not refused",
+            [
+                ("lead", saved("00Q000000000005")),
+                ("task", saved("00T000000000006")),
+                ("rollback", saved("00Q000000000007")),
+            ],
+        ),
+    ];
+    for (case, answers) in &dry_cases {
+        let answer = |part: Part| {
+            answers.iter().find(|(named, _)| *named == part.as_str()).and_then(|(_, answer)| answer.clone())
+        };
+        writeln!(table, "{case} => {:?}", read_dry_run(&dry_plan, answer)).expect("writing to a string");
     }
 
     writeln!(table, "\n# A trigger's add_to_campaign").expect("writing to a string");

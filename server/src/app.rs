@@ -38,6 +38,7 @@ impl Application {
         if !config.no_sync {
             sync.spawn();
         }
+        streams.watch(Arc::clone(&store), config.stream_poll);
         let state = AppState { store, config: Arc::new(config), streams, sync, public_url };
         Ok(Self { listener, state })
     }

@@ -80,8 +80,9 @@ pub struct Config {
     #[arg(long, env = "CALLPOP_SYNC_RETRY_MAX_SECS")]
     pub sync_retry_max_secs: Option<u64>,
 
-    /// How often an agent's open stream looks in the database when nothing woke it. Wake-ups come from this server,
-    /// and on PostgreSQL from the others (`LISTEN`/`NOTIFY`); the poll is what remains when one is lost.
+    /// How often the server's stream watchman reads the notices no wake-up announced (one query for all streams;
+    /// `StreamNotifier`). Wake-ups come from this server, and on PostgreSQL from the others (`LISTEN`/`NOTIFY`);
+    /// the watchman is what remains when one is lost. Streams themselves never poll.
     #[arg(skip = Duration::from_secs(2))]
     pub stream_poll: Duration,
 

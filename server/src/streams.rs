@@ -1,9 +1,12 @@
 //! The notifier that wakes agents' event streams when something was written for them: in this process, and on
-//! PostgreSQL across every server sharing the database (`LISTEN`/`NOTIFY`).
+//! PostgreSQL across every server sharing the database (`LISTEN`/`NOTIFY`); and the watchman, one task per server
+//! that looks in the database for what no wake-up announced.
 
+use crate::store::Store;
+use chrono::Utc;
 use sqlx::postgres::{PgListener, PgPool};
-use std::collections::BTreeSet;
-use std::sync::Arc;
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use tokio::sync::{Notify, broadcast, mpsc};
 
@@ -13,12 +16,19 @@ use tokio::sync::{Notify, broadcast, mpsc};
 /// On SQLite the wake-up stays in this process (a SQLite file has one server). On PostgreSQL each notice also goes
 /// out as a `NOTIFY` right after the writing transaction committed, and each server `LISTEN`s on the database's
 /// channel and wakes its own streams: a softphone connected to server A sees at once a call that server B stored.
-/// The same channel wakes the other servers' sync workers when work is queued. Streams still poll the database
-/// (`Config::stream_poll`), so a notice whose `NOTIFY` never came (the listener's connection dropped and is being
-/// reconnected, the writer died between its commit and its `NOTIFY`) arrives within the poll interval.
+/// The same channel wakes the other servers' sync workers when work is queued.
+///
+/// Streams do not poll: an open stream queries the database only when its user is woken. What no wake-up announced
+/// (a `NOTIFY` lost while the listener reconnected, a writer that died between its commit and its `NOTIFY`, a
+/// session that expired) is found by the server's one watchman ([`StreamNotifier::watch`]): every
+/// `Config::stream_poll` it reads the notices written since it last looked, for everyone, in one query, and wakes
+/// the users among them who have a stream open here; every `SESSION_SWEEP_ROUNDS` rounds it asks, in one query per
+/// 500 sessions, which open streams' sessions ended, and wakes their users, whose streams then end.
 #[derive(Debug, Clone)]
 pub struct StreamNotifier {
     sender: broadcast::Sender<i64>,
+    /// This server's open streams, for the watchman.
+    open: Arc<Mutex<OpenStreams>>,
     /// Woken when another server queued sync work.
     sync_work: Arc<Notify>,
     /// On PostgreSQL: the queue of notices for the other servers.
@@ -34,15 +44,37 @@ enum Notice {
     SyncWork,
 }
 
-/// The id a stream wakes on when every stream must look (the listener was deaf for a while). Any id wakes every
-/// stream; this one names nobody.
-const EVERYONE: i64 = 0;
-
 impl StreamNotifier {
     /// A notifier for one server alone (SQLite).
     pub fn new() -> Self {
         let (sender, _) = broadcast::channel(1024);
-        Self { sender, sync_work: Arc::new(Notify::new()), remote: None }
+        Self { sender, open: Arc::default(), sync_work: Arc::new(Notify::new()), remote: None }
+    }
+
+    /// Registers an open stream of `user_id`'s session (by its token hash) until the returned guard is dropped.
+    pub fn open_stream(&self, user_id: i64, session_hash: &str) -> OpenStream {
+        let mut open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
+        open.next_key += 1;
+        let key = open.next_key;
+        open.streams.insert(key, (user_id, session_hash.to_owned()));
+        OpenStream { key, open: Arc::clone(&self.open) }
+    }
+
+    /// The users with a stream open on this server.
+    fn open_users(&self) -> HashSet<i64> {
+        let open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
+        open.streams.values().map(|(user_id, _)| *user_id).collect()
+    }
+
+    /// The sessions of this server's open streams, each with its user.
+    fn open_sessions(&self) -> HashMap<String, i64> {
+        let open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
+        open.streams.values().map(|(user_id, hash)| (hash.clone(), *user_id)).collect()
+    }
+
+    /// Starts this server's watchman: see the type's documentation. It runs as long as the runtime.
+    pub fn watch(&self, store: Arc<dyn Store>, every: Duration) {
+        tokio::spawn(watchman(self.clone(), store, every));
     }
 
     /// A notifier shared with every server on this PostgreSQL database: it sends its notices with `NOTIFY` and
@@ -58,7 +90,7 @@ impl StreamNotifier {
         // Listening before the server serves, so no notice sent after it started is missed.
         let listener = subscribe(&pool, &channel).await;
         if let Err(error) = &listener {
-            tracing::warn!(%error, "cannot listen for other servers' notices yet; streams poll meanwhile");
+            tracing::warn!(%error, "cannot listen for other servers' notices yet; the watchman finds their notices meanwhile");
         }
         tokio::spawn(send_notices(pool.clone(), channel.clone(), origin.clone(), outgoing));
         tokio::spawn(listen(pool, channel, origin, notifier.clone(), listener.ok()));
@@ -76,10 +108,9 @@ impl StreamNotifier {
         self.sender.subscribe()
     }
 
-    /// Whether a wake-up received from [`Self::subscribe`] concerns `user_id`'s streams: one for that user, or the
-    /// one that tells every stream to look.
+    /// Whether a wake-up received from [`Self::subscribe`] concerns `user_id`'s streams.
     pub fn wakes(woken: i64, user_id: i64) -> bool {
-        woken == user_id || woken == EVERYONE
+        woken == user_id
     }
 
     /// Tells the other servers' sync workers that work was queued (this server's own worker is woken directly).
@@ -106,6 +137,91 @@ impl StreamNotifier {
                 let _ = self.sender.send(user_id);
             }
             Notice::SyncWork => self.sync_work.notify_one(),
+        }
+    }
+}
+
+/// This server's open streams, by a key of their own: each one's user and session token hash.
+#[derive(Debug, Default)]
+struct OpenStreams {
+    next_key: u64,
+    streams: HashMap<u64, (i64, String)>,
+}
+
+/// An open stream, registered with its notifier until dropped.
+#[derive(Debug)]
+pub struct OpenStream {
+    key: u64,
+    open: Arc<Mutex<OpenStreams>>,
+}
+
+impl Drop for OpenStream {
+    fn drop(&mut self) {
+        self.open.lock().unwrap_or_else(PoisonError::into_inner).streams.remove(&self.key);
+    }
+}
+
+/// How many of the watchman's rounds pass between two checks of the open streams' sessions (30 s at the default
+/// 2 s round): a session ended here or on another server wakes its streams at once; this is for a wake-up that was
+/// lost and for sessions that expired.
+const SESSION_SWEEP_ROUNDS: u32 = 15;
+
+/// The most notices the watchman reads in one query; it reads again at once when there were as many.
+const WATCH_BATCH: i64 = 10_000;
+
+/// The watchman's loop (see [`StreamNotifier`]): it starts from the newest notice when the server starts, since a
+/// stream that opens reads what it needs itself.
+async fn watchman(notifier: StreamNotifier, store: Arc<dyn Store>, every: Duration) {
+    let mut seen = loop {
+        match store.latest_agent_event_id_of_all().await {
+            Ok(latest) => break latest,
+            Err(error) => tracing::warn!(%error, "the stream watchman cannot read the notices yet"),
+        }
+        tokio::time::sleep(every).await;
+    };
+    let mut round: u32 = 0;
+    loop {
+        tokio::time::sleep(every).await;
+        round = round.wrapping_add(1);
+        loop {
+            let notices = match store.all_agent_events_after(seen, WATCH_BATCH).await {
+                Ok(notices) => notices,
+                Err(error) => {
+                    tracing::warn!(%error, "the stream watchman could not read the notices");
+                    break;
+                }
+            };
+            let open = notifier.open_users();
+            let woken: BTreeSet<i64> =
+                notices.iter().map(|(_, user_id)| *user_id).filter(|user_id| open.contains(user_id)).collect();
+            for user_id in woken {
+                let _ = notifier.sender.send(user_id);
+            }
+            let complete = notices.len() < usize::try_from(WATCH_BATCH).unwrap_or(usize::MAX);
+            if let Some((last, _)) = notices.last() {
+                seen = *last;
+            }
+            if complete {
+                break;
+            }
+        }
+        if round.is_multiple_of(SESSION_SWEEP_ROUNDS) {
+            let sessions = notifier.open_sessions();
+            let hashes: Vec<String> = sessions.keys().cloned().collect();
+            match store.valid_sessions(&hashes, Utc::now()).await {
+                Ok(valid) => {
+                    let valid: HashSet<String> = valid.into_iter().collect();
+                    let ended: BTreeSet<i64> = sessions
+                        .into_iter()
+                        .filter(|(hash, _)| !valid.contains(hash))
+                        .map(|(_, user_id)| user_id)
+                        .collect();
+                    for user_id in ended {
+                        let _ = notifier.sender.send(user_id);
+                    }
+                }
+                Err(error) => tracing::warn!(%error, "the stream watchman could not check the open streams' sessions"),
+            }
         }
     }
 }
@@ -159,15 +275,15 @@ async fn send_notices(pool: PgPool, channel: String, origin: String, mut queue: 
             .execute(&pool)
             .await;
         if let Err(error) = sent {
-            // The other servers' streams find the notices by polling.
+            // The other servers' watchmen find the notices in the database.
             tracing::warn!(%error, "could not tell the other servers about new notices");
         }
     }
 }
 
 /// Listens for the other servers' notices for as long as the process runs. When the connection drops it connects
-/// again (waiting longer after each failure, up to 30 s); meanwhile streams poll. After each (re)connection every
-/// stream and the worker look once, for what was missed while nobody listened.
+/// again (waiting longer after each failure, up to 30 s); meanwhile the watchman finds the streams' notices. After
+/// each (re)connection the sync worker looks once, for what was missed while nobody listened.
 async fn listen(pool: PgPool, channel: String, origin: String, notifier: StreamNotifier, first: Option<PgListener>) {
     let mut listener = first;
     let mut pause = RECONNECT_FIRST;
@@ -179,7 +295,8 @@ async fn listen(pool: PgPool, channel: String, origin: String, notifier: StreamN
         match subscribed {
             Ok(mut listener) => {
                 pause = RECONNECT_FIRST;
-                notifier.deliver(Notice::Stream(EVERYONE));
+                // What was missed while nobody listened: the watchman finds the streams' notices in the database;
+                // the worker looks once.
                 notifier.deliver(Notice::SyncWork);
                 loop {
                     match listener.try_recv().await {
@@ -191,18 +308,17 @@ async fn listen(pool: PgPool, channel: String, origin: String, notifier: StreamN
                         // The connection dropped and the listener connected again at once: look for what was missed.
                         Ok(None) => {
                             tracing::warn!("the listener for other servers' notices reconnected");
-                            notifier.deliver(Notice::Stream(EVERYONE));
                             notifier.deliver(Notice::SyncWork);
                         }
                         Err(error) => {
-                            tracing::warn!(%error, "lost the listener for other servers' notices; streams poll meanwhile");
+                            tracing::warn!(%error, "lost the listener for other servers' notices; the watchman finds their notices meanwhile");
                             break;
                         }
                     }
                 }
             }
             Err(error) => {
-                tracing::warn!(%error, retry_in = ?pause, "cannot listen for other servers' notices; streams poll meanwhile");
+                tracing::warn!(%error, retry_in = ?pause, "cannot listen for other servers' notices; the watchman finds their notices meanwhile");
             }
         }
         tokio::time::sleep(pause).await;

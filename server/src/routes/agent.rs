@@ -160,9 +160,12 @@ async fn feed_stream_inner(
         }
     };
     sender.send(Ok(Event::default().event("ready").data("{}"))).await?;
+    // Registered for the server's watchman, which wakes this stream for what no wake-up announced.
+    let _open = state.streams.open_stream(user_id, &watched.session_hash);
     loop {
-        // Each look (woken, or every poll) first checks the session: one that ended ends its stream, here or on
-        // another server, within the poll interval.
+        // Each look first checks the session: one that ended ends its stream. Sign-out, an administrator ending
+        // the session and a password change wake the user's streams at once, here or on another server; the
+        // watchman wakes them for an expired session or a lost wake-up.
         if state.store.session(&watched.session_hash, Utc::now()).await?.is_none() {
             sender.send(Ok(Event::default().event("ended").data(r#"{"reason":"session_ended"}"#))).await?;
             return Ok(());
@@ -186,13 +189,11 @@ async fn feed_stream_inner(
             }
             continue;
         }
-        // Waits for this user's wake-up or the poll. Every notice of the server reaches every stream's receiver;
-        // another user's is skipped here without a query, and does not push the poll back.
-        let poll = tokio::time::Instant::now() + state.config.stream_poll;
+        // Waits for this user's wake-up: no poll. Every notice of the server reaches every stream's receiver;
+        // another user's is skipped here without a query.
         loop {
             tokio::select! {
                 () = sender.closed() => return Ok(()),
-                () = tokio::time::sleep_until(poll) => break,
                 woken = wake.recv() => match woken {
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => return Ok(()),
                     // Wake-ups were missed: one of them may have been this user's.

@@ -1,4 +1,5 @@
-//! The agents' event streams: which calls changed for an agent since a given event id, and which are live now.
+//! The agents' event streams: which calls changed for an agent since a given event id, and which are live now; for
+//! the server's stream watchman, the notices of everyone since an id, and which of the open streams' sessions last.
 
 use super::calls::CALL_COLUMNS;
 use super::{SqlStore, on_db};
@@ -14,7 +15,16 @@ pub trait StreamStore {
     /// The agent's calls that are still ringing or in progress and started after `since`, each with the id of its
     /// newest notice, oldest first: what a softphone that just (re)loaded must show.
     async fn live_calls_for_agent(&self, user_id: i64, since: DateTime<Utc>) -> sqlx::Result<Vec<(i64, Call)>>;
+    /// Every user's stream notices after `after_id`, oldest first, as `(event id, user id)`.
+    async fn all_agent_events_after(&self, after_id: i64, limit: i64) -> sqlx::Result<Vec<(i64, i64)>>;
+    /// The newest notice id of all streams (0 when there is none).
+    async fn latest_agent_event_id_of_all(&self) -> sqlx::Result<i64>;
+    /// Which of these sessions (by token hash) are still valid at `now`.
+    async fn valid_sessions(&self, token_hashes: &[String], now: DateTime<Utc>) -> sqlx::Result<Vec<String>>;
 }
+
+/// How many sessions one `valid_sessions` statement asks about (SQLite allows 32,766 parameters).
+const SESSIONS_PER_STATEMENT: usize = 500;
 
 #[derive(sqlx::FromRow)]
 struct LiveCallRow {
@@ -55,5 +65,42 @@ impl StreamStore for SqlStore {
             sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(user_id).bind(since).fetch_all(pool).await?
         });
         rows.into_iter().map(|row| Ok((row.latest_event_id, row.call.try_into()?))).collect()
+    }
+
+    async fn all_agent_events_after(&self, after_id: i64, limit: i64) -> sqlx::Result<Vec<(i64, i64)>> {
+        on_db!(self.db(), pool => {
+            sqlx::query_as("SELECT id, user_id FROM agent_events WHERE id > $1 ORDER BY id LIMIT $2")
+                .bind(after_id)
+                .bind(limit)
+                .fetch_all(pool)
+                .await
+        })
+    }
+
+    async fn latest_agent_event_id_of_all(&self) -> sqlx::Result<i64> {
+        let latest: Option<i64> = on_db!(self.db(), pool => {
+            sqlx::query_scalar("SELECT MAX(id) FROM agent_events").fetch_one(pool).await?
+        });
+        Ok(latest.unwrap_or(0))
+    }
+
+    async fn valid_sessions(&self, token_hashes: &[String], now: DateTime<Utc>) -> sqlx::Result<Vec<String>> {
+        let mut valid = Vec::new();
+        for chunk in token_hashes.chunks(SESSIONS_PER_STATEMENT) {
+            let placeholders: Vec<String> = (0..chunk.len()).map(|index| format!("${}", index + 2)).collect();
+            let sql = format!(
+                "SELECT token_hash FROM sessions WHERE expires_at > $1 AND token_hash IN ({})",
+                placeholders.join(", ")
+            );
+            let found: Vec<String> = on_db!(self.db(), pool => {
+                let mut query = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone())).bind(now);
+                for hash in chunk {
+                    query = query.bind(hash);
+                }
+                query.fetch_all(pool).await?
+            });
+            valid.extend(found);
+        }
+        Ok(valid)
     }
 }

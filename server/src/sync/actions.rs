@@ -6,7 +6,7 @@ use crate::model::Call;
 use crate::phone;
 use crate::region;
 use crate::salesforce::SalesforceError;
-use crate::salesforce::composite::{CompositeRequest, Reference, SubResult};
+use crate::salesforce::composite::{CompositeBuildError, CompositeRequest, Reference, SubResult};
 use crate::salesforce::record::{UpsertOutcome, fields_from_core};
 use crate::salesforce::search::{candidate, phone_search_digits};
 use crate::salesforce::soql;
@@ -15,14 +15,14 @@ use callpop_core::legacy::{CallActivity, Candidate, FieldValue, phone_matches, t
 use callpop_core::record::RecordId;
 use callpop_core::write_plan::{
     Activity, Answer, Body, CALL_ID_FIELD, CREATE_ONLY_TASK_FIELDS, LEAD_ID_FIELD, MemberOutcome, Next, OrgKeys, Part,
-    Query, Ref, Refusal, Write, after_retry, plan_activity, plan_task_update, read_answers, task_lookup,
+    Query, Ref, Refusal, Subrequest, Write, after_retry, plan_activity, plan_task_update, read_answers, task_lookup,
 };
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 use std::time::Instant;
 
 /// What callpop's writes depend on in the org's schema, read once per link.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(crate) struct OrgShape {
     /// Task `Call_Id__c`.
     pub(crate) task_key: bool,
@@ -33,6 +33,15 @@ pub(crate) struct OrgShape {
 }
 
 impl OrgShape {
+    /// The shape the Task's and the Lead's describes show.
+    pub(crate) fn from_describes(task: &Value, lead: &Value) -> Self {
+        Self {
+            task_key: has_field(task, CALL_ID_FIELD),
+            lead_key: has_field(lead, LEAD_ID_FIELD),
+            address_codes: has_field(lead, "StateCode") && has_field(lead, "CountryCode"),
+        }
+    }
+
     /// The external id fields core's write plans depend on.
     pub(crate) fn keys(&self) -> OrgKeys {
         OrgKeys { task_key: self.task_key, lead_key: self.lead_key }
@@ -110,11 +119,7 @@ pub(crate) async fn org_shape(ctx: &ItemContext<'_>) -> Flow<OrgShape> {
     }
     let task = describe(ctx, "Task").await?;
     let lead = describe(ctx, "Lead").await?;
-    let shape = OrgShape {
-        task_key: has_field(&task, CALL_ID_FIELD),
-        lead_key: has_field(&lead, LEAD_ID_FIELD),
-        address_codes: has_field(&lead, "StateCode") && has_field(&lead, "CountryCode"),
-    };
+    let shape = OrgShape::from_describes(&task, &lead);
     let _ = ctx.link.shape.set(shape);
     Ok(shape)
 }
@@ -309,21 +314,9 @@ pub(crate) async fn write_activity(
     };
     let plan = plan_activity(&activity);
     let mut request = CompositeRequest::new(ctx.client().api_version(), false);
-    let mut references: HashMap<Part, Reference> = HashMap::new();
-    for subrequest in &plan {
-        // Reference ids unique to this item: its subrequests may share a request with other items'.
-        let name = format!("i{}_{}", ctx.item.id, subrequest.part.as_str());
-        let body = body_json(&subrequest.body, &task, &references);
-        let reference = match &subrequest.write {
-            Write::Create { object } => request.create(&name, object, body),
-            Write::Update { object, id } => request.update(&name, object, id, body),
-            Write::Upsert { object, external_id_field, key } => {
-                request.upsert(&name, object, external_id_field, key, body)
-            }
-        }
-        .map_err(|error| build_error(&error))?;
-        references.insert(subrequest.part, reference);
-    }
+    // Reference ids unique to this item: its subrequests may share a request with other items'.
+    let references =
+        add_plan(&mut request, &plan, &format!("i{}_", ctx.item.id), &task).map_err(|error| build_error(&error))?;
     if record.is_none() {
         // A Lead is about to be created: what searches remembered for the account may miss it from now on, whether
         // or not the answer comes back.
@@ -409,6 +402,51 @@ pub(crate) async fn write_activity(
     Ok(WriteOutcome::Written(Written { record, task_id }))
 }
 
+/// Adds a plan's subrequests to a composite request, each named `<prefix><part>`; `task` is the activity's Task
+/// fields. Returns each part's reference, for reading the answers.
+pub(crate) fn add_plan(
+    request: &mut CompositeRequest,
+    plan: &[Subrequest],
+    prefix: &str,
+    task: &Map<String, Value>,
+) -> Result<HashMap<Part, Reference>, CompositeBuildError> {
+    let mut references: HashMap<Part, Reference> = HashMap::new();
+    for subrequest in plan {
+        let name = format!("{prefix}{}", subrequest.part.as_str());
+        let body = body_json(&subrequest.body, task, &references);
+        let reference = match &subrequest.write {
+            Write::Create { object } => request.create(&name, object, body),
+            Write::Update { object, id } => request.update(&name, object, id, body),
+            Write::Upsert { object, external_id_field, key } => {
+                request.upsert(&name, object, external_id_field, key, body)
+            }
+        }?;
+        references.insert(subrequest.part, reference);
+    }
+    Ok(references)
+}
+
+/// Sends one planned write alone (a trigger's record create or update), with its audit step: the record's id.
+pub(crate) async fn write_alone(ctx: &ItemContext<'_>, entry: AuditEntry, subrequest: &Subrequest) -> Flow<String> {
+    let fields = body_json(&subrequest.body, &Map::new(), &HashMap::new());
+    let entry = entry.object(subrequest.write.object()).fields(&fields);
+    let id = match &subrequest.write {
+        Write::Upsert { object, external_id_field, key } => {
+            match ctx.call(entry.clone(), ctx.client().upsert(object, external_id_field, key, &fields)).await? {
+                UpsertOutcome::Created { id } | UpsertOutcome::Updated { id: Some(id) } => id,
+                UpsertOutcome::Updated { id: None } => return Err(unreadable()),
+            }
+        }
+        Write::Create { object } => ctx.call(entry.clone(), ctx.client().create(object, &fields)).await?,
+        Write::Update { object, id } => {
+            ctx.call(entry.clone().record(id), ctx.client().update(object, id, &fields)).await?;
+            id.clone()
+        }
+    };
+    ctx.audit(entry.record(&id).with_requests(1)).await?;
+    Ok(id)
+}
+
 /// A planned subrequest's body as JSON: `task` is the activity's Task fields; `references` the composite
 /// references of the parts already added.
 pub(crate) fn body_json(
@@ -441,14 +479,16 @@ pub(crate) fn body_json(
 
 /// Salesforce's answer to one subrequest, read as core's `Answer`; `None` when it carries neither a success nor
 /// an error.
-fn answer_of(result: &SubResult) -> Option<Answer> {
+pub(crate) fn answer_of(result: &SubResult) -> Option<Answer> {
     if result.is_success() {
         return Some(Answer::Saved { id: result.id().map(str::to_owned) });
     }
     let error = result.error()?;
     let duplicates: Vec<RecordId> =
         error.duplicate_matches().into_iter().filter_map(|(_, id)| RecordId::parse(&id).ok()).collect();
-    let refusal = if !duplicates.is_empty() {
+    let refusal = if result.halted() {
+        Refusal::Halted
+    } else if !duplicates.is_empty() {
         Refusal::Duplicate { matches: duplicates }
     } else if error.refuses_field_on_write(&CREATE_ONLY_TASK_FIELDS) {
         Refusal::CreateOnlyField
@@ -530,7 +570,7 @@ pub(crate) fn call_task_fields(formatted: &FormattedCall, call: &Call) -> Map<St
     fields_from_core(&task_fields(&formatted.activity(call)))
 }
 
-fn build_error(error: &crate::salesforce::composite::CompositeBuildError) -> Halt {
+pub(crate) fn build_error(error: &CompositeBuildError) -> Halt {
     Halt::Store(anyhow::anyhow!("building the Salesforce request: {error}"))
 }
 

@@ -6,18 +6,21 @@
 //! picklists, duplicate rules) and rolls everything back. Each problem comes with what to do about it.
 
 use super::SyncEngine;
+use super::actions::{OrgShape, add_plan, answer_of};
 use crate::phone;
 use crate::region;
 use crate::salesforce::SalesforceClient;
 use crate::salesforce::composite::CompositeRequest;
-use crate::salesforce::record::{fields_from_core, fields_from_text};
+use crate::salesforce::record::fields_from_core;
 use crate::salesforce::soql;
 use callpop_core::call::{CallState, Direction};
 use callpop_core::legacy::{CallActivity, NewLead, lead_fields, task_fields};
 use callpop_core::options::IntegrationOptions;
-use callpop_core::write_plan::{CALL_ID_FIELD, LEAD_ID_FIELD};
+use callpop_core::write_plan::{
+    CALL_ID_FIELD, DRY_RUN_KEY, DryRun, LEAD_ID_FIELD, Part, plan_dry_run, read_dry_run, text_fields,
+};
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// One finding.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -25,22 +28,32 @@ pub struct PreflightCheck {
     /// A stable id, e.g. `lead_dry_run`.
     pub id: String,
     pub title: String,
-    /// `ok`, `warning` (works, but check it) or `problem` (calls will not sync as they are).
-    pub status: String,
+    pub status: CheckStatus,
     /// What callpop found, with Salesforce's own words where it gave any.
     pub detail: String,
     /// What to do about it; empty when nothing is needed.
     pub fix: String,
 }
 
-fn check(id: &str, title: &str, status: &str, detail: impl Into<String>, fix: impl Into<String>) -> PreflightCheck {
-    PreflightCheck {
-        id: id.to_owned(),
-        title: title.to_owned(),
-        status: status.to_owned(),
-        detail: detail.into(),
-        fix: fix.into(),
-    }
+/// What a finding means for going live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum CheckStatus {
+    Ok,
+    /// It works, but check it.
+    Warning,
+    /// Calls will not sync as they are.
+    Problem,
+}
+
+fn check(
+    id: &str,
+    title: &str,
+    status: CheckStatus,
+    detail: impl Into<String>,
+    fix: impl Into<String>,
+) -> PreflightCheck {
+    PreflightCheck { id: id.to_owned(), title: title.to_owned(), status, detail: detail.into(), fix: fix.into() }
 }
 
 /// The fields callpop writes on a new Lead.
@@ -62,18 +75,19 @@ impl SyncEngine {
             return Ok(vec![check(
                 "linked",
                 "Salesforce is linked",
-                "problem",
+                CheckStatus::Problem,
                 "This account is not linked to a Salesforce org, or the link needs to be renewed.",
                 "Link the org on the Salesforce connection page.",
             )]);
         };
         let client = &link.client;
         let mut checks = Vec::new();
-        match client.describe("Lead").await {
+        let lead = client.describe("Lead").await;
+        match &lead {
             Ok(lead) => {
-                checks.extend(lead_checks(&lead, options));
+                checks.extend(lead_checks(lead, options));
                 checks.push(id_field_check(
-                    &lead,
+                    lead,
                     "lead_callpop_id",
                     LEAD_ID_FIELD,
                     "a Lead callpop creates is created once",
@@ -82,14 +96,15 @@ impl SyncEngine {
             Err(error) => checks.push(check(
                 "lead_describe",
                 "callpop can read the Lead object",
-                "problem",
+                CheckStatus::Problem,
                 error.to_string(),
                 "Give the integration user read and create access to Leads (its profile or a permission set).",
             )),
         }
-        match client.describe("Task").await {
+        let task = client.describe("Task").await;
+        match &task {
             Ok(task) => checks.push(id_field_check(
-                &task,
+                task,
                 "task_call_id",
                 CALL_ID_FIELD,
                 "every retry updates the call's one Task",
@@ -97,13 +112,18 @@ impl SyncEngine {
             Err(error) => checks.push(check(
                 "task_describe",
                 "callpop can read the Task object",
-                "problem",
+                CheckStatus::Problem,
                 error.to_string(),
                 "Give the integration user access to Tasks (activities).",
             )),
         }
+        // The dry run writes as the sync would in this org: keyed by the external ids the org has.
+        let shape = match (&task, &lead) {
+            (Ok(task), Ok(lead)) => OrgShape::from_describes(task, lead),
+            _ => OrgShape::default(),
+        };
         checks.extend(rule_checks(client).await);
-        checks.push(dry_run(client, options).await);
+        checks.push(dry_run(client, options, shape).await);
         Ok(checks)
     }
 }
@@ -119,7 +139,7 @@ fn lead_checks(lead: &Value, options: &IntegrationOptions) -> Vec<PreflightCheck
         check(
             "lead_create",
             "callpop can create Leads",
-            "problem",
+            CheckStatus::Problem,
             "The integration user cannot create Leads.",
             "Give the integration user's profile or a permission set the Create permission on Leads.",
         )
@@ -127,7 +147,7 @@ fn lead_checks(lead: &Value, options: &IntegrationOptions) -> Vec<PreflightCheck
         check(
             "lead_create",
             "callpop can create Leads",
-            "ok",
+            CheckStatus::Ok,
             format!("It can create Leads with {}.", LEAD_FIELDS_WRITTEN.join(", ")),
             "",
         )
@@ -135,7 +155,7 @@ fn lead_checks(lead: &Value, options: &IntegrationOptions) -> Vec<PreflightCheck
         check(
             "lead_create",
             "callpop can create Leads",
-            "problem",
+            CheckStatus::Problem,
             format!("It cannot write {} on a new Lead.", not_createable.join(", ")),
             "Make these fields visible and editable for the integration user (field-level security).",
         )
@@ -150,7 +170,7 @@ fn lead_checks(lead: &Value, options: &IntegrationOptions) -> Vec<PreflightCheck
         .map(str::to_owned)
         .collect();
     if !required.is_empty() {
-        checks.push(check("lead_required", "Every field a new Lead requires gets a value", "problem",
+        checks.push(check("lead_required", "Every field a new Lead requires gets a value", CheckStatus::Problem,
             format!("The org requires {} on every Lead, and callpop does not fill it.", required.join(", ")),
             "Give the field a default value in Setup, make it optional, or fill it with a trigger's find_or_create mapping (legacy mode off)."));
     }
@@ -160,7 +180,7 @@ fn lead_checks(lead: &Value, options: &IntegrationOptions) -> Vec<PreflightCheck
         } else {
             "codes (\"US\", \"CA\")"
         };
-        checks.push(check("state_country_picklists", "State and Country values fit the org's picklists", "warning",
+        checks.push(check("state_country_picklists", "State and Country values fit the org's picklists", CheckStatus::Warning,
             format!("State and Country picklists are on in this org. callpop writes {written} (option 3)."),
             "Keep option 3 as it is if the picklists' values match it; otherwise a new Lead from an unlisted region is refused, and shows in the sync log."));
     }
@@ -174,20 +194,24 @@ fn id_field_check(described_object: &Value, id: &str, field_name: &str, protects
     // Task custom fields are defined on the Activity object.
     let setup_object = if object == "Task" { "Activity" } else { object };
     match field(described_object, field_name) {
-        Some(described) if described["externalId"] == true && described["unique"] == true => {
-            check(id, &title, "ok", format!("{object}.{field_name} is an external id and unique: {protects}."), "")
-        }
+        Some(described) if described["externalId"] == true && described["unique"] == true => check(
+            id,
+            &title,
+            CheckStatus::Ok,
+            format!("{object}.{field_name} is an external id and unique: {protects}."),
+            "",
+        ),
         Some(_) => check(
             id,
             &title,
-            "warning",
+            CheckStatus::Warning,
             format!("{object}.{field_name} exists but is not both External ID and Unique."),
             format!("Edit the {setup_object} field {field_name}: tick External ID and Unique."),
         ),
         None => check(
             id,
             &title,
-            "warning",
+            CheckStatus::Warning,
             format!(
                 "{object}.{field_name} does not exist. callpop still writes each call once, with one more request \
                  per create to check, but cannot rule out a duplicate when Salesforce commits a write after callpop \
@@ -211,14 +235,14 @@ async fn rule_checks(client: &SalesforceClient) -> Vec<PreflightCheck> {
                 .map(|rule| format!("{} (\"{}\")", rule.text("ValidationName").unwrap_or("a rule"), rule.text("ErrorMessage").unwrap_or("")))
                 .collect();
             checks.push(if relevant.is_empty() {
-                check("validation_rules", "No validation rule stands in the way", "ok", "No active validation rule on Leads, Tasks or Campaign members.", "")
+                check("validation_rules", "No validation rule stands in the way", CheckStatus::Ok, "No active validation rule on Leads, Tasks or Campaign members.", "")
             } else {
-                check("validation_rules", "Validation rules on what callpop writes", "warning",
+                check("validation_rules", "Validation rules on what callpop writes", CheckStatus::Warning,
                     format!("Active: {}. The dry run below shows whether they refuse callpop's records.", relevant.join("; ")),
                     "If the dry run fails, relax the rule for the integration user or change what callpop writes (options 2 and 3, triggers).")
             });
         }
-        Err(error) => checks.push(check("validation_rules", "Validation rules can be read", "warning", error.to_string(),
+        Err(error) => checks.push(check("validation_rules", "Validation rules can be read", CheckStatus::Warning, error.to_string(),
             "Give the integration user \"View Setup and Configuration\" to let callpop list them; the dry run still tests them.")),
     }
     match client.query(soql::active_duplicate_rules()).await {
@@ -229,25 +253,33 @@ async fn rule_checks(client: &SalesforceClient) -> Vec<PreflightCheck> {
                 .filter_map(|rule| rule.text("DeveloperName"))
                 .collect();
             if !on_leads.is_empty() {
-                checks.push(check("duplicate_rules", "Duplicate rules on Leads", "warning",
+                checks.push(check("duplicate_rules", "Duplicate rules on Leads", CheckStatus::Warning,
                     format!("Active on Leads: {}. When one blocks a new Lead, callpop logs the call on the record the rule matched.", on_leads.join(", ")),
                     "Nothing to do if that is what you want; the sync log shows each case."));
             }
         }
         Err(error) => {
-            checks.push(check("duplicate_rules", "Duplicate rules can be read", "warning", error.to_string(), ""));
+            checks.push(check(
+                "duplicate_rules",
+                "Duplicate rules can be read",
+                CheckStatus::Warning,
+                error.to_string(),
+                "",
+            ));
         }
     }
     checks
 }
 
-/// Creates a Lead and its Task as callpop would, then makes the request fail on purpose so nothing is kept.
-async fn dry_run(client: &SalesforceClient, options: &IntegrationOptions) -> PreflightCheck {
+/// Creates a Lead and its Task as callpop would (core's `plan_dry_run`: the same subrequests a first caller's call
+/// makes), then makes the request fail on purpose so nothing is kept.
+async fn dry_run(client: &SalesforceClient, options: &IntegrationOptions, shape: OrgShape) -> PreflightCheck {
     let phone = phonenumber::parse(None, "+14155550199")
         .map(|number| phone::display(&number, options.local_number_format))
         .unwrap_or_default();
-    let country = region::format_country("US", options.full_region_names);
-    let state = region::format_region("US", "CA", options.full_region_names);
+    let full_names = options.full_region_names && !shape.address_codes;
+    let country = region::format_country("US", full_names);
+    let state = region::format_region("US", "CA", full_names);
     let lead = lead_fields(NewLead {
         caller_name: Some("callpop preflight"),
         phone: &phone,
@@ -255,11 +287,10 @@ async fn dry_run(client: &SalesforceClient, options: &IntegrationOptions) -> Pre
         city: Some("San Francisco"),
         state: Some(&state),
         country: Some(&country),
-        // The dry run writes what a first caller's Lead would hold before callpop has read the org's picklists.
-        address_codes: false,
+        address_codes: shape.address_codes,
     });
     let activity = CallActivity {
-        call_id: "callpop-preflight",
+        call_id: DRY_RUN_KEY,
         direction: Direction::Inbound,
         state: CallState::Completed,
         caller_number: &phone,
@@ -273,55 +304,48 @@ async fn dry_run(client: &SalesforceClient, options: &IntegrationOptions) -> Pre
         recording_url: None,
         owner_id: None,
     };
+    let plan = plan_dry_run(&text_fields(lead), shape.keys());
     let mut request = CompositeRequest::new(client.api_version(), true);
-    let built = (|| {
-        let lead_ref = request.create("lead", "Lead", fields_from_text(&lead))?;
-        let mut task = fields_from_core(&task_fields(&activity));
-        task.insert("WhoId".to_owned(), json!(lead_ref.id()));
-        let task_ref = request.create("task", "Task", task)?;
-        // Always refused (no such field): it rolls back the Lead and the Task.
-        request.create(
-            "rollback",
-            "Lead",
-            json!({"callpop_dry_run_rollback__x": "roll back"}).as_object().cloned().unwrap_or_default(),
-        )?;
-        Ok::<_, crate::salesforce::composite::CompositeBuildError>((lead_ref, task_ref))
-    })();
-    let Ok((lead_ref, task_ref)) = built else {
-        return check(
-            "dry_run",
-            "A Lead and Task as callpop writes them",
-            "warning",
-            "The dry run could not be built.",
-            "",
-        );
-    };
+    let task = fields_from_core(&task_fields(&activity));
     let title = "A Lead and a Task as callpop writes them are accepted";
+    let Ok(references) = add_plan(&mut request, &plan, "", &task) else {
+        return check("dry_run", title, CheckStatus::Warning, "The dry run could not be built.", "");
+    };
     let results = match client.composite(&request).await {
         Ok(results) => results,
         Err(error) => {
-            return check("dry_run", title, "problem", error.to_string(), "Check the integration user's API access.");
+            let fix = "Check the integration user's API access.";
+            return check("dry_run", title, CheckStatus::Problem, error.to_string(), fix);
         }
     };
-    for (reference, object) in [(&lead_ref, "Lead"), (&task_ref, "Task")] {
-        if let Some(error) = results.get(reference).filter(|result| !result.halted()).and_then(|result| result.error())
-        {
-            let fields = error.errors().iter().flat_map(|detail| detail.fields.clone()).collect::<Vec<_>>();
-            let on = if fields.is_empty() { String::new() } else { format!(" (fields: {})", fields.join(", ")) };
+    let result = |part: Part| references.get(&part).and_then(|reference| results.get(reference));
+    let refused = match read_dry_run(&plan, |part| result(part).and_then(answer_of)) {
+        DryRun::Accepted => {
             return check(
                 "dry_run",
                 title,
-                "problem",
-                format!("Salesforce refused the {object}: {error}{on}"),
-                "Fix the org (the rule or the field named) or what callpop writes (options 2 and 3); then run the check again.",
+                CheckStatus::Ok,
+                "Salesforce accepted a test Lead and its call Task; nothing was kept (the request was rolled back).",
+                "",
             );
         }
-    }
+        DryRun::Unreadable => {
+            let detail = "Salesforce's answer to the dry run did not say whether it accepted the test records.";
+            return check("dry_run", title, CheckStatus::Warning, detail, "Run the check again.");
+        }
+        DryRun::Refused(part) => part,
+    };
+    let error = result(refused).and_then(|result| result.error()).map(|error| {
+        let fields = error.errors().iter().flat_map(|detail| detail.fields.clone()).collect::<Vec<_>>();
+        let on = if fields.is_empty() { String::new() } else { format!(" (fields: {})", fields.join(", ")) };
+        format!("{error}{on}")
+    });
+    let object = if refused == Part::Lead { "Lead" } else { "Task" };
     check(
         "dry_run",
         title,
-        "ok",
-        "Salesforce accepted a test Lead and its call Task; nothing was kept (the request was rolled back).",
-        "",
+        CheckStatus::Problem,
+        format!("Salesforce refused the {object}: {}", error.unwrap_or_default()),
+        "Fix the org (the rule or the field named) or what callpop writes (options 2 and 3); then run the check again.",
     )
 }

@@ -8,23 +8,25 @@
 
 use super::actions::{
     FormattedCall, body_json, call_task_fields, campaign_id, campaign_not_found, org_shape, read_your_writes,
-    search_by_phone, update_task, write_activity_following_duplicates,
+    search_by_phone, update_task, write_activity_following_duplicates, write_alone,
 };
 use super::facts::{account_triggers, call_facts};
 use super::subject::{other_party, text_task, the_call, the_text};
 use super::{AuditEntry, Flow, Halt, ItemContext};
 use crate::model::{Call, Text};
 use crate::phone;
-use crate::salesforce::record::{UpsertOutcome, fields_from_text};
+use crate::salesforce::record::fields_from_text;
 use crate::salesforce::soql;
 use crate::store::salesforce_audit::{StepOutcome, SyncStep};
 use callpop_core::call::CallState;
 use callpop_core::legacy::{TaskEvent, task_update};
 use callpop_core::record::{RecordId, SObjectType};
 use callpop_core::triggers::{Facts, PlannedAction, Step, TriggerEvent, evaluate};
-use callpop_core::write_plan::{OrgKeys, Ref, Write, create_depends_on_keys, plan_member, plan_record_create};
+use callpop_core::write_plan::{
+    AfterSearch, Find, OrgKeys, Ref, after_phone_search, create_depends_on_keys, newest_of, plan_find, plan_member,
+    plan_record_update, plan_trigger_create,
+};
 use chrono::Utc;
-use serde_json::json;
 use std::collections::HashMap;
 
 /// The trigger events one call event raises.
@@ -152,6 +154,15 @@ impl Subject<'_> {
             Self::Text(text) => other_party(text),
         }
     }
+
+    fn is_call(&self) -> bool {
+        matches!(self, Self::Call(_))
+    }
+
+    /// The other party's number as the account writes numbers.
+    fn number(&self, ctx: &ItemContext<'_>) -> String {
+        phone::display_e164_for(self.e164(), ctx.options.local_number_format, &ctx.account.default_region)
+    }
 }
 
 /// The record the actions work on: the one a trigger found (kept, so a replay reuses it), else, for a call, the one
@@ -191,45 +202,28 @@ async fn run_action(ctx: &ItemContext<'_>, action: &PlannedAction, subject: &Sub
     let trigger = action.trigger_name.as_str();
     match &action.step {
         Step::FindOrCreate { object, match_field, fields } => {
-            let fields_json = fields_from_text(fields);
-            // A call settles on one record per object: a replay (or a second trigger) reuses it instead of searching
-            // an index that may not show the record an earlier attempt created.
-            let settled =
-                current_record(ctx, subject).await?.filter(|record| record.object().api_name() == object.as_str());
-            let found = match match_field {
-                _ if settled.is_some() => settled,
-                Some(field) => {
-                    let value = fields
-                        .iter()
-                        .find(|(name, _)| name == field)
-                        .map(|(_, value)| value.clone())
-                        .unwrap_or_default();
+            // Core decides how to find the record and what to create (`write_plan::plan_find`); this runs it.
+            let settled = current_record(ctx, subject).await?;
+            let found = match plan_find(object, match_field.as_deref(), fields, settled.as_ref()) {
+                Find::Settled(record) => Some(record),
+                Find::ByField { object, field, value } => {
                     let entry = AuditEntry::new(SyncStep::Search)
-                        .object(object)
+                        .object(&object)
                         .detail(format!("trigger {trigger:?}: {field} = {value}"));
                     let records =
-                        ctx.call(entry, ctx.client().query(&soql::newest_by_field(object, field, &value))).await?;
+                        ctx.call(entry, ctx.client().query(&soql::newest_by_field(&object, &field, &value))).await?;
                     records.first().and_then(|record| record.text("Id")).and_then(|id| RecordId::parse(id).ok())
                 }
-                None => {
-                    let (mut candidates, _) = search_by_phone(ctx, subject.e164()).await?;
-                    let wanted = SObjectType::from_api_name(object);
-                    if let (Subject::Call(call), SObjectType::Lead) = (subject, wanted)
-                        && !candidates.iter().any(|candidate| candidate.id.object() == wanted)
-                    {
-                        let number = phone::display_e164_for(
-                            &call.caller_e164,
-                            ctx.options.local_number_format,
-                            &ctx.account.default_region,
-                        );
-                        candidates = read_your_writes(ctx, call, &number).await?;
+                Find::ByPhone { object } => {
+                    let (candidates, _) = search_by_phone(ctx, subject.e164()).await?;
+                    match (after_phone_search(object, &candidates, subject.is_call()), subject) {
+                        (AfterSearch::Found(record), _) => Some(record),
+                        (AfterSearch::CheckWrittenLeads, Subject::Call(call)) => {
+                            let written = read_your_writes(ctx, call, &subject.number(ctx)).await?;
+                            newest_of(object, &written)
+                        }
+                        _ => None,
                     }
-                    let mut of_object: Vec<_> = candidates
-                        .into_iter()
-                        .filter(|candidate| candidate.id.object() == wanted && !candidate.is_converted)
-                        .collect();
-                    of_object.sort_by(|left, right| right.last_modified.cmp(&left.last_modified));
-                    of_object.into_iter().next().map(|candidate| candidate.id)
                 }
             };
             let record = match found {
@@ -239,48 +233,16 @@ async fn run_action(ctx: &ItemContext<'_>, action: &PlannedAction, subject: &Sub
                     record
                 }
                 None => {
-                    let mut fields_json = fields_json;
-                    if matches!(SObjectType::from_api_name(object), SObjectType::Lead | SObjectType::Contact) {
-                        // The caller's number, unless the trigger maps Phone itself: the next call from it finds
-                        // this record instead of creating another.
-                        let number = phone::display_e164_for(
-                            subject.e164(),
-                            ctx.options.local_number_format,
-                            &ctx.account.default_region,
-                        );
-                        fields_json.entry("Phone").or_insert(json!(number));
-                    }
-                    let entry = AuditEntry::new(SyncStep::Create)
-                        .object(object)
-                        .fields(&fields_json)
-                        .detail(format!("trigger {trigger:?}"));
-                    // Keyed by the call where core says so: a replay finds the Lead it created.
+                    // Keyed by the call where core says so: a replay finds the record it created.
                     let keys = if create_depends_on_keys(object) {
                         org_shape(ctx).await?.keys()
                     } else {
                         OrgKeys { task_key: false, lead_key: false }
                     };
-                    let id = match plan_record_create(object, &subject.key(), keys) {
-                        Write::Upsert { object, external_id_field, key } => {
-                            let upsert = ctx.client().upsert(&object, external_id_field, &key, &fields_json);
-                            match ctx.call(entry.clone(), upsert).await? {
-                                UpsertOutcome::Created { id } | UpsertOutcome::Updated { id: Some(id) } => id,
-                                UpsertOutcome::Updated { id: None } => {
-                                    return Err(Halt::Store(anyhow::anyhow!(
-                                        "Salesforce did not name the upserted Lead"
-                                    )));
-                                }
-                            }
-                        }
-                        Write::Create { object } => {
-                            ctx.call(entry.clone(), ctx.client().create(&object, &fields_json)).await?
-                        }
-                        Write::Update { .. } => {
-                            return Err(Halt::Store(anyhow::anyhow!("a create planned as an update")));
-                        }
-                    };
+                    let create = plan_trigger_create(object, fields, &subject.number(ctx), &subject.key(), keys);
+                    let entry = AuditEntry::new(SyncStep::Create).detail(format!("trigger {trigger:?}"));
                     ctx.engine.forget_searches(ctx.account.id);
-                    ctx.audit(entry.record(&id).with_requests(1)).await?;
+                    let id = write_alone(ctx, entry, &create).await?;
                     RecordId::parse(&id)
                         .map_err(|_| Halt::Store(anyhow::anyhow!("Salesforce returned the id {id:?}")))?
                 }
@@ -291,15 +253,8 @@ async fn run_action(ctx: &ItemContext<'_>, action: &PlannedAction, subject: &Sub
             let Some(record) = current_record(ctx, subject).await? else {
                 return no_record(ctx, SyncStep::Update, trigger).await;
             };
-            let fields_json = fields_from_text(fields);
-            let object = record.object().api_name();
-            let entry = AuditEntry::new(SyncStep::Update)
-                .object(object)
-                .record(record.as_str())
-                .fields(&fields_json)
-                .detail(format!("trigger {trigger:?}"));
-            ctx.call(entry.clone(), ctx.client().update(object, record.as_str(), &fields_json)).await?;
-            ctx.audit(entry.with_requests(1)).await
+            let entry = AuditEntry::new(SyncStep::Update).detail(format!("trigger {trigger:?}"));
+            write_alone(ctx, entry, &plan_record_update(&record, fields)).await.map(|_| ())
         }
         Step::LogTask { fields } => {
             let Some(record) = current_record(ctx, subject).await? else {

@@ -120,7 +120,7 @@ async fn open_stream(app: &crate::helpers::TestApp, token: &str) -> reqwest::Res
     stream
 }
 
-/// What the stream sends until `enough` says so, it closes, or 10 s pass (the server polls every 2 s).
+/// What the stream sends until `enough` says so, it closes, or 10 s pass.
 async fn read_stream(stream: &mut reqwest::Response, enough: impl Fn(&str) -> bool) -> String {
     let mut sent = String::new();
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
@@ -211,5 +211,52 @@ api_test! {
         let sent = read_stream(&mut theirs, |sent| !calls_sent(sent).is_empty()).await;
         let call = calls_sent(&sent).pop().unwrap_or_default();
         assert_eq!(call["popped_by_other_agent"], "agent", "named by the first agent's display name: {sent}");
+    }
+}
+
+/// The server's stream watchman looks every 50 ms (a session check every 750 ms), and no sync worker runs, so
+/// nothing else wakes the streams.
+fn quick_watchman(config: &mut callpop_server::Config) {
+    config.stream_poll = std::time::Duration::from_millis(50);
+    config.no_sync = true;
+}
+
+api_test! {
+    configured(quick_watchman)
+    async fn a_notice_whose_wake_up_was_lost_still_reaches_the_open_stream(app: TestApp) {
+        // Arrange: a call ringing on the agent's open softphone.
+        let account = app.create_account("Acme", Plan::Enterprise).await;
+        let mut stream = open_stream(&app, &account.agent.token).await;
+        app.ring(&account, "CA-LOST-WAKE", &account.agent, 1, "Google Ads").await;
+        let rang = read_stream(&mut stream, |sent| sent.contains("CA-LOST-WAKE")).await;
+        assert!(rang.contains("CA-LOST-WAKE"), "{rang:?}");
+
+        // Act: the call's record is stored with its notice, and nobody wakes the stream (as when the server that
+        // wrote it died between its commit and its wake-up, or its NOTIFY was lost).
+        let call = app.store.call_by_call_id(account.account.id, "CA-LOST-WAKE").await.unwrap().unwrap();
+        app.store.set_call_record(call.id, "003000000000001AAA", "Contact", chrono::Utc::now()).await.unwrap();
+
+        // Assert: the softphone gets the call with its record all the same.
+        let sent = read_stream(&mut stream, |sent| sent.contains("003000000000001AAA")).await;
+        let records: Vec<Value> = calls_sent(&sent).into_iter().map(|call| call["record"].clone()).collect();
+        assert!(records.iter().any(|record| record["id"] == "003000000000001AAA"), "{sent:?}");
+    }
+}
+
+api_test! {
+    configured(quick_watchman)
+    async fn a_session_that_ended_without_a_wake_up_still_ends_its_open_stream(app: TestApp) {
+        // Arrange
+        let account = app.create_account("Acme", Plan::Enterprise).await;
+        let (token, _) = softphone_sign_in(&app, &account.other_agent.email).await;
+        let mut stream = open_stream(&app, &token).await;
+
+        // Act: the session ends in the database with no wake-up (it expired, or the server that ended it could not
+        // tell this one).
+        assert!(app.store.delete_session(&callpop_server::secrets::hash_secret(&token)).await.unwrap());
+
+        // Assert
+        let sent = read_stream(&mut stream, |sent| sent.contains("[closed]")).await;
+        assert!(sent.contains("event: ended") && sent.contains(r#"{"reason":"session_ended"}"#), "{sent:?}");
     }
 }

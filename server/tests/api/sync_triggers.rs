@@ -155,14 +155,20 @@ org_test! {
             json!({"name": "Working", "event": "call_answered", "actions": [
                 {"type": "update_record", "fields": {"Status": "Working - Contacted", "Description": "Answered by {{agent_name}}"}}]}),
             json!({"name": "Log", "event": "call_ended", "actions": [
-                {"type": "log_task", "delay_secs": 1, "fields": {"Subject": "{{duration}} s with {{caller_number}}"}}]}),
+                {"type": "log_task", "delay_secs": 3, "fields": {"Subject": "{{duration}} s with {{caller_number}}"}}]}),
         ]).await;
 
         // Act
         linked.ring("CA-T-LIFE", numbers::NOBODY).await;
         linked.event("CA-T-LIFE", "answered", 1, &json!({ "caller_number": numbers::NOBODY })).await;
         linked.event("CA-T-LIFE", "completed", 2, &json!({ "caller_number": numbers::NOBODY, "duration_secs": 42 })).await;
-        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        linked
+            .wait_for_org("the answered call's update_record", |org| {
+                org.records("Lead").iter().any(|lead| {
+                    lead.text("Phone") == Some(numbers::NOBODY) && lead.text("Status") == Some("Working - Contacted")
+                })
+            })
+            .await;
 
         // Assert: the Lead exists and is being worked; the Task waits for its delay.
         let lead = linked.find("Lead", "Phone", numbers::NOBODY);
