@@ -8,7 +8,7 @@ use sqlx::postgres::{PgListener, PgPool};
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
-use tokio::sync::{Notify, broadcast, mpsc};
+use tokio::sync::{Notify, mpsc, watch};
 
 /// Wakes the open event streams of a user when something was written for them, on this server and, on PostgreSQL,
 /// on every server sharing the database.
@@ -24,10 +24,12 @@ use tokio::sync::{Notify, broadcast, mpsc};
 /// `Config::stream_poll` it reads the notices written since it last looked, for everyone, in one query, and wakes
 /// the users among them who have a stream open here; every `SESSION_SWEEP_ROUNDS` rounds it asks, in one query per
 /// 500 sessions, which open streams' sessions ended, and wakes their users, whose streams then end.
+///
+/// A wake-up reaches only the woken user's streams: each user with a stream open here has one `watch` channel,
+/// which all their streams (tabs) share, so an event costs nothing for the other streams of the server.
 #[derive(Debug, Clone)]
 pub struct StreamNotifier {
-    sender: broadcast::Sender<i64>,
-    /// This server's open streams, for the watchman.
+    /// This server's open streams and their users' wake-up channels.
     open: Arc<Mutex<OpenStreams>>,
     /// Woken when another server queued sync work.
     sync_work: Arc<Notify>,
@@ -47,23 +49,34 @@ enum Notice {
 impl StreamNotifier {
     /// A notifier for one server alone (SQLite).
     pub fn new() -> Self {
-        let (sender, _) = broadcast::channel(1024);
-        Self { sender, open: Arc::default(), sync_work: Arc::new(Notify::new()), remote: None }
+        Self { open: Arc::default(), sync_work: Arc::new(Notify::new()), remote: None }
     }
 
-    /// Registers an open stream of `user_id`'s session (by its token hash) until the returned guard is dropped.
+    /// Registers an open stream of `user_id`'s session (by its token hash) until the returned guard is dropped; the
+    /// guard's [`OpenStream::woken`] resolves at the user's next wake-up.
     pub fn open_stream(&self, user_id: i64, session_hash: &str) -> OpenStream {
         let mut open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
         open.next_key += 1;
         let key = open.next_key;
         open.streams.insert(key, (user_id, session_hash.to_owned()));
-        OpenStream { key, open: Arc::clone(&self.open) }
+        let (sender, streams) = open.users.entry(user_id).or_insert_with(|| (watch::Sender::new(0), 0));
+        *streams += 1;
+        let wake = sender.subscribe();
+        OpenStream { key, user_id, wake, open: Arc::clone(&self.open) }
+    }
+
+    /// Wakes `user_id`'s streams open on this server, if any.
+    fn wake_here(&self, user_id: i64) {
+        let open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((sender, _)) = open.users.get(&user_id) {
+            sender.send_modify(|wake_ups| *wake_ups = wake_ups.wrapping_add(1));
+        }
     }
 
     /// The users with a stream open on this server.
     fn open_users(&self) -> HashSet<i64> {
         let open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
-        open.streams.values().map(|(user_id, _)| *user_id).collect()
+        open.users.keys().copied().collect()
     }
 
     /// The sessions of this server's open streams, each with its user.
@@ -100,17 +113,8 @@ impl StreamNotifier {
     /// Tells the user's open streams, here and on the other servers, to look for new notices.
     pub fn notify(&self, user_id: i64) {
         // No stream open is fine: the notice is in the database for when one connects.
-        let _ = self.sender.send(user_id);
+        self.wake_here(user_id);
         self.tell_others(Notice::Stream(user_id));
-    }
-
-    pub fn subscribe(&self) -> broadcast::Receiver<i64> {
-        self.sender.subscribe()
-    }
-
-    /// Whether a wake-up received from [`Self::subscribe`] concerns `user_id`'s streams.
-    pub fn wakes(woken: i64, user_id: i64) -> bool {
-        woken == user_id
     }
 
     /// Tells the other servers' sync workers that work was queued (this server's own worker is woken directly).
@@ -133,31 +137,48 @@ impl StreamNotifier {
     /// Wakes this server's streams and worker for what another server said.
     fn deliver(&self, notice: Notice) {
         match notice {
-            Notice::Stream(user_id) => {
-                let _ = self.sender.send(user_id);
-            }
+            Notice::Stream(user_id) => self.wake_here(user_id),
             Notice::SyncWork => self.sync_work.notify_one(),
         }
     }
 }
 
-/// This server's open streams, by a key of their own: each one's user and session token hash.
+/// This server's open streams, by a key of their own: each one's user and session token hash; and each user's
+/// wake-up channel with the number of their streams open.
 #[derive(Debug, Default)]
 struct OpenStreams {
     next_key: u64,
     streams: HashMap<u64, (i64, String)>,
+    users: HashMap<i64, (watch::Sender<u64>, usize)>,
 }
 
 /// An open stream, registered with its notifier until dropped.
 #[derive(Debug)]
 pub struct OpenStream {
     key: u64,
+    user_id: i64,
+    wake: watch::Receiver<u64>,
     open: Arc<Mutex<OpenStreams>>,
+}
+
+impl OpenStream {
+    /// Resolves at the user's next wake-up (at once when one came since the last call).
+    pub async fn woken(&mut self) {
+        // The sender lives in the registry as long as this stream is registered.
+        let _ = self.wake.changed().await;
+    }
 }
 
 impl Drop for OpenStream {
     fn drop(&mut self) {
-        self.open.lock().unwrap_or_else(PoisonError::into_inner).streams.remove(&self.key);
+        let mut open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
+        open.streams.remove(&self.key);
+        if let Some((_, streams)) = open.users.get_mut(&self.user_id) {
+            *streams -= 1;
+            if *streams == 0 {
+                open.users.remove(&self.user_id);
+            }
+        }
     }
 }
 
@@ -195,7 +216,7 @@ async fn watchman(notifier: StreamNotifier, store: Arc<dyn Store>, every: Durati
             let woken: BTreeSet<i64> =
                 notices.iter().map(|(_, user_id)| *user_id).filter(|user_id| open.contains(user_id)).collect();
             for user_id in woken {
-                let _ = notifier.sender.send(user_id);
+                notifier.wake_here(user_id);
             }
             let complete = notices.len() < usize::try_from(WATCH_BATCH).unwrap_or(usize::MAX);
             if let Some((last, _)) = notices.last() {
@@ -217,7 +238,7 @@ async fn watchman(notifier: StreamNotifier, store: Arc<dyn Store>, every: Durati
                         .map(|(_, user_id)| user_id)
                         .collect();
                     for user_id in ended {
-                        let _ = notifier.sender.send(user_id);
+                        notifier.wake_here(user_id);
                     }
                 }
                 Err(error) => tracing::warn!(%error, "the stream watchman could not check the open streams' sessions"),
@@ -348,6 +369,34 @@ mod tests {
         assert_eq!(parse_payload("b2", &payload("a1", Notice::SyncWork)), Some(Notice::SyncWork));
         assert_eq!(parse_payload("b2", "a1 forty-two"), None);
         assert_eq!(parse_payload("b2", "garbage"), None);
+    }
+
+    #[tokio::test]
+    async fn a_wake_up_reaches_every_stream_of_its_user_and_no_other() {
+        let notifier = StreamNotifier::new();
+        let mut first_tab = notifier.open_stream(7, "session-a");
+        let mut second_tab = notifier.open_stream(7, "session-b");
+        let mut colleague = notifier.open_stream(8, "session-c");
+
+        notifier.notify(7);
+
+        // Both tabs of user 7 are woken, even though neither was waiting when the wake-up came.
+        tokio::time::timeout(Duration::from_secs(1), first_tab.woken()).await.expect("the first tab is woken");
+        tokio::time::timeout(Duration::from_secs(1), second_tab.woken()).await.expect("the second tab is woken");
+        assert!(tokio::time::timeout(Duration::from_millis(50), colleague.woken()).await.is_err(), "user 8 sleeps");
+    }
+
+    #[test]
+    fn a_closed_stream_leaves_nothing_registered() {
+        let notifier = StreamNotifier::new();
+        let tab = notifier.open_stream(7, "session-a");
+        let other = notifier.open_stream(7, "session-b");
+        assert_eq!(notifier.open_users(), HashSet::from([7]));
+        assert_eq!(notifier.open_sessions().len(), 2);
+        drop(tab);
+        assert_eq!(notifier.open_sessions(), HashMap::from([("session-b".to_owned(), 7)]));
+        drop(other);
+        assert!(notifier.open_users().is_empty() && notifier.open_sessions().is_empty());
     }
 
     #[test]

@@ -16,7 +16,6 @@ use crate::extract::{PathParam, QueryParams};
 use crate::model::{Account, Call, PopClaimOutcome, Session};
 use crate::state::AppState;
 use crate::store::salesforce_audit::{StepOutcome, SyncStep, SyncSubject};
-use crate::streams::StreamNotifier;
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -144,7 +143,8 @@ async fn feed_stream_inner(
 ) -> anyhow::Result<()> {
     let session = &watched.session;
     let user_id = session.user.id;
-    let mut wake = state.streams.subscribe();
+    // Registered for wake-ups, and for the server's watchman, which wakes it for what no wake-up announced.
+    let mut open = state.streams.open_stream(user_id, &watched.session_hash);
     let mut last_sent = match last_event_id {
         Some(after) => after,
         None => {
@@ -160,8 +160,6 @@ async fn feed_stream_inner(
         }
     };
     sender.send(Ok(Event::default().event("ready").data("{}"))).await?;
-    // Registered for the server's watchman, which wakes this stream for what no wake-up announced.
-    let _open = state.streams.open_stream(user_id, &watched.session_hash);
     loop {
         // Each look first checks the session: one that ended ends its stream. Sign-out, an administrator ending
         // the session and a password change wake the user's streams at once, here or on another server; the
@@ -189,19 +187,10 @@ async fn feed_stream_inner(
             }
             continue;
         }
-        // Waits for this user's wake-up: no poll. Every notice of the server reaches every stream's receiver;
-        // another user's is skipped here without a query.
-        loop {
-            tokio::select! {
-                () = sender.closed() => return Ok(()),
-                woken = wake.recv() => match woken {
-                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return Ok(()),
-                    // Wake-ups were missed: one of them may have been this user's.
-                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => break,
-                    Ok(woken) if StreamNotifier::wakes(woken, user_id) => break,
-                    Ok(_) => {}
-                },
-            }
+        // Waits for this user's wake-up: no poll.
+        tokio::select! {
+            () = sender.closed() => return Ok(()),
+            () = open.woken() => {}
         }
     }
 }
