@@ -1,6 +1,7 @@
 //! callpop-server's API tests: one binary, each test spawning the real application on port 0 against SQLite and
 //! against PostgreSQL (each PostgreSQL test in its own schema). See `helpers.rs`.
 
+mod database_proxy;
 mod helpers;
 
 mod accounts;

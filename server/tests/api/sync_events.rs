@@ -2,9 +2,27 @@
 //! link sent after the call ended, events that arrive out of order or all at once. Every test asserts the org's
 //! records or the stored call.
 
-use crate::org::org_test;
+use crate::database_proxy::DatabaseProxy;
+use crate::helpers::{Backend, TestApp, fresh_database, spawn_on};
+use crate::org::{Linked, org_test, use_org};
 use callpop_sandbox::seed::numbers;
-use serde_json::json;
+use callpop_sandbox::{Sandbox, SandboxConfig};
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+/// What the phone system sends at a call's end in these tests.
+fn the_end() -> Value {
+    json!({ "duration_secs": 125, "disposition": "Quote sent" })
+}
+
+/// Asserts that the call's one Task holds `the_end`.
+#[track_caller]
+fn assert_the_task_holds_the_end(linked: &Linked, call: &str) {
+    let task = linked.the_task_of(call);
+    assert_eq!(task.text("Status"), Some("Completed"), "{call}: {task:?}");
+    assert_eq!(task.fields["CallDurationInSeconds"], json!(125), "{call}: {task:?}");
+    assert_eq!(task.text("CallDisposition"), Some("Quote sent"), "{call}: {task:?}");
+}
 
 org_test! {
     async fn answered_and_completed_sent_together_always_leave_the_task_completed_with_its_duration(linked: Linked) {
@@ -15,8 +33,9 @@ org_test! {
         }
         linked.settle().await;
 
-        // Act: each call's answered and completed at once, as "End call" and short calls send them.
-        let end = json!({ "duration_secs": 125, "disposition": "Quote sent" });
+        // Act: each call's answered and completed at once, as "End call" and short calls send them. (Which of the
+        // many interleavings happens is luck; the test below makes the one that broke happen every run.)
+        let end = the_end();
         futures_util::future::join_all(calls.iter().map(|call| {
             let end = end.clone();
             let linked = &linked;
@@ -30,11 +49,46 @@ org_test! {
 
         // Assert: every Task holds the call's end.
         for call in &calls {
-            let task = linked.the_task_of(call);
-            assert_eq!(task.text("Status"), Some("Completed"), "{call}: {task:?}");
-            assert_eq!(task.fields["CallDurationInSeconds"], json!(125), "{call}: {task:?}");
-            assert_eq!(task.text("CallDisposition"), Some("Quote sent"), "{call}: {task:?}");
+            assert_the_task_holds_the_end(&linked, call);
         }
+    }
+}
+
+/// The statement with which legacy mode collects a call's later events waiting in the outbox, to fold them into the
+/// Task's one write (`SyncStore::pending_items_of_call`).
+const A_CALLS_WAITING_EVENTS: &str = "WHERE call_row_id = $1 AND id > $2";
+
+/// The race of back-to-back events, every run: the worker syncing a call's `answered` reads the call and collects
+/// its later events; `completed` commits between the two reads. (Read in the other order, the call lacked the end
+/// that the collected event was then marked done for: the Task stayed without its duration and disposition.)
+///
+/// PostgreSQL only: the statement is held on its way to the database by a proxy, and SQLite has no wire to hold.
+mod the_end_that_commits_while_the_worker_collects_a_calls_later_events_reaches_the_task {
+    use super::*;
+
+    #[tokio::test]
+    async fn on_postgres() {
+        // Arrange: the application's database behind the proxy; a call whose Task is logged.
+        let org = Sandbox::start(SandboxConfig::default()).await.expect("the local org starts");
+        let (url, database) = fresh_database(Backend::Postgres).await;
+        let proxy = DatabaseProxy::start(&url).await;
+        let app =
+            spawn_on(Backend::Postgres, proxy.url.clone(), Arc::new(database), |config| use_org(config, &org)).await;
+        let linked = Linked::around(app, org).await;
+        linked.link().await;
+        linked.ring("CA-HELD", numbers::ONE_CONTACT).await;
+        linked.settle().await;
+
+        // Act: the worker syncs the answer; its look for the call's later events waits while the end commits.
+        let mut collecting = proxy.hold_next(A_CALLS_WAITING_EVENTS);
+        linked.event("CA-HELD", "answered", 1, &json!({})).await;
+        collecting.reached().await;
+        linked.event("CA-HELD", "completed", 3, &the_end()).await;
+        collecting.release();
+        linked.settle().await;
+
+        // Assert
+        assert_the_task_holds_the_end(&linked, "CA-HELD");
     }
 }
 
@@ -77,16 +131,25 @@ org_test! {
 
 org_test! {
     async fn many_concurrent_first_events_of_one_call_are_all_accepted_and_make_one_call(linked: Linked) {
+        // Arrange: on PostgreSQL, every request may read the calls table but none may insert until several wait:
+        // they all find no call, and all insert it at once.
+        let inserts_held = InsertsHeld::on(&linked.app).await;
+
         // Act: the phone system's retries of one call's events, all at once.
         let kinds = ["ringing", "answered", "completed"];
-        let responses = futures_util::future::join_all((0..60).map(|n| {
+        let events = futures_util::future::join_all((0..60).map(|n| {
             let kind = kinds[n % 3];
             let mut body = crate::helpers::call_event("CA-STORM", kind, &linked.acme.agent.email, 0, "Google Ads");
             body["duration_secs"] = json!(30);
             let linked = &linked;
             async move { linked.app.post_json(Some(&linked.acme.api_key), "/api/v1/call-events", &body).await.status() }
-        }))
-        .await;
+        }));
+        let release = async {
+            if let Some(inserts_held) = inserts_held {
+                inserts_held.release_when_waiting(INSERTS_RACING).await;
+            }
+        };
+        let (responses, ()) = tokio::join!(events, release);
 
         // Assert: no 500; one call, completed, with one Task.
         assert!(responses.iter().all(|status| *status == reqwest::StatusCode::ACCEPTED), "{responses:?}");
@@ -94,6 +157,53 @@ org_test! {
         let call = linked.app.store.call_by_call_id(linked.acme.account.id, "CA-STORM").await.unwrap().unwrap();
         assert_eq!(call.state, callpop_core::call::CallState::Completed);
         assert_eq!(linked.the_task_of("CA-STORM").text("Status"), Some("Completed"));
+    }
+}
+
+/// How many first events of one call wait to insert it together: more than the one that can.
+const INSERTS_RACING: i64 = 6;
+
+/// A transaction of the test's holding PostgreSQL's `SHARE ROW EXCLUSIVE` lock on the app's `calls` table: reads go
+/// on, inserts wait.
+struct InsertsHeld {
+    lock: sqlx::Transaction<'static, sqlx::Postgres>,
+    observer: sqlx::PgPool,
+    schema: String,
+}
+
+impl InsertsHeld {
+    /// Takes the lock on `app`'s database; `None` on SQLite, whose writers take turns.
+    async fn on(app: &TestApp) -> Option<Self> {
+        let (url, schema) = app.postgres()?;
+        let observer = sqlx::PgPool::connect(url).await.expect("PostgreSQL answers");
+        let mut lock = observer.begin().await.expect("a transaction");
+        sqlx::query(sqlx::AssertSqlSafe(format!("LOCK TABLE {schema}.calls IN SHARE ROW EXCLUSIVE MODE")))
+            .execute(&mut *lock)
+            .await
+            .expect("the lock on the calls table");
+        Some(Self { lock, observer, schema: schema.to_owned() })
+    }
+
+    /// Waits until `count` of the app's transactions wait for the lock, then lets them all go at once.
+    async fn release_when_waiting(self, count: i64) {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let waiting: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM pg_locks JOIN pg_stat_activity USING (pid)
+                 WHERE NOT pg_locks.granted AND pg_stat_activity.application_name = $1
+                   AND pg_locks.relation = to_regclass($1 || '.calls')",
+            )
+            .bind(&self.schema)
+            .fetch_one(&self.observer)
+            .await
+            .expect("reading PostgreSQL's locks");
+            if waiting >= count {
+                break;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "only {waiting} events waited to insert the call");
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        self.lock.commit().await.expect("releasing the lock");
     }
 }
 

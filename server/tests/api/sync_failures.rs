@@ -145,20 +145,23 @@ org_test! {
         // Arrange: the org's daily API requests are used up.
         linked.org.set_api_usage(15_000, 15_000);
 
-        // Act
+        // Act: the call, until the admin sees both the pause and the item put back. (The engine pauses the account,
+        // then puts the item back: read in between, the log still shows the item being worked on. The pause lasts
+        // 2 s in tests and is taken again at each retry, so both are read in one look.)
         linked.ring("CA-LIMIT", numbers::ONE_CONTACT).await;
         let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
-        let connection = loop {
+        let (log, connection) = loop {
+            let log = linked.sync_log().await;
             let (_, connection) = linked.app.get_json(&linked.acme.admin, "/api/v1/salesforce/connection").await;
-            if !connection["paused_until"].is_null() || tokio::time::Instant::now() > deadline {
-                break connection;
+            let put_back = log.iter().any(|item| item["status"] == "retrying");
+            if (put_back && !connection["paused_until"].is_null()) || tokio::time::Instant::now() > deadline {
+                break (log, connection);
             }
             tokio::time::sleep(std::time::Duration::from_millis(25)).await;
         };
 
         // Assert: paused, shown in the sync log as retrying with Salesforce's error, nothing written.
         assert!(!connection["paused_until"].is_null(), "{connection}");
-        let log = linked.sync_log().await;
         assert_eq!(log.len(), 1, "{log:#?}");
         assert_eq!(log[0]["status"], "retrying");
         assert_eq!(log[0]["error"]["code"], "REQUEST_LIMIT_EXCEEDED");

@@ -334,6 +334,26 @@ org_test! {
 }
 
 org_test! {
+    async fn a_new_callers_name_longer_than_the_leads_fields_is_cut_to_fit_and_the_call_is_logged(linked: Linked) {
+        // Arrange: a caller name longer than Salesforce's Lead names (FirstName 40 characters, LastName 80), which
+        // the org refuses whole (`STRING_TOO_LONG`).
+        let (first, last) = ("Maximiliane".repeat(4), "Wolfeschlegelsteinhausen".repeat(4));
+
+        // Act
+        let caller = json!({ "caller_number": numbers::NOBODY, "caller_name": format!("{first} {last}") });
+        linked.event("CA-LONG-NAME", "ringing", 0, &caller).await;
+        linked.settle().await;
+
+        // Assert: the new Lead has the name's first 40 and 80 characters, the call's Task is on it, nothing parked.
+        let lead = linked.find("Lead", "Phone", numbers::NOBODY);
+        assert_eq!(lead.text("FirstName"), Some(&first[..40]), "{lead:?}");
+        assert_eq!(lead.text("LastName"), Some(&last[..80]), "{lead:?}");
+        assert_eq!(linked.the_task_of("CA-LONG-NAME").text("WhoId"), Some(lead.id.as_str()));
+        assert!(linked.sync_log().await.is_empty());
+    }
+}
+
+org_test! {
     async fn a_text_is_logged_as_a_task_on_the_sender_or_on_a_new_lead(linked: Linked) {
         // Arrange
         let ada = linked.find("Contact", "LastName", "Lovelace");

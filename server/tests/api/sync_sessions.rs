@@ -87,14 +87,20 @@ org_test! {
 
 org_test! {
     async fn one_expiry_costs_one_refresh_however_many_requests_meet_it(linked: Linked) {
-        // Arrange: twelve callers at once, each a different number, and an expired token.
-        linked.org.expire_all_tokens();
+        // Arrange: twelve callers, each a different number, whose calls wait together: the org's daily requests
+        // are used up, so the account's sync is paused (and paused again at each try) while they arrive.
+        linked.org.set_api_usage(15_000, 15_000);
         let numbers: Vec<String> = (0..12).map(|n| format!("+1415555{:04}", 3100 + n)).collect();
-
-        // Act
-        for (n, number) in numbers.iter().enumerate() {
+        linked.ring("CA-EXPIRY-0", &numbers[0]).await;
+        linked.wait_for_org("the limit met", |org| org.requests().iter().any(|entry| entry.status == Some(403))).await;
+        for (n, number) in numbers.iter().enumerate().skip(1) {
             linked.ring(&format!("CA-EXPIRY-{n}"), number).await;
         }
+
+        // Act: the token expires, then the limit resets: at the pause's end the twelve go together and all meet
+        // the expiry.
+        linked.org.expire_all_tokens();
+        linked.org.set_api_usage(10, 15_000);
         linked.settle().await;
 
         // Assert

@@ -1,7 +1,8 @@
 //! Two servers on one PostgreSQL database, as behind a load balancer. A softphone connected to one server sees at
 //! once a call the other stored (`LISTEN`/`NOTIFY`, with streams that would otherwise look only every 60 s), both
 //! servers share the outbox and write each call once, and a server killed in the middle of a write loses nothing:
-//! the other finishes its item when the lease runs out, and the dead server's late write changes nothing.
+//! the other finishes its item when the lease runs out, and the dead server's late write changes nothing; a live
+//! server renews its lease while a slow write runs, so the other never takes its item.
 //!
 //! This is PostgreSQL's scenario (a SQLite file serves one server), so these tests run on PostgreSQL only; there is
 //! no SQLite variant to skip.
@@ -21,6 +22,8 @@ use std::time::{Duration, Instant};
 const LEASE: Duration = Duration::from_secs(2);
 /// The streams' poll: long, so a notice from the other server can only arrive in time through `NOTIFY`.
 const STREAM_POLL: Duration = Duration::from_secs(60);
+/// The path of Salesforce's composite requests, with which callpop writes a call's records.
+const COMPOSITE: &str = "/services/data/*/composite";
 /// How soon a notice stored by one server must reach a stream on the other.
 const AT_ONCE: Duration = Duration::from_secs(1);
 
@@ -33,6 +36,11 @@ struct TwoServers {
 
 impl TwoServers {
     async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    /// The same, with both servers' configuration adjusted by `adjust` too.
+    async fn start_with(adjust: impl Fn(&mut Config)) -> Self {
         let org = Sandbox::start(SandboxConfig::default()).await.expect("the local org starts");
         let (url, database) = fresh_database(Backend::Postgres).await;
         let database = Arc::new(database);
@@ -45,6 +53,7 @@ impl TwoServers {
             config.stream_poll = STREAM_POLL;
             config.sync_timing.lease = LEASE;
             config.no_sync = true;
+            adjust(config);
         };
         let a = spawn_on(Backend::Postgres, url.clone(), Arc::clone(&database), &configure).await;
         let b = spawn_on(Backend::Postgres, url, database, &configure).await;
@@ -212,7 +221,7 @@ async fn a_server_killed_in_the_middle_of_a_write_loses_nothing_the_other_finish
     // Arrange: only server A syncs; the org runs A's first write 4 s late (it lands even though A is gone).
     let servers = TwoServers::start().await;
     let org = &servers.linked.org;
-    org.inject(Fault::on("POST", "/services/data/*/composite", FaultAction::SlowCommit { ms: 4_000 }).times(1));
+    org.inject(Fault::on("POST", COMPOSITE, FaultAction::SlowCommit { ms: 4_000 }).times(1));
     let a_worker = servers.a().sync.spawn();
     servers.ring_on(&servers.b, "CA-KILLED", "+14155550195").await;
     let in_flight = |org: &Sandbox| org.requests().iter().any(|entry| entry.fault.as_deref() == Some("slow_commit"));
@@ -245,6 +254,26 @@ async fn a_server_killed_in_the_middle_of_a_write_loses_nothing_the_other_finish
     assert_eq!(servers.leads_with_phone("+14155550195"), 1);
     assert!(servers.linked.sync_log().await.is_empty());
     assert_eq!(servers.a().outbox_depth().await, 0);
+}
+
+#[tokio::test]
+async fn a_write_that_outlasts_the_lease_is_left_to_the_server_making_it() {
+    // Arrange: both servers sync; the org takes 5 s (two and a half leases) over the call's write, and the servers
+    // wait up to 15 s for an answer.
+    let servers = TwoServers::start_with(|config| config.sync_timing.request_timeout = Duration::from_secs(15)).await;
+    let org = &servers.linked.org;
+    org.inject(Fault::on("POST", COMPOSITE, FaultAction::SlowCommit { ms: 5_000 }).times(1));
+    let _workers = [servers.a().sync.spawn(), servers.b.sync.spawn()].map(AbortOnDrop);
+
+    // Act
+    servers.ring_on(servers.a(), "CA-LONG-WRITE", "+14155550196").await;
+    servers.linked.settle().await;
+
+    // Assert: the server making the write renewed its lease while it waited, so the other never took the item: the
+    // write went to Salesforce once, and the call has its one Task on one Lead.
+    assert_eq!(org.request_count(Some("POST"), COMPOSITE), 1, "{:#?}", org.requests());
+    servers.linked.the_task_of("CA-LONG-WRITE");
+    assert_eq!(servers.leads_with_phone("+14155550196"), 1);
 }
 
 /// A worker that stops when the test ends.
