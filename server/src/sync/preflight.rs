@@ -33,7 +33,13 @@ pub struct PreflightCheck {
     pub fix: String,
 }
 
-fn check(id: &str, title: &str, status: &str, detail: impl Into<String>, fix: impl Into<String>) -> PreflightCheck {
+pub(super) fn check(
+    id: &str,
+    title: &str,
+    status: &str,
+    detail: impl Into<String>,
+    fix: impl Into<String>,
+) -> PreflightCheck {
     PreflightCheck {
         id: id.to_owned(),
         title: title.to_owned(),
@@ -103,6 +109,8 @@ impl SyncEngine {
             )),
         }
         checks.extend(rule_checks(client).await);
+        // The org's time zone, read again and kept with the link (`link.rs`).
+        checks.push(self.time_zone_check(account_id, &link).await?);
         checks.push(dry_run(client, options).await);
         Ok(checks)
     }
