@@ -559,6 +559,18 @@ fn user() -> ObjectDef {
     ObjectDef::new("User", "Users", "005", fields).read_only()
 }
 
+/// `Organization`: one row, the org itself (its id is the org id), computed from the org's settings. Its
+/// `TimeZoneSidKey` is the org's default time zone, an IANA name (`America/Los_Angeles`).
+fn organization() -> ObjectDef {
+    let fields = vec![
+        FieldDef::text("Name", 80),
+        FieldDef::text("TimeZoneSidKey", 40).labelled("Default Time Zone"),
+        FieldDef::text("DefaultLocaleSidKey", 40).labelled("Default Locale"),
+        FieldDef::text("LanguageLocaleKey", 40).labelled("Default Language"),
+    ];
+    ObjectDef::new("Organization", "Organizations", "00D", fields).read_only()
+}
+
 /// `DuplicateRule` rows: queryable with SOQL, one per duplicate rule configured through the control API.
 fn duplicate_rule_object() -> ObjectDef {
     let fields = vec![
@@ -603,6 +615,7 @@ impl Schema {
             campaign(),
             campaign_member(),
             user(),
+            organization(),
             duplicate_rule_object(),
             validation_rule_object(),
         ];

@@ -56,6 +56,8 @@ pub struct OrgSettings {
     /// The `instance_url` a refresh answers with, when the org has "moved" to another instance since it was linked
     /// (any URL that reaches this org, e.g. `localhost` for `127.0.0.1`); the org's own origin when `None`.
     pub refreshed_instance_url: Option<String>,
+    /// The org's default time zone, `Organization.TimeZoneSidKey` (an IANA name, as Salesforce's picklist has).
+    pub time_zone: String,
 }
 
 impl Default for OrgSettings {
@@ -73,6 +75,8 @@ impl Default for OrgSettings {
             authorization_code_ttl_secs: 15 * 60,
             token_instance_url: None,
             refreshed_instance_url: None,
+            // A Developer Edition org signed up for in California: the zone Salesforce's own examples use.
+            time_zone: "America/Los_Angeles".to_owned(),
         }
     }
 }

@@ -745,9 +745,12 @@ pub(crate) fn project(records: &Records, record: &Record, selected: &[FieldPath]
     Value::Object(row)
 }
 
-/// The rows of objects the org computes from its configuration: `ValidationRule` (Tooling) and `DuplicateRule`.
+/// The rows of objects the org computes from its configuration: `ValidationRule` (Tooling), `DuplicateRule` and
+/// `Organization` (the org itself, whose id is the one its tokens carry).
 fn configuration_rows(state: &OrgState, object: &ObjectDef) -> Option<Vec<Record>> {
     let rows: Vec<Value> = match object.name.as_str() {
+        "Organization" => vec![json!({"Name": "callpop local org", "TimeZoneSidKey": state.settings.time_zone,
+                                      "DefaultLocaleSidKey": "en_US", "LanguageLocaleKey": "en_US"})],
         "ValidationRule" => state
             .validation_rules
             .iter()

@@ -31,6 +31,7 @@ pub mod state;
 pub mod store;
 pub mod streams;
 pub mod sync;
+pub mod time_zone;
 pub mod validate;
 pub mod views;
 

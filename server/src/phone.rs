@@ -38,17 +38,10 @@ pub fn display(number: &PhoneNumber, local_format: bool) -> String {
     number.format().mode(mode).to_string()
 }
 
-/// Formats a stored E.164 number as the account writes it. Falls back to the stored text if it no longer parses.
-pub fn display_e164(stored_e164: &str, local_format: bool) -> String {
-    match phonenumber::parse(None, stored_e164) {
-        Ok(number) => display(&number, local_format),
-        Err(_) => stored_e164.to_owned(),
-    }
-}
-
 /// Formats a stored E.164 number as an account in `home_region` writes it: with local format on, the national
 /// format for numbers of the account's own country and the international one (`+44 20 7123 4567`) for others, so
-/// a foreign number never loses its country code; E.164 otherwise.
+/// a foreign number never loses its country code; E.164 otherwise. Falls back to the stored text if it no longer
+/// parses. Everything people see (Tasks, Leads, the softphone, the console) shows numbers this way.
 pub fn display_e164_for(stored_e164: &str, local_format: bool, home_region: &str) -> String {
     match phonenumber::parse(None, stored_e164) {
         Ok(number)
@@ -94,7 +87,7 @@ mod tests {
         let gb = parse("+44 20 7031 3000", "US").unwrap();
         assert_eq!(display(&gb, true), "020 7031 3000");
         assert_eq!(region_of(&gb).as_deref(), Some("GB"));
-        assert_eq!(display_e164("+442070313000", true), "020 7031 3000");
+        assert_eq!(display_e164_for("+442070313000", true, "GB"), "020 7031 3000");
     }
 
     #[test]

@@ -96,7 +96,8 @@ pub struct CallView {
     pub call_id: String,
     pub direction: Direction,
     pub state: CallState,
-    /// The caller's number as the account writes it (E.164, or national with local number format).
+    /// The caller's number as the account writes it in Salesforce: E.164, or with local number format the national
+    /// format for the account's own country and the international one for others (`caller_e164` is for dialling).
     pub caller_number: String,
     pub caller_e164: String,
     pub caller_name: Option<String>,
@@ -130,7 +131,11 @@ impl CallView {
             call_id: call.call_id.clone(),
             direction: call.direction,
             state: call.state,
-            caller_number: phone::display_e164(&call.caller_e164, account.options.local_number_format),
+            caller_number: phone::display_e164_for(
+                &call.caller_e164,
+                account.options.local_number_format,
+                &account.default_region,
+            ),
             caller_e164: call.caller_e164.clone(),
             caller_name: call.caller_name.clone(),
             caller_city: call.caller_city.clone(),
@@ -209,12 +214,13 @@ pub struct TextView {
 
 impl TextView {
     pub fn new(text: &Text, account: &Account, users: &[User], shows_salesforce: bool) -> Self {
-        let local = account.options.local_number_format;
+        let as_written =
+            |e164: &str| phone::display_e164_for(e164, account.options.local_number_format, &account.default_region);
         Self {
             message_id: text.message_id.clone(),
             direction: text.direction,
-            from_number: phone::display_e164(&text.from_e164, local),
-            to_number: phone::display_e164(&text.to_e164, local),
+            from_number: as_written(&text.from_e164),
+            to_number: as_written(&text.to_e164),
             body: text.body.clone(),
             agent: AgentView::find(users, text.agent_user_id),
             agent_ref: text.agent_ref.clone(),

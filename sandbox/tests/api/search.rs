@@ -1,5 +1,5 @@
 //! SOQL and SOSL through the REST resources: the Campaign lookup, phone search, escaping, converted Leads, index
-//! lag, and the configuration objects a preflight check queries.
+//! lag, and the configuration objects a preflight check queries (rules, the Organization and its time zone).
 
 use crate::helpers::TestOrg;
 use callpop_sandbox::rules::{Condition, DuplicateRule, MatchField, Normalizer, ValidationRule};
@@ -207,4 +207,15 @@ async fn validation_and_duplicate_rules_are_queryable_for_a_preflight_check() {
     );
     let outside_tooling = org.get("query?q=SELECT+Id+FROM+ValidationRule").await;
     assert_eq!(outside_tooling.body[0]["errorCode"], "INVALID_TYPE");
+}
+
+#[tokio::test]
+async fn the_organization_is_one_row_with_its_default_time_zone() {
+    let org = TestOrg::start().await;
+    let default = org.query("SELECT Id, TimeZoneSidKey FROM Organization").await;
+    assert_eq!(default.len(), 1);
+    assert_eq!(default[0]["TimeZoneSidKey"], "America/Los_Angeles");
+    assert!(default[0]["Id"].as_str().is_some_and(|id| id.starts_with("00D")), "{}", default[0]);
+    org.sandbox.update_settings(|settings| settings.time_zone = "Europe/London".to_owned());
+    assert_eq!(org.query("SELECT TimeZoneSidKey FROM Organization").await[0]["TimeZoneSidKey"], "Europe/London");
 }

@@ -133,7 +133,8 @@ struct PreflightReport {
 }
 
 /// Checks the org before going live: permissions, required fields, validation and duplicate rules, State/Country
-/// picklists, the Task external id, and a dry run of the records callpop writes (rolled back).
+/// picklists, the Task external id, the org's time zone (read again and kept), and a dry run of the records callpop
+/// writes (rolled back).
 #[utoipa::path(get, path = "/salesforce/preflight", tag = "salesforce", security(("session" = [])),
     responses((status = 200, body = PreflightReport), (status = 401, body = ApiErrorBody), (status = 403, body = ApiErrorBody)))]
 async fn run_preflight(State(state): State<AppState>, SignedIn(session): SignedIn) -> ApiResult<Json<PreflightReport>> {

@@ -40,6 +40,11 @@ pub fn active_duplicate_rules() -> &'static str {
     "SELECT Id, DeveloperName, SobjectType FROM DuplicateRule WHERE IsActive = true"
 }
 
+/// The org's default time zone (`Organization` has one row: the org itself).
+pub fn organization_time_zone() -> &'static str {
+    "SELECT TimeZoneSidKey FROM Organization"
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -25,6 +25,8 @@ pub struct StoredConnection {
     pub api_used: Option<i64>,
     pub api_max: Option<i64>,
     pub last_error: Option<String>,
+    /// The org's default time zone (`Organization.TimeZoneSidKey`); `None` when unknown.
+    pub time_zone: Option<String>,
 }
 
 /// An OAuth authorization an admin started and Salesforce has not yet sent back.
@@ -77,6 +79,8 @@ pub trait ConnectionStore {
     ) -> sqlx::Result<()>;
     /// Marks the link broken (`needs_relink`) with the reason, or healthy again.
     async fn set_connection_status(&self, account_id: i64, status: &str, last_error: Option<&str>) -> sqlx::Result<()>;
+    /// Keeps the org's default time zone as Salesforce last answered it (`None`: unknown).
+    async fn set_connection_time_zone(&self, account_id: i64, time_zone: Option<&str>) -> sqlx::Result<()>;
     /// Pauses the account's sync until `until` (REQUEST_LIMIT_EXCEEDED).
     async fn pause_connection(&self, account_id: i64, until: DateTime<Utc>) -> sqlx::Result<()>;
     /// Keeps the org's latest `Sforce-Limit-Info` usage.
@@ -109,7 +113,7 @@ pub trait ConnectionStore {
 }
 
 const CONNECTION_COLUMNS: &str = "account_id, login_url, instance_url, org_id, user_id, username, access_token, \
-    refresh_token, connected_at, connected_by_user_id, status, paused_until, api_used, api_max, last_error";
+    refresh_token, connected_at, connected_by_user_id, status, paused_until, api_used, api_max, last_error, time_zone";
 
 #[async_trait::async_trait]
 impl ConnectionStore for SqlStore {
@@ -122,8 +126,8 @@ impl ConnectionStore for SqlStore {
             sqlx::query(
                 "INSERT INTO salesforce_connections (account_id, login_url, instance_url, org_id, user_id, username,
                      access_token, refresh_token, connected_at, connected_by_user_id, status, paused_until, api_used,
-                     api_max, last_error)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+                     api_max, last_error, time_zone)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
             )
             .bind(connection.account_id)
             .bind(&connection.login_url)
@@ -140,6 +144,7 @@ impl ConnectionStore for SqlStore {
             .bind(connection.api_used)
             .bind(connection.api_max)
             .bind(&connection.last_error)
+            .bind(&connection.time_zone)
             .execute(&mut *tx)
             .await
             .map(|_| ())
@@ -181,6 +186,17 @@ impl ConnectionStore for SqlStore {
                 .bind(account_id)
                 .bind(status)
                 .bind(last_error)
+                .execute(pool)
+                .await
+                .map(|_| ())
+        })
+    }
+
+    async fn set_connection_time_zone(&self, account_id: i64, time_zone: Option<&str>) -> sqlx::Result<()> {
+        on_db!(self.db(), pool => {
+            sqlx::query("UPDATE salesforce_connections SET time_zone = $2 WHERE account_id = $1")
+                .bind(account_id)
+                .bind(time_zone)
                 .execute(pool)
                 .await
                 .map(|_| ())

@@ -222,7 +222,7 @@ impl FormattedCall {
                 ctx.options.local_number_format,
                 &ctx.account.default_region,
             ),
-            activity_date: call.started_at.format("%Y-%m-%d").to_string(),
+            activity_date: ctx.link.activity_date(call.started_at),
             owner_id,
         })
     }

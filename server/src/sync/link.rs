@@ -3,14 +3,22 @@
 //!
 //! Tokens are sealed (`TokenCipher`, bound to the account and the column) before the store sees them. The state and
 //! PKCE verifier of an authorization in progress are kept server-side, so the callback cannot be forged.
+//!
+//! The org's default time zone (`Organization.TimeZoneSidKey`) is read when the org is linked and again each time
+//! the admin runs the preflight check, and kept with the link: a Task's `ActivityDate` is the call's day in that zone
+//! (`time_zone::activity_date`). Not at each token refresh: a zone rarely changes, and the preflight check (or
+//! linking again) picks up a change. A link whose zone is unknown (made before callpop read it, or the org refused
+//! the query) logs UTC dates, and the preflight check says so.
 
+use super::preflight::{CheckStatus, PreflightCheck, check};
 use super::{Flow, Halt, SyncEngine, item_error};
 use crate::config::Config;
 use crate::salesforce::hosts::{CredentialHosts, ForeignHost};
 use crate::salesforce::oauth::{LoginUrl, OAuthSettings, SalesforceOAuth, SalesforceToken};
-use crate::salesforce::{SalesforceClient, Session};
+use crate::salesforce::{SalesforceClient, SalesforceError, Session, soql};
 use crate::secrets::hash_secret;
 use crate::store::connections::{LinkState, StoredConnection};
+use crate::time_zone::{OrgTimeZone, activity_date};
 use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
@@ -57,6 +65,15 @@ pub(crate) struct OrgLink {
     pub(crate) sealed_access_token: String,
     /// What callpop's writes depend on in the org's schema (looked up once per link).
     pub(crate) shape: tokio::sync::OnceCell<super::actions::OrgShape>,
+    /// The org's default time zone as stored with the link; `None` when unknown (dates are then UTC).
+    pub(crate) time_zone: Option<OrgTimeZone>,
+}
+
+impl OrgLink {
+    /// The day `at` falls on in the org's time zone (UTC when unknown), as a Task's `ActivityDate` takes it.
+    pub(crate) fn activity_date(&self, at: DateTime<Utc>) -> String {
+        activity_date(at, self.time_zone).to_string()
+    }
 }
 
 /// Why linking failed, in a sentence for the admin.
@@ -91,6 +108,9 @@ pub struct ConnectionView {
     pub user_id: Option<String>,
     /// The integration user callpop writes as.
     pub username: Option<String>,
+    /// The org's default time zone (`TimeZoneSidKey`, e.g. `America/Los_Angeles`), which Task dates follow;
+    /// absent when unknown (dates are then UTC).
+    pub time_zone: Option<String>,
     pub connected_at: Option<DateTime<Utc>>,
     /// The org's daily API usage as the last response's `Sforce-Limit-Info` gave it.
     pub api_used: Option<i64>,
@@ -167,6 +187,15 @@ impl SyncEngine {
             return Err(error);
         }
         let username = self.identity_username(&token).await;
+        let session = Session { instance_url: token.instance_url.clone(), access_token: token.access_token.clone() };
+        let time_zone = match org_time_zone(&SalesforceClient::new(self.http.clone(), session)).await {
+            Ok(zone) => zone,
+            Err(error) => {
+                // Linking goes ahead: dates are UTC until the preflight check reads the zone (it says so).
+                tracing::warn!(account_id = pending.account_id, %error, "could not read the org's time zone");
+                None
+            }
+        };
         let (org_id, user_id) =
             token.org_and_user().map_or((None, None), |(org, user)| (Some(org.to_owned()), Some(user.to_owned())));
         let connection = StoredConnection {
@@ -190,6 +219,7 @@ impl SyncEngine {
             api_used: None,
             api_max: None,
             last_error: None,
+            time_zone: time_zone.map(|zone| zone.name().to_owned()),
         };
         self.store.save_connection(&connection).await?;
         self.forget_link(pending.account_id);
@@ -255,6 +285,7 @@ impl SyncEngine {
                 org_id: connection.org_id,
                 user_id: connection.user_id,
                 username: connection.username,
+                time_zone: connection.time_zone,
                 connected_at: Some(connection.connected_at),
                 api_used: connection.api_used,
                 api_max: connection.api_max,
@@ -271,6 +302,7 @@ impl SyncEngine {
                 org_id: None,
                 user_id: None,
                 username: None,
+                time_zone: None,
                 connected_at: None,
                 api_used: None,
                 api_max: None,
@@ -320,6 +352,7 @@ impl SyncEngine {
             client: SalesforceClient::new(self.http.clone(), session),
             sealed_access_token: connection.access_token,
             shape: tokio::sync::OnceCell::new(),
+            time_zone: connection.time_zone.as_deref().and_then(OrgTimeZone::parse),
         });
         self.links.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(account_id, Arc::clone(&link));
         Ok(Some(link))
@@ -381,10 +414,60 @@ impl SyncEngine {
         }
     }
 
+    /// The preflight's time zone check: reads the org's zone again and keeps it with the link (the next items
+    /// use it), so an admin who changed it in Salesforce, or a link made before callpop read it, is brought up to
+    /// date. A zone read before stays when Salesforce does not answer this time.
+    pub(crate) async fn time_zone_check(&self, account_id: i64, link: &OrgLink) -> sqlx::Result<PreflightCheck> {
+        let finding = |status: CheckStatus, detail: String, fix: &str| {
+            check("time_zone", "Task dates follow the org's time zone", status, detail, fix)
+        };
+        let utc = "Until callpop can read it, a Task's date is the call's date in UTC: a call late in the evening \
+                   west of UTC (or early in the morning east of it) is dated the next (or previous) day.";
+        let found = org_time_zone(&link.client).await;
+        if let Ok(zone) = &found {
+            self.store.set_connection_time_zone(account_id, zone.map(|zone| zone.name())).await?;
+            self.forget_link(account_id); // The next item rebuilds the link with the zone.
+        }
+        Ok(match (found, link.time_zone) {
+            (Ok(Some(zone)), _) => finding(
+                CheckStatus::Ok,
+                format!("A Task's date is the call's date in {}, the org's default time zone.", zone.name()),
+                "",
+            ),
+            (Ok(None), _) => finding(
+                CheckStatus::Warning,
+                format!("The org's default time zone is not one callpop knows. {utc}"),
+                "Set the org's default time zone (Setup, Company Information) to a named zone.",
+            ),
+            (Err(error), Some(known)) => finding(
+                CheckStatus::Warning,
+                format!(
+                    "callpop could not read the org's default time zone again ({error}); Task dates follow {}, as \
+                     read before.",
+                    known.name()
+                ),
+                "Run the check again later.",
+            ),
+            (Err(error), None) => finding(
+                CheckStatus::Warning,
+                format!("callpop could not read the org's default time zone: {error}. {utc}"),
+                "Let the integration user read the Organization object (its profile's \"View Setup and \
+                 Configuration\").",
+            ),
+        })
+    }
+
     fn wait_for_link(&self) -> Halt {
         Halt::Defer {
             until: Utc::now() + chrono::Duration::from_std(self.timing.unlinked_wait).unwrap_or_default(),
             error: None,
         }
     }
+}
+
+/// The org's default time zone, from `Organization.TimeZoneSidKey`; `Ok(None)` for a zone the IANA database does not
+/// know.
+async fn org_time_zone(client: &SalesforceClient) -> Result<Option<OrgTimeZone>, SalesforceError> {
+    let records = client.query(soql::organization_time_zone()).await?;
+    Ok(records.first().and_then(|org| org.text("TimeZoneSidKey")).and_then(OrgTimeZone::parse))
 }

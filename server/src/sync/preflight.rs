@@ -46,7 +46,7 @@ pub enum CheckStatus {
     Problem,
 }
 
-fn check(
+pub(super) fn check(
     id: &str,
     title: &str,
     status: CheckStatus,
@@ -123,6 +123,8 @@ impl SyncEngine {
             _ => OrgShape::default(),
         };
         checks.extend(rule_checks(client).await);
+        // The org's time zone, read again and kept with the link (`link.rs`).
+        checks.push(self.time_zone_check(account_id, &link).await?);
         checks.push(dry_run(client, options, shape).await);
         Ok(checks)
     }

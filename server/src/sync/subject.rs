@@ -38,7 +38,7 @@ pub(super) fn text_task(ctx: &ItemContext<'_>, text: &Text) -> serde_json::Map<S
         direction: text.direction,
         other_number: &number,
         body: &text.body,
-        activity_date: &text.occurred_at.format("%Y-%m-%d").to_string(),
+        activity_date: &ctx.link.activity_date(text.occurred_at),
         tracking_source: text.tracking_source.as_deref(),
     }))
 }

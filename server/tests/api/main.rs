@@ -20,6 +20,7 @@ mod settings;
 mod sign_in_guard;
 mod softphone;
 mod sync_admin;
+mod sync_dates;
 mod sync_events;
 mod sync_failures;
 mod sync_identity;

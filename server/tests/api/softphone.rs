@@ -260,3 +260,41 @@ api_test! {
         assert!(sent.contains("event: ended") && sent.contains(r#"{"reason":"session_ended"}"#), "{sent:?}");
     }
 }
+
+api_test! {
+    async fn with_local_format_the_agent_and_the_console_see_national_numbers_at_home_and_international_ones_abroad(app: TestApp) {
+        // Arrange: a US account writing numbers in local format, and its agent's softphone.
+        let account = app.create_account("Acme", Plan::Enterprise).await;
+        let (_, mut options) = app.get_json(&account.admin, "/api/v1/settings/salesforce").await;
+        options["local_number_format"] = json!(true);
+        let saved = app.send_json(reqwest::Method::PUT, Some(&account.admin.token), "/api/v1/settings/salesforce", &options).await;
+        assert_eq!(saved.status(), StatusCode::OK);
+        let mut softphone = open_stream(&app, &account.agent.token).await;
+
+        // Act: a caller from London and one from San Francisco; a text from London.
+        for (call_id, number, minutes) in [("CA-LONDON", "+442071234567", 1), ("CA-HOME", "+14155552671", 2)] {
+            let mut ringing = crate::helpers::call_event(call_id, "ringing", &account.agent.email, minutes, "Google Ads");
+            ringing["caller_number"] = json!(number);
+            let response = app.post_json(Some(&account.api_key), "/api/v1/call-events", &ringing).await;
+            assert_eq!(response.status(), StatusCode::ACCEPTED);
+        }
+        let mut text = crate::helpers::text_event("SM-LONDON", &account.agent.email, 3);
+        text["from_number"] = json!("+442071234567");
+        let response = app.post_json(Some(&account.api_key), "/api/v1/text-events", &text).await;
+        assert_eq!(response.status(), StatusCode::ACCEPTED);
+
+        // Assert: the softphone shows (and searches with) the London number with its country code.
+        let sent = read_stream(&mut softphone, |sent| calls_sent(sent).len() >= 2).await;
+        let shown: Vec<(Value, Value)> =
+            calls_sent(&sent).into_iter().map(|call| (call["call_id"].clone(), call["caller_number"].clone())).collect();
+        assert_eq!(shown, [(json!("CA-LONDON"), json!("+44 20 7123 4567")), (json!("CA-HOME"), json!("(415) 555-2671"))]);
+        // The console: the call, the call log and the text log; E.164 stays alongside for dialling.
+        let (_, london) = app.get_json(&account.admin, "/api/v1/calls/CA-LONDON").await;
+        assert_eq!((&london["caller_number"], &london["caller_e164"]), (&json!("+44 20 7123 4567"), &json!("+442071234567")));
+        let (_, log) = app.get_json(&account.admin, "/api/v1/calls").await;
+        let numbers: Vec<&Value> = log["calls"].as_array().unwrap().iter().map(|call| &call["caller_number"]).collect();
+        assert_eq!(numbers, [&json!("(415) 555-2671"), &json!("+44 20 7123 4567")], "newest first");
+        let (_, text) = app.get_json(&account.admin, "/api/v1/texts/SM-LONDON").await;
+        assert_eq!((&text["from_number"], &text["to_number"]), (&json!("+44 20 7123 4567"), &json!("(415) 555-0100")));
+    }
+}

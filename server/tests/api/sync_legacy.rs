@@ -330,6 +330,7 @@ org_test! {
         let uk = linked.find("Lead", "Phone", "+44 20 7946 0958");
         assert_eq!((uk.text("State"), uk.text("Country")), (Some("England"), Some("United Kingdom")));
         assert_eq!(uk.text("LastName"), Some("Blumlein"));
+        assert_eq!(linked.the_task_of("CA-UK").text("Subject"), Some("Inbound call from +44 20 7946 0958"));
     }
 }
 

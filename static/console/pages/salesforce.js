@@ -54,6 +54,7 @@ function orgFacts(connection) {
     ['Instance', instance ? el('a', { href: instance, rel: 'noopener noreferrer', target: '_blank' }, connection.instance_url)
       : connection.instance_url],
     ['Login URL', connection.login_url],
+    ['Time zone (Task dates)', connection.time_zone || 'unknown: Task dates are UTC until the preflight check reads it'],
     ['Linked', dateTime(connection.connected_at)],
     ['Sync paused until', connection.paused_until && dateTime(connection.paused_until)],
   ]);
