@@ -89,7 +89,7 @@ async fn main() -> anyhow::Result<()> {
     ingestion(&args, Database::Sqlite, &mut report).await.context("ingestion on SQLite")?;
     match &args.postgres {
         Some(url) => {
-            ingestion(&args, Database::Postgres(url.clone()), &mut report).await.context("ingestion on PostgreSQL")?
+            ingestion(&args, Database::Postgres(url.clone()), &mut report).await.context("ingestion on PostgreSQL")?;
         }
         None => eprintln!("no --postgres: the PostgreSQL ingestion figures are skipped"),
     }
@@ -702,42 +702,17 @@ async fn streams(args: &Args, count: usize, report: &mut Report) -> anyhow::Resu
                          "p99_ms": percentile(&delays, 0.99).as_secs_f64() * 1e3, "missing": missing,
                          "floor_p50_ms": floor.0.as_secs_f64() * 1e3, "floor_p99_ms": floor.1.as_secs_f64() * 1e3 }),
     });
-    report.add(Row {
-        what: format!("{count} streams: two calls for one agent at once, 202 → the second's `call` message"),
-        measured: format!(
-            "p50 {}, max {} ({} pairs)",
-            millis(percentile(&pairs, 0.5)),
-            millis(percentile(&pairs, 1.0)),
-            pairs.len()
-        ),
-        baseline: format!("loopback round trip p50 {}, p99 {}", millis(floor.0), millis(floor.1)),
-        ratio: format!("p50 {:.0}× the round trip", ratio_of(percentile(&pairs, 0.5), floor.0)),
-        goal: "p99 ≤ 100 ms",
-        figures: json!({ "p50_ms": percentile(&pairs, 0.5).as_secs_f64() * 1e3,
-                         "max_ms": percentile(&pairs, 1.0).as_secs_f64() * 1e3 }),
-    });
-    report.add(Row {
-        what: "one stream alone: opened → `ready`".to_owned(),
-        measured: format!(
-            "p50 {}, max {} ({ALONE} streams, one at a time)",
-            millis(percentile(&alone, 0.5)),
-            millis(percentile(&alone, 1.0))
-        ),
-        baseline: format!("loopback round trip p50 {}", millis(floor.0)),
-        ratio: format!("p50 {:.0}× the round trip", ratio_of(percentile(&alone, 0.5), floor.0)),
-        goal: "-",
-        figures: json!({ "p50_ms": percentile(&alone, 0.5).as_secs_f64() * 1e3,
-                         "max_ms": percentile(&alone, 1.0).as_secs_f64() * 1e3 }),
-    });
-    report.add(Row {
-        what: format!("{count} streams opening 64 at a time: opened → `ready`"),
-        measured: format!("p50 {}, p99 {}", millis(percentile(&ready, 0.5)), millis(percentile(&ready, 0.99))),
-        baseline: format!("loopback round trip p50 {}", millis(floor.0)),
-        ratio: format!("p50 {:.0}× the round trip", ratio_of(percentile(&ready, 0.5), floor.0)),
-        goal: "-",
-        figures: json!({ "p50_ms": percentile(&ready, 0.5).as_secs_f64() * 1e3,
-                         "p99_ms": percentile(&ready, 0.99).as_secs_f64() * 1e3 }),
-    });
+    report.add(latency_row(
+        format!("{count} streams: two calls for one agent at once, 202 → the second's `call` message"),
+        &pairs,
+        &format!(" ({} pairs)", pairs.len()),
+        floor.0,
+        "p99 ≤ 100 ms",
+    ));
+    let alone_note = format!(" ({ALONE} streams, one at a time)");
+    report.add(latency_row("one stream alone: opened → `ready`".to_owned(), &alone, &alone_note, floor.0, "-"));
+    let what = format!("{count} streams opening 64 at a time: opened → `ready`");
+    report.add(latency_row(what, &ready, "", floor.0, "-"));
     let mb = |bytes: u64| bytes / 1_000_000;
     report.add(Row {
         what: format!("{count} streams: server RSS"),
@@ -748,6 +723,20 @@ async fn streams(args: &Args, count: usize, report: &mut Report) -> anyhow::Resu
         figures: json!({ "idle": idle_rss, "open": open_rss, "after_rings": busy_rss }),
     });
     Ok(())
+}
+
+/// A row of `sorted` latencies, p50 and p99 (`note` after them), read against the loopback round trip's p50.
+fn latency_row(what: String, sorted: &[Duration], note: &str, floor: Duration, goal: &'static str) -> Row {
+    let (p50, p99) = (percentile(sorted, 0.5), percentile(sorted, 0.99));
+    Row {
+        what,
+        measured: format!("p50 {}, p99 {}{note}", millis(p50), millis(p99)),
+        baseline: format!("loopback round trip p50 {}", millis(floor)),
+        ratio: format!("p50 {:.0}× the round trip", ratio_of(p50, floor)),
+        goal,
+        figures: json!({ "p50_ms": p50.as_secs_f64() * 1e3, "p99_ms": p99.as_secs_f64() * 1e3,
+                         "samples": sorted.len() }),
+    }
 }
 
 fn ratio_of(measured: Duration, floor: Duration) -> f64 {

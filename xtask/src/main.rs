@@ -244,21 +244,10 @@ fn bench(args: &[String]) -> anyhow::Result<()> {
     build_wasm()?;
     step("build the server and the bench driver (optimised; the first build takes minutes)");
     run(cargo().args(["build", "--release", "-p", "callpop-server", "--bin", "callpop", "--example", "bench"]))?;
-    let release = target_dir().join("release");
-    let mut postgres = postgres::ensure()?;
     step("bench: the bundle as served, ingestion on SQLite and PostgreSQL, the agents' streams");
-    let status = Command::new(release.join("examples/bench"))
-        .arg("--bin-dir")
-        .arg(&release)
-        .args(["--postgres", &postgres.url])
-        .arg("--report")
-        .arg(target_dir().join("bench/report.json"))
-        .args(args)
-        .current_dir(root())
-        .status()
-        .context("starting the bench driver");
-    postgres.stop();
-    if !status?.success() {
+    let report = target_dir().join("bench/report.json");
+    let args = [&["--report".to_owned(), report.display().to_string()], args].concat();
+    if !run_driver("bench", &args)? {
         bail!("the bench driver failed: a scenario could not run (its figures are not failures)");
     }
     step("Salesforce requests per call against the local org (optimised build)");
@@ -278,22 +267,28 @@ fn soak(args: &[String]) -> anyhow::Result<()> {
         "--example",
         "soak",
     ]))?;
+    step("soak: kill -9 mid-burst, 20% faults, out-of-order events, two servers on PostgreSQL");
+    if !run_driver("soak", args)? {
+        bail!("the soak run failed: a count above is not 0, or a scenario could not run");
+    }
+    Ok(())
+}
+
+/// Runs the optimised `example` driver with `--bin-dir` (the release binaries), `--postgres` (found or started, and
+/// stopped afterwards) and `args`; returns whether it succeeded.
+fn run_driver(example: &str, args: &[String]) -> anyhow::Result<bool> {
     let release = target_dir().join("release");
     let mut postgres = postgres::ensure()?;
-    step("soak: kill -9 mid-burst, 20% faults, out-of-order events, two servers on PostgreSQL");
-    let status = Command::new(release.join("examples/soak"))
+    let status = Command::new(release.join("examples").join(example))
         .arg("--bin-dir")
         .arg(&release)
         .args(["--postgres", &postgres.url])
         .args(args)
         .current_dir(root())
         .status()
-        .context("starting the soak driver");
+        .with_context(|| format!("starting the {example} driver"));
     postgres.stop();
-    if !status?.success() {
-        bail!("the soak run failed: a count above is not 0, or a scenario could not run");
-    }
-    Ok(())
+    Ok(status?.success())
 }
 
 /// Takes the README's screenshots: the org's pages and the softphone (which need the Wasm bundle) and the admin
