@@ -121,3 +121,11 @@ fn names_from_salesforce_and_callers_are_drawn_as_text() {
     let option = document.query_selector("[role=option] .match-name").unwrap().expect("the dialog lists the match");
     assert_eq!(option.text_content().as_deref(), Some(HOSTILE));
 }
+
+#[wasm_bindgen_test]
+fn a_click_to_dial_number_sent_as_a_javascript_number_is_read_as_its_digits() {
+    assert_eq!(opencti::whole_number(14_155_552_671.0).as_deref(), Some("14155552671"));
+    assert_eq!(opencti::whole_number(-0.0).as_deref(), Some("0"));
+    assert_eq!(opencti::whole_number(1.5), None, "not a phone number");
+    assert_eq!(opencti::whole_number(1e300), None, "too large to be exact");
+}

@@ -7,6 +7,7 @@ use crate::store::{Db, SqlStore, Store};
 use crate::streams::StreamNotifier;
 use crate::sync::SyncEngine;
 use anyhow::Context;
+use axum::serve::ListenerExt;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
@@ -67,6 +68,13 @@ impl Application {
     pub async fn run_with(self, extra: axum::Router) -> std::io::Result<()> {
         // The peer's address reaches handlers as `ConnectInfo` (sign-in throttling per client, `ClientAddress`).
         let app = routes::router(self.state).merge(extra).into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(self.listener, app).await
+        // TCP_NODELAY: a stream event written soon after the previous one goes out at once instead of waiting, by
+        // Nagle's algorithm, for the browser's delayed ACK of the previous one (up to 40 ms).
+        let listener = self.listener.tap_io(|connection| {
+            if let Err(error) = connection.set_nodelay(true) {
+                tracing::debug!(%error, "could not set TCP_NODELAY on a connection");
+            }
+        });
+        axum::serve(listener, app).await
     }
 }

@@ -1,5 +1,6 @@
 // Loads the softphone's WebAssembly module and starts it. Everything else is Rust (adapter-wasm).
-import init, { start } from '/static/pkg/callpop_adapter.js';
+// Relative, so that the page's versioned URL (/static/v/<hash>/softphone/boot.js) loads the same version's glue.
+import init, { start } from '../pkg/callpop_adapter.js';
 
 init().then(start).catch((error) => {
   const notice = document.getElementById('notice');

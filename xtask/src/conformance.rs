@@ -6,7 +6,7 @@
 //! its `security` names (the API key, or an administrator's session). It prints, per backend, the counts that must
 //! be zero and fails when one is not. docs/api-conformance.md explains the run and how to reproduce it.
 
-use crate::tools::{root, run};
+use crate::tools::{root, run, target_dir};
 use crate::{Running, cargo, spawn, step, wait_for_http};
 use anyhow::{Context, bail};
 use std::path::{Path, PathBuf};
@@ -201,7 +201,7 @@ pub(crate) fn conformance(postgres_url: &str) -> anyhow::Result<()> {
     let st = ensure_schemathesis()?;
     step("build the server for the conformance run");
     run(cargo().args(["build", "-q", "-p", "callpop-server", "--bin", "callpop", "--locked"]))?;
-    let target_dir: PathBuf = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), Into::into);
+    let target_dir = target_dir();
     let report_dir = root().join("target/conformance");
     std::fs::create_dir_all(&report_dir)?;
     // A copy: a target directory shared with other checkouts may get another build of `callpop` meanwhile.

@@ -7,6 +7,8 @@
 //!   and PostgreSQL); `cargo xtask test` runs it too.
 //! - `cargo xtask check-postgres`: find, or start and stop, the PostgreSQL the API tests use.
 //! - `cargo xtask build-wasm`: build the softphone bundle into `static/pkg/` and report its size.
+//! - `cargo xtask bench [--seconds N] [--streams 1000,10000]`: the performance figures (PERFORMANCE.md), each beside
+//!   a baseline taken in the same run, from the optimised server as a process; then Salesforce requests per call.
 //! - `cargo xtask soak [--calls N] [--only kill,faults,order,two]`: the reliability soak run (RELIABILITY.md):
 //!   the optimised server and local org as processes, killed and faulted, counted from the org's records.
 //! - `cargo xtask screenshots [console | softphone | frame]`: build the softphone and take the README's screenshots
@@ -18,18 +20,19 @@ mod tools;
 
 use anyhow::{Context, bail};
 use std::io::Write;
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-use tools::{root, run};
+use tools::{root, run, target_dir};
 
-const USAGE: &str = "usage: cargo xtask <demo | test | bench | soak [--calls N] [--only kill,faults,order,two] | build-wasm | conformance | check-postgres | screenshots [console | softphone | frame]>";
+const USAGE: &str = "usage: cargo xtask <demo | test | bench [--seconds N] [--streams 1000,10000] | soak [--calls N] [--only kill,faults,order,two] | build-wasm | conformance | check-postgres | screenshots [console | softphone | frame]>";
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("demo") => demo(),
         Some("test") => test(),
-        Some("bench") => bench(),
+        Some("bench") => bench(&args[1..]),
         Some("soak") => soak(&args[1..]),
         Some("build-wasm") => build_wasm().map(|_| ()),
         Some("check-postgres") => check_postgres(),
@@ -54,21 +57,45 @@ fn step(name: &str) {
     println!("\n==> {name}");
 }
 
-/// Sizes of the shipped bundle, in bytes.
-struct BundleSize {
-    wasm: u64,
-    wasm_gzip: u64,
-    glue_js: u64,
+/// A file's size as built, gzipped and brotli-compressed, in bytes.
+#[derive(Debug, Clone, Copy, Default)]
+struct Sizes {
+    plain: u64,
+    gzip: u64,
+    brotli: u64,
 }
 
-fn gzip_size(bytes: &[u8]) -> anyhow::Result<u64> {
-    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    encoder.write_all(bytes)?;
-    Ok(encoder.finish()?.len() as u64)
+impl std::ops::Add for Sizes {
+    type Output = Self;
+
+    fn add(self, other: Self) -> Self {
+        Self { plain: self.plain + other.plain, gzip: self.gzip + other.gzip, brotli: self.brotli + other.brotli }
+    }
 }
 
-/// Builds the adapter for the browser: release profile for Wasm, wasm-bindgen, then wasm-opt -Oz.
-fn build_wasm() -> anyhow::Result<BundleSize> {
+/// Writes `<file>.gz` (gzip -9) and `<file>.br` (brotli, quality 11) beside `file`: the server sends them to the
+/// browsers that accept them (`ServeDir::precompressed_*`). Returns the three sizes.
+fn precompress(file: &Path) -> anyhow::Result<Sizes> {
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gzip.write_all(&bytes)?;
+    let gzip = gzip.finish()?;
+    let mut brotli = Vec::new();
+    let params = brotli::enc::BrotliEncoderParams { quality: 11, lgwin: 22, ..Default::default() };
+    brotli::BrotliCompress(&mut bytes.as_slice(), &mut brotli, &params)?;
+    let with_suffix = |suffix: &str| {
+        let mut name = file.as_os_str().to_owned();
+        name.push(suffix);
+        std::path::PathBuf::from(name)
+    };
+    std::fs::write(with_suffix(".gz"), &gzip)?;
+    std::fs::write(with_suffix(".br"), &brotli)?;
+    Ok(Sizes { plain: bytes.len() as u64, gzip: gzip.len() as u64, brotli: brotli.len() as u64 })
+}
+
+/// Builds the adapter for the browser: release profile for Wasm, wasm-bindgen, then wasm-opt -Oz, then the
+/// precompressed copies the server sends.
+fn build_wasm() -> anyhow::Result<Sizes> {
     tools::ensure_wasm_target()?;
     tools::ensure_wasm_bindgen()?;
     let wasm_opt = tools::ensure_wasm_opt()?;
@@ -82,8 +109,7 @@ fn build_wasm() -> anyhow::Result<BundleSize> {
         "--profile",
         "wasm-release",
     ]))?;
-    let target_dir = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), Into::into);
-    let built = target_dir.join("wasm32-unknown-unknown/wasm-release/callpop_adapter.wasm");
+    let built = target_dir().join("wasm32-unknown-unknown/wasm-release/callpop_adapter.wasm");
     let out_dir = root().join("static/pkg");
     run(Command::new("wasm-bindgen")
         .args(["--target", "web", "--no-typescript", "--out-dir"])
@@ -91,14 +117,14 @@ fn build_wasm() -> anyhow::Result<BundleSize> {
         .arg(&built))?;
     let wasm = out_dir.join("callpop_adapter_bg.wasm");
     run(Command::new(&wasm_opt).arg("-Oz").arg(&wasm).arg("-o").arg(&wasm))?;
-    let bytes = std::fs::read(&wasm).with_context(|| format!("reading {}", wasm.display()))?;
-    let glue = std::fs::metadata(out_dir.join("callpop_adapter.js")).map(|meta| meta.len()).unwrap_or(0);
-    let size = BundleSize { wasm: bytes.len() as u64, wasm_gzip: gzip_size(&bytes)?, glue_js: glue };
+    let wasm = precompress(&wasm)?;
+    let glue = precompress(&out_dir.join("callpop_adapter.js"))?;
+    let all = wasm + glue;
     println!(
-        "softphone bundle: {} bytes of Wasm ({} gzipped) + {} bytes of JS glue, in static/pkg/",
-        size.wasm, size.wasm_gzip, size.glue_js
+        "softphone bundle in static/pkg/: {} bytes of Wasm + {} of JS glue = {} bytes; {} gzipped (Wasm {}), {} brotli (Wasm {})",
+        wasm.plain, glue.plain, all.plain, all.gzip, wasm.gzip, all.brotli, wasm.brotli
     );
-    Ok(size)
+    Ok(all)
 }
 
 /// A child process, killed when dropped (on an error). It stays in xtask's process group, so the Ctrl-C that stops
@@ -156,7 +182,7 @@ fn demo() -> anyhow::Result<()> {
     build_wasm()?;
     step("build the server and the local org");
     run(cargo().args(["build", "-p", "callpop-server", "-p", "callpop-sandbox"]))?;
-    let bin = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), Into::into).join("debug");
+    let bin = target_dir().join("debug");
     let server_url = format!("http://127.0.0.1:{port}");
     // The org on `localhost`, callpop on `127.0.0.1`: two sites, as Salesforce and callpop are, so the browser treats
     // the softphone's frame as third-party, as it does in production.
@@ -210,11 +236,21 @@ fn demo() -> anyhow::Result<()> {
     }
 }
 
-/// The benchmarks: the softphone bundle's size, and the sync engine's Salesforce requests per call and latency
-/// against the local org (`server/benches/sync.rs`, built optimised).
-fn bench() -> anyhow::Result<()> {
+/// The benchmarks (PERFORMANCE.md): builds the softphone, the server and the driver optimised, finds or starts
+/// PostgreSQL, and runs the driver (`server/examples/bench.rs`: the bundle as served, ingestion at 64 connections
+/// against `/healthz`, the agents' streams), which prints one table; then the sync engine's Salesforce requests per
+/// call against the local org (`server/benches/sync.rs`). Bounded: about 5 minutes after the builds.
+fn bench(args: &[String]) -> anyhow::Result<()> {
     build_wasm()?;
-    step("benchmark the sync engine against the local org (optimised build; the first takes minutes)");
+    step("build the server and the bench driver (optimised; the first build takes minutes)");
+    run(cargo().args(["build", "--release", "-p", "callpop-server", "--bin", "callpop", "--example", "bench"]))?;
+    step("bench: the bundle as served, ingestion on SQLite and PostgreSQL, the agents' streams");
+    let report = target_dir().join("bench/report.json");
+    let args = [&["--report".to_owned(), report.display().to_string()], args].concat();
+    if !run_driver("bench", &args)? {
+        bail!("the bench driver failed: a scenario could not run (its figures are not failures)");
+    }
+    step("Salesforce requests per call against the local org (optimised build)");
     run(cargo().args(["bench", "-q", "-p", "callpop-server", "--bench", "sync"]))
 }
 
@@ -231,23 +267,28 @@ fn soak(args: &[String]) -> anyhow::Result<()> {
         "--example",
         "soak",
     ]))?;
-    let release =
-        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), Into::into).join("release");
-    let mut postgres = postgres::ensure()?;
     step("soak: kill -9 mid-burst, 20% faults, out-of-order events, two servers on PostgreSQL");
-    let status = Command::new(release.join("examples/soak"))
+    if !run_driver("soak", args)? {
+        bail!("the soak run failed: a count above is not 0, or a scenario could not run");
+    }
+    Ok(())
+}
+
+/// Runs the optimised `example` driver with `--bin-dir` (the release binaries), `--postgres` (found or started, and
+/// stopped afterwards) and `args`; returns whether it succeeded.
+fn run_driver(example: &str, args: &[String]) -> anyhow::Result<bool> {
+    let release = target_dir().join("release");
+    let mut postgres = postgres::ensure()?;
+    let status = Command::new(release.join("examples").join(example))
         .arg("--bin-dir")
         .arg(&release)
         .args(["--postgres", &postgres.url])
         .args(args)
         .current_dir(root())
         .status()
-        .context("starting the soak driver");
+        .with_context(|| format!("starting the {example} driver"));
     postgres.stop();
-    if !status?.success() {
-        bail!("the soak run failed: a count above is not 0, or a scenario could not run");
-    }
-    Ok(())
+    Ok(status?.success())
 }
 
 /// Takes the README's screenshots: the org's pages and the softphone (which need the Wasm bundle) and the admin

@@ -22,6 +22,11 @@ pub(crate) fn root() -> PathBuf {
     manifest_dir.parent().map(Path::to_path_buf).unwrap_or_default()
 }
 
+/// The cargo target directory: `CARGO_TARGET_DIR`, or the workspace's `target/`.
+pub(crate) fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), Into::into)
+}
+
 /// Runs a command, failing with its name when it fails.
 pub(crate) fn run(command: &mut Command) -> anyhow::Result<()> {
     let description = format!("{command:?}");

@@ -4,6 +4,10 @@
 //! tests, the configured local org) frame it, and lets it run scripts only from itself and those origins: the
 //! softphone loads the Open CTI library from `sfdcIframeOrigin`, so a crafted link must not make it run a stranger's
 //! script. `'wasm-unsafe-eval'` allows compiling the WebAssembly bundle and nothing else.
+//!
+//! The page is never cached as immutable (`no-cache`: revalidated on each load); it names the softphone's files under
+//! the bundle's content hash, `/static/v/<hash>/`, which browsers cache for a year, and those files are sent brotli- or
+//! gzip-compressed from the copies `cargo xtask build-wasm` writes beside them (PERFORMANCE.md).
 
 use crate::config::Config;
 use crate::error::{ApiError, ApiResult};
@@ -15,26 +19,80 @@ use axum::routing::get;
 use axum::{Json, Router};
 use callpop_core::open_cti::SALESFORCE_DOMAIN_SUFFIXES;
 use callpop_core::wire::SoftphoneConfig;
+use sha2::{Digest, Sha256};
+use std::path::Path;
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub(super) fn page_router(config: &Config) -> Router<AppState> {
+    let version = BundleVersion::of(&config.static_dir);
+    let page_version = version.clone();
+    let page = get(move |state: State<AppState>| softphone_page(state, page_version.clone()));
+    Router::new()
+        .route("/softphone", page.clone())
+        .route("/softphone/", page)
+        // The softphone's files under its bundle's version: the name changes whenever a byte does, so they are
+        // cached for a year; any other version is a 404 (the page, never cached as immutable, names the current one).
+        .nest(&version.prefix(), static_files(config, IMMUTABLE))
+        .nest("/static", static_files(config, "no-cache"))
+}
+
+/// How the versioned files are cached: for a year, and never revalidated.
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+
+/// `static/` as files (no pages, no directory listings), each with `cache_control`, and with the precompressed copy
+/// (`.br`, then `.gz`, written by `cargo xtask build-wasm`) when the browser accepts it and one exists.
+fn static_files(config: &Config, cache_control: &'static str) -> Router<AppState> {
     // The pages under `static/` (the softphone's, the console's) are served by their own routes with their CSP; as
     // static files they would be frameable by any site, so `/static` serves no HTML and lists no directory.
-    let static_files = Router::new()
-        .fallback_service(ServeDir::new(&config.static_dir).append_index_html_on_directories(false))
+    let files = ServeDir::new(&config.static_dir)
+        .append_index_html_on_directories(false)
+        .precompressed_br()
+        .precompressed_gzip();
+    Router::new()
+        .fallback_service(files)
         .layer(axum::middleware::from_fn(refuse_html))
-        .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-cache")))
+        .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static(cache_control)))
+        // Caches keep the compressed and the plain copy apart.
+        .layer(SetResponseHeaderLayer::appending(header::VARY, HeaderValue::from_static("accept-encoding")))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(STATIC_FILES_POLICY),
-        ));
-    Router::new()
-        .route("/softphone", get(softphone_page))
-        .route("/softphone/", get(softphone_page))
-        .nest("/static", static_files)
+        ))
+}
+
+/// The softphone bundle's version: the first 16 hex digits of the SHA-256 of every file in `static/softphone/` and
+/// `static/pkg/` (names and bytes), read once at startup. `cargo xtask build-wasm` while a server runs needs a
+/// restart for the new files to be named.
+#[derive(Debug, Clone)]
+struct BundleVersion(String);
+
+impl BundleVersion {
+    fn of(static_dir: &Path) -> Self {
+        let mut hasher = Sha256::new();
+        for folder in ["softphone", "pkg"] {
+            let mut files: Vec<_> = std::fs::read_dir(static_dir.join(folder))
+                .into_iter()
+                .flatten()
+                .flatten()
+                .map(|entry| entry.path())
+                .filter(|path| path.is_file())
+                .collect();
+            files.sort();
+            for file in files {
+                hasher.update(file.strip_prefix(static_dir).unwrap_or(&file).to_string_lossy().as_bytes());
+                hasher.update(std::fs::read(&file).unwrap_or_default());
+            }
+        }
+        Self(hex::encode(hasher.finalize())[..16].to_owned())
+    }
+
+    /// Where its files are served: `/static/v/<version>`, the same tree as `/static` below it.
+    fn prefix(&self) -> String {
+        format!("/static/v/{}", self.0)
+    }
 }
 
 /// The policy of every static file: none of them is a page, so none may be framed or run anything.
@@ -76,11 +134,14 @@ pub(crate) fn content_security_policy(config: &Config) -> String {
     )
 }
 
-async fn softphone_page(State(state): State<AppState>) -> ApiResult<Response> {
+/// The page, naming its files under the bundle's version (`/static/softphone/x` becomes `/static/v/<version>/softphone/x`;
+/// the boot script imports the glue relatively, so it stays under the same version).
+async fn softphone_page(State(state): State<AppState>, version: BundleVersion) -> ApiResult<Response> {
     let path = state.config.static_dir.join("softphone/index.html");
     let page = tokio::fs::read_to_string(&path).await.map_err(|error| {
         ApiError::Internal(anyhow::anyhow!("reading the softphone page at {}: {error}", path.display()))
     })?;
+    let page = page.replace("\"/static/softphone/", &format!("\"{}/softphone/", version.prefix()));
     let csp = HeaderValue::from_str(&content_security_policy(&state.config)).map_err(anyhow::Error::from)?;
     let headers = [
         (header::CONTENT_SECURITY_POLICY, csp),

@@ -298,3 +298,88 @@ api_test! {
         assert_eq!((&text["from_number"], &text["to_number"]), (&json!("+44 20 7123 4567"), &json!("(415) 555-0100")));
     }
 }
+
+/// A static directory of its own: the real softphone page, boot script and stylesheet, and stand-in build output
+/// (`wasm` as the Wasm) with the precompressed copies `cargo xtask build-wasm` writes beside each file.
+fn static_dir_with_wasm(wasm: &[u8]) -> std::path::PathBuf {
+    // Kept under the target directory: the server reads it for as long as the test runs.
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("a temporary directory").keep();
+    let real = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../static/softphone");
+    std::fs::create_dir_all(dir.join("softphone")).unwrap();
+    std::fs::create_dir_all(dir.join("pkg")).unwrap();
+    for file in ["index.html", "boot.js", "softphone.css"] {
+        std::fs::copy(real.join(file), dir.join("softphone").join(file)).unwrap();
+    }
+    let glue = b"export default function init() { return fetch(new URL('callpop_adapter_bg.wasm', import.meta.url)); }";
+    for (name, bytes) in [("callpop_adapter.js", glue.as_slice()), ("callpop_adapter_bg.wasm", wasm)] {
+        std::fs::write(dir.join("pkg").join(name), bytes).unwrap();
+        std::fs::write(dir.join("pkg").join(format!("{name}.gz")), [b"gzip of ".as_slice(), bytes].concat()).unwrap();
+        std::fs::write(dir.join("pkg").join(format!("{name}.br")), [b"brotli of ".as_slice(), bytes].concat()).unwrap();
+    }
+    dir
+}
+
+/// The page's boot script URL, resolved against the page.
+fn boot_script_url(page: &str, base: &str) -> reqwest::Url {
+    let src = page.split(r#"<script type="module" src=""#).nth(1).and_then(|rest| rest.split('"').next()).unwrap();
+    reqwest::Url::parse(base).unwrap().join(src).unwrap()
+}
+
+/// GETs `url` with `Accept-Encoding: encoding`, as a browser that accepts it does.
+async fn fetch_encoded(app: &crate::helpers::TestApp, url: &reqwest::Url, encoding: &str) -> reqwest::Response {
+    app.client.get(url.clone()).header("accept-encoding", encoding).send().await.unwrap()
+}
+
+api_test! {
+    configured(|config| config.static_dir = static_dir_with_wasm(b"\0asm version one"))
+    async fn the_softphone_files_are_served_compressed_under_a_content_hash_cached_for_a_year_and_the_page_is_not(app: TestApp) {
+        let page = app.get(None, "/softphone/").await;
+        assert_eq!(page.headers()["cache-control"], "no-cache", "the page is revalidated on every load");
+        let page = page.text().await.unwrap();
+        let boot = boot_script_url(&page, &format!("{}/softphone/", app.base));
+        let version = boot.path().strip_prefix("/static/v/").and_then(|rest| rest.strip_suffix("/softphone/boot.js"));
+        let version = version.unwrap_or_else(|| panic!("the boot script is named under the bundle's hash: {boot}"));
+        assert!(page.contains(&format!(r#"href="/static/v/{version}/softphone/softphone.css""#)), "{page}");
+
+        // The boot script imports the glue relatively, so the glue and the Wasm it names are of the same version.
+        let script = fetch_encoded(&app, &boot, "gzip, deflate, br").await;
+        assert_eq!(script.headers()["cache-control"], "public, max-age=31536000, immutable");
+        let glue = boot.join(r"../pkg/callpop_adapter.js").unwrap();
+        assert!(script.text().await.unwrap().contains("from '../pkg/callpop_adapter.js'"));
+        let wasm = glue.join("callpop_adapter_bg.wasm").unwrap();
+        assert_eq!(wasm.path(), format!("/static/v/{version}/pkg/callpop_adapter_bg.wasm"));
+        for (accepts, encoding, body) in [
+            ("gzip, deflate, br, zstd", Some("br"), b"brotli of \0asm version one".as_slice()),
+            ("gzip, deflate", Some("gzip"), b"gzip of \0asm version one".as_slice()),
+            ("identity", None, b"\0asm version one".as_slice()),
+        ] {
+            let response = fetch_encoded(&app, &wasm, accepts).await;
+            assert_eq!(response.status(), StatusCode::OK, "{accepts}");
+            let headers = response.headers().clone();
+            assert_eq!(headers.get("content-encoding").map(|value| value.to_str().unwrap()), encoding, "{accepts}");
+            assert_eq!(headers["content-type"], "application/wasm");
+            assert_eq!(headers["cache-control"], "public, max-age=31536000, immutable");
+            assert_eq!(headers["vary"], "accept-encoding");
+            assert_eq!(response.bytes().await.unwrap().as_ref(), body, "{accepts}");
+        }
+        let glue = fetch_encoded(&app, &glue, "br").await;
+        assert_eq!((glue.status(), glue.headers()["content-encoding"].to_str().unwrap()), (StatusCode::OK, "br"));
+        // Unversioned, the same files are revalidated every time.
+        let plain = app.get(None, "/static/pkg/callpop_adapter_bg.wasm").await;
+        assert_eq!(plain.headers()["cache-control"], "no-cache");
+
+        // Another build: the page names a new version, and the old one's names are gone from the new server.
+        let rebuilt = crate::helpers::spawn_app_with(app.backend, |config| {
+            config.static_dir = static_dir_with_wasm(b"\0asm version two");
+        })
+        .await;
+        let page = rebuilt.get(None, "/softphone/").await.text().await.unwrap();
+        let new_boot = boot_script_url(&page, &format!("{}/softphone/", rebuilt.base));
+        assert!(!new_boot.path().contains(version), "a new hash for new bytes: {new_boot} after {boot}");
+        let new_wasm = new_boot.join("../pkg/callpop_adapter_bg.wasm").unwrap();
+        let response = fetch_encoded(&rebuilt, &new_wasm, "identity").await;
+        assert_eq!(response.bytes().await.unwrap().as_ref(), b"\0asm version two");
+        let old = rebuilt.get(None, wasm.path()).await;
+        assert_eq!(old.status(), StatusCode::NOT_FOUND, "{wasm} is not served by the new build");
+    }
+}
