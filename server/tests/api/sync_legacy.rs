@@ -440,3 +440,24 @@ org_test! {
         assert!(per_call < 0.5, "{per_call} requests per call");
     }
 }
+
+org_test! {
+    async fn in_an_org_with_state_and_country_picklists_callpop_writes_the_codes_whatever_option_3_says(linked: Linked) {
+        // Arrange: the org's State and Country picklists are on; option 3 asks for full region names.
+        linked.org.update_settings(|settings| settings.state_country_picklists = true);
+        linked.set_options(&json!({ "full_region_names": true })).await;
+
+        // Act: a new caller from California.
+        linked.event("CA-PICKLISTS", "ringing", 0, &json!({ "caller_number": numbers::NOBODY,
+            "caller_name": "Rosalind Franklin", "caller_city": "Los Angeles", "caller_region": "CA", "caller_country": "US" })).await;
+        linked.settle().await;
+
+        // Assert: the Lead's picklists hold the codes and the org shows the names; the call's audit trail (what the
+        // console shows the admin) says callpop wrote StateCode and CountryCode, which picklist orgs expect.
+        let lead = linked.find("Lead", "Phone", numbers::NOBODY);
+        assert_eq!((lead.text("StateCode"), lead.text("CountryCode")), (Some("CA"), Some("US")));
+        assert_eq!((lead.text("State"), lead.text("Country")), (Some("California"), Some("United States")));
+        let panel = linked.panel("CA-PICKLISTS").await.to_string();
+        assert!(panel.contains(r#""StateCode":"CA""#) && panel.contains(r#""CountryCode":"US""#), "{panel}");
+    }
+}
