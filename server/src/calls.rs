@@ -15,11 +15,7 @@ pub fn call_update(call: &Call, account: &Account) -> CallUpdate {
         call_id: call.call_id.clone(),
         state: call.state,
         direction: call.direction,
-        caller_number: phone::display_e164_for(
-            &call.caller_e164,
-            account.options.local_number_format,
-            &account.default_region,
-        ),
+        caller_number: phone::as_account_writes(&call.caller_e164, account),
         caller_name: call.caller_name.clone(),
         tracking_source: call.tracking_source.clone(),
         campaign: call.campaign.clone(),

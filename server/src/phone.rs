@@ -59,6 +59,11 @@ pub fn region_of(number: &PhoneNumber) -> Option<String> {
     number.country().id().map(|id| id.as_ref().to_owned())
 }
 
+/// A stored E.164 number as `account` writes numbers (`display_e164_for` with its option 2 and home region).
+pub fn as_account_writes(stored_e164: &str, account: &crate::model::Account) -> String {
+    display_e164_for(stored_e164, account.options.local_number_format, &account.default_region)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -58,7 +58,7 @@ impl StreamNotifier {
         let mut open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
         open.next_key += 1;
         let key = open.next_key;
-        open.streams.insert(key, (user_id, session_hash.to_owned()));
+        open.streams.insert(key, OpenEntry { user_id, session_hash: session_hash.to_owned(), read_through: 0 });
         let (sender, streams) = open.users.entry(user_id).or_insert_with(|| (watch::Sender::new(0), 0));
         *streams += 1;
         let wake = sender.subscribe();
@@ -73,16 +73,21 @@ impl StreamNotifier {
         }
     }
 
-    /// The users with a stream open on this server.
-    fn open_users(&self) -> HashSet<i64> {
+    /// The users with a stream open on this server, each with the notice id all their streams have read through.
+    fn open_users(&self) -> HashMap<i64, i64> {
         let open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
-        open.users.keys().copied().collect()
+        let mut users: HashMap<i64, i64> = HashMap::new();
+        for entry in open.streams.values() {
+            let read = users.entry(entry.user_id).or_insert(entry.read_through);
+            *read = (*read).min(entry.read_through);
+        }
+        users
     }
 
     /// The sessions of this server's open streams, each with its user.
     fn open_sessions(&self) -> HashMap<String, i64> {
         let open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
-        open.streams.values().map(|(user_id, hash)| (hash.clone(), *user_id)).collect()
+        open.streams.values().map(|entry| (entry.session_hash.clone(), entry.user_id)).collect()
     }
 
     /// Starts this server's watchman: see the type's documentation. It runs as long as the runtime.
@@ -148,8 +153,17 @@ impl StreamNotifier {
 #[derive(Debug, Default)]
 struct OpenStreams {
     next_key: u64,
-    streams: HashMap<u64, (i64, String)>,
+    streams: HashMap<u64, OpenEntry>,
     users: HashMap<i64, (watch::Sender<u64>, usize)>,
+}
+
+/// One open stream as the watchman sees it.
+#[derive(Debug)]
+struct OpenEntry {
+    user_id: i64,
+    session_hash: String,
+    /// The notice id the stream has read through: the watchman does not wake it again for those.
+    read_through: i64,
 }
 
 /// An open stream, registered with its notifier until dropped.
@@ -162,6 +176,15 @@ pub struct OpenStream {
 }
 
 impl OpenStream {
+    /// Records that the stream has read the user's notices through `event_id`, so the watchman wakes it only for
+    /// later ones (a notice whose wake-up already reached it costs no second look).
+    pub fn read_through(&self, event_id: i64) {
+        let mut open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(entry) = open.streams.get_mut(&self.key) {
+            entry.read_through = entry.read_through.max(event_id);
+        }
+    }
+
     /// Resolves at the user's next wake-up (at once when one came since the last call).
     pub async fn woken(&mut self) {
         // The sender lives in the registry as long as this stream is registered.
@@ -212,9 +235,13 @@ async fn watchman(notifier: StreamNotifier, store: Arc<dyn Store>, every: Durati
                     break;
                 }
             };
+            // A user whose streams have all read a notice already (its wake-up reached them) is not woken for it.
             let open = notifier.open_users();
-            let woken: BTreeSet<i64> =
-                notices.iter().map(|(_, user_id)| *user_id).filter(|user_id| open.contains(user_id)).collect();
+            let woken: BTreeSet<i64> = notices
+                .iter()
+                .filter(|(id, user_id)| open.get(user_id).is_some_and(|read_through| read_through < id))
+                .map(|(_, user_id)| *user_id)
+                .collect();
             for user_id in woken {
                 notifier.wake_here(user_id);
             }
@@ -391,7 +418,11 @@ mod tests {
         let notifier = StreamNotifier::new();
         let tab = notifier.open_stream(7, "session-a");
         let other = notifier.open_stream(7, "session-b");
-        assert_eq!(notifier.open_users(), HashSet::from([7]));
+        assert_eq!(notifier.open_users(), HashMap::from([(7, 0)]));
+        tab.read_through(12);
+        assert_eq!(notifier.open_users(), HashMap::from([(7, 0)]), "the other tab has read nothing yet");
+        other.read_through(15);
+        assert_eq!(notifier.open_users(), HashMap::from([(7, 12)]));
         assert_eq!(notifier.open_sessions().len(), 2);
         drop(tab);
         assert_eq!(notifier.open_sessions(), HashMap::from([("session-b".to_owned(), 7)]));

@@ -131,11 +131,7 @@ impl CallView {
             call_id: call.call_id.clone(),
             direction: call.direction,
             state: call.state,
-            caller_number: phone::display_e164_for(
-                &call.caller_e164,
-                account.options.local_number_format,
-                &account.default_region,
-            ),
+            caller_number: phone::as_account_writes(&call.caller_e164, account),
             caller_e164: call.caller_e164.clone(),
             caller_name: call.caller_name.clone(),
             caller_city: call.caller_city.clone(),
@@ -214,13 +210,11 @@ pub struct TextView {
 
 impl TextView {
     pub fn new(text: &Text, account: &Account, users: &[User], shows_salesforce: bool) -> Self {
-        let as_written =
-            |e164: &str| phone::display_e164_for(e164, account.options.local_number_format, &account.default_region);
         Self {
             message_id: text.message_id.clone(),
             direction: text.direction,
-            from_number: as_written(&text.from_e164),
-            to_number: as_written(&text.to_e164),
+            from_number: phone::as_account_writes(&text.from_e164, account),
+            to_number: phone::as_account_writes(&text.to_e164, account),
             body: text.body.clone(),
             agent: AgentView::find(users, text.agent_user_id),
             agent_ref: text.agent_ref.clone(),

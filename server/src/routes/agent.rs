@@ -187,6 +187,7 @@ async fn feed_stream_inner(
             }
             continue;
         }
+        open.read_through(last_sent);
         // Waits for this user's wake-up: no poll.
         tokio::select! {
             () = sender.closed() => return Ok(()),

@@ -3,7 +3,6 @@
 
 use super::{AuditEntry, Flow, Halt, ItemContext, item_error};
 use crate::model::Call;
-use crate::phone;
 use crate::region;
 use crate::salesforce::SalesforceError;
 use crate::salesforce::composite::{CompositeBuildError, CompositeRequest, Reference, SubResult};
@@ -217,11 +216,7 @@ impl FormattedCall {
             _ => None,
         };
         Ok(Self {
-            caller_number: phone::display_e164_for(
-                &call.caller_e164,
-                ctx.options.local_number_format,
-                &ctx.account.default_region,
-            ),
+            caller_number: ctx.number_as_written(&call.caller_e164),
             activity_date: ctx.link.activity_date(call.started_at),
             owner_id,
         })

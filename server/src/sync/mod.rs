@@ -129,6 +129,12 @@ pub(crate) struct ItemContext<'a> {
 }
 
 impl ItemContext<'_> {
+    /// A stored E.164 number as the account writes numbers in Salesforce (its option 2, as this item reads it, and
+    /// its home region).
+    pub(crate) fn number_as_written(&self, stored_e164: &str) -> String {
+        crate::phone::display_e164_for(stored_e164, self.options.local_number_format, &self.account.default_region)
+    }
+
     fn store(&self) -> &dyn Store {
         self.engine.store.as_ref()
     }

@@ -3,7 +3,6 @@
 
 use super::{Flow, ItemContext};
 use crate::model::{Call, Text};
-use crate::phone;
 use crate::salesforce::record::fields_from_core;
 use crate::store::salesforce_audit::SyncSubject;
 use callpop_core::call::Direction;
@@ -31,8 +30,7 @@ pub(super) fn other_party(text: &Text) -> &str {
 
 /// The Task fields of a text, formatted for the account.
 pub(super) fn text_task(ctx: &ItemContext<'_>, text: &Text) -> serde_json::Map<String, serde_json::Value> {
-    let number =
-        phone::display_e164_for(other_party(text), ctx.options.local_number_format, &ctx.account.default_region);
+    let number = ctx.number_as_written(other_party(text));
     fields_from_core(&text_task_fields(&TextActivity {
         message_id: &text.message_id,
         direction: text.direction,

@@ -4,7 +4,6 @@
 use super::actions::{NewLeadWrite, campaign_to_join, search_by_phone, write_activity_following_duplicates};
 use super::subject::{other_party, text_task, the_text};
 use super::{AuditEntry, Flow, ItemContext};
-use crate::phone;
 use crate::store::salesforce_audit::SyncStep;
 use callpop_core::legacy::{ChoiceInput, Dialog, NewLead, Outcome, campaign_name, choose_record, lead_fields};
 use callpop_core::write_plan::text_fields;
@@ -12,8 +11,7 @@ use callpop_core::write_plan::text_fields;
 /// Syncs one text message in legacy mode.
 pub(super) async fn text_event(ctx: &ItemContext<'_>) -> Flow {
     let Some(text) = the_text(ctx).await? else { return Ok(()) };
-    let number =
-        phone::display_e164_for(other_party(&text), ctx.options.local_number_format, &ctx.account.default_region);
+    let number = ctx.number_as_written(other_party(&text));
     let (candidates, digits) = search_by_phone(ctx, other_party(&text)).await?;
     // Nobody is asked about a text: several matches go to the most recently modified record.
     let choice = choose_record(ChoiceInput {

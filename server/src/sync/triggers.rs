@@ -14,7 +14,6 @@ use super::facts::{account_triggers, call_facts};
 use super::subject::{other_party, text_task, the_call, the_text};
 use super::{AuditEntry, Flow, Halt, ItemContext};
 use crate::model::{Call, Text};
-use crate::phone;
 use crate::salesforce::record::fields_from_text;
 use crate::salesforce::soql;
 use crate::store::salesforce_audit::{StepOutcome, SyncStep};
@@ -98,8 +97,7 @@ pub(super) async fn text_event(ctx: &ItemContext<'_>) -> Flow {
     let Some(text) = the_text(ctx).await? else { return Ok(()) };
     let text = &text;
     let rules = account_triggers(ctx).await?;
-    let number =
-        phone::display_e164_for(other_party(text), ctx.options.local_number_format, &ctx.account.default_region);
+    let number = ctx.number_as_written(other_party(text));
     let mut facts = Facts::new(&text.message_id, text.direction, &number);
     facts.tracking_source.clone_from(&text.tracking_source);
     facts.campaign.clone_from(&text.campaign);
@@ -161,7 +159,7 @@ impl Subject<'_> {
 
     /// The other party's number as the account writes numbers.
     fn number(&self, ctx: &ItemContext<'_>) -> String {
-        phone::display_e164_for(self.e164(), ctx.options.local_number_format, &ctx.account.default_region)
+        ctx.number_as_written(self.e164())
     }
 }
 
