@@ -1,6 +1,7 @@
 //! Prometheus metrics, served at `GET /metrics`: request counts and latencies per route, the outbox depth, and the
 //! sync engine's `callpop_salesforce_requests_total` and `callpop_sync_items_total{kind, outcome}` (outcome `done`,
-//! `retrying`, `waiting`, `parked`, `failed`, `store_failed`).
+//! `retrying`, `waiting`, `parked`, `failed`, `store_failed`), and on SQLite the group commit's
+//! `callpop_sqlite_write_batches_total` and `callpop_sqlite_batched_writes_total` (writes per batch is their ratio).
 //!
 //! The recorder is process-wide (the `metrics` facade has one global recorder), installed the first time an
 //! `Application` is built. Routes are labelled by their pattern (`/api/v1/calls/{call_id}`), never by the raw path,

@@ -384,6 +384,96 @@ async fn subscribe(pool: &PgPool, channel: &str) -> sqlx::Result<PgListener> {
 const RECONNECT_FIRST: Duration = Duration::from_millis(250);
 const RECONNECT_MAX: Duration = Duration::from_secs(30);
 
+/// How long a notice may stay invisible after a higher one was read. On PostgreSQL a notice's id comes from a
+/// sequence when its transaction inserts it, and transactions commit in any order: a stream can read notice 11
+/// while notice 10's transaction has not committed yet. A stream keeps reading from below what it sent for this
+/// long, so notice 10 still reaches it when it commits.
+pub const LATE_COMMIT_WINDOW: Duration = Duration::from_secs(30);
+
+/// The notices one stream sent, so that it reads the ones that commit late without sending any twice.
+///
+/// Every id at or below the floor was sent, or will never be (its transaction would have committed within
+/// [`LATE_COMMIT_WINDOW`]). Above the floor, the ids sent in the last window are remembered: the stream reads
+/// every notice above the floor and sends those it has not sent.
+#[derive(Debug)]
+pub struct SentNotices {
+    floor: i64,
+    sent: std::collections::BTreeMap<i64, std::time::Instant>,
+}
+
+impl SentNotices {
+    /// A stream that resumes after `cursor` (its `Last-Event-ID`, or the newest notice when it opened).
+    pub fn after(cursor: i64) -> Self {
+        Self { floor: cursor, sent: std::collections::BTreeMap::new() }
+    }
+
+    /// The id to read after. Notices sent more than a window ago raise the floor to themselves.
+    pub fn floor(&mut self, now: std::time::Instant) -> i64 {
+        while let Some(entry) = self.sent.first_entry() {
+            if now.duration_since(*entry.get()) < LATE_COMMIT_WINDOW {
+                break;
+            }
+            self.floor = self.floor.max(*entry.key());
+            entry.remove();
+        }
+        self.floor
+    }
+
+    /// How many notices above the floor were sent: a read above the floor returns them again.
+    pub fn already_sent(&self) -> usize {
+        self.sent.len()
+    }
+
+    /// Whether notice `id` is new to this stream; it counts as sent from now on.
+    pub fn take(&mut self, id: i64, now: std::time::Instant) -> bool {
+        if id <= self.floor || self.sent.contains_key(&id) {
+            return false;
+        }
+        self.sent.insert(id, now);
+        true
+    }
+
+    /// The highest notice sent (or the floor): what the stream has read through for the watchman.
+    pub fn highest(&self) -> i64 {
+        self.sent.last_key_value().map_or(self.floor, |(id, _)| *id).max(self.floor)
+    }
+}
+
+#[cfg(test)]
+mod sent_notices_tests {
+    use super::{LATE_COMMIT_WINDOW, SentNotices};
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn a_notice_that_commits_after_a_higher_one_is_still_read_and_none_is_sent_twice() {
+        let start = Instant::now();
+        let mut sent = SentNotices::after(9);
+        // Notice 11 committed first; 10's transaction is still open.
+        assert_eq!(sent.floor(start), 9);
+        assert!(sent.take(11, start));
+        assert_eq!(sent.highest(), 11);
+        // 10 commits: the next read still starts after 9, finds 10 and 11, and sends 10 only.
+        let later = start + Duration::from_secs(1);
+        assert_eq!(sent.floor(later), 9);
+        assert!(sent.take(10, later));
+        assert!(!sent.take(11, later));
+        assert_eq!(sent.already_sent(), 2);
+    }
+
+    #[test]
+    fn the_floor_rises_past_notices_sent_a_window_ago() {
+        let start = Instant::now();
+        let mut sent = SentNotices::after(0);
+        assert!(sent.take(5, start));
+        assert!(sent.take(8, start + Duration::from_secs(20)));
+        assert_eq!(sent.floor(start + LATE_COMMIT_WINDOW), 5, "5 was sent a window ago; 8 was not");
+        assert_eq!(sent.already_sent(), 1);
+        assert!(!sent.take(4, start + LATE_COMMIT_WINDOW), "below the floor: too late to be sent");
+        assert_eq!(sent.floor(start + LATE_COMMIT_WINDOW * 2), 8);
+        assert_eq!(sent.highest(), 8);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

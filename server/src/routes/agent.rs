@@ -16,6 +16,7 @@ use crate::extract::{PathParam, QueryParams};
 use crate::model::{Account, Call, PopClaimOutcome, Session};
 use crate::state::AppState;
 use crate::store::salesforce_audit::{StepOutcome, SyncStep, SyncSubject};
+use crate::streams::SentNotices;
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -26,6 +27,7 @@ use chrono::{Duration, Utc};
 use futures_util::Stream;
 use serde::Deserialize;
 use std::convert::Infallible;
+use std::time::Instant;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use utoipa_axum::router::OpenApiRouter;
@@ -145,7 +147,7 @@ async fn feed_stream_inner(
     let user_id = session.user.id;
     // Registered for wake-ups, and for the server's watchman, which wakes it for what no wake-up announced.
     let mut open = state.streams.open_stream(user_id, &watched.session_hash);
-    let mut last_sent = match last_event_id {
+    let cursor = match last_event_id {
         Some(after) => after,
         None => {
             let high_water = state.store.latest_agent_event_id(user_id).await?;
@@ -160,6 +162,7 @@ async fn feed_stream_inner(
         }
     };
     sender.send(Ok(Event::default().event("ready").data("{}"))).await?;
+    let mut sent = SentNotices::after(cursor);
     loop {
         // Each look first checks the session: one that ended ends its stream. Sign-out, an administrator ending
         // the session and a password change wake the user's streams at once, here or on another server; the
@@ -168,7 +171,17 @@ async fn feed_stream_inner(
             sender.send(Ok(Event::default().event("ended").data(r#"{"reason":"session_ended"}"#))).await?;
             return Ok(());
         }
-        let notices = state.store.agent_events_after(user_id, last_sent, 200).await?;
+        // Read from below what was sent: on PostgreSQL a notice can commit after a higher one (`SentNotices`).
+        let now = Instant::now();
+        let after = sent.floor(now);
+        let limit = 200 + i64::try_from(sent.already_sent()).unwrap_or(i64::MAX - 200);
+        let notices: Vec<(i64, i64)> = state
+            .store
+            .agent_events_after(user_id, after, limit)
+            .await?
+            .into_iter()
+            .filter(|(event_id, _)| sent.take(*event_id, now))
+            .collect();
         if !notices.is_empty() {
             let account = state.store.account(session.account.id).await?.unwrap_or_else(|| session.account.clone());
             // Several notices for one call in a batch: the call's current state is sent once, with the last id.
@@ -176,7 +189,6 @@ async fn feed_stream_inner(
             for (event_id, call_row_id) in notices {
                 newest_per_call.retain(|(_, row)| *row != call_row_id);
                 newest_per_call.push((event_id, call_row_id));
-                last_sent = event_id;
             }
             let row_ids: Vec<i64> = newest_per_call.iter().map(|(_, row)| *row).collect();
             let calls = state.store.calls_by_row_ids(&row_ids).await?;
@@ -187,7 +199,7 @@ async fn feed_stream_inner(
             }
             continue;
         }
-        open.read_through(last_sent);
+        open.read_through(sent.highest());
         // Waits for this user's wake-up: no poll.
         tokio::select! {
             () = sender.closed() => return Ok(()),

@@ -4,7 +4,7 @@
 //! engine's outbox item. A telephony retry of the same event, or a softphone's repeated append, changes nothing.
 
 use super::accounts::corrupt;
-use super::{SqlStore, in_write_tx, on_db};
+use super::{SqlStore, in_group_tx, in_write_tx, on_db};
 use crate::model::{
     Call, CallEventOutcome, NewActivity, NewCallEvent, PopClaimOutcome, RecordedActivity, RecordedCallEvent,
     SyncStatus, User,
@@ -12,6 +12,7 @@ use crate::model::{
 use callpop_core::call::{CallState, Direction, contradiction};
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
+use std::sync::LazyLock;
 
 #[async_trait::async_trait]
 pub trait CallStore {
@@ -139,7 +140,9 @@ pub(crate) fn direction_from_name(name: &str) -> Option<Direction> {
 
 /// The columns a later event may fill in or advance; the state only moves forward (events can arrive out of order).
 /// The call started when it rang: a `ringing` that arrives after `answered` moves `started_at` back to its time.
-const MERGE_EVENT_SQL: &str = "UPDATE calls SET
+static MERGE_EVENT_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "UPDATE calls SET
         state = CASE WHEN $2 = 'completed' OR (state = 'ringing' AND $2 = 'answered') THEN $2 ELSE state END,
         started_at = CASE WHEN $2 = 'ringing' OR ($2 = 'answered' AND $11 < started_at) THEN $11 ELSE started_at END,
         caller_name = COALESCE(caller_name, $3),
@@ -157,17 +160,28 @@ const MERGE_EVENT_SQL: &str = "UPDATE calls SET
         recording_url = COALESCE($14, recording_url),
         sync_status = 'pending',
         updated_at = $15
-    WHERE id = $1";
+    WHERE id = $1 RETURNING {CALL_COLUMNS}"
+    )
+});
 
-/// Merges what a repeated event brings and the call lacks; changes no row when it brings nothing new.
-const MERGE_LATE_DATA_SQL: &str = "UPDATE calls SET
+/// Merges what a repeated event brings and the call lacks; changes (and returns) no row when it brings nothing new.
+static MERGE_LATE_DATA_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "UPDATE calls SET
         recording_url = COALESCE(recording_url, $2),
         disposition = COALESCE(disposition, $3),
         duration_secs = COALESCE(duration_secs, $4),
         sync_status = 'pending',
         updated_at = $5
     WHERE id = $1 AND ((recording_url IS NULL AND $2 IS NOT NULL) OR (disposition IS NULL AND $3 IS NOT NULL)
-        OR (duration_secs IS NULL AND $4 IS NOT NULL))";
+        OR (duration_secs IS NULL AND $4 IS NOT NULL))
+    RETURNING {CALL_COLUMNS}"
+    )
+});
+
+/// One call by its row id.
+static SELECT_CALL_BY_ROW_SQL: LazyLock<String> =
+    LazyLock::new(|| format!("SELECT {CALL_COLUMNS} FROM calls WHERE id = $1"));
 
 /// Queues a call event's outbox item in the event's transaction (a macro: the transaction's type is the backend's).
 macro_rules! queue_call_event {
@@ -195,131 +209,118 @@ impl CallStore for SqlStore {
         now: DateTime<Utc>,
     ) -> sqlx::Result<CallEventOutcome> {
         let agent_user_id = agent.map(|user| user.id);
-        let select_call = format!("SELECT {CALL_COLUMNS} FROM calls WHERE account_id = $1 AND call_id = $2");
-        in_write_tx!(self.db(), tx => {
-                    // Concurrent first events of one call: one inserts the row, the others find it (no unique violation).
-                    let inserted: Option<i64> = sqlx::query_scalar(
-                        "INSERT INTO calls (account_id, call_id, direction, state, caller_e164, tracking_number,
+        let event = event.clone();
+        in_group_tx!(self.db(), tx => {
+            // The call's row, inserted by its first event. A later event (or a racing first one, which waits for the
+            // other's commit on PostgreSQL) finds it, and the same statement returns what the event must agree
+            // with: the no-op update exists for its RETURNING.
+            let (call_row_id, caller_e164, direction): (i64, String, String) = sqlx::query_as(
+                "INSERT INTO calls (account_id, call_id, direction, state, caller_e164, tracking_number,
                     started_at, keywords, tags, custom_fields, updated_at)
                  VALUES ($1, $2, $3, 'ringing', $4, $5, $6, $7, $8, $9, $10)
-                 ON CONFLICT (account_id, call_id) DO NOTHING RETURNING id",
-                    )
-                    .bind(account_id)
-                    .bind(&event.call_id)
-                    .bind(direction_name(event.direction))
-                    .bind(&event.caller_e164)
-                    .bind(&event.tracking_number)
-                    .bind(event.occurred_at)
-                    .bind(Json(&event.keywords))
-                    .bind(Json(&event.tags))
-                    .bind(Json(&event.custom_fields))
-                    .bind(now)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                    let call_row_id: i64 = match inserted {
-                        Some(id) => id,
-                        None => {
-                            // The call is known: the event must agree with it. Checked here, after the insert that
-                            // waited for any racing first event, so of two events that disagree exactly one is kept.
-                            let (id, caller_e164, direction): (i64, String, String) = sqlx::query_as(
-                                "SELECT id, caller_e164, direction FROM calls WHERE account_id = $1 AND call_id = $2",
-                            )
-                            .bind(account_id)
-                            .bind(&event.call_id)
-                            .fetch_one(&mut *tx)
-                            .await?;
-                            let known_direction =
-                                direction_from_name(&direction).ok_or_else(|| corrupt("calls.direction", &direction))?;
-                            if let Some(contradiction) =
-                                contradiction(&caller_e164, known_direction, &event.caller_e164, event.direction)
-                            {
-                                // Nothing was written: leaving drops the transaction, which rolls it back.
-                                return Ok(CallEventOutcome::Contradicts(contradiction));
-                            }
-                            id
-                        }
-                    };
-                    let inserted_event: Option<i64> = sqlx::query_scalar(
-                        "INSERT INTO call_events (call_row_id, kind, occurred_at, received_at, payload)
-                         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (call_row_id, kind) DO NOTHING RETURNING id",
-                    )
-                    .bind(call_row_id)
-                    .bind(event.state.as_str())
-                    .bind(event.occurred_at)
-                    .bind(now)
-                    .bind(Json(&event.raw))
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                    // A repeat of an event kind the call has: a telephony retry changes nothing, but a repeat that brings
-                    // what the call lacks (the recording link sent after the call ended, a late disposition or duration) is
-                    // merged and synced like a new event. (An event that contradicts the call's number or direction never
-                    // gets here: it was refused above.)
-                    let late_data = match inserted_event {
-                        Some(_) => None,
-                        None => {
-                            let event_id: i64 = sqlx::query_scalar("SELECT id FROM call_events WHERE call_row_id = $1 AND kind = $2")
-                                .bind(call_row_id)
-                                .bind(event.state.as_str())
-                                .fetch_one(&mut *tx)
-                                .await?;
-                            let merged = sqlx::query(MERGE_LATE_DATA_SQL)
-                                .bind(call_row_id)
-                                .bind(&event.recording_url)
-                                .bind(&event.disposition)
-                                .bind(event.duration_secs)
-                                .bind(now)
-                                .execute(&mut *tx)
-                                .await?
-                                .rows_affected();
-                            (merged > 0).then_some(event_id)
-                        }
-                    };
-                    let duplicate = inserted_event.is_none() && late_data.is_none();
-                    if let Some(event_id) = late_data {
-                        // `late`: the event was synced before; only what it added is new (no trigger fires twice).
-                        let payload = serde_json::json!({ "call_event_id": event_id, "kind": event.state.as_str(), "late": true });
-                        queue_call_event!(tx, account_id, call_row_id, payload, now);
-                    }
-                    if let Some(event_id) = inserted_event {
-                        sqlx::query(MERGE_EVENT_SQL)
+                 ON CONFLICT (account_id, call_id) DO UPDATE SET call_id = excluded.call_id
+                 RETURNING id, caller_e164, direction",
+            )
+            .bind(account_id)
+            .bind(&event.call_id)
+            .bind(direction_name(event.direction))
+            .bind(&event.caller_e164)
+            .bind(&event.tracking_number)
+            .bind(event.occurred_at)
+            .bind(Json(&event.keywords))
+            .bind(Json(&event.tags))
+            .bind(Json(&event.custom_fields))
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?;
+            let known_direction = direction_from_name(&direction).ok_or_else(|| corrupt("calls.direction", &direction))?;
+            // Checked after the statement that waited for any racing first event, so of two events that disagree
+            // exactly one is kept. The refused event wrote nothing (the update above changes no value).
+            if let Some(contradiction) = contradiction(&caller_e164, known_direction, &event.caller_e164, event.direction) {
+                return Ok(CallEventOutcome::Contradicts(contradiction));
+            }
+            let inserted_event: Option<i64> = sqlx::query_scalar(
+                "INSERT INTO call_events (call_row_id, kind, occurred_at, received_at, payload)
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (call_row_id, kind) DO NOTHING RETURNING id",
+            )
+            .bind(call_row_id)
+            .bind(event.state.as_str())
+            .bind(event.occurred_at)
+            .bind(now)
+            .bind(Json(&event.raw))
+            .fetch_optional(&mut *tx)
+            .await?;
+            let (row, duplicate) = match inserted_event {
+                Some(event_id) => {
+                    let row: CallRow = sqlx::query_as(MERGE_EVENT_SQL.as_str())
+                        .bind(call_row_id)
+                        .bind(event.state.as_str())
+                        .bind(&event.caller_name)
+                        .bind(&event.caller_city)
+                        .bind(&event.caller_region)
+                        .bind(&event.caller_country)
+                        .bind(&event.tracking_source)
+                        .bind(&event.campaign)
+                        .bind(agent_user_id)
+                        .bind(&event.agent_ref)
+                        .bind(event.occurred_at)
+                        .bind(event.duration_secs)
+                        .bind(&event.disposition)
+                        .bind(&event.recording_url)
+                        .bind(now)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                    if let Some(user_id) = row.agent_user_id {
+                        sqlx::query("INSERT INTO agent_events (user_id, call_row_id, reason, created_at) VALUES ($1, $2, $3, $4)")
+                            .bind(user_id)
                             .bind(call_row_id)
                             .bind(event.state.as_str())
-                            .bind(&event.caller_name)
-                            .bind(&event.caller_city)
-                            .bind(&event.caller_region)
-                            .bind(&event.caller_country)
-                            .bind(&event.tracking_source)
-                            .bind(&event.campaign)
-                            .bind(agent_user_id)
-                            .bind(&event.agent_ref)
-                            .bind(event.occurred_at)
-                            .bind(event.duration_secs)
-                            .bind(&event.disposition)
-                            .bind(&event.recording_url)
                             .bind(now)
                             .execute(&mut *tx)
                             .await?;
-                        let notified_user: Option<i64> =
-                            sqlx::query_scalar("SELECT agent_user_id FROM calls WHERE id = $1").bind(call_row_id).fetch_one(&mut *tx).await?;
-                        if let Some(user_id) = notified_user {
-                            sqlx::query("INSERT INTO agent_events (user_id, call_row_id, reason, created_at) VALUES ($1, $2, $3, $4)")
-                                .bind(user_id)
-                                .bind(call_row_id)
-                                .bind(event.state.as_str())
-                                .bind(now)
-                                .execute(&mut *tx)
-                                .await?;
-                        }
-        let payload = serde_json::json!({ "call_event_id": event_id, "kind": event.state.as_str() });
-                        queue_call_event!(tx, account_id, call_row_id, payload, now);
                     }
-                    let row: CallRow = sqlx::query_as(sqlx::AssertSqlSafe(select_call))
-                        .bind(account_id)
-                        .bind(&event.call_id)
-                        .fetch_one(&mut *tx)
+                    let payload = serde_json::json!({ "call_event_id": event_id, "kind": event.state.as_str() });
+                    queue_call_event!(tx, account_id, call_row_id, payload, now);
+                    (row, false)
+                }
+                // A repeat of an event kind the call has: a telephony retry changes nothing, but a repeat that
+                // brings what the call lacks (the recording link sent after the call ended, a late disposition or
+                // duration) is merged and synced like a new event.
+                None => {
+                    let merged: Option<CallRow> = sqlx::query_as(MERGE_LATE_DATA_SQL.as_str())
+                        .bind(call_row_id)
+                        .bind(&event.recording_url)
+                        .bind(&event.disposition)
+                        .bind(event.duration_secs)
+                        .bind(now)
+                        .fetch_optional(&mut *tx)
                         .await?;
-                    Ok(CallEventOutcome::Recorded(Box::new(RecordedCallEvent { call: row.try_into()?, duplicate })))
-                })
+                    match merged {
+                        Some(row) => {
+                            let event_id: i64 =
+                                sqlx::query_scalar("SELECT id FROM call_events WHERE call_row_id = $1 AND kind = $2")
+                                    .bind(call_row_id)
+                                    .bind(event.state.as_str())
+                                    .fetch_one(&mut *tx)
+                                    .await?;
+                            // `late`: the event was synced before; only what it added is new (no trigger fires twice).
+                            let payload =
+                                serde_json::json!({ "call_event_id": event_id, "kind": event.state.as_str(), "late": true });
+                            queue_call_event!(tx, account_id, call_row_id, payload, now);
+                            (row, false)
+                        }
+                        None => {
+                            let row: CallRow = sqlx::query_as(SELECT_CALL_BY_ROW_SQL.as_str())
+                                .bind(call_row_id)
+                                .fetch_one(&mut *tx)
+                                .await?;
+                            (row, true)
+                        }
+                    }
+                }
+            };
+            Ok(CallEventOutcome::Recorded(Box::new(RecordedCallEvent { call: row.try_into()?, duplicate })))
+        })
     }
 
     async fn set_call_record(
@@ -420,14 +421,15 @@ impl CallStore for SqlStore {
         now: DateTime<Utc>,
     ) -> sqlx::Result<Option<RecordedActivity>> {
         let sees_all = user.role.sees_all_calls();
-        in_write_tx!(self.db(), tx => {
+        let (user_id, account_id, activity) = (user.id, user.account_id, activity.clone());
+        in_group_tx!(self.db(), tx => {
             let call_row_id: Option<i64> = sqlx::query_scalar(
                 "SELECT id FROM calls WHERE account_id = $1 AND call_id = $2 AND ($3 OR agent_user_id = $4)",
             )
-            .bind(user.account_id)
+            .bind(account_id)
             .bind(&activity.call_id)
             .bind(sees_all)
-            .bind(user.id)
+            .bind(user_id)
             .fetch_optional(&mut *tx)
             .await?;
             let Some(call_row_id) = call_row_id else { return Ok(None) };
@@ -439,7 +441,7 @@ impl CallStore for SqlStore {
             .bind(&activity.record_id)
             .bind(&activity.record_type)
             .bind(&activity.chosen_by)
-            .bind(user.id)
+            .bind(user_id)
             .bind(now)
             .fetch_optional(&mut *tx)
             .await?;
@@ -453,7 +455,7 @@ impl CallStore for SqlStore {
                         "INSERT INTO outbox (account_id, kind, call_row_id, payload, status, next_attempt_at, created_at, updated_at)
                          VALUES ($1, 'activity_append', $2, $3, 'pending', $4, $4, $4)",
                     )
-                    .bind(user.account_id)
+                    .bind(account_id)
                     .bind(call_row_id)
                     .bind(Json(serde_json::json!({ "activity_id": activity_id })))
                     .bind(now)

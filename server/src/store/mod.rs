@@ -10,6 +10,7 @@ mod call_log;
 mod calls;
 pub mod connections;
 pub mod dial;
+pub mod group_commit;
 pub mod salesforce_audit;
 mod settings;
 mod stream;
@@ -112,15 +113,26 @@ macro_rules! bind_log_query {
 /// A connection pool of either backend.
 #[derive(Debug, Clone)]
 pub enum Db {
-    Sqlite(SqlitePool),
+    Sqlite(SqliteDb),
     Postgres(PgPool),
+}
+
+/// The SQLite database: a pool for reads and occasional writes, and the group-commit writer that ingestion's
+/// writes share (`in_group_tx!`).
+#[derive(Debug, Clone)]
+pub struct SqliteDb {
+    pub pool: SqlitePool,
+    pub writer: group_commit::GroupWriter,
 }
 
 /// Runs `$body` with `$pool` bound to the concrete pool, once per backend.
 macro_rules! on_db {
     ($db:expr, $pool:ident => $body:expr) => {
         match $db {
-            $crate::store::Db::Sqlite($pool) => $body,
+            $crate::store::Db::Sqlite(sqlite) => {
+                let $pool = &sqlite.pool;
+                $body
+            }
             $crate::store::Db::Postgres($pool) => $body,
         }
     };
@@ -128,14 +140,16 @@ macro_rules! on_db {
 
 /// Runs `$body` inside a write transaction `$tx`, committed when `$body` returns `Ok`.
 ///
-/// SQLite transactions start with `BEGIN IMMEDIATE` so a writer takes the lock up front and waits for it (busy
-/// timeout) instead of failing with `SQLITE_BUSY` when a read transaction tries to upgrade.
+/// SQLite transactions take the process's write lock (shared with the group-commit writer) and start with
+/// `BEGIN IMMEDIATE`, so a writer takes the database's lock up front instead of failing with `SQLITE_BUSY` when a
+/// read transaction tries to upgrade.
 macro_rules! in_write_tx {
     ($db:expr, $tx:ident => $body:expr) => {
         match $db {
-            $crate::store::Db::Sqlite(pool) => {
+            $crate::store::Db::Sqlite(sqlite) => {
+                let _turn = sqlite.writer.lock().lock().await;
                 #[allow(unused_mut)]
-                let mut $tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+                let mut $tx = sqlite.pool.begin_with("BEGIN IMMEDIATE").await?;
                 let result = $body;
                 if result.is_ok() {
                     $tx.commit().await?;
@@ -155,7 +169,27 @@ macro_rules! in_write_tx {
     };
 }
 
-pub(crate) use {bind_log_query, in_write_tx, on_db};
+/// Runs `$body` as an ingestion write, `$tx` bound to the connection it writes through, and returns its result
+/// once it is committed. The body's captured values must be owned: on SQLite it runs on the group-commit writer's
+/// task (`group_commit`), in one savepoint of a transaction shared with the other writes waiting at the same time;
+/// on PostgreSQL, whose commits already share their WAL flush, it runs in its own transaction.
+macro_rules! in_group_tx {
+    ($db:expr, $tx:ident => $body:expr) => {
+        match $db {
+            $crate::store::Db::Sqlite(sqlite) => sqlite.writer.run(move |$tx| Box::pin(async move { $body })).await,
+            $crate::store::Db::Postgres(pool) => {
+                let mut $tx = pool.begin().await?;
+                let result: sqlx::Result<_> = async { $body }.await;
+                if result.is_ok() {
+                    $tx.commit().await?;
+                }
+                result
+            }
+        }
+    };
+}
+
+pub(crate) use {bind_log_query, in_group_tx, in_write_tx, on_db};
 
 /// The SQL store over either backend.
 #[derive(Debug, Clone)]
@@ -191,11 +225,12 @@ impl SqlStore {
                 .foreign_keys(true);
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
-                .connect_with(options)
+                .connect_with(options.clone())
                 .await
                 .context("opening the SQLite database")?;
             sqlx::migrate!("./migrations/sqlite").run(&pool).await.context("migrating the SQLite database")?;
-            Db::Sqlite(pool)
+            let writer = group_commit::GroupWriter::start(&options).await.context("opening the SQLite writer")?;
+            Db::Sqlite(SqliteDb { pool, writer })
         } else {
             bail!("the database URL must start with sqlite: or postgres://, not {database_url:?}");
         };

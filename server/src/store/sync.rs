@@ -208,20 +208,30 @@ const CLAIM_SQL: &str =
         last_error_code = CASE WHEN status = 'processing' THEN COALESCE(last_error_code, 'LEASE_EXPIRED')
                                ELSE last_error_code END
     WHERE id IN (
-        SELECT candidate.id FROM outbox AS candidate
-        WHERE ((candidate.status IN ('pending', 'retrying') AND candidate.next_attempt_at <= $1)
-               OR (candidate.status = 'processing' AND candidate.lease_until <= $1))
-          AND NOT EXISTS (SELECT 1 FROM salesforce_connections AS connection
-                          WHERE connection.account_id = candidate.account_id AND connection.paused_until > $1)
-          AND NOT EXISTS (SELECT 1 FROM outbox AS earlier
-                          WHERE earlier.id < candidate.id AND earlier.status <> 'done'
-                            AND NOT (candidate.kind = 'activity_append' AND earlier.status IN ('parked', 'failed'))
-                            AND ((candidate.call_row_id IS NOT NULL AND earlier.call_row_id = candidate.call_row_id)
-                              OR (candidate.text_row_id IS NOT NULL AND earlier.text_row_id = candidate.text_row_id)))
-        ORDER BY candidate.id LIMIT $3 {lock}
+        SELECT id FROM (
+            SELECT candidate.id FROM outbox AS candidate
+            WHERE candidate.status IN ('pending', 'retrying') AND candidate.next_attempt_at <= $1 AND {free}
+            ORDER BY candidate.next_attempt_at, candidate.id LIMIT $3 {lock}
+        ) AS due
+        UNION ALL
+        SELECT id FROM (
+            SELECT candidate.id FROM outbox AS candidate
+            WHERE candidate.status = 'processing' AND candidate.lease_until <= $1 AND {free}
+            ORDER BY candidate.lease_until, candidate.id LIMIT $3 {lock}
+        ) AS expired
     )
     RETURNING id, account_id, kind, call_row_id, text_row_id, payload, attempts, created_at,
         last_error_code IS NOT NULL AS failed_before";
+
+/// What makes a candidate free to claim: its account is not paused, and no earlier item of its call or text is
+/// unfinished (an activity append does not wait behind an item that was parked or failed).
+const CLAIM_FREE_SQL: &str = "NOT EXISTS (SELECT 1 FROM salesforce_connections AS connection
+                  WHERE connection.account_id = candidate.account_id AND connection.paused_until > $1)
+          AND NOT EXISTS (SELECT 1 FROM outbox AS earlier
+                  WHERE earlier.id < candidate.id AND earlier.status <> 'done'
+                    AND NOT (candidate.kind = 'activity_append' AND earlier.status IN ('parked', 'failed'))
+                    AND ((candidate.call_row_id IS NOT NULL AND earlier.call_row_id = candidate.call_row_id)
+                      OR (candidate.text_row_id IS NOT NULL AND earlier.text_row_id = candidate.text_row_id)))";
 
 #[async_trait::async_trait]
 impl SyncStore for SqlStore {
@@ -235,7 +245,7 @@ impl SyncStore for SqlStore {
             Db::Postgres(_) => "FOR UPDATE SKIP LOCKED",
             Db::Sqlite(_) => "",
         };
-        let sql = CLAIM_SQL.replace("{lock}", lock);
+        let sql = CLAIM_SQL.replace("{free}", CLAIM_FREE_SQL).replace("{lock}", lock);
         let mut items: Vec<OutboxItem> = in_write_tx!(self.db(), tx => {
             sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(now).bind(lease_until).bind(limit).fetch_all(&mut *tx).await
         })?;

@@ -4,7 +4,7 @@
 
 use super::accounts::corrupt;
 use super::calls::{direction_from_name, direction_name};
-use super::{SqlStore, bind_log_query, in_write_tx, on_db};
+use super::{SqlStore, bind_log_query, in_group_tx, on_db};
 use crate::model::{LogQuery, NewTextEvent, RecordedText, SyncStatus, Text, User};
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
@@ -79,7 +79,8 @@ impl TextStore for SqlStore {
         now: DateTime<Utc>,
     ) -> sqlx::Result<RecordedText> {
         let select_text = format!("SELECT {TEXT_COLUMNS} FROM texts WHERE account_id = $1 AND message_id = $2");
-        in_write_tx!(self.db(), tx => {
+        let (agent_user_id, event) = (agent.map(|user| user.id), event.clone());
+        in_group_tx!(self.db(), tx => {
             let inserted: Option<i64> = sqlx::query_scalar(
                 "INSERT INTO texts (account_id, message_id, direction, from_e164, to_e164, body, agent_user_id,
                     agent_ref, tracking_source, campaign, occurred_at, received_at, payload)
@@ -92,7 +93,7 @@ impl TextStore for SqlStore {
             .bind(&event.from_e164)
             .bind(&event.to_e164)
             .bind(&event.body)
-            .bind(agent.map(|user| user.id))
+            .bind(agent_user_id)
             .bind(&event.agent_ref)
             .bind(&event.tracking_source)
             .bind(&event.campaign)

@@ -383,3 +383,49 @@ api_test! {
         assert_eq!(old.status(), StatusCode::NOT_FOUND, "{wasm} is not served by the new build");
     }
 }
+
+/// PostgreSQL only: a notice whose transaction commits after a later notice's (two writers of one agent's calls at
+/// once, each notice's id taken from the sequence when it was inserted) still reaches the open stream. SQLite has
+/// one writer, whose notices commit in the order of their ids.
+#[tokio::test]
+async fn a_notice_that_commits_after_a_later_one_still_reaches_the_open_stream() {
+    use sqlx::Connection;
+    let app = crate::helpers::spawn_app_with(crate::helpers::Backend::Postgres, quick_watchman).await;
+    let account = app.create_account("Acme", Plan::Enterprise).await;
+    let mut stream = open_stream(&app, &account.agent.token).await;
+    app.ring(&account, "CA-SLOW-WRITER", &account.agent, 1, "Google Ads").await;
+    let rang = read_stream(&mut stream, |sent| sent.contains("CA-SLOW-WRITER")).await;
+    assert!(rang.contains("CA-SLOW-WRITER"), "{rang:?}");
+
+    // A writer takes its notice's id and has not committed yet: the caller's name it learned, with its notice.
+    let (url, schema) = app.postgres().expect("a PostgreSQL app");
+    let mut slow = sqlx::PgConnection::connect(url).await.expect("PostgreSQL answers");
+    sqlx::query(sqlx::AssertSqlSafe(format!("SET search_path TO {schema}"))).execute(&mut slow).await.unwrap();
+    let mut slow_writer = slow.begin().await.unwrap();
+    let call_row_id: i64 =
+        sqlx::query_scalar("UPDATE calls SET caller_name = 'Ada Slow' WHERE call_id = 'CA-SLOW-WRITER' RETURNING id")
+            .fetch_one(&mut *slow_writer)
+            .await
+            .unwrap();
+    sqlx::query(
+        "INSERT INTO agent_events (user_id, call_row_id, reason, created_at) VALUES ($1, $2, 'ringing', now())",
+    )
+    .bind(account.agent.id)
+    .bind(call_row_id)
+    .execute(&mut *slow_writer)
+    .await
+    .unwrap();
+
+    // Meanwhile another call rings and its notice, with a higher id, commits and reaches the stream.
+    app.ring(&account, "CA-FAST-WRITER", &account.agent, 2, "Google Ads").await;
+    let fast = read_stream(&mut stream, |sent| sent.contains("CA-FAST-WRITER")).await;
+    assert!(fast.contains("CA-FAST-WRITER") && !fast.contains("Ada Slow"), "{fast:?}");
+
+    // The slow writer commits; its wake-up comes from the next thing written for the agent.
+    slow_writer.commit().await.unwrap();
+    app.ring(&account, "CA-THIRD-WRITER", &account.agent, 3, "Google Ads").await;
+    let sent = read_stream(&mut stream, |sent| sent.contains("Ada Slow") && sent.contains("CA-THIRD-WRITER")).await;
+    let late: Vec<Value> = calls_sent(&sent).into_iter().filter(|call| call["call_id"] == "CA-SLOW-WRITER").collect();
+    assert_eq!(late.len(), 1, "the late notice is sent once: {sent:?}");
+    assert_eq!(late[0]["caller_name"], "Ada Slow");
+}
