@@ -11,7 +11,6 @@ use callpop_core::call::Direction;
 use callpop_core::open_cti::Ui;
 use callpop_core::record::{RecordId, RecordMatch};
 use std::cell::RefCell;
-use std::collections::HashMap;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::spawn_local;
@@ -27,8 +26,11 @@ struct OpenDialog {
 
 thread_local! {
     static DIALOG: RefCell<Option<OpenDialog>> = const { RefCell::new(None) };
-    /// The call cards on screen, by call id, so a change redraws one card without looking for it in the page.
-    static CARDS: RefCell<HashMap<String, Element>> = RefCell::new(HashMap::new());
+}
+
+/// The element id of a call's card: the browser finds it by id at once, however many cards there are.
+fn card_id(call_id: &str) -> String {
+    format!("call-{call_id}")
 }
 
 fn listen(element: &Element, event: &str, handler: impl FnMut(web_sys::Event) + 'static) {
@@ -225,40 +227,38 @@ pub(crate) fn render(change: &ViewChange) {
 }
 
 fn draw_calls(region: &Element, change: &ViewChange) {
-    CARDS.with(|cards| {
-        let mut cards = cards.borrow_mut();
-        for call_id in &change.removed {
-            if let Some(element) = cards.remove(call_id) {
-                element.remove();
-            }
+    let document = crate::dom::document();
+    for call_id in &change.removed {
+        if let Some(shown) = document.get_element_by_id(&card_id(call_id)) {
+            shown.remove();
         }
-        for call in &change.changed {
-            let element = card(call);
-            match cards.insert(call.call_id.clone(), element.clone()) {
-                Some(shown) => {
-                    // Keep the keyboard where it was: on the same call's Answer button if it is still there.
-                    let active = crate::dom::document().active_element();
-                    let had_focus = active.is_some_and(|active| shown.contains(Some(&active)));
-                    let _ = shown.replace_with_with_node_1(&element);
-                    if let Some(button) = element.query_selector("[data-answer]").ok().flatten().filter(|_| had_focus) {
-                        focus(&button);
-                    }
-                }
-                None => {
-                    let _ = region.append_child(&element);
+    }
+    for call in &change.changed {
+        let element = card(call);
+        match document.get_element_by_id(&card_id(&call.call_id)) {
+            Some(shown) => {
+                // Keep the keyboard where it was: on the same call's Answer button if it is still there.
+                let active = document.active_element();
+                let had_focus = active.is_some_and(|active| shown.contains(Some(&active)));
+                let _ = shown.replace_with_with_node_1(&element);
+                if let Some(button) = element.query_selector("[data-answer]").ok().flatten().filter(|_| had_focus) {
+                    focus(&button);
                 }
             }
-        }
-        // The idle line is there exactly when no call is: it is the region's only child then.
-        match region.first_element_child() {
             None => {
-                let line = El::new("p").class("idle").text("No calls right now. Incoming calls ring here.").build();
-                let _ = region.append_child(&line);
+                let _ = region.append_child(&element);
             }
-            Some(first) if first.class_name() == "idle" && region.child_element_count() > 1 => first.remove(),
-            Some(_) => {}
         }
-    });
+    }
+    // The idle line is there exactly when no call is: it is the region's only child then.
+    match region.first_element_child() {
+        None => {
+            let line = El::new("p").class("idle").text("No calls right now. Incoming calls ring here.").build();
+            let _ = region.append_child(&line);
+        }
+        Some(first) if first.class_name() == "idle" && region.child_element_count() > 1 => first.remove(),
+        Some(_) => {}
+    }
 }
 
 fn card(call: &CallCard) -> Element {
@@ -280,6 +280,7 @@ fn card(call: &CallCard) -> Element {
         Tone::Problem => "problem",
     };
     let mut article = El::new("article")
+        .attr("id", &card_id(&call.call_id))
         .class("call")
         .attr("data-call-id", &call.call_id)
         .attr("data-tone", tone)

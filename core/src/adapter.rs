@@ -150,6 +150,8 @@ struct TrackedCall {
     phase: Phase,
     search: Search,
     claim: Claim,
+    /// The card as last handed to the host, so a change that leaves it as it was redraws nothing.
+    drawn: Option<CallCard>,
 }
 
 impl TrackedCall {
@@ -332,8 +334,14 @@ impl<H: Host> Adapter<H> {
     fn change(&mut self) -> ViewChange {
         let (mut changed, mut removed) = (Vec::new(), Vec::new());
         for call_id in std::mem::take(&mut self.dirty) {
-            match self.calls.iter().find(|call| call.update.call_id == call_id) {
-                Some(call) => changed.push(card(call)),
+            match self.calls.iter_mut().find(|call| call.update.call_id == call_id) {
+                Some(call) => {
+                    let card = card(call);
+                    if call.drawn.as_ref() != Some(&card) {
+                        call.drawn = Some(card.clone());
+                        changed.push(card);
+                    }
+                }
                 None => removed.push(call_id),
             }
         }
@@ -418,12 +426,15 @@ impl<H: Host> Adapter<H> {
                 if update.state == CallState::Completed {
                     return; // A call that ended before this softphone saw it needs nothing from the agent.
                 }
-                let resumed = self
+                let kept = self
                     .resumable
                     .iter()
                     .position(|(call_id, _)| *call_id == update.call_id)
-                    .filter(|_| popped_elsewhere)
                     .map(|index| self.resumable.swap_remove(index).1);
+                // A pop under way whose claim had not reached the server when the page was replaced: the agent
+                // answered here, so this softphone answers again.
+                let answer_again = !popped_elsewhere && kept == Some(Resume::PopAgain);
+                let resumed = kept.filter(|_| popped_elsewhere);
                 let rings_here = update.direction == Direction::Inbound && !popped_elsewhere;
                 if update.direction == Direction::Inbound && (rings_here || resumed.is_some()) {
                     self.host.open_cti(&update.call_id, OpenCtiCall::ShowPanel);
@@ -449,10 +460,12 @@ impl<H: Host> Adapter<H> {
                     None if popped_elsewhere => (Phase::HandledElsewhere, Claim::NotAsked),
                     None => (Phase::Waiting, Claim::NotAsked),
                 };
-                self.calls.push(TrackedCall { update, phase, search: Search::NotAsked, claim });
+                self.calls.push(TrackedCall { update, phase, search: Search::NotAsked, claim, drawn: None });
                 self.dirty.push(call_id.clone());
                 if resumed == Some(Resume::PopAgain) {
                     self.pop(&call_id);
+                } else if answer_again {
+                    self.on_answer(&call_id);
                 } else if search_now {
                     self.search(&call_id);
                 }
@@ -836,6 +849,16 @@ mod tests {
     }
 
     #[test]
+    fn a_pop_whose_claim_had_not_reached_the_server_before_a_reload_is_answered_again() {
+        let mut after = Adapter::new(Recorder::default(), Ui::Lightning);
+        after.resume(vec![("c1".to_owned(), Resume::PopAgain)]);
+        after.handle(Event::CallUpdated(Box::new(ringing("c1"))));
+        assert_eq!(after.host().sent, [ToServer::ClaimPop { call_id: "c1".to_owned() }]);
+        after.handle(Event::SearchCompleted { call_id: "c1".to_owned(), matches: vec![] });
+        assert_eq!(after.view().calls[0].status, "New caller: complete the Lead and save it");
+    }
+
+    #[test]
     fn answering_a_call_with_one_match_pops_it_once_and_appends_the_activity() {
         let mut adapter = Adapter::new(Recorder::default(), Ui::Lightning);
         adapter.handle(Event::CallUpdated(Box::new(ringing("c1"))));
@@ -912,6 +935,8 @@ mod tests {
         adapter.handle(Event::SearchCompleted { call_id: "c1".to_owned(), matches: vec![contact()] });
         assert_eq!(pops(&adapter), 0, "nothing pops before Answer");
         assert!(adapter.view().calls[0].can_answer);
+        let last = adapter.host().changes.last().expect("a redraw");
+        assert!(last.changed.is_empty(), "the card the agent is about to click is left as it is");
 
         adapter.handle(Event::AnswerClicked { call_id: "c1".to_owned() });
         assert_eq!(last_for(&adapter, "c1"), Some(&OpenCtiCall::PopRecord { id: contact().id }), "Answer pops at once");
