@@ -1,4 +1,4 @@
-//! Drawing the softphone: the sign-in form, the calls, and the multi-match dialog, from core's `SoftphoneView`.
+//! Drawing the softphone: the sign-in form, the calls, and the multi-match dialog, from core's `ViewChange`.
 //!
 //! The page (`static/softphone/index.html`) holds the fixed structure; this module fills it. Clicks and keys reach
 //! the adapter through one delegated listener per region, so redrawing never leaks handlers. Every value from

@@ -2,7 +2,8 @@
 //!
 //! The Wasm shell turns everything that happens (a stream message, a click, an Open CTI callback) into an `Event`,
 //! hands it to `Adapter::handle`, and carries out what the adapter asks of its `Host`: Open CTI calls, requests to
-//! the callpop server, and a new `SoftphoneView` to draw. Sans-I/O, after str0m: no DOM, no fetch, no clock here.
+//! the callpop server, and what changed in the softphone (`ViewChange`) to draw. Sans-I/O, after str0m: no DOM, no
+//! fetch, no clock here.
 
 use crate::call::{CallState, Direction};
 use crate::open_cti::{OpenCtiCall, Ui};
