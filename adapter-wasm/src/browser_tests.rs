@@ -4,7 +4,7 @@
 
 use crate::opencti;
 use crate::ui;
-use callpop_core::adapter::{CallCard, Connection, DialogView, SoftphoneView};
+use callpop_core::adapter::{CallCard, Connection, DialogView, Tone, ViewChange};
 use callpop_core::call::Direction;
 use callpop_core::open_cti::{OpenCtiCall, Ui};
 use callpop_core::record::{RecordId, RecordMatch};
@@ -81,22 +81,41 @@ fn mount_regions() -> web_sys::Element {
 
 const HOSTILE: &str = "<img src=x onerror=alert(1)>";
 
-#[wasm_bindgen_test]
-fn names_from_salesforce_and_callers_are_drawn_as_text() {
-    let calls = mount_regions();
-    let card = CallCard {
-        call_id: "c1".to_owned(),
+fn ringing_card(call_id: &str) -> CallCard {
+    CallCard {
+        call_id: call_id.to_owned(),
         direction: Direction::Inbound,
         caller_number: "+14155552671".to_owned(),
-        caller_name: Some(HOSTILE.to_owned()),
-        tracking_source: Some("<b>Ads</b>".to_owned()),
+        caller_name: None,
+        tracking_source: None,
         campaign: None,
         status: "Incoming call".to_owned(),
         logged_to: None,
         server_record: None,
-        tone: callpop_core::adapter::Tone::Ringing,
+        tone: Tone::Ringing,
         can_answer: true,
         resume: None,
+    }
+}
+
+fn change(changed: Vec<CallCard>, removed: &[&str]) -> ViewChange {
+    ViewChange {
+        connection: Connection::Live,
+        changed,
+        removed: removed.iter().map(|call_id| (*call_id).to_owned()).collect(),
+        dialog: None,
+        notice: None,
+        resume: None,
+    }
+}
+
+#[wasm_bindgen_test]
+fn names_from_salesforce_and_callers_are_drawn_as_text() {
+    let calls = mount_regions();
+    let card = CallCard {
+        caller_name: Some(HOSTILE.to_owned()),
+        tracking_source: Some("<b>Ads</b>".to_owned()),
+        ..ringing_card("hostile-1")
     };
     let hostile_match = RecordMatch {
         id: RecordId::parse("003000000000001").unwrap(),
@@ -107,12 +126,12 @@ fn names_from_salesforce_and_callers_are_drawn_as_text() {
         last_modified: None,
     };
     let dialog = DialogView {
-        call_id: "c1".to_owned(),
+        call_id: "hostile-1".to_owned(),
         caller_number: "+14155552671".to_owned(),
         matches: vec![hostile_match],
         remembered: None,
     };
-    ui::render(&SoftphoneView { connection: Connection::Live, calls: vec![card], dialog: Some(dialog), notice: None });
+    ui::render(&ViewChange { dialog: Some(dialog), ..change(vec![card], &[]) });
 
     let document = crate::dom::document();
     assert!(document.query_selector("img").unwrap().is_none(), "no element came from the name");
@@ -120,6 +139,31 @@ fn names_from_salesforce_and_callers_are_drawn_as_text() {
     assert!(calls.text_content().unwrap_or_default().contains(HOSTILE), "the name shows literally");
     let option = document.query_selector("[role=option] .match-name").unwrap().expect("the dialog lists the match");
     assert_eq!(option.text_content().as_deref(), Some(HOSTILE));
+}
+
+#[wasm_bindgen_test]
+fn a_change_redraws_only_its_calls_in_place_and_adds_new_ones_last() {
+    let calls = mount_regions();
+    let ids = || -> Vec<String> {
+        let cards = calls.query_selector_all("article.call").expect("a query");
+        (0..cards.length())
+            .filter_map(|index| cards.item(index))
+            .filter_map(|node| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(node).ok())
+            .filter_map(|card| card.get_attribute("data-call-id"))
+            .collect()
+    };
+    ui::render(&change(vec![ringing_card("order-1"), ringing_card("order-2"), ringing_card("order-3")], &[]));
+    let untouched = calls.query_selector("[data-call-id='order-3']").unwrap().expect("the third card");
+    let answered = CallCard { status: "In call".to_owned(), can_answer: false, ..ringing_card("order-1") };
+    ui::render(&change(vec![answered, ringing_card("order-4")], &["order-2"]));
+    assert_eq!(ids(), ["order-1", "order-3", "order-4"]);
+    let status = calls.query_selector("[data-call-id='order-1'] .status").unwrap().expect("a status");
+    assert_eq!(status.text_content().as_deref(), Some("In call"));
+    let still = calls.query_selector("[data-call-id='order-3']").unwrap().expect("the third card");
+    assert!(untouched.is_same_node(Some(&still)), "a call that did not change is not redrawn");
+
+    ui::render(&change(Vec::new(), &["order-1", "order-3", "order-4"]));
+    assert_eq!(calls.text_content().as_deref(), Some("No calls right now. Incoming calls ring here."));
 }
 
 #[wasm_bindgen_test]

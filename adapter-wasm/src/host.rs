@@ -2,7 +2,7 @@
 //! callpop server, views to the DOM. Results come back later, as events, through `crate::dispatch`.
 
 use crate::{opencti, resume, server, ui};
-use callpop_core::adapter::{Host, SoftphoneView, ToServer};
+use callpop_core::adapter::{Host, ToServer, ViewChange};
 use callpop_core::open_cti::{OpenCtiCall, Ui};
 
 #[derive(Debug)]
@@ -25,8 +25,10 @@ impl Host for BrowserHost {
         server::send(request);
     }
 
-    fn render(&mut self, view: &SoftphoneView) {
-        ui::render(view);
-        resume::save(view);
+    fn render(&mut self, change: &ViewChange) {
+        ui::render(change);
+        if let Some(resume) = &change.resume {
+            resume::save(resume);
+        }
     }
 }

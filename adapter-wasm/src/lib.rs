@@ -17,7 +17,8 @@ mod url;
 
 use callpop_core::adapter::{Adapter, Connection, Event};
 use callpop_core::open_cti::{OpenCtiCall, Ui, is_trusted_org_origin};
-use callpop_core::wire::SoftphoneConfig;
+use callpop_core::wire::{SoftphoneConfig, StreamTicket};
+use futures_util::future::join;
 use host::BrowserHost;
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -68,27 +69,40 @@ async fn boot() -> Result<(), JsValue> {
         ui::fatal("Open this softphone from Salesforce: add it to a call center and open the Phone utility.");
         return Ok(());
     };
-    let config: SoftphoneConfig = server::request("GET", "/api/v1/softphone/config", None)
-        .await
-        .map_err(|_| JsValue::from_str("callpop cannot be reached. Reload the page to try again."))?;
+    let config = page_config().ok_or("the softphone page carries no configuration")?;
     if !is_trusted_org_origin(&org_origin, &config.extra_org_origins, &location.protocol()?) {
         ui::fatal("This page was not opened by Salesforce, so the softphone will not start.");
         return Ok(());
     }
-    opencti::load(ui, &org_origin, &config.api_version).await?;
+    // Three requests to two servers, sent together: the org's Open CTI library, who the session cookie signs in (a
+    // reload's only trace of a sign-in), and a stream ticket for that session.
+    let (library, (me, ticket)) = join(
+        opencti::load(ui, &org_origin, &config.api_version),
+        join(server::signed_in_by_cookie(), server::stream_ticket_by_cookie()),
+    )
+    .await;
+    library?;
     let mut adapter = Adapter::new(BrowserHost::new(ui), ui);
     adapter.resume(resume::load());
     ADAPTER.with(|slot| *slot.borrow_mut() = Some(adapter));
     opencti::listen(ui)?;
     opencti::perform(ui, "", OpenCtiCall::EnableClickToDial);
     opencti::notify_initialization_complete(ui)?;
-    // A reload: the session cookie, where the browser kept it, still signs the agent in.
-    match server::signed_in_by_cookie().await {
-        Ok(me) => start_session(&me.email),
+    match me {
+        Ok(me) => start_session(&me.email, ticket.ok()),
         Err(server::RequestError::SignedOut) => ui::show_sign_in(None),
         Err(_) => ui::fatal("callpop cannot be reached. Reload the page to try again."),
     }
     Ok(())
+}
+
+/// What the server wrote into the page for the softphone (`routes/softphone.rs`): the Open CTI version and the
+/// origins besides Salesforce's that may frame it, as `GET /api/v1/softphone/config` answers them.
+fn page_config() -> Option<SoftphoneConfig> {
+    let app = dom::by_id("app")?;
+    let api_version = app.get_attribute("data-open-cti-version").filter(|version| !version.is_empty())?;
+    let origins = app.get_attribute("data-extra-org-origins").unwrap_or_default();
+    Some(SoftphoneConfig { api_version, extra_org_origins: origins.split_whitespace().map(str::to_owned).collect() })
 }
 
 /// The session ended under the softphone (`server` forgot it): the sign-in form says why, in one sentence.
@@ -106,9 +120,9 @@ pub(crate) fn sign_out() {
     });
 }
 
-/// Shows the signed-in softphone and opens the agent's stream.
-pub(crate) fn start_session(email: &str) {
+/// Shows the signed-in softphone and opens the agent's stream, with the ticket the boot got if it got one.
+pub(crate) fn start_session(email: &str, ticket: Option<StreamTicket>) {
     ui::show_signed_in(email);
     dispatch(Event::Connection(Connection::Connecting));
-    server::connect_stream();
+    server::connect_stream(ticket);
 }

@@ -4,7 +4,7 @@
 //! shows as answered in the agent's other tab, and the server logs it by its own rule (`ARCHITECTURE.md`).
 
 use crate::server::{from_json, to_json};
-use callpop_core::adapter::{Resume, SoftphoneView};
+use callpop_core::adapter::Resume;
 use serde::{Deserialize, Serialize};
 
 const RESUME_KEY: &str = "callpop.resume";
@@ -36,17 +36,16 @@ pub(crate) fn load() -> Vec<(String, Resume)> {
         .collect()
 }
 
-/// Keeps what the view says each popped call would resume as.
-pub(crate) fn save(view: &SoftphoneView) {
-    let stored: Vec<Stored> = view
-        .calls
+/// Keeps what each call this softphone popped would resume as.
+pub(crate) fn save(calls: &[(String, Resume)]) {
+    let stored: Vec<Stored> = calls
         .iter()
-        .filter_map(|card| {
-            let (in_call, logged_to) = match card.resume.as_ref()? {
+        .map(|(call_id, resume)| {
+            let (in_call, logged_to) = match resume {
                 Resume::InCall { logged_to } => (true, logged_to.clone()),
                 Resume::PopAgain => (false, None),
             };
-            Some(Stored { call_id: card.call_id.clone(), in_call, logged_to })
+            Stored { call_id: call_id.clone(), in_call, logged_to }
         })
         .collect();
     if let (Some(storage), Ok(text)) = (session_storage(), to_json(&stored)) {

@@ -85,8 +85,27 @@ async fn request_as<T: DeserializeOwned>(
     body: Option<String>,
     token: Option<String>,
 ) -> Result<T, RequestError> {
-    let unavailable =
-        |error: JsValue| RequestError::Unavailable(error.as_string().unwrap_or_else(|| format!("{error:?}")));
+    let text = exchange(method, path, body, token).await?;
+    from_json(if text.is_empty() { "null" } else { &text }).map_err(unavailable)
+}
+
+/// A request that failed in the browser (no network, a refused connection): its error's message.
+fn unavailable(error: JsValue) -> RequestError {
+    let message = match error.dyn_into::<js_sys::Error>() {
+        Ok(error) => Some(String::from(error.message())),
+        Err(other) => other.as_string(),
+    };
+    RequestError::Unavailable(message.unwrap_or_else(|| "the request failed".to_owned()))
+}
+
+/// Sends a request and returns the body of a 2xx answer. Not generic, so the Wasm holds one copy of it rather than
+/// one per answer type (PERFORMANCE.md).
+async fn exchange(
+    method: &str,
+    path: &str,
+    body: Option<String>,
+    token: Option<String>,
+) -> Result<String, RequestError> {
     let headers = Headers::new().map_err(unavailable)?;
     let _ = headers.set("Accept", "application/json");
     if body.is_some() {
@@ -110,7 +129,7 @@ async fn request_as<T: DeserializeOwned>(
         .as_string()
         .unwrap_or_default();
     match response.status() {
-        200..=299 => from_json(if text.is_empty() { "null" } else { &text }).map_err(unavailable),
+        200..=299 => Ok(text),
         401 => Err(RequestError::SignedOut),
         status @ 400..=499 if status != 408 && status != 429 => {
             Err(RequestError::Rejected(status, error_message(&text)))
@@ -144,6 +163,12 @@ pub(crate) async fn sign_in(email: String, password: String) -> Result<SignedIn,
 /// Who the session cookie the browser holds belongs to (after a reload, the only trace of a sign-in).
 pub(crate) async fn signed_in_by_cookie() -> Result<Me, RequestError> {
     request_as("GET", "/api/v1/me", None, None).await
+}
+
+/// A stream ticket for the session the browser's cookie holds: asked for at boot alongside `signed_in_by_cookie`,
+/// so the stream opens without a request of its own.
+pub(crate) async fn stream_ticket_by_cookie() -> Result<StreamTicket, RequestError> {
+    request_as("POST", "/api/v1/agent/stream-tickets", Some("{}".to_owned()), None).await
 }
 
 /// How a session ended without the agent signing out here.
@@ -298,53 +323,59 @@ thread_local! {
     static FAILED_ATTEMPTS: Cell<u32> = const { Cell::new(0) };
 }
 
-/// Opens the agent's event stream. After a drop it reconnects by itself and resumes after the last event it saw.
-pub(crate) fn connect_stream() {
-    spawn_local(async {
-        let ticket = match request::<StreamTicket>("POST", "/api/v1/agent/stream-tickets", Some("{}".to_owned())).await
-        {
-            Ok(ticket) => ticket,
-            Err(RequestError::SignedOut) => return signed_out(),
-            Err(_) => return reconnect_later(),
-        };
-        let mut url = format!("/api/v1/agent/stream?ticket={}", js_sys::encode_uri_component(&ticket.ticket));
-        if let Some(last) = LAST_EVENT_ID.with(|last| last.borrow().clone()) {
-            url.push_str(&format!("&after={}", js_sys::encode_uri_component(&last)));
+/// Opens the agent's event stream, with `ticket` when the boot already holds one. After a drop it reconnects by
+/// itself and resumes after the last event it saw.
+pub(crate) fn connect_stream(ticket: Option<StreamTicket>) {
+    match ticket {
+        Some(ticket) => open_stream(&ticket),
+        None => spawn_local(async {
+            match request::<StreamTicket>("POST", "/api/v1/agent/stream-tickets", Some("{}".to_owned())).await {
+                Ok(ticket) => open_stream(&ticket),
+                Err(RequestError::SignedOut) => signed_out(),
+                Err(_) => reconnect_later(),
+            }
+        }),
+    }
+}
+
+fn open_stream(ticket: &StreamTicket) {
+    let mut url = format!("/api/v1/agent/stream?ticket={}", js_sys::encode_uri_component(&ticket.ticket));
+    if let Some(last) = LAST_EVENT_ID.with(|last| last.borrow().clone()) {
+        url.push_str(&format!("&after={}", js_sys::encode_uri_component(&last)));
+    }
+    let Ok(source) = EventSource::new(&url) else { return reconnect_later() };
+    let on_call = Closure::<dyn FnMut(JsValue)>::new(|event: JsValue| {
+        let event: MessageEvent = event.unchecked_into();
+        let id = event.last_event_id();
+        if !id.is_empty() {
+            LAST_EVENT_ID.with(|last| *last.borrow_mut() = Some(id));
         }
-        let Ok(source) = EventSource::new(&url) else { return reconnect_later() };
-        let on_call = Closure::<dyn FnMut(JsValue)>::new(|event: JsValue| {
-            let event: MessageEvent = event.unchecked_into();
-            let id = event.last_event_id();
-            if !id.is_empty() {
-                LAST_EVENT_ID.with(|last| *last.borrow_mut() = Some(id));
-            }
-            match event.data().as_string().map(|data| from_json::<CallUpdate>(&data)) {
-                Some(Ok(update)) => dispatch(Event::CallUpdated(Box::new(update))),
-                _ => web_sys::console::warn_1(&"the server sent a call the softphone cannot read".into()),
-            }
-        });
-        let on_ready = Closure::<dyn FnMut(JsValue)>::new(|_| {
-            FAILED_ATTEMPTS.set(0);
-            dispatch(Event::Connection(Connection::Live));
-            spawn_local(flush_appends());
-        });
-        let on_ended = Closure::<dyn FnMut(JsValue)>::new(|_| {
-            forget_session();
-            crate::session_ended(SessionEnd::EndedElsewhere);
-        });
-        let on_error = Closure::<dyn FnMut(JsValue)>::new(|_| {
-            STREAM.with(|stream| stream.borrow_mut().take().map(|connection| connection.source.close()));
-            dispatch(Event::Connection(Connection::Reconnecting));
-            reconnect_later();
-        });
-        let _ = source.add_event_listener_with_callback("call", on_call.as_ref().unchecked_ref());
-        let _ = source.add_event_listener_with_callback("ready", on_ready.as_ref().unchecked_ref());
-        let _ = source.add_event_listener_with_callback("ended", on_ended.as_ref().unchecked_ref());
-        source.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-        STREAM.with(|stream| {
-            *stream.borrow_mut() =
-                Some(StreamConnection { source, _listeners: vec![on_call, on_ready, on_ended, on_error] });
-        });
+        match event.data().as_string().map(|data| from_json::<CallUpdate>(&data)) {
+            Some(Ok(update)) => dispatch(Event::CallUpdated(Box::new(update))),
+            _ => web_sys::console::warn_1(&"the server sent a call the softphone cannot read".into()),
+        }
+    });
+    let on_ready = Closure::<dyn FnMut(JsValue)>::new(|_| {
+        FAILED_ATTEMPTS.set(0);
+        dispatch(Event::Connection(Connection::Live));
+        spawn_local(flush_appends());
+    });
+    let on_ended = Closure::<dyn FnMut(JsValue)>::new(|_| {
+        forget_session();
+        crate::session_ended(SessionEnd::EndedElsewhere);
+    });
+    let on_error = Closure::<dyn FnMut(JsValue)>::new(|_| {
+        STREAM.with(|stream| stream.borrow_mut().take().map(|connection| connection.source.close()));
+        dispatch(Event::Connection(Connection::Reconnecting));
+        reconnect_later();
+    });
+    let _ = source.add_event_listener_with_callback("call", on_call.as_ref().unchecked_ref());
+    let _ = source.add_event_listener_with_callback("ready", on_ready.as_ref().unchecked_ref());
+    let _ = source.add_event_listener_with_callback("ended", on_ended.as_ref().unchecked_ref());
+    source.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+    STREAM.with(|stream| {
+        *stream.borrow_mut() =
+            Some(StreamConnection { source, _listeners: vec![on_call, on_ready, on_ended, on_error] });
     });
 }
 
@@ -353,6 +384,6 @@ fn reconnect_later() {
     let attempt = FAILED_ATTEMPTS.get();
     FAILED_ATTEMPTS.set(attempt.saturating_add(1));
     let delay_ms = (1_000_i32 << attempt.min(4)).min(15_000);
-    let retry = Closure::once_into_js(connect_stream);
+    let retry = Closure::once_into_js(|| connect_stream(None));
     let _ = window().set_timeout_with_callback_and_timeout_and_arguments_0(retry.unchecked_ref(), delay_ms);
 }

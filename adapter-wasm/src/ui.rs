@@ -1,4 +1,4 @@
-//! Drawing the softphone: the sign-in form, the calls, and the multi-match dialog, from core's `SoftphoneView`.
+//! Drawing the softphone: the sign-in form, the calls, and the multi-match dialog, from core's `ViewChange`.
 //!
 //! The page (`static/softphone/index.html`) holds the fixed structure; this module fills it. Clicks and keys reach
 //! the adapter through one delegated listener per region, so redrawing never leaks handlers. Every value from
@@ -6,7 +6,7 @@
 
 use crate::dom::{El, by_id, focus, replace_children};
 use crate::{dispatch, server};
-use callpop_core::adapter::{CallCard, Connection, DialogView, Event, SoftphoneView, Tone};
+use callpop_core::adapter::{CallCard, Connection, DialogView, Event, Tone, ViewChange};
 use callpop_core::call::Direction;
 use callpop_core::open_cti::Ui;
 use callpop_core::record::{RecordId, RecordMatch};
@@ -26,6 +26,11 @@ struct OpenDialog {
 
 thread_local! {
     static DIALOG: RefCell<Option<OpenDialog>> = const { RefCell::new(None) };
+}
+
+/// The element id of a call's card: the browser finds it by id at once, however many cards there are.
+fn card_id(call_id: &str) -> String {
+    format!("call-{call_id}")
 }
 
 fn listen(element: &Element, event: &str, handler: impl FnMut(web_sys::Event) + 'static) {
@@ -88,8 +93,17 @@ fn set_text(id: &str, text: &str) {
     }
 }
 
+/// Marks a moment of the boot on the page's performance timeline, where the boot times in PERFORMANCE.md are read
+/// (`tests/examples/softphone_timing.rs`): `callpop-ready` (something to show), `callpop-live` (the stream is up).
+fn mark(name: &str) {
+    if let Some(performance) = web_sys::window().and_then(|window| window.performance()) {
+        let _ = performance.mark(name);
+    }
+}
+
 /// Marks the page ready (tests and screenshots wait for it).
 pub(crate) fn set_ready() {
+    mark("callpop-ready");
     if let Some(app) = by_id("app") {
         let _ = app.set_attribute("data-ready", "1");
     }
@@ -172,7 +186,7 @@ fn submit_sign_in() {
     spawn_local(async move {
         match server::sign_in(email, password).await {
             Ok(signed_in) => {
-                crate::start_session(&signed_in.login.email);
+                crate::start_session(&signed_in.login.email, None);
                 show_session_note(!signed_in.kept_across_reloads);
             }
             Err(server::RequestError::SignedOut) => show_sign_in(Some("The email or the password is wrong.")),
@@ -185,6 +199,9 @@ fn submit_sign_in() {
 }
 
 fn set_connection(connection: Option<Connection>) {
+    if connection == Some(Connection::Live) {
+        mark("callpop-live");
+    }
     let (label, state) = match connection {
         None => ("", "none"),
         Some(Connection::Connecting) => ("Connecting…", "connecting"),
@@ -197,34 +214,51 @@ fn set_connection(connection: Option<Connection>) {
     }
 }
 
-/// Draws the adapter's view.
-pub(crate) fn render(view: &SoftphoneView) {
-    set_connection(Some(view.connection));
+/// Draws what changed: only the calls the change names are redrawn, so a call costs the same with thousands in the
+/// panel.
+pub(crate) fn render(change: &ViewChange) {
+    set_connection(Some(change.connection));
     if let Some(calls) = by_id("calls") {
-        // Keep the keyboard where it was: on the same call's Answer button if it is still there.
-        let focused_answer =
-            crate::dom::document().active_element().and_then(|element| element.get_attribute("data-answer"));
-        let cards: Vec<Element> = if view.calls.is_empty() {
-            vec![El::new("p").class("idle").text("No calls right now. Incoming calls ring here.").build()]
-        } else {
-            view.calls.iter().map(card).collect()
-        };
-        replace_children(&calls, cards);
-        if let Some(call_id) = focused_answer
-            && let Some(button) =
-                calls.query_selector(&format!("[data-answer=\"{}\"]", css_escape(&call_id))).ok().flatten()
-        {
-            focus(&button);
-        }
+        draw_calls(&calls, change);
     }
-    render_dialog(view.dialog.as_ref());
-    set_text("banner", view.notice.as_deref().unwrap_or(""));
-    set_hidden("banner", view.notice.is_none());
+    render_dialog(change.dialog.as_ref());
+    set_text("banner", change.notice.as_deref().unwrap_or(""));
+    set_hidden("banner", change.notice.is_none());
 }
 
-/// Escapes a value for a CSS attribute selector in double quotes.
-fn css_escape(value: &str) -> String {
-    value.replace('\\', "\\\\").replace('"', "\\\"")
+fn draw_calls(region: &Element, change: &ViewChange) {
+    let document = crate::dom::document();
+    for call_id in &change.removed {
+        if let Some(shown) = document.get_element_by_id(&card_id(call_id)) {
+            shown.remove();
+        }
+    }
+    for call in &change.changed {
+        let element = card(call);
+        match document.get_element_by_id(&card_id(&call.call_id)) {
+            Some(shown) => {
+                // Keep the keyboard where it was: on the same call's Answer button if it is still there.
+                let active = document.active_element();
+                let had_focus = active.is_some_and(|active| shown.contains(Some(&active)));
+                let _ = shown.replace_with_with_node_1(&element);
+                if let Some(button) = element.query_selector("[data-answer]").ok().flatten().filter(|_| had_focus) {
+                    focus(&button);
+                }
+            }
+            None => {
+                let _ = region.append_child(&element);
+            }
+        }
+    }
+    // The idle line is there exactly when no call is: it is the region's only child then.
+    match region.first_element_child() {
+        None => {
+            let line = El::new("p").class("idle").text("No calls right now. Incoming calls ring here.").build();
+            let _ = region.append_child(&line);
+        }
+        Some(first) if first.class_name() == "idle" && region.child_element_count() > 1 => first.remove(),
+        Some(_) => {}
+    }
 }
 
 fn card(call: &CallCard) -> Element {
@@ -246,6 +280,7 @@ fn card(call: &CallCard) -> Element {
         Tone::Problem => "problem",
     };
     let mut article = El::new("article")
+        .attr("id", &card_id(&call.call_id))
         .class("call")
         .attr("data-call-id", &call.call_id)
         .attr("data-tone", tone)

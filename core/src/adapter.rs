@@ -2,7 +2,8 @@
 //!
 //! The Wasm shell turns everything that happens (a stream message, a click, an Open CTI callback) into an `Event`,
 //! hands it to `Adapter::handle`, and carries out what the adapter asks of its `Host`: Open CTI calls, requests to
-//! the callpop server, and a new `SoftphoneView` to draw. Sans-I/O, after str0m: no DOM, no fetch, no clock here.
+//! the callpop server, and what changed in the softphone (`ViewChange`) to draw. Sans-I/O, after str0m: no DOM, no
+//! fetch, no clock here.
 
 use crate::call::{CallState, Direction};
 use crate::open_cti::{OpenCtiCall, Ui};
@@ -17,8 +18,8 @@ pub trait Host {
     fn open_cti(&mut self, call_id: &str, call: OpenCtiCall);
     /// Sends one request to the callpop server; its result comes back as an `Event` where one is expected.
     fn send(&mut self, request: ToServer);
-    /// Draws the softphone.
-    fn render(&mut self, view: &SoftphoneView);
+    /// Draws what changed in the softphone since the last call (the first one brings every call).
+    fn render(&mut self, change: &ViewChange);
 }
 
 /// A request to the callpop server.
@@ -100,9 +101,7 @@ pub enum Event {
 enum Phase {
     /// Ringing or live, not answered in this softphone.
     Waiting,
-    /// Answer pressed; waiting for the server to confirm this softphone pops it.
-    Claiming,
-    /// Waiting for the Open CTI search.
+    /// Answer pressed; waiting for the Open CTI search.
     Searching,
     /// A pre-filled new-record form is open; waiting for the agent to save it.
     AwaitingSave,
@@ -118,12 +117,52 @@ enum Phase {
     Failed(String),
 }
 
+/// The softphone's Open CTI search for a call's caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Search {
+    NotAsked,
+    UnderWay,
+    /// What it found: the pop is decided from it, and the record the activity goes to is named from it.
+    Done(Vec<RecordMatch>),
+}
+
+/// Something this softphone would write for a call it has not been confirmed to pop yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Held {
+    /// An Open CTI call that writes to Salesforce (`saveLog` creating the caller's Lead).
+    OpenCti(OpenCtiCall),
+    /// A request to the server (the activity append).
+    Send(ToServer),
+}
+
+/// The server's word on whether this softphone pops a call. Answer pops at once; what the pop writes waits for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Claim {
+    /// Not answered here.
+    NotAsked,
+    /// Asked; the writes of the pop wait here, in order, and are made only if the claim is granted.
+    Pending(Vec<Held>),
+    Granted,
+}
+
 #[derive(Debug, Clone)]
 struct TrackedCall {
     update: CallUpdate,
     phase: Phase,
+    search: Search,
+    claim: Claim,
+    /// The card as last handed to the host, so a change that leaves it as it was redraws nothing.
+    drawn: Option<CallCard>,
+}
+
+impl TrackedCall {
     /// What the softphone's search found for this call, to name the record its activity goes to.
-    found: Vec<RecordMatch>,
+    fn found(&self) -> &[RecordMatch] {
+        match &self.search {
+            Search::Done(matches) => matches,
+            Search::NotAsked | Search::UnderWay => &[],
+        }
+    }
 }
 
 /// How far this softphone got with a call it popped. The shell keeps it in the tab's storage and hands it back after
@@ -154,6 +193,10 @@ pub struct Adapter<H> {
     notice: Option<String>,
     /// The calls this softphone had popped before a reload, by call id.
     resumable: Vec<(String, Resume)>,
+    /// The calls whose card changed (or that left the panel) while handling the current event.
+    dirty: Vec<String>,
+    /// What a reload would resume, as last handed to the host (`None` before the first change).
+    drawn_resume: Option<Vec<(String, Resume)>>,
 }
 
 /// How a call card looks: what the agent's attention is needed for.
@@ -203,6 +246,23 @@ pub struct DialogView {
     pub remembered: Option<RecordId>,
 }
 
+/// What changed in the softphone after one event: the shell redraws only the calls named here, so a redraw costs
+/// the same with one call in the panel or thousands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ViewChange {
+    pub connection: Connection,
+    /// The calls that arrived or changed. A call the shell already shows keeps its place; a new one goes last.
+    pub changed: Vec<CallCard>,
+    /// The calls that left the panel.
+    pub removed: Vec<String>,
+    pub dialog: Option<DialogView>,
+    /// A message about something that is not one call's, e.g. a dial that failed.
+    pub notice: Option<String>,
+    /// What a reload of this softphone would resume (`CallCard::resume` of every call that has one), with the
+    /// first change and whenever it changed.
+    pub resume: Option<Vec<(String, Resume)>>,
+}
+
 /// Everything the shell draws.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SoftphoneView {
@@ -223,6 +283,8 @@ impl<H: Host> Adapter<H> {
             item_label: IDLE_LABEL,
             notice: None,
             resumable: Vec::new(),
+            dirty: Vec::new(),
+            drawn_resume: None,
         }
     }
 
@@ -252,9 +314,7 @@ impl<H: Host> Adapter<H> {
             Event::AnswerClicked { call_id } => self.on_answer(&call_id),
             Event::PopClaimed { call_id, claimed } => self.on_pop_claimed(&call_id, claimed),
             Event::SearchCompleted { call_id, matches } => self.on_search_completed(&call_id, &matches),
-            Event::OpenCtiFailed { call_id, message } => {
-                self.set_phase(&call_id, Phase::Failed(format!("Salesforce could not do that: {message}")));
-            }
+            Event::OpenCtiFailed { call_id, message } => self.on_open_cti_failed(&call_id, &message),
             Event::RecordCreated { call_id, record } => self.on_record_created(&call_id, record),
             Event::NavigatedTo { record } => self.on_navigated_to(record),
             Event::DialogPicked { call_id, record } => self.on_dialog_picked(&call_id, record),
@@ -267,12 +327,44 @@ impl<H: Host> Adapter<H> {
             Event::DialFailed { message } => self.notice = Some(format!("The call could not be placed: {message}")),
         }
         self.update_item_label();
-        let view = self.view();
-        self.host.render(&view);
+        let change = self.change();
+        self.host.render(&change);
     }
 
-    /// What the shell should draw now.
+    /// What changed since the last `render`, from the calls marked dirty.
+    fn change(&mut self) -> ViewChange {
+        let (mut changed, mut removed) = (Vec::new(), Vec::new());
+        for call_id in std::mem::take(&mut self.dirty) {
+            match self.calls.iter_mut().find(|call| call.update.call_id == call_id) {
+                Some(call) => {
+                    let card = card(call);
+                    if call.drawn.as_ref() != Some(&card) {
+                        call.drawn = Some(card.clone());
+                        changed.push(card);
+                    }
+                }
+                None => removed.push(call_id),
+            }
+        }
+        let resume: Vec<_> = self
+            .calls
+            .iter()
+            .filter_map(|call| resume_of(call).map(|resume| (call.update.call_id.clone(), resume)))
+            .collect();
+        let resume = (self.drawn_resume.as_ref() != Some(&resume)).then(|| {
+            self.drawn_resume = Some(resume.clone());
+            resume
+        });
+        let view = self.view_without_calls();
+        ViewChange { connection: view.connection, changed, removed, dialog: view.dialog, notice: view.notice, resume }
+    }
+
+    /// What the shell should draw now, whole.
     pub fn view(&self) -> SoftphoneView {
+        SoftphoneView { calls: self.calls.iter().map(card).collect(), ..self.view_without_calls() }
+    }
+
+    fn view_without_calls(&self) -> SoftphoneView {
         let dialog = self.calls.iter().find_map(|call| match &call.phase {
             Phase::Choosing { matches, remembered } => Some(DialogView {
                 call_id: call.update.call_id.clone(),
@@ -282,16 +374,24 @@ impl<H: Host> Adapter<H> {
             }),
             _ => None,
         });
-        let calls = self.calls.iter().map(card).collect();
-        SoftphoneView { connection: self.connection, calls, dialog, notice: self.notice.clone() }
+        SoftphoneView { connection: self.connection, calls: Vec::new(), dialog, notice: self.notice.clone() }
     }
 
+    /// The call, to change: its card is redrawn after this event.
     fn find(&mut self, call_id: &str) -> Option<&mut TrackedCall> {
-        self.calls.iter_mut().find(|call| call.update.call_id == call_id)
+        let call = self.calls.iter_mut().find(|call| call.update.call_id == call_id)?;
+        if !self.dirty.iter().any(|dirty| *dirty == call_id) {
+            self.dirty.push(call_id.to_owned());
+        }
+        Some(call)
+    }
+
+    fn tracked(&self, call_id: &str) -> Option<&TrackedCall> {
+        self.calls.iter().find(|call| call.update.call_id == call_id)
     }
 
     fn phase(&self, call_id: &str) -> Option<&Phase> {
-        self.calls.iter().find(|call| call.update.call_id == call_id).map(|call| &call.phase)
+        self.tracked(call_id).map(|call| &call.phase)
     }
 
     fn set_phase(&mut self, call_id: &str, phase: Phase) {
@@ -306,7 +406,7 @@ impl<H: Host> Adapter<H> {
         if self.ui != Ui::Lightning {
             return;
         }
-        let ringing = self.calls.iter().any(|call| card(call).can_answer);
+        let ringing = self.calls.iter().any(can_answer);
         let label = if ringing { RINGING_LABEL } else { IDLE_LABEL };
         if label != self.item_label {
             self.item_label = label;
@@ -327,86 +427,152 @@ impl<H: Host> Adapter<H> {
                 if update.state == CallState::Completed {
                     return; // A call that ended before this softphone saw it needs nothing from the agent.
                 }
-                let resumed = self
+                let kept = self
                     .resumable
                     .iter()
                     .position(|(call_id, _)| *call_id == update.call_id)
-                    .filter(|_| popped_elsewhere)
                     .map(|index| self.resumable.swap_remove(index).1);
-                if update.direction == Direction::Inbound && (!popped_elsewhere || resumed.is_some()) {
+                // A pop under way whose claim had not reached the server when the page was replaced: the agent
+                // answered here, so this softphone answers again.
+                let answer_again = !popped_elsewhere && kept == Some(Resume::PopAgain);
+                let resumed = kept.filter(|_| popped_elsewhere);
+                let rings_here = update.direction == Direction::Inbound && !popped_elsewhere;
+                if update.direction == Direction::Inbound && (rings_here || resumed.is_some()) {
                     self.host.open_cti(&update.call_id, OpenCtiCall::ShowPanel);
                 }
                 if update.direction == Direction::Outbound {
                     self.notice = None; // The call the agent dialled has arrived.
                 }
                 let call_id = update.call_id.clone();
-                let phase = match &resumed {
-                    Some(Resume::InCall { logged_to }) => Phase::Popped { logged_to: logged_to.clone() },
-                    Some(Resume::PopAgain) => Phase::Claiming,
-                    None if popped_elsewhere => Phase::HandledElsewhere,
-                    None => Phase::Waiting,
-                };
-                self.calls.push(TrackedCall { update, phase, found: Vec::new() });
-                if resumed == Some(Resume::PopAgain) {
+                // A call that rings while the stream is live is searched for at once, so that Answer pops without
+                // waiting for Salesforce. Calls the stream brings on (re)connecting wait for Answer: an agent with
+                // thousands of them would otherwise send as many searches at once.
+                let search_now = rings_here
+                    && resumed.is_none()
+                    && update.state == CallState::Ringing
+                    && update.record.is_none()
+                    && self.connection == Connection::Live;
+                let (phase, claim) = match &resumed {
+                    Some(Resume::InCall { logged_to }) => {
+                        (Phase::Popped { logged_to: logged_to.clone() }, Claim::Granted)
+                    }
                     // This softphone holds the server's claim already: the pop goes on from where it was.
-                    self.on_pop_claimed(&call_id, true);
+                    Some(Resume::PopAgain) => (Phase::Searching, Claim::Granted),
+                    None if popped_elsewhere => (Phase::HandledElsewhere, Claim::NotAsked),
+                    None => (Phase::Waiting, Claim::NotAsked),
+                };
+                self.calls.push(TrackedCall { update, phase, search: Search::NotAsked, claim, drawn: None });
+                self.dirty.push(call_id.clone());
+                if resumed == Some(Resume::PopAgain) {
+                    self.pop(&call_id);
+                } else if answer_again {
+                    self.on_answer(&call_id);
+                } else if search_now {
+                    self.search(&call_id);
                 }
             }
         }
         // Keep live calls and the ones the agent still has to act on; ended, finished calls leave the panel.
+        let dirty = &mut self.dirty;
         self.calls.retain(|call| {
-            call.update.state.is_live()
+            let kept = call.update.state.is_live()
                 || matches!(
                     call.phase,
                     Phase::AwaitingSave | Phase::AwaitingCreate | Phase::Choosing { .. } | Phase::Searching
-                )
+                );
+            if !kept && !dirty.contains(&call.update.call_id) {
+                dirty.push(call.update.call_id.clone());
+            }
+            kept
         });
     }
 
+    /// Asks Open CTI for the records matching the caller; the answer comes back as `Event::SearchCompleted`.
+    fn search(&mut self, call_id: &str) {
+        let Some(call) = self.find(call_id) else { return };
+        call.search = Search::UnderWay;
+        let search = OpenCtiCall::Search { term: call.update.caller_number.clone(), direction: call.update.direction };
+        self.host.open_cti(call_id, search);
+    }
+
+    /// The agent answered: the server is asked whether this softphone pops the call, and the pop goes ahead at once
+    /// (what it writes waits for the server's answer).
     fn on_answer(&mut self, call_id: &str) {
-        if self.phase(call_id) == Some(&Phase::Waiting) {
-            self.set_phase(call_id, Phase::Claiming);
-            self.host.send(ToServer::ClaimPop { call_id: call_id.to_owned() });
+        let Some(call) = self.find(call_id) else { return };
+        if call.phase != Phase::Waiting {
+            return;
+        }
+        call.claim = Claim::Pending(Vec::new());
+        self.host.send(ToServer::ClaimPop { call_id: call_id.to_owned() });
+        self.pop(call_id);
+    }
+
+    /// Pops the call: the record the server named, or what the search found, once it has.
+    fn pop(&mut self, call_id: &str) {
+        let Some(call) = self.find(call_id) else { return };
+        let update = call.update.clone();
+        let named = update.record.as_ref().and_then(|named| Some((RecordId::parse(&named.id).ok()?, named.created)));
+        if let Some((record, created)) = named {
+            let found = if created { Found::ServerCreated(&record) } else { Found::ServerNamed(&record) };
+            let plan = screen_pop::decide(self.ui, &update.options, update.direction, caller(&update, None), found);
+            return self.carry_out(call_id, plan.calls, plan.activity);
+        }
+        call.phase = Phase::Searching;
+        match &call.search {
+            Search::Done(matches) => {
+                let matches = matches.clone();
+                self.decide_from_search(call_id, &update, &matches);
+            }
+            Search::UnderWay => {} // `on_search_completed` goes on.
+            Search::NotAsked => self.search(call_id),
         }
     }
 
     fn on_pop_claimed(&mut self, call_id: &str, claimed: bool) {
-        if self.phase(call_id) != Some(&Phase::Claiming) {
-            return;
-        }
-        if !claimed {
-            self.set_phase(call_id, Phase::HandledElsewhere);
-            return;
-        }
         let Some(call) = self.find(call_id) else { return };
-        let update = call.update.clone();
-        let named = update.record.as_ref().and_then(|named| Some((RecordId::parse(&named.id).ok()?, named.created)));
-        match named {
-            Some((record, created)) => {
-                let found = if created { Found::ServerCreated(&record) } else { Found::ServerNamed(&record) };
-                let plan = screen_pop::decide(self.ui, &update.options, update.direction, caller(&update, None), found);
-                self.carry_out(call_id, plan.calls, plan.activity);
-            }
-            None => {
-                self.set_phase(call_id, Phase::Searching);
-                let search = OpenCtiCall::Search { term: update.caller_number.clone(), direction: update.direction };
-                self.host.open_cti(call_id, search);
+        let Claim::Pending(held) = std::mem::replace(&mut call.claim, Claim::Granted) else { return };
+        if !claimed {
+            // Another of this agent's softphones popped it first: this one writes nothing for it.
+            call.claim = Claim::NotAsked;
+            call.phase = Phase::HandledElsewhere;
+            return;
+        }
+        for write in held {
+            match write {
+                Held::OpenCti(open_cti) => self.host.open_cti(call_id, open_cti),
+                Held::Send(request) => self.host.send(request),
             }
         }
     }
 
-    fn on_search_completed(&mut self, call_id: &str, matches: &[RecordMatch]) {
-        if self.phase(call_id) != Some(&Phase::Searching) {
+    fn on_open_cti_failed(&mut self, call_id: &str, message: &str) {
+        let Some(call) = self.find(call_id) else { return };
+        if call.phase == Phase::Waiting {
+            // Nothing the agent asked for failed: a search made at ring time is made again at Answer.
+            if call.search == Search::UnderWay {
+                call.search = Search::NotAsked;
+            }
             return;
         }
+        call.phase = Phase::Failed(format!("Salesforce could not do that: {message}"));
+    }
+
+    fn on_search_completed(&mut self, call_id: &str, matches: &[RecordMatch]) {
         let Some(call) = self.find(call_id) else { return };
-        let update = call.update.clone();
-        let remembered = update.remembered_record.as_deref().and_then(|id| RecordId::parse(id).ok());
-        let caller = caller(&update, remembered.as_ref());
-        let plan = screen_pop::decide(self.ui, &update.options, update.direction, caller, Found::Matches(matches));
-        if let Some(call) = self.find(call_id) {
-            call.found = matches.to_vec();
+        if call.search != Search::UnderWay {
+            return;
         }
+        call.search = Search::Done(matches.to_vec());
+        if call.phase == Phase::Searching {
+            let update = call.update.clone();
+            self.decide_from_search(call_id, &update, matches);
+        }
+    }
+
+    fn decide_from_search(&mut self, call_id: &str, update: &CallUpdate, matches: &[RecordMatch]) {
+        let remembered = update.remembered_record.as_deref().and_then(|id| RecordId::parse(id).ok());
+        let caller = caller(update, remembered.as_ref());
+        let plan = screen_pop::decide(self.ui, &update.options, update.direction, caller, Found::Matches(matches));
         self.carry_out(call_id, plan.calls, plan.activity);
     }
 
@@ -452,24 +618,29 @@ impl<H: Host> Adapter<H> {
         self.host.send(ToServer::Dial(DialRequest { number, record_id, record_type }));
     }
 
-    /// Makes the plan's Open CTI calls and moves the call to the phase its activity plan calls for.
+    /// Makes the plan's Open CTI calls and moves the call to the phase its activity plan calls for. Pops go out at
+    /// once; what writes (the Lead `saveLog` creates, the activity append) waits until the server confirms this
+    /// softphone pops the call.
     fn carry_out(&mut self, call_id: &str, calls: Vec<OpenCtiCall>, activity: ActivityPlan) {
         for call in calls {
-            self.host.open_cti(call_id, call);
+            if matches!(call, OpenCtiCall::CreateRecord { .. }) {
+                self.write(call_id, Held::OpenCti(call));
+            } else {
+                self.host.open_cti(call_id, call);
+            }
         }
         let phase = match activity {
             ActivityPlan::Append { record, reason } => {
-                self.host.send(ToServer::AppendActivity(ActivityAppend {
+                let object = record.object().api_name();
+                let append = ToServer::AppendActivity(ActivityAppend {
                     call_id: call_id.to_owned(),
                     record_id: record.as_str().to_owned(),
-                    record_type: record.object().api_name().to_owned(),
+                    record_type: object.to_owned(),
                     chosen_by: reason,
-                }));
-                let object = record.object().api_name();
-                let found =
-                    self.calls.iter().find(|call| call.update.call_id == call_id).map(|call| call.found.as_slice());
-                let name =
-                    found.unwrap_or_default().iter().find(|known| known.id == record).map(|known| known.name.as_str());
+                });
+                self.write(call_id, Held::Send(append));
+                let found = self.tracked(call_id).map(TrackedCall::found).unwrap_or_default();
+                let name = found.iter().find(|known| known.id == record).map(|known| known.name.as_str());
                 Phase::Popped {
                     logged_to: Some(
                         name.map_or_else(|| format!("a new {object}"), |name| format!("{name} · {object}")),
@@ -482,6 +653,18 @@ impl<H: Host> Adapter<H> {
             ActivityPlan::LeaveToServer => Phase::Popped { logged_to: None },
         };
         self.set_phase(call_id, phase);
+    }
+
+    /// Makes a write for the call now, or holds it until the server confirms this softphone pops the call.
+    fn write(&mut self, call_id: &str, write: Held) {
+        if let Some(Claim::Pending(held)) = self.find(call_id).map(|call| &mut call.claim) {
+            held.push(write);
+            return;
+        }
+        match write {
+            Held::OpenCti(call) => self.host.open_cti(call_id, call),
+            Held::Send(request) => self.host.send(request),
+        }
     }
 }
 
@@ -516,7 +699,6 @@ fn card(call: &TrackedCall) -> CallCard {
     let status = match (&call.phase, update.state, update.direction) {
         (Phase::Failed(message), _, _) => message.clone(),
         (Phase::HandledElsewhere, _, _) => handled_elsewhere(update),
-        (Phase::Claiming, _, _) => "Answering…".to_owned(),
         (Phase::Searching, _, _) => "Looking up the caller in Salesforce…".to_owned(),
         (Phase::AwaitingSave, _, _) => "New caller: complete the Lead and save it".to_owned(),
         (Phase::AwaitingCreate, _, _) => "New caller: creating their Lead…".to_owned(),
@@ -542,16 +724,28 @@ fn card(call: &TrackedCall) -> CallCard {
             _ => None,
         },
         tone,
-        can_answer: call.phase == Phase::Waiting && update.state.is_live() && update.direction == Direction::Inbound,
-        resume: match &call.phase {
-            Phase::Popped { logged_to } => Some(Resume::InCall { logged_to: logged_to.clone() }),
-            Phase::Claiming
-            | Phase::Searching
-            | Phase::AwaitingSave
-            | Phase::AwaitingCreate
-            | Phase::Choosing { .. } => Some(Resume::PopAgain),
-            Phase::Waiting | Phase::HandledElsewhere | Phase::Failed(_) => None,
-        },
+        can_answer: can_answer(call),
+        resume: resume_of(call),
+    }
+}
+
+/// Whether the agent can answer the call here.
+fn can_answer(call: &TrackedCall) -> bool {
+    call.phase == Phase::Waiting && call.update.state.is_live() && call.update.direction == Direction::Inbound
+}
+
+/// What a reload of this softphone resumes for the call, if it popped it. A pop whose claim the server has not
+/// confirmed yet is done again (its writes were held in the page the reload replaced).
+fn resume_of(call: &TrackedCall) -> Option<Resume> {
+    match (&call.phase, &call.claim) {
+        (Phase::Waiting | Phase::HandledElsewhere | Phase::Failed(_), _) => None,
+        (Phase::Popped { logged_to }, Claim::NotAsked | Claim::Granted) => {
+            Some(Resume::InCall { logged_to: logged_to.clone() })
+        }
+        (Phase::Popped { .. }, Claim::Pending(_))
+        | (Phase::Searching | Phase::AwaitingSave | Phase::AwaitingCreate | Phase::Choosing { .. }, _) => {
+            Some(Resume::PopAgain)
+        }
     }
 }
 
@@ -565,7 +759,7 @@ mod tests {
     struct Recorder {
         open_cti: Vec<(String, OpenCtiCall)>,
         sent: Vec<ToServer>,
-        last_view: Option<SoftphoneView>,
+        changes: Vec<ViewChange>,
     }
 
     impl Host for Recorder {
@@ -575,8 +769,8 @@ mod tests {
         fn send(&mut self, request: ToServer) {
             self.sent.push(request);
         }
-        fn render(&mut self, view: &SoftphoneView) {
-            self.last_view = Some(view.clone());
+        fn render(&mut self, change: &ViewChange) {
+            self.changes.push(change.clone());
         }
     }
 
@@ -656,6 +850,16 @@ mod tests {
     }
 
     #[test]
+    fn a_pop_whose_claim_had_not_reached_the_server_before_a_reload_is_answered_again() {
+        let mut after = Adapter::new(Recorder::default(), Ui::Lightning);
+        after.resume(vec![("c1".to_owned(), Resume::PopAgain)]);
+        after.handle(Event::CallUpdated(Box::new(ringing("c1"))));
+        assert_eq!(after.host().sent, [ToServer::ClaimPop { call_id: "c1".to_owned() }]);
+        after.handle(Event::SearchCompleted { call_id: "c1".to_owned(), matches: vec![] });
+        assert_eq!(after.view().calls[0].status, "New caller: complete the Lead and save it");
+    }
+
+    #[test]
     fn answering_a_call_with_one_match_pops_it_once_and_appends_the_activity() {
         let mut adapter = Adapter::new(Recorder::default(), Ui::Lightning);
         adapter.handle(Event::CallUpdated(Box::new(ringing("c1"))));
@@ -672,8 +876,8 @@ mod tests {
             [
                 OpenCtiCall::ShowPanel,
                 OpenCtiCall::SetItemLabel { label: "Incoming call".to_owned() },
-                OpenCtiCall::SetItemLabel { label: "Phone".to_owned() },
                 OpenCtiCall::Search { term: "+14155552671".to_owned(), direction: Direction::Inbound },
+                OpenCtiCall::SetItemLabel { label: "Phone".to_owned() },
                 OpenCtiCall::PopRecord { id: contact().id },
             ]
         );
@@ -691,18 +895,141 @@ mod tests {
     }
 
     #[test]
-    fn a_call_another_softphone_popped_is_shown_as_handled_and_never_popped_here() {
+    fn a_claim_refused_before_the_search_answers_pops_nothing_and_writes_nothing() {
         let mut adapter = Adapter::new(Recorder::default(), Ui::Lightning);
         adapter.handle(Event::CallUpdated(Box::new(ringing("c1"))));
         adapter.handle(Event::AnswerClicked { call_id: "c1".to_owned() });
         adapter.handle(Event::PopClaimed { call_id: "c1".to_owned(), claimed: false });
         adapter.handle(Event::SearchCompleted { call_id: "c1".to_owned(), matches: vec![contact()] });
-        let pops_or_searches = adapter.host().open_cti.iter().filter(|(_, call)| {
-            matches!(call, OpenCtiCall::Search { .. } | OpenCtiCall::PopRecord { .. } | OpenCtiCall::PopUrl { .. })
-        });
-        assert_eq!(pops_or_searches.count(), 0);
+        assert_eq!(pops(&adapter), 0);
+        assert_eq!(adapter.host().sent, [ToServer::ClaimPop { call_id: "c1".to_owned() }]);
         assert_eq!(adapter.view().calls[0].status, "Answered in your other tab");
         assert!(!adapter.view().calls[0].can_answer);
+    }
+
+    fn pops(adapter: &Adapter<Recorder>) -> usize {
+        let pops = adapter.host().open_cti.iter().filter(|(_, call)| {
+            matches!(
+                call,
+                OpenCtiCall::PopRecord { .. }
+                    | OpenCtiCall::PopUrl { .. }
+                    | OpenCtiCall::PopSearch { .. }
+                    | OpenCtiCall::NewRecordModal { .. }
+            )
+        });
+        pops.count()
+    }
+
+    /// The softphone with its stream live, as it is when a call rings.
+    fn live(ui: Ui) -> Adapter<Recorder> {
+        let mut adapter = Adapter::new(Recorder::default(), ui);
+        adapter.handle(Event::Connection(Connection::Live));
+        adapter
+    }
+
+    #[test]
+    fn a_call_ringing_while_live_is_searched_at_once_and_answer_pops_without_waiting_for_the_claim() {
+        let mut adapter = live(Ui::Lightning);
+        adapter.handle(Event::CallUpdated(Box::new(ringing("c1"))));
+        let search = OpenCtiCall::Search { term: "+14155552671".to_owned(), direction: Direction::Inbound };
+        assert!(adapter.host().open_cti.contains(&("c1".to_owned(), search)), "searched while it rings");
+        adapter.handle(Event::SearchCompleted { call_id: "c1".to_owned(), matches: vec![contact()] });
+        assert_eq!(pops(&adapter), 0, "nothing pops before Answer");
+        assert!(adapter.view().calls[0].can_answer);
+        let last = adapter.host().changes.last().expect("a redraw");
+        assert!(last.changed.is_empty(), "the card the agent is about to click is left as it is");
+
+        adapter.handle(Event::AnswerClicked { call_id: "c1".to_owned() });
+        assert_eq!(last_for(&adapter, "c1"), Some(&OpenCtiCall::PopRecord { id: contact().id }), "Answer pops at once");
+        assert_eq!(adapter.host().sent, [ToServer::ClaimPop { call_id: "c1".to_owned() }], "the append waits");
+        assert_eq!(adapter.view().calls[0].status, "In call");
+
+        adapter.handle(Event::PopClaimed { call_id: "c1".to_owned(), claimed: true });
+        assert!(matches!(adapter.host().sent.as_slice(),
+            [ToServer::ClaimPop { .. }, ToServer::AppendActivity(append)] if append.record_id == contact().id.as_str()));
+        assert_eq!(pops(&adapter), 1);
+    }
+
+    #[test]
+    fn a_claim_refused_after_the_pop_appends_nothing_and_says_the_other_tab_has_the_call() {
+        let mut adapter = live(Ui::Lightning);
+        adapter.handle(Event::CallUpdated(Box::new(ringing("c1"))));
+        adapter.handle(Event::SearchCompleted { call_id: "c1".to_owned(), matches: vec![contact()] });
+        adapter.handle(Event::AnswerClicked { call_id: "c1".to_owned() });
+        adapter.handle(Event::PopClaimed { call_id: "c1".to_owned(), claimed: false });
+        assert_eq!(adapter.host().sent, [ToServer::ClaimPop { call_id: "c1".to_owned() }]);
+        let card = &adapter.view().calls[0];
+        assert_eq!((card.status.as_str(), card.resume.clone()), ("Answered in your other tab", None));
+    }
+
+    #[test]
+    fn classic_auto_create_makes_the_lead_only_once_the_claim_is_granted() {
+        let mut adapter = live(Ui::Classic);
+        adapter.handle(Event::CallUpdated(Box::new(ringing("c1"))));
+        adapter.handle(Event::SearchCompleted { call_id: "c1".to_owned(), matches: vec![] });
+        adapter.handle(Event::AnswerClicked { call_id: "c1".to_owned() });
+        let creates = |adapter: &Adapter<Recorder>| {
+            adapter.host().open_cti.iter().filter(|(_, call)| matches!(call, OpenCtiCall::CreateRecord { .. })).count()
+        };
+        assert_eq!(creates(&adapter), 0, "nothing is written in Salesforce before the server's answer");
+        adapter.handle(Event::PopClaimed { call_id: "c1".to_owned(), claimed: true });
+        assert_eq!(creates(&adapter), 1);
+    }
+
+    #[test]
+    fn calls_the_stream_brings_on_connecting_are_searched_only_when_answered() {
+        let mut adapter = Adapter::new(Recorder::default(), Ui::Lightning);
+        for index in 0..3 {
+            adapter.handle(Event::CallUpdated(Box::new(ringing(&format!("c{index}")))));
+        }
+        adapter.handle(Event::Connection(Connection::Live));
+        let searches = |adapter: &Adapter<Recorder>| {
+            adapter.host().open_cti.iter().filter(|(_, call)| matches!(call, OpenCtiCall::Search { .. })).count()
+        };
+        assert_eq!(searches(&adapter), 0);
+        adapter.handle(Event::AnswerClicked { call_id: "c1".to_owned() });
+        assert_eq!(searches(&adapter), 1);
+        assert_eq!(adapter.view().calls[1].status, "Looking up the caller in Salesforce…");
+    }
+
+    #[test]
+    fn a_search_that_failed_while_ringing_leaves_the_call_answerable_and_answer_searches_again() {
+        let mut adapter = live(Ui::Lightning);
+        adapter.handle(Event::CallUpdated(Box::new(ringing("c1"))));
+        adapter.handle(Event::OpenCtiFailed { call_id: "c1".to_owned(), message: "busy".to_owned() });
+        assert!(adapter.view().calls[0].can_answer);
+        adapter.handle(Event::AnswerClicked { call_id: "c1".to_owned() });
+        let search = OpenCtiCall::Search { term: "+14155552671".to_owned(), direction: Direction::Inbound };
+        assert_eq!(last_for(&adapter, "c1"), Some(&search));
+    }
+
+    /// The last Open CTI call made for this phone call.
+    fn last_for<'a>(adapter: &'a Adapter<Recorder>, call_id: &str) -> Option<&'a OpenCtiCall> {
+        adapter.host().open_cti.iter().rev().find(|(id, _)| id == call_id).map(|(_, call)| call)
+    }
+
+    #[test]
+    fn each_redraw_carries_only_the_calls_that_changed() {
+        let mut adapter = live(Ui::Classic);
+        for index in 0..1_000 {
+            adapter.handle(Event::CallUpdated(Box::new(ringing(&format!("c{index}")))));
+        }
+        let last = adapter.host().changes.last().cloned().expect("a redraw");
+        assert_eq!(last.changed.iter().map(|card| card.call_id.as_str()).collect::<Vec<_>>(), ["c999"]);
+
+        adapter.handle(Event::CallUpdated(Box::new(CallUpdate { state: CallState::Answered, ..ringing("c500") })));
+        let last = adapter.host().changes.last().cloned().expect("a redraw");
+        assert_eq!(
+            last.changed.iter().map(|card| (card.call_id.as_str(), card.status.as_str())).collect::<Vec<_>>(),
+            [("c500", "Answered")]
+        );
+        adapter.handle(Event::CallUpdated(Box::new(CallUpdate { state: CallState::Completed, ..ringing("c7") })));
+        let last = adapter.host().changes.last().cloned().expect("a redraw");
+        assert_eq!((last.changed.len(), last.removed.as_slice()), (0, ["c7".to_owned()].as_slice()));
+        assert_eq!(adapter.view().calls.len(), 999);
+        adapter.handle(Event::Connection(Connection::Reconnecting));
+        let last = adapter.host().changes.last().cloned().expect("a redraw");
+        assert!(last.changed.is_empty() && last.removed.is_empty(), "no call changed");
     }
 
     #[test]
@@ -737,7 +1064,7 @@ mod tests {
         adapter.handle(Event::CallUpdated(Box::new(ringing("c1"))));
         adapter.handle(Event::CallUpdated(Box::new(CallUpdate { state: CallState::Completed, ..ringing("c1") })));
         assert!(adapter.view().calls.is_empty());
-        assert_eq!(adapter.host().last_view.as_ref().map(|view| view.calls.len()), Some(0));
+        assert_eq!(adapter.host().changes.last().map(|change| change.removed.clone()), Some(vec!["c1".to_owned()]));
     }
 
     fn answered_with(adapter: &mut Adapter<Recorder>, update: CallUpdate, matches: Vec<RecordMatch>) {

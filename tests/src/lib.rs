@@ -143,6 +143,11 @@ impl Stack {
         let server_url = format!("http://{}", relay.local_addr()?);
         let mut config = Config::for_tests(format!("sqlite://{}", database_dir.path().join("callpop.db").display()));
         config.extra_org_origins = vec![org.base_url().to_owned()];
+        // Another build of the softphone, where one is named as the server's command line would (a measurement of
+        // two builds side by side, PERFORMANCE.md).
+        if let Some(static_dir) = std::env::var_os("CALLPOP_STATIC_DIR") {
+            config.static_dir = static_dir.into();
+        }
         config.public_url = Some(server_url.clone());
         // The server can link the demo account to the local org through the console, as to a real org.
         config.salesforce_client_id = Some(CONNECTED_APP_ID.to_owned());

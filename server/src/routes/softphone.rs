@@ -134,14 +134,19 @@ pub(crate) fn content_security_policy(config: &Config) -> String {
     )
 }
 
-/// The page, naming its files under the bundle's version (`/static/softphone/x` becomes `/static/v/<version>/softphone/x`;
-/// the boot script imports the glue relatively, so it stays under the same version).
+/// The page, naming its files under the bundle's version (`/static/softphone/x` becomes `/static/v/<version>/softphone/x`,
+/// `/static/pkg/x` `/static/v/<version>/pkg/x`; the boot script imports the glue relatively, so it stays under the
+/// same version), and carrying what `GET /api/v1/softphone/config` answers, so the softphone starts without asking.
 async fn softphone_page(State(state): State<AppState>, version: BundleVersion) -> ApiResult<Response> {
     let path = state.config.static_dir.join("softphone/index.html");
     let page = tokio::fs::read_to_string(&path).await.map_err(|error| {
         ApiError::Internal(anyhow::anyhow!("reading the softphone page at {}: {error}", path.display()))
     })?;
-    let page = page.replace("\"/static/softphone/", &format!("\"{}/softphone/", version.prefix()));
+    let config = &state.config;
+    let page = page
+        .replace("\"/static/", &format!("\"{}/", version.prefix()))
+        .replace("{{open_cti_version}}", &quick_xml::escape::escape(config.open_cti_version.as_str()))
+        .replace("{{extra_org_origins}}", &quick_xml::escape::escape(config.extra_org_origins.join(" ").as_str()));
     let csp = HeaderValue::from_str(&content_security_policy(&state.config)).map_err(anyhow::Error::from)?;
     let headers = [
         (header::CONTENT_SECURITY_POLICY, csp),

@@ -8,6 +8,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 api_test! {
+    configured(|config| config.extra_org_origins = vec!["http://localhost:8081".to_owned(), "http://127.0.0.2:9000".to_owned()])
     async fn the_softphone_page_has_its_policy_and_static_serves_no_page(app: TestApp) {
         let page = app.get(None, "/softphone/").await;
         assert_eq!(page.status(), StatusCode::OK);
@@ -21,6 +22,12 @@ api_test! {
             let body: Value = response.json().await.unwrap_or_else(|_| panic!("a JSON error for {copy}"));
             assert_error(status, &body, 404, "not_found", None);
         }
+        // The page carries what the configuration route answers, so the softphone starts without asking for it.
+        let config: Value = app.get(None, "/api/v1/softphone/config").await.json().await.unwrap();
+        let page = app.get(None, "/softphone/").await.text().await.unwrap();
+        let origins: Vec<&str> = config["extra_org_origins"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+        assert!(page.contains(&format!(r#"data-open-cti-version="{}""#, config["api_version"].as_str().unwrap())), "{page}");
+        assert!(page.contains(&format!(r#"data-extra-org-origins="{}""#, origins.join(" "))), "{page}");
         let style = app.get(None, "/static/softphone/softphone.css").await;
         assert_eq!(style.status(), StatusCode::OK);
         let policy = style.headers()["content-security-policy"].to_str().unwrap().to_owned();
@@ -340,6 +347,9 @@ api_test! {
         let version = boot.path().strip_prefix("/static/v/").and_then(|rest| rest.strip_suffix("/softphone/boot.js"));
         let version = version.unwrap_or_else(|| panic!("the boot script is named under the bundle's hash: {boot}"));
         assert!(page.contains(&format!(r#"href="/static/v/{version}/softphone/softphone.css""#)), "{page}");
+        // The glue and the Wasm are fetched alongside the boot script, under the same version.
+        assert!(page.contains(&format!(r#"<link rel="modulepreload" href="/static/v/{version}/pkg/callpop_adapter.js">"#)), "{page}");
+        assert!(page.contains(&format!(r#"href="/static/v/{version}/pkg/callpop_adapter_bg.wasm" as="fetch""#)), "{page}");
 
         // The boot script imports the glue relatively, so the glue and the Wasm it names are of the same version.
         let script = fetch_encoded(&app, &boot, "gzip, deflate, br").await;
