@@ -88,11 +88,13 @@ fn set_text(id: &str, text: &str) {
     }
 }
 
-/// Marks the page ready (tests and screenshots wait for it).
+/// Marks the page ready (tests and screenshots wait for it; the browser benchmark reads the `callpop-ready` mark).
 pub(crate) fn set_ready() {
     if let Some(app) = by_id("app") {
         let _ = app.set_attribute("data-ready", "1");
     }
+    let _ =
+        web_sys::window().and_then(|window| window.performance()).map(|performance| performance.mark("callpop-ready"));
 }
 
 /// Shows a message that stops the softphone (not loaded from Salesforce, untrusted origin, library missing).
