@@ -179,14 +179,17 @@ next.searchParams.set('nonce', crypto.randomUUID().replaceAll('-', ''));
 location.href = next.href;
 return true;";
 
-/// The new document's boot once it is ready: the `callpop-ready` mark, the page's arrival, and whether the agent
-/// is signed in; `null` while the old document is still there or the new one is not ready.
+/// The new document's boot once it is ready: the `callpop-ready` mark, the page's arrival, the bytes that came over
+/// the network before ready (what the cache did not hold), and whether the agent is signed in; `null` while the old
+/// document is still there or the new one is not ready.
 const BOOTED: &str = "
 if (document.documentElement.dataset.leaving) return null;
 const ready = performance.getEntriesByName('callpop-ready')[0];
 if (!ready) return null;
 const page = performance.getEntriesByType('navigation')[0];
+const fetched = [page, ...performance.getEntriesByType('resource')].filter((entry) => entry && entry.startTime < ready.startTime);
 return { ready: ready.startTime, page: page ? page.responseEnd : null,
+         bytes: fetched.reduce((sum, entry) => sum + (entry.transferSize || 0), 0),
          signed_in: !document.getElementById('calls').hidden };";
 
 /// A ChromeDriver pass-through to the DevTools protocol (`goog/cdp/execute`): one command without parameters.
@@ -401,6 +404,7 @@ async fn ring_round(
 struct Boot {
     ready: f64,
     page: f64,
+    bytes: f64,
 }
 
 /// `count` frame navigations, each waited for until the agent's calls are shown again and the stream is live.
@@ -426,6 +430,7 @@ async fn boots(browser: &Browser, count: usize, empty_cache: bool) -> anyhow::Re
         boots.push(Boot {
             ready: booted["ready"].as_f64().context("no ready time")?,
             page: booted["page"].as_f64().unwrap_or_default(),
+            bytes: booted["bytes"].as_f64().unwrap_or_default(),
         });
         browser.wait_for("#connection[data-connection='live']").await?;
     }
@@ -435,15 +440,21 @@ async fn boots(browser: &Browser, count: usize, empty_cache: bool) -> anyhow::Re
 fn boot_row(id: &str, what: &str, boots: &[Boot]) -> Row {
     let ready = sorted(boots.iter().map(|boot| boot.ready).collect());
     let page = sorted(boots.iter().map(|boot| boot.page).collect());
-    let ((p50, p99), (page50, page99)) = (quantiles(&ready), quantiles(&page));
+    let bytes = sorted(boots.iter().map(|boot| boot.bytes).collect());
+    let ((p50, p99), (page50, page99), bytes50) = (quantiles(&ready), quantiles(&page), quantiles(&bytes).0);
     Row {
         id: id.to_owned(),
         what: what.to_owned(),
-        measured: format!("p50 {}, p99 {} ({} navigations)", ms(p50), ms(p99), ready.len()),
+        measured: format!(
+            "p50 {}, p99 {} ({} navigations; {bytes50:.0} B over the network before ready, p50)",
+            ms(p50),
+            ms(p99),
+            ready.len()
+        ),
         baseline: format!("the softphone's page received: p50 {}, p99 {}", ms(page50), ms(page99)),
         ratio: format!("p50 {:.1}× the page's arrival", p50 / page50),
         figures: json!({ "p50_ms": p50, "p99_ms": p99, "samples": ready.len(), "page_p50_ms": page50,
-                         "page_p99_ms": page99 }),
+                         "page_p99_ms": page99, "network_bytes_p50": bytes50 }),
     }
 }
 
