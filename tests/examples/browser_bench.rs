@@ -32,6 +32,7 @@ use clap::Parser;
 use futures_util::StreamExt;
 use report::{Report, Row, millis, percentile};
 use serde_json::{Value, json};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -148,7 +149,8 @@ const [samples, done] = arguments;
   return pings;
 })().then(done, (error) => done({ error: String(error) }));";
 
-/// `arguments`: [call id, caller, API key, agent]. Rings, waits for the card, clicks Answer, waits for the pop.
+/// `arguments`: [call id, caller, API key, agent]. Rings, waits for the card, clicks Answer, waits for the pop, and
+/// lists the softphone's requests in between (Resource Timing).
 const RING_AND_ANSWER: &str = "
 const [id, caller, key, agent, done] = arguments;
 (async () => {
@@ -165,10 +167,18 @@ const [id, caller, key, agent, done] = arguments;
   const shownAt = await shown;
   const button = document.querySelector(`[data-answer=\"${id}\"]`);
   if (!button) throw new Error('no Answer button on the card');
+  performance.clearResourceTimings();
   const popped = bench.popped();
   const clicked = bench.now();
   button.click();
-  return { accepted, shown: shownAt, clicked, popped: await popped };
+  const poppedAt = await popped;
+  // The softphone's requests between the click and the pop, in milliseconds after the click.
+  const since = clicked - performance.timeOrigin;
+  const requests = performance.getEntriesByType('resource')
+    .filter((entry) => entry.startTime >= since && entry.responseEnd > 0 && entry.responseEnd - since <= poppedAt - clicked)
+    .map((entry) => ({ request: new URL(entry.name).pathname.replace(encodeURIComponent(id), '{call}'),
+                       start: entry.startTime - since, end: entry.responseEnd - since }));
+  return { accepted, shown: shownAt, clicked, popped: poppedAt, requests };
 })().then(done, (error) => done({ error: String(error) }));";
 
 /// Navigates the softphone's frame from inside (the same URL, a new nonce), marking the old document first.
@@ -303,17 +313,12 @@ async fn main() -> anyhow::Result<()> {
     report.add(floor.row());
 
     println!("\n==> {} rings for the one agent", args.rings);
-    let (rings, answers) = ring_round(&browser, &stack, "BENCH", args.rings).await?;
-    report.add(floor.pop_row(
-        "browser.ring.1",
-        "ring accepted (202) → caller shown in the softphone, 1 agent".to_owned(),
-        &rings,
-    ));
-    report.add(floor.pop_row(
-        "browser.answer",
-        "Answer clicked → `screenPop` received by the org's page".to_owned(),
-        &answers,
-    ));
+    let round = ring_round(&browser, &stack, "BENCH", args.rings).await?;
+    let what = "ring accepted (202) → caller shown in the softphone, 1 agent".to_owned();
+    report.add(floor.pop_row("browser.ring.1", what, &round.shown));
+    let what = "Answer clicked → `screenPop` received by the org's page".to_owned();
+    report.add(floor.pop_row("browser.answer", what, &round.popped));
+    report.add(round.requests_row("browser.answer.requests", args.rings));
 
     println!("\n==> boots: {} with the cache warm, {} with it emptied", args.boots, args.empty_boots);
     let warm = boots(&browser, args.boots, false).await?;
@@ -326,13 +331,13 @@ async fn main() -> anyhow::Result<()> {
         println!("\n==> {} rings with {count} other agents' streams open and ringing", args.rings);
         let load = Load::start(&stack, count).await?;
         browser.eval(SOFTPHONE_PROBE).await?;
-        let (rings, answers) = ring_round(&browser, &stack, "LOADED", args.rings).await?;
+        let round = ring_round(&browser, &stack, "LOADED", args.rings).await?;
         let rung = load.stop().await;
         let what =
             format!("ring accepted (202) → caller shown, {count} other agents connected ({rung} of their calls rang)");
-        report.add(floor.pop_row("browser.ring.load", what, &rings));
+        report.add(floor.pop_row("browser.ring.load", what, &round.shown));
         let what = format!("Answer clicked → `screenPop` received, {count} other agents connected");
-        report.add(floor.pop_row("browser.answer.load", what, &answers));
+        report.add(floor.pop_row("browser.answer.load", what, &round.popped));
     }
     report.print();
     report.write(&args.report)?;
@@ -366,14 +371,10 @@ async fn floor(browser: &Browser) -> anyhow::Result<Floor> {
 
 /// `rings` calls for the demo agent from a known caller, one at a time: each rung, shown, answered and popped, then
 /// completed. Returns the ring → shown and the Answer → `screenPop` times, sorted.
-async fn ring_round(
-    browser: &Browser,
-    stack: &Stack,
-    prefix: &str,
-    rings: usize,
-) -> anyhow::Result<(Vec<f64>, Vec<f64>)> {
+async fn ring_round(browser: &Browser, stack: &Stack, prefix: &str, rings: usize) -> anyhow::Result<Round> {
     let floor = floor(browser).await?;
     let (mut shown, mut popped) = (Vec::new(), Vec::new());
+    let mut requests: BTreeMap<String, (Vec<f64>, Vec<f64>)> = BTreeMap::new();
     for ring in 0..rings {
         let call_id = format!("{prefix}-{ring}");
         let times = answered(
@@ -394,10 +395,58 @@ async fn ring_round(
         let time = |name: &str| times[name].as_f64().with_context(|| format!("no {name} time for {call_id}"));
         shown.push(time("shown")? - time("accepted")?);
         popped.push(time("popped")? - floor.offset - time("clicked")?);
+        for request in times["requests"].as_array().into_iter().flatten() {
+            let (starts, ends) = requests.entry(request["request"].as_str().unwrap_or("?").to_owned()).or_default();
+            starts.push(request["start"].as_f64().unwrap_or_default());
+            ends.push(request["end"].as_f64().unwrap_or_default());
+        }
         stack.post_call_event(&call_id, "completed", numbers::ONE_CONTACT).await?;
         tokio::time::sleep(BETWEEN_RINGS).await;
     }
-    Ok((sorted(shown), sorted(popped)))
+    let requests = requests
+        .into_iter()
+        .map(|(request, (starts, ends))| {
+            let count = starts.len();
+            (request, quantiles(&sorted(starts)).0, quantiles(&sorted(ends)).0, count)
+        })
+        .collect();
+    Ok(Round { shown: sorted(shown), popped: sorted(popped), requests })
+}
+
+/// A round of rings: ring → shown and Answer → `screenPop` times, sorted, and the requests the softphone made
+/// between Answer and the pop (each with the p50 of its start and of its end after the click, and how many rings
+/// made it).
+struct Round {
+    shown: Vec<f64>,
+    popped: Vec<f64>,
+    requests: Vec<(String, f64, f64, usize)>,
+}
+
+impl Round {
+    /// Where the Answer → `screenPop` time goes, as the softphone's requests in between show it.
+    fn requests_row(&self, id: &str, rings: usize) -> Row {
+        let listed: Vec<String> = self
+            .requests
+            .iter()
+            .map(|(request, start, end, count)| format!("{request} {} → {} ({count} of {rings})", ms(*start), ms(*end)))
+            .collect();
+        let figures: Vec<Value> = self
+            .requests
+            .iter()
+            .map(|(request, start, end, count)| {
+                json!({ "request": request, "start_p50_ms": start, "end_p50_ms": end, "rings": count })
+            })
+            .collect();
+        Row {
+            id: id.to_owned(),
+            what: "Answer → `screenPop`: the softphone's requests in between (p50 start → end after the click)"
+                .to_owned(),
+            measured: if listed.is_empty() { "none".to_owned() } else { listed.join("; ") },
+            baseline: format!("Answer → `screenPop` p50 {}", ms(quantiles(&self.popped).0)),
+            ratio: "-".to_owned(),
+            figures: json!({ "requests": figures }),
+        }
+    }
 }
 
 /// One boot: what the new document measured.
