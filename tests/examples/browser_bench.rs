@@ -189,18 +189,20 @@ next.searchParams.set('nonce', crypto.randomUUID().replaceAll('-', ''));
 location.href = next.href;
 return true;";
 
-/// The new document's boot once it is ready: the `callpop-ready` mark, the page's arrival, the bytes that came over
-/// the network before ready (what the cache did not hold), and whether the agent is signed in; `null` while the old
+/// The new document's boot once it is ready: the `callpop-ready` mark, the page's arrival, the requests before ready
+/// and the bytes they brought over the network (what the cache did not hold), and whether the agent is signed in; `null` while the old
 /// document is still there or the new one is not ready.
-const BOOTED: &str = "
+const BOOTED: &str = r#"
 if (document.documentElement.dataset.leaving) return null;
 const ready = performance.getEntriesByName('callpop-ready')[0];
 if (!ready) return null;
 const page = performance.getEntriesByType('navigation')[0];
 const fetched = [page, ...performance.getEntriesByType('resource')].filter((entry) => entry && entry.startTime < ready.startTime);
-return { ready: ready.startTime, page: page ? page.responseEnd : null,
+const requests = fetched.map((entry) => ({ request: new URL(entry.name).pathname.replace(/\/v\/[^/]+\//, '/v/{hash}/'),
+                                           start: entry.startTime, end: entry.responseEnd }));
+return { ready: ready.startTime, page: page ? page.responseEnd : null, requests,
          bytes: fetched.reduce((sum, entry) => sum + (entry.transferSize || 0), 0),
-         signed_in: !document.getElementById('calls').hidden };";
+         signed_in: !document.getElementById('calls').hidden };"#;
 
 /// A ChromeDriver pass-through to the DevTools protocol (`goog/cdp/execute`): one command without parameters.
 #[derive(Debug)]
@@ -318,12 +320,18 @@ async fn main() -> anyhow::Result<()> {
     report.add(floor.pop_row("browser.ring.1", what, &round.shown));
     let what = "Answer clicked → `screenPop` received by the org's page".to_owned();
     report.add(floor.pop_row("browser.answer", what, &round.popped));
-    report.add(round.requests_row("browser.answer.requests", args.rings));
+    let what = "Answer → `screenPop`: the softphone's requests in between (p50 start → end after the click)";
+    let baseline = format!("Answer → `screenPop` p50 {}", ms(quantiles(&round.popped).0));
+    report.add(round.requests.row("browser.answer.requests", what, baseline));
 
     println!("\n==> boots: {} with the cache warm, {} with it emptied", args.boots, args.empty_boots);
-    let warm = boots(&browser, args.boots, false).await?;
-    report.add(boot_row("browser.boot.warm", "softphone boot, cache warm: frame navigation → ready", &warm));
-    let empty = boots(&browser, args.empty_boots, true).await?;
+    let (warm, requests) = boots(&browser, args.boots, false).await?;
+    let warm_row = boot_row("browser.boot.warm", "softphone boot, cache warm: frame navigation → ready", &warm);
+    let baseline = format!("ready p50 {}", ms(warm_row.figures["p50_ms"].as_f64().unwrap_or_default()));
+    report.add(warm_row);
+    let what = "softphone boot, cache warm: its requests before ready (p50 start → end after the navigation began)";
+    report.add(requests.row("browser.boot.requests", what, baseline));
+    let (empty, _) = boots(&browser, args.empty_boots, true).await?;
     report.add(boot_row("browser.boot.empty", "softphone boot, cache emptied: frame navigation → ready", &empty));
 
     if args.load_streams > 0 {
@@ -374,7 +382,7 @@ async fn floor(browser: &Browser) -> anyhow::Result<Floor> {
 async fn ring_round(browser: &Browser, stack: &Stack, prefix: &str, rings: usize) -> anyhow::Result<Round> {
     let floor = floor(browser).await?;
     let (mut shown, mut popped) = (Vec::new(), Vec::new());
-    let mut requests: BTreeMap<String, (Vec<f64>, Vec<f64>)> = BTreeMap::new();
+    let mut requests = Requests::default();
     for ring in 0..rings {
         let call_id = format!("{prefix}-{ring}");
         let times = answered(
@@ -395,56 +403,70 @@ async fn ring_round(browser: &Browser, stack: &Stack, prefix: &str, rings: usize
         let time = |name: &str| times[name].as_f64().with_context(|| format!("no {name} time for {call_id}"));
         shown.push(time("shown")? - time("accepted")?);
         popped.push(time("popped")? - floor.offset - time("clicked")?);
-        for request in times["requests"].as_array().into_iter().flatten() {
-            let (starts, ends) = requests.entry(request["request"].as_str().unwrap_or("?").to_owned()).or_default();
-            starts.push(request["start"].as_f64().unwrap_or_default());
-            ends.push(request["end"].as_f64().unwrap_or_default());
-        }
+        requests.add(&times["requests"]);
         stack.post_call_event(&call_id, "completed", numbers::ONE_CONTACT).await?;
         tokio::time::sleep(BETWEEN_RINGS).await;
     }
-    let requests = requests
-        .into_iter()
-        .map(|(request, (starts, ends))| {
-            let count = starts.len();
-            (request, quantiles(&sorted(starts)).0, quantiles(&sorted(ends)).0, count)
-        })
-        .collect();
     Ok(Round { shown: sorted(shown), popped: sorted(popped), requests })
 }
 
 /// A round of rings: ring → shown and Answer → `screenPop` times, sorted, and the requests the softphone made
-/// between Answer and the pop (each with the p50 of its start and of its end after the click, and how many rings
-/// made it).
+/// between Answer and the pop.
 struct Round {
     shown: Vec<f64>,
     popped: Vec<f64>,
-    requests: Vec<(String, f64, f64, usize)>,
+    requests: Requests,
 }
 
-impl Round {
-    /// Where the Answer → `screenPop` time goes, as the softphone's requests in between show it.
-    fn requests_row(&self, id: &str, rings: usize) -> Row {
-        let listed: Vec<String> = self
-            .requests
+/// The requests a page made during what is measured (Resource Timing), by path: when each started and ended, in
+/// milliseconds after the measurement's start, over all the samples.
+#[derive(Default)]
+struct Requests {
+    by_path: BTreeMap<String, (Vec<f64>, Vec<f64>)>,
+    samples: usize,
+}
+
+impl Requests {
+    /// Adds one sample's requests: `[{request, start, end}]`.
+    fn add(&mut self, requests: &Value) {
+        self.samples += 1;
+        for request in requests.as_array().into_iter().flatten() {
+            let path = request["request"].as_str().unwrap_or("?").to_owned();
+            let (starts, ends) = self.by_path.entry(path).or_default();
+            starts.push(request["start"].as_f64().unwrap_or_default());
+            ends.push(request["end"].as_f64().unwrap_or_default());
+        }
+    }
+
+    /// A row listing each request with the p50 of its start and of its end, in the order they start.
+    fn row(&self, id: &str, what: &str, baseline: String) -> Row {
+        let mut listed: Vec<(String, f64, f64, usize)> = self
+            .by_path
             .iter()
-            .map(|(request, start, end, count)| format!("{request} {} → {} ({count} of {rings})", ms(*start), ms(*end)))
+            .map(|(path, (starts, ends))| {
+                let (starts, ends) = (sorted(starts.clone()), sorted(ends.clone()));
+                (path.clone(), quantiles(&starts).0, quantiles(&ends).0, starts.len())
+            })
             .collect();
-        let figures: Vec<Value> = self
-            .requests
+        listed.sort_by(|one, other| one.1.total_cmp(&other.1));
+        let samples = self.samples;
+        let text: Vec<String> = listed
             .iter()
-            .map(|(request, start, end, count)| {
-                json!({ "request": request, "start_p50_ms": start, "end_p50_ms": end, "rings": count })
+            .map(|(path, start, end, count)| format!("{path} {} → {} ({count} of {samples})", ms(*start), ms(*end)))
+            .collect();
+        let figures: Vec<Value> = listed
+            .iter()
+            .map(|(path, start, end, count)| {
+                json!({ "request": path, "start_p50_ms": start, "end_p50_ms": end, "count": count })
             })
             .collect();
         Row {
             id: id.to_owned(),
-            what: "Answer → `screenPop`: the softphone's requests in between (p50 start → end after the click)"
-                .to_owned(),
-            measured: if listed.is_empty() { "none".to_owned() } else { listed.join("; ") },
-            baseline: format!("Answer → `screenPop` p50 {}", ms(quantiles(&self.popped).0)),
+            what: what.to_owned(),
+            measured: if text.is_empty() { "none".to_owned() } else { text.join("; ") },
+            baseline,
             ratio: "-".to_owned(),
-            figures: json!({ "requests": figures }),
+            figures: json!({ "requests": figures, "samples": samples }),
         }
     }
 }
@@ -457,8 +479,9 @@ struct Boot {
 }
 
 /// `count` frame navigations, each waited for until the agent's calls are shown again and the stream is live.
-async fn boots(browser: &Browser, count: usize, empty_cache: bool) -> anyhow::Result<Vec<Boot>> {
-    let mut boots = Vec::with_capacity(count);
+/// Returns each boot's figures and the requests made before ready.
+async fn boots(browser: &Browser, count: usize, empty_cache: bool) -> anyhow::Result<(Vec<Boot>, Requests)> {
+    let (mut boots, mut requests) = (Vec::with_capacity(count), Requests::default());
     for _ in 0..count {
         if empty_cache {
             browser.client.issue_cmd(Cdp("Network.clearBrowserCache")).await?;
@@ -481,9 +504,10 @@ async fn boots(browser: &Browser, count: usize, empty_cache: bool) -> anyhow::Re
             page: booted["page"].as_f64().unwrap_or_default(),
             bytes: booted["bytes"].as_f64().unwrap_or_default(),
         });
+        requests.add(&booted["requests"]);
         browser.wait_for("#connection[data-connection='live']").await?;
     }
-    Ok(boots)
+    Ok((boots, requests))
 }
 
 fn boot_row(id: &str, what: &str, boots: &[Boot]) -> Row {
