@@ -336,7 +336,7 @@ fn cell(text: &str) -> String {
 /// BENCHMARKS.md and report.json from the rows of a run.
 fn render(rows: &[Value], run: &Run) -> (String, Value) {
     let mut table = String::new();
-    let mut misses = String::new();
+    let mut misses: Vec<(Option<Headline>, Vec<String>)> = Vec::new();
     let mut judged = Vec::new();
     for row in rows {
         let id = row["id"].as_str().unwrap_or_default();
@@ -373,25 +373,22 @@ fn render(rows: &[Value], run: &Run) -> (String, Value) {
             cell(row["ratio"].as_str().unwrap_or_default()),
             cell(&verdict)
         );
-        // One line per headline: a row's goals missed for the same reason share it.
-        let mut groups: Vec<(Option<Headline>, Vec<&str>)> = Vec::new();
+        // One line per headline: the goals missed for the same reason, in this row and others, share it.
         for goal in &missed {
-            let same = |(headline, _): &&mut (Option<Headline>, Vec<&str>)| {
-                headline.map(|headline| headline.text) == goal.headline.map(|headline| headline.text)
-            };
-            match groups.iter_mut().find(same) {
-                Some((_, texts)) => texts.push(goal.text),
-                None => groups.push((goal.headline, vec![goal.text])),
+            let key = goal.headline.map(|headline| headline.text);
+            let missed_here = format!("**{what}** ({})", goal.text);
+            match misses.iter_mut().find(|(headline, _): &&mut (Option<Headline>, Vec<String>)| {
+                key.is_some() && headline.map(|headline| headline.text) == key
+            }) {
+                Some((_, rows)) => match rows.last_mut().filter(|last| last.starts_with(&format!("**{what}** ("))) {
+                    Some(last) => {
+                        last.truncate(last.len() - 1);
+                        let _ = write!(last, "; {})", goal.text);
+                    }
+                    None => rows.push(missed_here),
+                },
+                None => misses.push((goal.headline, vec![missed_here])),
             }
-        }
-        for (headline, texts) in groups {
-            let texts = texts.join("; ");
-            let _ = match headline {
-                Some(headline) => {
-                    writeln!(misses, "- **{what}** ({texts}): {} _({})_", headline.text, headline.profile)
-                }
-                None => writeln!(misses, "- **{what}** ({texts}): not profiled yet."),
-            };
         }
         let mut judged_row = row.clone();
         judged_row["goals"] = outcomes
@@ -430,7 +427,12 @@ fn render(rows: &[Value], run: &Run) -> (String, Value) {
         let _ = writeln!(text, "Every goal measured was reached.");
     } else {
         let _ = writeln!(text, "Each goal not reached, with the headline of the last profile taken of it:\n");
-        text.push_str(&misses);
+        for (headline, rows) in &misses {
+            let _ = match headline {
+                Some(headline) => writeln!(text, "- {}: {} _({})_", rows.join(", "), headline.text, headline.profile),
+                None => writeln!(text, "- {}: not profiled yet.", rows.join(", ")),
+            };
+        }
     }
     if !unmeasured.is_empty() {
         let _ = writeln!(text, "\n## Not measured in this run\n\n{}", unmeasured.join("\n"));
@@ -518,6 +520,21 @@ mod tests {
         let line = format!("- **what browser.answer** (p99 ≤ 10 ms; p99 ≤ 3× the floor): {} _(", POP.text);
         assert!(text.contains(&line), "{text}");
         assert_eq!(text.matches(POP.text).count(), 1);
+    }
+
+    #[test]
+    fn rows_missed_for_one_reason_share_its_headline() {
+        let rows = [
+            row("ingest.sqlite.calls", &json!({ "share": 0.02 })),
+            row("ingest.sqlite.texts", &json!({ "share": 0.03 })),
+        ];
+        let (text, _) = render(&rows, &run());
+        let line = format!(
+            "- **what ingest.sqlite.calls** (≥ 50% of `/healthz`, durable), **what ingest.sqlite.texts** (≥ 50% of \
+             `/healthz`, durable): {}",
+            INGEST_SQLITE.text
+        );
+        assert!(text.contains(&line), "{text}");
     }
 
     #[test]
