@@ -93,8 +93,9 @@ fn set_text(id: &str, text: &str) {
     }
 }
 
-/// Marks a moment of the boot on the page's performance timeline, where the boot times in PERFORMANCE.md are read
-/// (`tests/examples/softphone_timing.rs`): `callpop-ready` (something to show), `callpop-live` (the stream is up).
+/// Marks a moment of the boot on the page's performance timeline, where the boot times are read
+/// (`tests/examples/softphone_timing.rs` and the browser benchmark, `tests/examples/browser_bench.rs`):
+/// `callpop-ready` (something to show), `callpop-live` (the stream is up).
 fn mark(name: &str) {
     if let Some(performance) = web_sys::window().and_then(|window| window.performance()) {
         let _ = performance.mark(name);

@@ -4,15 +4,33 @@
 //!
 //! Each scenario runs the real server (SQLite in a temporary directory, production sync timing) against an
 //! in-process local org linked through OAuth, posts call events over HTTP as the telephony side does, and reads the
-//! org's request journal.
+//! org's request journal. The rows go to `--report` (`../examples/support/report.rs`), which `cargo xtask bench`
+//! checks against the goals.
+
+#[path = "../examples/support/report.rs"]
+mod report;
 
 use callpop_core::options::IntegrationOptions;
 use callpop_sandbox::{Sandbox, SandboxConfig};
 use callpop_server::config::SyncTiming;
 use callpop_server::local_org::{self, ConnectedApp};
 use callpop_server::{Application, Config, provision};
+use clap::Parser;
+use report::{Report, Row, millis, percentile};
 use serde_json::{Value, json};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
+
+/// Salesforce requests per call against the local org.
+#[derive(Parser)]
+struct Args {
+    /// Where the rows are written as JSON.
+    #[arg(long, default_value = "target/bench/sync.json")]
+    report: PathBuf,
+    /// Passed by `cargo bench` to every benchmark; nothing to do with it.
+    #[arg(long, hide = true)]
+    bench: bool,
+}
 
 const APP: ConnectedApp<'static> = ConnectedApp { client_id: "3MVG9callpop.bench", client_secret: "bench-secret" };
 
@@ -118,41 +136,55 @@ impl Bench {
     }
 }
 
-/// One row of the report.
-struct Row {
-    scenario: &'static str,
+/// One scenario's counts.
+struct Scenario {
+    id: &'static str,
+    what: &'static str,
     calls: usize,
     requests: usize,
     latency: Vec<Duration>,
     elapsed: Duration,
 }
 
-impl Row {
-    fn print(&self) {
+impl Scenario {
+    fn row(&self) -> Row {
         #[allow(clippy::cast_precision_loss)] // Small counts.
         let per_call = self.requests as f64 / self.calls as f64;
         let mut latency = self.latency.clone();
-        latency.sort();
-        let percentile = |p: f64| {
-            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
-            let index = ((latency.len() as f64 - 1.0) * p).round() as usize;
-            latency.get(index).map_or_else(|| "-".to_owned(), |value| format!("{:.0} ms", value.as_secs_f64() * 1000.0))
+        latency.sort_unstable();
+        let to_org = if latency.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; ring → Task in the org p50 {}, p95 {}",
+                millis(percentile(&latency, 0.5)),
+                millis(percentile(&latency, 0.95))
+            )
         };
-        println!(
-            "{:<34} {:>6} {:>9} {:>9.2} {:>10} {:>10} {:>9.2} s",
-            self.scenario,
-            self.calls,
-            self.requests,
-            per_call,
-            percentile(0.5),
-            percentile(0.95),
-            self.elapsed.as_secs_f64()
-        );
+        Row {
+            id: format!("sync.{}", self.id),
+            what: format!("Salesforce requests per call: {}", self.what),
+            measured: format!(
+                "{per_call:.2} ({} requests, {} calls, {:.1} s){to_org}",
+                self.requests,
+                self.calls,
+                self.elapsed.as_secs_f64()
+            ),
+            baseline: "-".to_owned(),
+            ratio: "-".to_owned(),
+            figures: json!({ "per_call": per_call, "requests": self.requests, "calls": self.calls,
+                             "p50_ms": percentile(&latency, 0.5).as_secs_f64() * 1e3,
+                             "p95_ms": percentile(&latency, 0.95).as_secs_f64() * 1e3 }),
+        }
     }
 }
 
 /// Rings `numbers` one at a time, each waited for in the org.
-async fn one_at_a_time(bench: &mut Bench, scenario: &'static str, numbers: &[String]) -> anyhow::Result<Row> {
+async fn one_at_a_time(
+    bench: &mut Bench,
+    (id, what): (&'static str, &'static str),
+    numbers: &[String],
+) -> anyhow::Result<Scenario> {
     let before = bench.requests();
     let started = Instant::now();
     let mut latency = Vec::new();
@@ -163,28 +195,35 @@ async fn one_at_a_time(bench: &mut Bench, scenario: &'static str, numbers: &[Str
         bench.wait_for_tasks(std::slice::from_ref(&call), "Status", "Not Started").await?;
         latency.push(rung.elapsed());
     }
-    Ok(Row { scenario, calls: numbers.len(), requests: bench.requests() - before, latency, elapsed: started.elapsed() })
+    Ok(Scenario {
+        id,
+        what,
+        calls: numbers.len(),
+        requests: bench.requests() - before,
+        latency,
+        elapsed: started.elapsed(),
+    })
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let mut report = Report::default();
     let mut bench = Bench::start().await?;
     // Warm-up: the first call of a link also checks the Task key field and looks the Campaign up.
-    one_at_a_time(&mut bench, "warm-up", &["+14155559999".to_owned()]).await?;
+    one_at_a_time(&mut bench, ("warm-up", "warm-up"), &["+14155559999".to_owned()]).await?;
 
-    println!(
-        "{:<34} {:>6} {:>9} {:>9} {:>10} {:>10} {:>11}",
-        "scenario", "calls", "requests", "per call", "p50", "p95", "wall"
-    );
     let new_callers: Vec<String> = (0..20).map(|n| format!("+1415555{:04}", 4000 + n)).collect();
-    one_at_a_time(&mut bench, "new caller (Lead + Task + member)", &new_callers).await?.print();
+    let what = "new caller, ringing (Lead + Task + member)";
+    report.add(one_at_a_time(&mut bench, ("new", what), &new_callers).await?.row());
 
     let known: Vec<String> = (0..20).map(|n| format!("+1415555{:04}", 5000 + n)).collect();
     for (n, number) in known.iter().enumerate() {
         bench.contact(number, &format!("Known {n}"));
     }
-    one_at_a_time(&mut bench, "known caller, first call", &known).await?.print();
-    one_at_a_time(&mut bench, "known caller again within 60 s", &known).await?.print();
+    report.add(one_at_a_time(&mut bench, ("known", "known caller, ringing"), &known).await?.row());
+    let what = "known caller again within 60 s, ringing";
+    report.add(one_at_a_time(&mut bench, ("again", what), &known).await?.row());
 
     // A whole call: ringing, answered, completed, each synced before the next arrives.
     let before = bench.requests();
@@ -200,14 +239,17 @@ async fn main() -> anyhow::Result<()> {
         bench.event(&call, "completed", number, json!({ "duration_secs": 120, "disposition": "Sale" })).await?;
         bench.wait_for_tasks(std::slice::from_ref(&call), "Status", "Completed").await?;
     }
-    Row {
-        scenario: "whole call life (3 events)",
-        calls: lives.len(),
-        requests: bench.requests() - before,
-        latency: Vec::new(),
-        elapsed: started.elapsed(),
-    }
-    .print();
+    report.add(
+        Scenario {
+            id: "whole",
+            what: "a known caller's whole call (ringing, answered, completed)",
+            calls: lives.len(),
+            requests: bench.requests() - before,
+            latency: Vec::new(),
+            elapsed: started.elapsed(),
+        }
+        .row(),
+    );
 
     // A burst: 200 callers (half known, half new) ring within moments of each other.
     let burst: Vec<String> = (0..200).map(|n| format!("+1415555{:04}", 7000 + n)).collect();
@@ -231,19 +273,23 @@ async fn main() -> anyhow::Result<()> {
     posted.into_iter().collect::<anyhow::Result<Vec<()>>>()?;
     let ingest = started.elapsed();
     bench.wait_for_tasks(&call_ids, "Status", "Not Started").await?;
-    Row {
-        scenario: "burst of 200 (half new)",
-        calls: burst.len(),
-        requests: bench.requests() - before,
-        latency: Vec::new(),
-        elapsed: started.elapsed(),
-    }
-    .print();
+    report.add(
+        Scenario {
+            id: "burst",
+            what: "a burst of 200 ringing at once (half new callers)",
+            calls: burst.len(),
+            requests: bench.requests() - before,
+            latency: Vec::new(),
+            elapsed: started.elapsed(),
+        }
+        .row(),
+    );
     #[allow(clippy::cast_precision_loss)]
     let rate = burst.len() as f64 / ingest.as_secs_f64();
     println!(
         "\nthe burst's 200 events were accepted in {:.2} s ({rate:.0} events/s, 2 cores, SQLite)",
         ingest.as_secs_f64()
     );
-    Ok(())
+    report.print();
+    report.write(&args.report)
 }

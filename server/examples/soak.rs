@@ -24,6 +24,7 @@ use callpop_sandbox::faults::{Fault, FaultAction};
 use callpop_server::local_org::{self, ConnectedApp};
 use callpop_server::store::{OperationsStore, SqlStore, SyncStore};
 use callpop_server::{Application, Config, provision};
+use clap::Parser;
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -47,33 +48,26 @@ const SLOW_COMMIT_MS: u64 = 6_000;
 /// The servers' longest wait between two retries in this run (production: 10 minutes), so the faults drain in time.
 const RETRY_MAX_SECS: u64 = 5;
 
+/// The soak run's driver: the release server and local org as processes, killed, faulted and fed out of order.
+#[derive(Parser)]
 struct Args {
+    /// The directory holding the release `callpop` and `callpop-org` binaries.
+    #[arg(long, default_value = "target/release")]
     bin_dir: PathBuf,
+    /// The PostgreSQL URL the two-server scenario needs.
+    #[arg(long)]
     postgres: Option<String>,
+    /// Calls per scenario.
+    #[arg(long, default_value_t = 1_000)]
     calls: usize,
+    /// Only these scenarios (kill, faults, order, two), separated by commas.
+    #[arg(long, value_delimiter = ',')]
     only: Option<Vec<String>>,
-}
-
-fn parse_args() -> anyhow::Result<Args> {
-    let mut args = Args { bin_dir: PathBuf::from("target/release"), postgres: None, calls: 1_000, only: None };
-    let mut given = std::env::args().skip(1);
-    while let Some(flag) = given.next() {
-        let mut value = || given.next().with_context(|| format!("{flag} takes a value"));
-        match flag.as_str() {
-            "--bin-dir" => args.bin_dir = PathBuf::from(value()?),
-            "--postgres" => args.postgres = Some(value()?),
-            "--calls" => args.calls = value()?.parse().context("--calls takes a number")?,
-            "--only" => args.only = Some(value()?.split(',').map(str::to_owned).collect()),
-            // `cargo run --example` passes nothing else; anything else is a mistake.
-            other => bail!("unknown argument {other}"),
-        }
-    }
-    Ok(args)
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let args = parse_args()?;
+    let args = Args::parse();
     let wanted = |name: &str| args.only.as_ref().is_none_or(|only| only.iter().any(|one| one == name));
     let started = Instant::now();
     let mut rows = Vec::new();

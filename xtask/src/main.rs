@@ -7,13 +7,15 @@
 //!   and PostgreSQL); `cargo xtask test` runs it too.
 //! - `cargo xtask check-postgres`: find, or start and stop, the PostgreSQL the API tests use.
 //! - `cargo xtask build-wasm`: build the softphone bundle into `static/pkg/` and report its size.
-//! - `cargo xtask bench [--seconds N] [--streams 1000,10000]`: the performance figures (PERFORMANCE.md), each beside
-//!   a baseline taken in the same run, from the optimised server as a process; then Salesforce requests per call.
+//! - `cargo xtask bench [--seconds N] [--streams 1000,10000] [--rings N] [--load-streams N] [--render-only]`: the
+//!   performance figures, each beside a baseline taken in the same run and checked against its goal, into
+//!   BENCHMARKS.md (`bench.rs`).
 //! - `cargo xtask soak [--calls N] [--only kill,faults,order,two]`: the reliability soak run (RELIABILITY.md):
 //!   the optimised server and local org as processes, killed and faulted, counted from the org's records.
 //! - `cargo xtask screenshots [console | softphone | frame]`: build the softphone and take the README's screenshots
 //!   into `docs/screenshots/` in headless Chromium (all of them, or one set).
 
+mod bench;
 mod conformance;
 mod postgres;
 mod tools;
@@ -25,14 +27,14 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use tools::{root, run, target_dir};
 
-const USAGE: &str = "usage: cargo xtask <demo | test | bench [--seconds N] [--streams 1000,10000] | soak [--calls N] [--only kill,faults,order,two] | build-wasm | conformance | check-postgres | screenshots [console | softphone | frame]>";
+const USAGE: &str = "usage: cargo xtask <demo | test | bench [--help] | soak [--calls N] [--only kill,faults,order,two] | build-wasm | conformance | check-postgres | screenshots [console | softphone | frame]>";
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("demo") => demo(),
         Some("test") => test(),
-        Some("bench") => bench(&args[1..]),
+        Some("bench") => bench::bench(&args[1..]),
         Some("soak") => soak(&args[1..]),
         Some("build-wasm") => build_wasm().map(|_| ()),
         Some("check-postgres") => check_postgres(),
@@ -234,24 +236,6 @@ fn demo() -> anyhow::Result<()> {
     loop {
         std::thread::sleep(Duration::from_secs(3600));
     }
-}
-
-/// The benchmarks (PERFORMANCE.md): builds the softphone, the server and the driver optimised, finds or starts
-/// PostgreSQL, and runs the driver (`server/examples/bench.rs`: the bundle as served, ingestion at 64 connections
-/// against `/healthz`, the agents' streams), which prints one table; then the sync engine's Salesforce requests per
-/// call against the local org (`server/benches/sync.rs`). Bounded: about 5 minutes after the builds.
-fn bench(args: &[String]) -> anyhow::Result<()> {
-    build_wasm()?;
-    step("build the server and the bench driver (optimised; the first build takes minutes)");
-    run(cargo().args(["build", "--release", "-p", "callpop-server", "--bin", "callpop", "--example", "bench"]))?;
-    step("bench: the bundle as served, ingestion on SQLite and PostgreSQL, the agents' streams");
-    let report = target_dir().join("bench/report.json");
-    let args = [&["--report".to_owned(), report.display().to_string()], args].concat();
-    if !run_driver("bench", &args)? {
-        bail!("the bench driver failed: a scenario could not run (its figures are not failures)");
-    }
-    step("Salesforce requests per call against the local org (optimised build)");
-    run(cargo().args(["bench", "-q", "-p", "callpop-server", "--bench", "sync"]))
 }
 
 /// The soak run: builds the server, the local org and the driver (`server/examples/soak.rs`) optimised, finds or
