@@ -235,7 +235,7 @@ async fn main() -> anyhow::Result<()> {
         bench.contact(number, "Life");
     }
     whole_calls(&mut bench, "whole call life (3 events)", &lives).await?.print();
-    whole_calls(&mut bench, "whole call, known caller within 60 s", &lives).await?.print();
+    whole_calls(&mut bench, "whole call again within 60 s", &lives).await?.print();
     let newcomers: Vec<String> = (0..20).map(|n| format!("+1415555{:04}", 6500 + n)).collect();
     whole_calls(&mut bench, "whole call, new caller", &newcomers).await?.print();
 
