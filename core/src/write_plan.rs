@@ -7,8 +7,9 @@
 //! then updated or created); a Lead callpop creates is upserted by `Callpop_Id__c = key` (without the field:
 //! created). `core/tests/write_plans.txt` lists every situation and its plan.
 
-use crate::legacy::{Candidate, FieldValue};
+use crate::legacy::{Candidate, FieldValue, TaskEvent};
 use crate::record::{RecordId, SObjectType};
+use std::time::Duration;
 
 /// The external id field that keys callpop's Tasks (Text 255, External ID, Unique; the admin guide asks for it).
 /// Its value is the call's id (`text:<message id>` for a text): one Task per call, whichever record it is on.
@@ -308,6 +309,37 @@ pub fn plan_task_update(task_id: &str, changes: Vec<(String, FieldValue)>) -> Op
         write: Write::Update { object: "Task".to_owned(), id: task_id.to_owned() },
         body: Body::Fields(changes),
     })
+}
+
+/// When the update of a call's Task for the events waiting together is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UpdateTiming {
+    /// Send it now.
+    Now,
+    /// Hold it this much longer: the call's end, which usually follows, then goes in the same update. Any later
+    /// event of the call ends the hold at once.
+    Hold(Duration),
+}
+
+/// When the update of an existing Task for these events (the item's own, then those of the later items waiting
+/// with it) is sent, `waited` after the item was stored; `later_items` says whether any later item of the call is
+/// waiting (an activity append too, which brings no Task event), `ended` whether the call has ended already (its end
+/// arrived before the answer). The answer alone is held up to `hold`: its changes (the owner, In Progress) are not
+/// what the call's real time needs (the Task exists from the ring on, and ends Completed), and most calls end within
+/// the hold, so the answer and the end cost one update, not two. Anything else is sent now: the end, a recording,
+/// an answer with a later item behind it (which would end the hold at once), the answer of a call that has ended
+/// (nothing is left to wait for), and an answer whose hold is over (a long call shows In Progress then).
+pub fn update_timing(
+    events: &[TaskEvent],
+    later_items: bool,
+    ended: bool,
+    waited: Duration,
+    hold: Duration,
+) -> UpdateTiming {
+    match events {
+        [TaskEvent::Answered] if !later_items && !ended && waited < hold => UpdateTiming::Hold(hold - waited),
+        _ => UpdateTiming::Now,
+    }
 }
 
 /// The key of the preflight's dry run: the Lead and Task it writes are rolled back, so nothing keeps it.

@@ -4,14 +4,15 @@
 //! can give, and compared with `write_plans.txt`. That file is the reviewed table of what callpop writes: any change
 //! to a plan shows up as a diff of it. `UPDATE_EXPECT=1 cargo test -p callpop-core` rewrites it.
 
-use callpop_core::legacy::{Candidate, FieldValue};
+use callpop_core::legacy::{Candidate, FieldValue, TaskEvent};
 use callpop_core::record::{RecordId, SObjectType};
 use callpop_core::write_plan::{
     Activity, Answer, Body, OrgKeys, Part, Query, Ref, Refusal, Subrequest, Write, after_phone_search, after_retry,
     create_depends_on_keys, plan_activity, plan_dry_run, plan_find, plan_member, plan_record_update, plan_task_update,
-    plan_trigger_create, read_answers, read_dry_run, task_lookup,
+    plan_trigger_create, read_answers, read_dry_run, task_lookup, update_timing,
 };
 use std::fmt::Write as _;
+use std::time::Duration;
 
 const KEY: &str = "call-1";
 
@@ -238,6 +239,34 @@ fn write_plans_match_the_reviewed_table() {
     for (case, changes) in [("changes", changes), ("nothing changed", Vec::new())] {
         let next = plan_task_update("00T000000000006", changes).map_or("nothing to write".to_owned(), |s| describe(&s));
         writeln!(table, "{case} => {next}").expect("writing to a string");
+    }
+
+    writeln!(table, "\n# When that update is sent (hold 600 s): events of the items waiting | later items | call => waited => timing")
+        .expect("writing to a string");
+    let hold = Duration::from_secs(600);
+    let waiting: [(&str, &[TaskEvent]); 6] = [
+        ("answered                     ", &[TaskEvent::Answered]),
+        ("answered, completed          ", &[TaskEvent::Answered, TaskEvent::Completed]),
+        ("answered, completed, recorded", &[TaskEvent::Answered, TaskEvent::Completed, TaskEvent::RecordingReady]),
+        ("completed                    ", &[TaskEvent::Completed]),
+        ("completed, recorded          ", &[TaskEvent::Completed, TaskEvent::RecordingReady]),
+        ("nothing                      ", &[]),
+    ];
+    for (name, events) in waiting {
+        for later_items in [false, true] {
+            for ended in [false, true] {
+                let timings: Vec<String> = [0, 599, 600]
+                    .into_iter()
+                    .map(|waited| {
+                        let timing = update_timing(events, later_items, ended, Duration::from_secs(waited), hold);
+                        format!("{waited} s => {timing:?}")
+                    })
+                    .collect();
+                let later = if later_items { "later items" } else { "alone      " };
+                let call = if ended { "ended" } else { "live " };
+                writeln!(table, "{name} | {later} | {call} => {}", timings.join(", ")).expect("writing to a string");
+            }
+        }
     }
 
     writeln!(table, "\n# A trigger's find_or_create: object | match field | the call's settled record => how it finds")

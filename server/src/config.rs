@@ -121,6 +121,9 @@ pub struct SyncTiming {
     /// How long a request to Salesforce may take before callpop gives up on it (and treats its outcome as unknown:
     /// the replay is safe). Tests shorten it to meet a write that commits after the client gave up.
     pub request_timeout: Duration,
+    /// How long legacy mode holds the Task update of a call's answer, waiting for the call's end to send both in one
+    /// update (`callpop_core::write_plan::update_timing`). A later event of the call ends the hold at once.
+    pub answer_hold: Duration,
 }
 
 impl Default for SyncTiming {
@@ -138,6 +141,7 @@ impl Default for SyncTiming {
             cache_ttl: Duration::from_secs(300),
             number_cache_ttl: Duration::from_secs(60),
             request_timeout: Duration::from_secs(30),
+            answer_hold: Duration::from_secs(600),
         }
     }
 }
@@ -158,6 +162,7 @@ impl SyncTiming {
             cache_ttl: Duration::from_secs(60),
             number_cache_ttl: Duration::from_secs(60),
             request_timeout: Duration::from_secs(3),
+            answer_hold: Duration::from_millis(300),
         }
     }
 }

@@ -201,6 +201,18 @@ pub trait SyncStore {
     async fn text_by_row_id(&self, text_row_id: i64) -> sqlx::Result<Option<crate::model::Text>>;
     /// Salesforce requests per call or text the engine worked on since `since`, from the audit trail.
     async fn requests_per_logged_call(&self, account_id: i64, since: DateTime<Utc>) -> sqlx::Result<Option<f64>>;
+    /// Holds a call's item back until `until` (pending, unleased): its write waits for the call's later events,
+    /// and `release_holds` makes it due at once when one arrives.
+    async fn hold_outbox_item(
+        &self,
+        id: i64,
+        call_row_id: i64,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> sqlx::Result<()>;
+    /// Ends the holds a later item of the same call now waits behind (their items become due at `now`), and forgets
+    /// the holds that ran out; returns how many items it made due.
+    async fn release_holds(&self, now: DateTime<Utc>) -> sqlx::Result<u64>;
 }
 
 const CLAIM_SQL: &str =
@@ -576,5 +588,74 @@ impl SyncStore for SqlStore {
         });
         #[allow(clippy::cast_precision_loss)] // Counts far below 2^52.
         Ok(requests.filter(|_| subjects > 0).map(|requests| requests as f64 / subjects as f64))
+    }
+
+    async fn hold_outbox_item(
+        &self,
+        id: i64,
+        call_row_id: i64,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> sqlx::Result<()> {
+        in_write_tx!(self.db(), tx => {
+            sqlx::query(
+                "UPDATE outbox SET status = 'pending', next_attempt_at = $2, lease_until = NULL, updated_at = $3
+                 WHERE id = $1",
+            )
+            .bind(id)
+            .bind(until)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO outbox_holds (outbox_id, call_row_id, until) VALUES ($1, $2, $3)
+                 ON CONFLICT (outbox_id) DO UPDATE SET until = excluded.until",
+            )
+            .bind(id)
+            .bind(call_row_id)
+            .bind(until)
+            .execute(&mut *tx)
+            .await
+            .map(|_| ())
+        })
+    }
+
+    async fn release_holds(&self, now: DateTime<Utc>) -> sqlx::Result<u64> {
+        // Read first: most rounds find nothing to end, and a read takes no write lock (SQLite has one writer).
+        let ended: Vec<(i64, bool)> = on_db!(self.db(), pool => {
+            sqlx::query_as(
+                "SELECT outbox_id, waited_for FROM (
+                     SELECT hold.outbox_id, hold.until,
+                            EXISTS (SELECT 1 FROM outbox AS later
+                                    WHERE later.call_row_id = hold.call_row_id AND later.id > hold.outbox_id
+                                      AND later.status <> 'done') AS waited_for
+                     FROM outbox_holds AS hold
+                 ) AS holds WHERE waited_for OR until <= $1",
+            )
+            .bind(now)
+            .fetch_all(pool)
+            .await?
+        });
+        if ended.is_empty() {
+            return Ok(0);
+        }
+        in_write_tx!(self.db(), tx => {
+            let mut released = 0;
+            for (outbox_id, waited_for) in &ended {
+                sqlx::query("DELETE FROM outbox_holds WHERE outbox_id = $1").bind(outbox_id).execute(&mut *tx).await?;
+                if *waited_for {
+                    released += sqlx::query(
+                        "UPDATE outbox SET next_attempt_at = $2
+                         WHERE id = $1 AND status = 'pending' AND next_attempt_at > $2",
+                    )
+                    .bind(outbox_id)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                }
+            }
+            Ok::<u64, sqlx::Error>(released)
+        })
     }
 }

@@ -1,7 +1,8 @@
 //! Legacy mode (option 1 on): the server decides the record. The first event of a call searches the org for the
 //! caller, lets `callpop_core::legacy::choose_record` decide (waiting for the agent's pick while the dialog can
 //! still answer), logs the Task on that record (creating a Lead when nobody matched), joins the call's Campaign,
-//! and names the record to the agent's softphone, which pops it. Later events update the same Task.
+//! and names the record to the agent's softphone, which pops it. Later events update the same Task; the answer's
+//! update is held (`SyncTiming::answer_hold`) for the call's end, which then goes in the same update.
 
 use super::actions::{
     FormattedCall, NewLeadWrite, call_task_fields, campaign_to_join, format_location, org_shape, read_your_writes,
@@ -18,7 +19,7 @@ use callpop_core::legacy::{
     ChoiceInput, Dialog, NewLead, Outcome, TaskEvent, campaign_name, choose_record, lead_fields, task_update,
 };
 use callpop_core::record::RecordId;
-use callpop_core::write_plan::text_fields;
+use callpop_core::write_plan::{UpdateTiming, text_fields, update_timing};
 use chrono::Utc;
 
 /// What the first event settles on.
@@ -52,10 +53,9 @@ pub(super) async fn call_event(ctx: &ItemContext<'_>, kind: CallState) -> Flow {
     // Collected before the call is loaded: each event is stored with its item in one transaction, so the call read
     // after holds every folded event's data (read before, an event arriving in between would be marked done
     // without reaching the Task).
-    let folded: Vec<_> = ctx
-        .store()
-        .pending_items_of_call(call_row_id, ctx.item.id)
-        .await?
+    let later = ctx.store().pending_items_of_call(call_row_id, ctx.item.id).await?;
+    let later_items = !later.is_empty();
+    let folded: Vec<_> = later
         .into_iter()
         .filter_map(|item| match item.job() {
             Some(OutboxJob::CallEvent { kind, .. }) => Some((item.id, kind)),
@@ -64,12 +64,20 @@ pub(super) async fn call_event(ctx: &ItemContext<'_>, kind: CallState) -> Flow {
         .collect();
     let Some(call) = the_call(ctx).await? else { return Ok(()) };
     let kinds: Vec<CallState> = std::iter::once(kind).chain(folded.iter().map(|(_, kind)| *kind)).collect();
-    let formatted = FormattedCall::load(ctx, &call).await?;
     match ctx.store().call_task(call.id).await? {
         Some((task_id, _)) => {
+            let events = task_events(&kinds, &call);
+            // Measured from when callpop stored the event, like the dialog's wait.
+            let waited = (Utc::now() - ctx.item.created_at).to_std().unwrap_or_default();
+            let ended = call.state == CallState::Completed;
+            let hold = ctx.engine.timing.answer_hold;
+            if let UpdateTiming::Hold(rest) = update_timing(&events, later_items, ended, waited, hold) {
+                return Err(Halt::Hold { until: Utc::now() + chrono::Duration::from_std(rest).unwrap_or_default() });
+            }
+            let formatted = FormattedCall::load(ctx, &call).await?;
             let activity = formatted.activity(&call);
             let mut changes: Vec<(&str, callpop_core::legacy::FieldValue)> = Vec::new();
-            for event in task_events(&kinds, &call) {
+            for event in events {
                 for (field, value) in task_update(event, &activity) {
                     changes.retain(|(name, _)| *name != field);
                     changes.push((field, value));
@@ -77,7 +85,7 @@ pub(super) async fn call_event(ctx: &ItemContext<'_>, kind: CallState) -> Flow {
             }
             update_task(ctx, &task_id, &changes).await?;
         }
-        None => first_event(ctx, &call, &formatted).await?,
+        None => first_event(ctx, &call, &FormattedCall::load(ctx, &call).await?).await?,
     }
     let folded_ids: Vec<i64> = folded.iter().map(|(id, _)| *id).collect();
     ctx.store().complete_outbox_items(&folded_ids, Utc::now()).await?;

@@ -89,6 +89,9 @@ pub(crate) enum Halt {
     /// Wait and try again: a transient error (with it), or nothing to do yet (the agent has not picked a record,
     /// the org is not linked, a trigger's delay).
     Defer { until: DateTime<Utc>, error: Option<ItemError> },
+    /// Wait until `until` for the call's later events, whose changes then go in the same write; the first of them
+    /// to arrive ends the wait (`SyncStore::release_holds`).
+    Hold { until: DateTime<Utc> },
     /// The access token was refused: refresh it once and run the item again. Carries the refused (sealed) token.
     Refresh { refused: String },
     /// A person must act: park the item (or fail it) with Salesforce's error.
@@ -371,6 +374,8 @@ impl SyncEngine {
     pub async fn work_once(&self) -> anyhow::Result<usize> {
         let now = Utc::now();
         let lease_until = now + chrono::Duration::from_std(self.timing.lease).unwrap_or_default();
+        // A held item that a later event of its call now waits behind is due at once: the event is not kept waiting.
+        self.store.release_holds(now).await?;
         let items = self.store.claim_outbox(now, lease_until, 20).await?;
         let count = items.len();
         if count == 0 {
@@ -473,6 +478,12 @@ impl SyncEngine {
             Err(Halt::Park { status, error }) => {
                 (status, self.store.park_outbox_item(item.id, status, &error, Utc::now()).await)
             }
+            Err(Halt::Hold { until }) => match item.call_row_id {
+                Some(call_row_id) => {
+                    ("held", self.store.hold_outbox_item(item.id, call_row_id, until, Utc::now()).await)
+                }
+                None => ("waiting", self.store.defer_outbox_item(item.id, until, None, Utc::now()).await),
+            },
             Err(Halt::Refresh { .. }) => ("retrying", Ok(())), // Unreachable: `run_with_refresh` turns it into a Defer.
             Err(Halt::Store(error)) => {
                 tracing::error!(item = item.id, error = %format!("{error:#}"), "the store failed while syncing; the item will be claimed again");

@@ -25,6 +25,7 @@ mod sync_events;
 mod sync_failures;
 mod sync_identity;
 mod sync_legacy;
+mod sync_requests;
 mod sync_sessions;
 mod sync_triggers;
 mod sync_unlogged;

@@ -17,13 +17,18 @@ use serde_json::{Map, Value, json};
 use std::time::Duration;
 
 /// Runs an async scenario `async fn name(linked: Linked) { … }` once per backend, each with a fresh org.
-/// Written `unlinked async fn …`, the scenario starts before the administrator has linked the org.
+/// Written `unlinked async fn …`, the scenario starts before the administrator has linked the org; written
+/// `holding async fn …`, the engine holds an answer's Task update for a minute (`Linked::HELD_ANSWER`), as in
+/// production, instead of the fast pace's moment.
 macro_rules! org_test {
     ($(#[$meta:meta])* async fn $name:ident($linked:ident: Linked) $body:block) => {
         $crate::org::org_test!(@with start $(#[$meta])* async fn $name($linked: Linked) $body);
     };
     ($(#[$meta:meta])* unlinked async fn $name:ident($linked:ident: Linked) $body:block) => {
         $crate::org::org_test!(@with unlinked $(#[$meta])* async fn $name($linked: Linked) $body);
+    };
+    ($(#[$meta:meta])* holding async fn $name:ident($linked:ident: Linked) $body:block) => {
+        $crate::org::org_test!(@with holding $(#[$meta])* async fn $name($linked: Linked) $body);
     };
     (@with $start:ident $(#[$meta:meta])* async fn $name:ident($linked:ident: Linked) $body:block) => {
         $(#[$meta])*
@@ -62,6 +67,23 @@ impl Linked {
     /// A seeded org, the application configured with a connected app on it, and an account linked through OAuth.
     pub(crate) async fn start(backend: Backend) -> Self {
         let linked = Self::unlinked(backend).await;
+        linked.link().await;
+        linked
+    }
+
+    /// How long the engine holds an answer's Task update in a `holding` scenario: far longer than the scenario, and
+    /// than `settle` waits, so only a later event of the call ends the hold.
+    pub(crate) const HELD_ANSWER: Duration = Duration::from_secs(60);
+
+    /// A linked org whose engine holds an answer's Task update for `HELD_ANSWER`.
+    pub(crate) async fn holding(backend: Backend) -> Self {
+        let org = Sandbox::start(SandboxConfig::default()).await.expect("the local org starts");
+        let app = spawn_app_with(backend, |config| {
+            use_org(config, &org);
+            config.sync_timing.answer_hold = Self::HELD_ANSWER;
+        })
+        .await;
+        let linked = Self::around(app, org).await;
         linked.link().await;
         linked
     }
@@ -171,6 +193,21 @@ impl Linked {
                 return;
             }
             assert!(tokio::time::Instant::now() < deadline, "the sync engine did not settle: {busy:#?}");
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
+    /// Waits until the engine holds the call's answer: the item waits, pending, for the call's later events.
+    pub(crate) async fn wait_until_held(&self, call_id: &str) {
+        let deadline = tokio::time::Instant::now() + SETTLE_LIMIT;
+        loop {
+            let pending =
+                self.app.store.sync_log(self.acme.account.id, &["pending"], 50).await.expect("reading the outbox");
+            let later = chrono::Utc::now() + chrono::Duration::seconds(5);
+            if pending.iter().any(|item| item.subject == call_id && item.next_attempt_at > later) {
+                return;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "the answer of {call_id} was never held: {pending:#?}");
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
     }
