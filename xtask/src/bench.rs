@@ -86,12 +86,13 @@ const fn profiled(
 
 /// Ingestion on SQLite, from `perf record` of the release server under call events at 64 connections.
 const INGEST_SQLITE: Headline = Headline {
-    text: "64% of the server's CPU samples are in the kernel and 2% in SQLite itself: futex waits and wake-ups \
-           27% (sqlx-sqlite hands every statement to its worker thread through flume channels: 11% receiving, \
-           10% waking), fsync 7% (one commit per event), epoll 6%; each event is several statements, each a \
-           thread round trip",
-    profile: "perf record -F 499 -g -p <server> for 6 s of call events at 64 connections (`bench --only \
-              ingestion`), release server, 2026-12-07 13:01 UTC at fffdcdf (the server as at ed74721), load average 9",
+    text: "with group commit, fsync is down to 1% of the server's CPU samples; 54% are in the kernel, and futex \
+           waits and wake-ups are 31% (sqlx-sqlite hands every statement to its connection's worker thread through \
+           flume channels: 15% receiving, 13% waking), `pwrite` to the WAL 7%, epoll 4%, SQLite itself 3%; each \
+           event is five statements, each a thread round trip",
+    profile: "perf record -F 499 -g -p <server> for 5 s of call events at 64 connections (the bench driver's \
+              ingestion part), release server at b7b4106, 2026-12-07 13:22 UTC, with a test run beside it (load \
+              average 4)",
 };
 
 /// Ingestion on PostgreSQL, from `perf record` of the release server (not of PostgreSQL) under call events.
@@ -110,7 +111,8 @@ const POP: Headline = Headline {
            then 19 ms pass with no request of the softphone's in flight before `screenPop` reaches the page (the \
            Open CTI exchange with the org's page: the deferred `searchAndScreenPop`, its phone search, then \
            `screenPop`)",
-    profile: "the browser bench's `browser.answer.requests` row (60 rings), 2026-12-07 13:05 UTC at fffdcdf",
+    profile: "the browser bench's `browser.answer.requests` row (60 rings), 2026-12-07 13:05 UTC at fffdcdf, \
+              before the softphone's pop changes (1a908cd, 8d40b44): to be taken again",
 };
 
 /// The warm boot, from the browser bench's Resource Timing of the softphone's requests before ready.
@@ -119,7 +121,8 @@ const BOOT: Headline = Headline {
            script start at 36 ms, the glue at 41.6, the Wasm 44 → 59.8 ms, then `/api/v1/softphone/config` 65 → 69, \
            the Open CTI library 74 → 75, `/api/v1/me` 79 → 86, ready at 90: none starts before the one before it \
            ends",
-    profile: "the browser bench's `browser.boot.requests` row (30 warm navigations), 2026-12-07 13:05 UTC at fffdcdf",
+    profile: "the browser bench's `browser.boot.requests` row (30 warm navigations), 2026-12-07 13:05 UTC at \
+              fffdcdf, before the softphone's boot changes (1a908cd): to be taken again",
 };
 
 const SHARE: Target = Target::AtLeast(0.5);
