@@ -609,11 +609,19 @@ impl Browser {
     /// first, as an agent would.
     pub async fn enter_softphone(&self) -> anyhow::Result<()> {
         self.client.enter_parent_frame().await.ok();
-        let phone = self.wait_for("#utility-phone, #footer-phone").await?;
-        if phone.attr("aria-expanded").await?.as_deref() != Some("true") {
-            phone.click().await?;
-        }
-        self.wait_for("#softphone-panel.open").await?;
+        // The softphone may open its own panel at any moment (a call in progress resumed after a reload asks to be
+        // shown), so a click decided on a closed panel can close the panel it just opened: look again until open.
+        eventually("the softphone's panel open", || async {
+            if self.client.find(Locator::Css("#softphone-panel.open")).await.is_ok() {
+                return Ok(Some(()));
+            }
+            let phone = self.wait_for("#utility-phone, #footer-phone").await?;
+            if phone.attr("aria-expanded").await?.as_deref() != Some("true") {
+                phone.click().await?;
+            }
+            Ok(None)
+        })
+        .await?;
         let frame = self.wait_for("iframe#softphone").await?;
         frame.enter_frame().await?;
         self.wait_for("#app[data-ready='1']").await?;
