@@ -9,6 +9,7 @@ mod bad_input;
 mod call_center;
 mod call_log;
 mod console;
+mod console_search;
 mod dial;
 mod errors;
 mod event_sanity;
