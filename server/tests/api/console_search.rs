@@ -286,13 +286,13 @@ org_test! {
     async fn a_parked_item_names_its_caller_and_is_dismissed_with_a_reason_until_it_is_retried(linked: Linked) {
         // Arrange
         linked.org.add_validation_rule(seed::lead_needs_email()).expect("a valid rule");
-        let item = park_a_call(&linked, "CA-DISMISS", "+14155550142").await;
-        park_a_call(&linked, "CA-KEEP", "+14155550143").await;
+        let item = park_a_call(&linked, "CA-DISMISS", "+14155550188").await;
+        park_a_call(&linked, "CA-KEEP", "+14155550187").await;
         let id = item["id"].as_i64().unwrap();
         let admin = &linked.acme.admin;
 
         // Assert: the row names the caller; the org's address is there for record links.
-        assert_eq!((&item["caller_number"], &item["caller_name"], &item["dismissal"]), (&json!("+14155550142"), &json!("Dana Park"), &Value::Null));
+        assert_eq!((&item["caller_number"], &item["caller_name"], &item["dismissal"]), (&json!("+14155550188"), &json!("Dana Park"), &Value::Null));
         let (_, log) = linked.app.get_json(admin, "/api/v1/sync-log").await;
         assert_eq!(log["org_url"], linked.org.base_url().trim_end_matches('/'));
         assert_eq!((&log["total"], &log["offset"]), (&json!(2), &json!(0)));
