@@ -424,7 +424,11 @@ async fn console_salesforce_pages(stack: &Stack) -> anyhow::Result<()> {
     save_page(&browser, "console-sync-log").await?;
     // An item the admin leaves alone: dismissed with a reason, then shown under the dismissed items.
     browser.wait_for("[data-dismiss]").await?.click().await?;
-    browser.wait_for(".dismiss-form input").await?.send_keys("A test call from the switchboard; no Lead wanted.").await?;
+    browser
+        .wait_for(".dismiss-form input")
+        .await?
+        .send_keys("A test call from the switchboard; no Lead wanted.")
+        .await?;
     save_page(&browser, "console-sync-log-dismiss").await?;
     browser.wait_for("[data-confirm-dismiss]").await?.click().await?;
     browser.wait_for("#sync-notice .result-ok").await?;

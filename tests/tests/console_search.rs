@@ -129,7 +129,10 @@ async fn records_link_into_the_org_and_a_refused_call_is_dismissed_with_a_reason
     // The dismissed view shows who dismissed it and why.
     browser.open_console(&stack, "sync-log?dismissed=true").await?;
     let note = browser.text_of(&format!("[data-dismissal='{id}']")).await?;
-    assert!(note.starts_with(&format!("Dismissed by {ADMIN_EMAIL}")) && note.contains("A known spam number."), "{note}");
+    assert!(
+        note.starts_with(&format!("Dismissed by {ADMIN_EMAIL}")) && note.contains("A known spam number."),
+        "{note}"
+    );
     assert!(stack.sync_log().await?.is_empty(), "the default view no longer lists it");
     Ok(())
 }

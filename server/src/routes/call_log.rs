@@ -22,10 +22,10 @@ use crate::views::{CallDetailView, CallEventView, CallPage, CallView};
 use axum::Json;
 use axum::extract::State;
 use axum::response::Response;
-use futures_util::FutureExt;
-use std::sync::Arc;
 use callpop_core::account::Visibility;
 use callpop_core::wire::ApiErrorBody;
+use futures_util::FutureExt;
+use std::sync::Arc;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 

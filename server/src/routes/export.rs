@@ -130,12 +130,18 @@ mod tests {
     #[test]
     fn fields_are_quoted_only_when_they_must_be() {
         assert_eq!(csv_line(["a", "b c", ""]), "a,b c,\r\n");
-        assert_eq!(csv_line(["one, two", "say \"hi\"", "line\nbreak"]), "\"one, two\",\"say \"\"hi\"\"\",\"line\nbreak\"\r\n");
+        assert_eq!(
+            csv_line(["one, two", "say \"hi\"", "line\nbreak"]),
+            "\"one, two\",\"say \"\"hi\"\"\",\"line\nbreak\"\r\n"
+        );
     }
 
     #[test]
     fn cells_that_a_spreadsheet_would_run_are_text() {
-        assert_eq!(csv_line(["=1+2", "+14155550100", "-3", "@SUM(A1)", "a=b"]), "'=1+2,'+14155550100,'-3,'@SUM(A1),a=b\r\n");
+        assert_eq!(
+            csv_line(["=1+2", "+14155550100", "-3", "@SUM(A1)", "a=b"]),
+            "'=1+2,'+14155550100,'-3,'@SUM(A1),a=b\r\n"
+        );
         assert_eq!(csv_line(["=HYPERLINK(\"x\",\"y\")"]), "\"'=HYPERLINK(\"\"x\"\",\"\"y\"\")\"\r\n");
     }
 }

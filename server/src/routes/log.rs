@@ -23,8 +23,8 @@ use crate::auth::require_salesforce_plan;
 use crate::error::{ApiError, ApiResult};
 use crate::model::{Session, SyncStatus};
 use crate::state::AppState;
-use crate::views::PageInfo;
 use crate::store::{LogCounts, LogFilter, LogQuery, PageFrom};
+use crate::views::PageInfo;
 use crate::{phone, validate};
 use callpop_core::account::{Owner, Viewer, Visibility, visibility};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
@@ -150,7 +150,12 @@ fn start_of_day(date: NaiveDate, zone: Option<chrono_tz::Tz>) -> DateTime<Utc> {
 }
 
 /// A `from` or `to` bound: an RFC 3339 time as it is, or a date's start (`from`) or the next day's start (`to`).
-async fn time_bound(state: &AppState, session: &Session, raw: Option<String>, field: &str) -> ApiResult<Option<DateTime<Utc>>> {
+async fn time_bound(
+    state: &AppState,
+    session: &Session,
+    raw: Option<String>,
+    field: &str,
+) -> ApiResult<Option<DateTime<Utc>>> {
     let Some(raw) = raw else { return Ok(None) };
     let Ok(date) = NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d") else {
         return validate::optional_time(Some(raw.clone()), field).map_err(|_| {

@@ -96,7 +96,9 @@ fn search(account_id: i64, query: &SyncLogQuery) -> ApiResult<SyncLogSearch> {
     let dismissed = match query.dismissed.as_deref() {
         None | Some("false") => false,
         Some("true") => true,
-        Some(other) => return Err(ApiError::invalid("dismissed", format!("`dismissed` is {other:?}; use true or false"))),
+        Some(other) => {
+            return Err(ApiError::invalid("dismissed", format!("`dismissed` is {other:?}; use true or false")));
+        }
     };
     let page = match (cursor(query.after.as_deref(), "after")?, cursor(query.before.as_deref(), "before")?) {
         (None, None) => PageFrom::Newest,
@@ -108,9 +110,14 @@ fn search(account_id: i64, query: &SyncLogQuery) -> ApiResult<SyncLogSearch> {
     };
     let limit = match query.limit.as_deref() {
         None => DEFAULT_PAGE,
-        Some(raw) => raw.trim().parse::<i64>().ok().filter(|limit| (1..=MAX_PAGE).contains(limit)).ok_or_else(|| {
-            ApiError::invalid("limit", format!("`limit` is {raw:?}; it must be a whole number from 1 to {MAX_PAGE}"))
-        })?,
+        Some(raw) => {
+            raw.trim().parse::<i64>().ok().filter(|limit| (1..=MAX_PAGE).contains(limit)).ok_or_else(|| {
+                ApiError::invalid(
+                    "limit",
+                    format!("`limit` is {raw:?}; it must be a whole number from 1 to {MAX_PAGE}"),
+                )
+            })?
+        }
     };
     Ok(SyncLogSearch { account_id, statuses, dismissed, page, limit })
 }
@@ -129,10 +136,11 @@ async fn list_sync_log(
     let search = search(session.account.id, &query)?;
     let mut items = state.store.sync_log_page(&search).await?;
     let (first, last) = (items.first().map(|item| item.id), items.last().map(|item| item.id));
-    let counts =
-        if items.is_empty() && search.page == PageFrom::Newest { LogCounts::default() } else {
-            state.store.count_sync_log(&search, first, last).await?
-        };
+    let counts = if items.is_empty() && search.page == PageFrom::Newest {
+        LogCounts::default()
+    } else {
+        state.store.count_sync_log(&search, first, last).await?
+    };
     for item in &mut items {
         item.caller_number = item.caller_number.take().map(|e164| phone::as_account_writes(&e164, &session.account));
     }

@@ -43,8 +43,12 @@ pub trait SyncLogStore {
     /// One page of the sync log, newest first.
     async fn sync_log_page(&self, search: &SyncLogSearch) -> sqlx::Result<Vec<SyncLogItem>>;
     /// How many items the search lists, and how many are newer than item `first` and older than item `last`.
-    async fn count_sync_log(&self, search: &SyncLogSearch, first: Option<i64>, last: Option<i64>)
-    -> sqlx::Result<LogCounts>;
+    async fn count_sync_log(
+        &self,
+        search: &SyncLogSearch,
+        first: Option<i64>,
+        last: Option<i64>,
+    ) -> sqlx::Result<LogCounts>;
     /// Dismisses a parked or failed item of the account, recording who, when and why.
     async fn dismiss_outbox_item(
         &self,

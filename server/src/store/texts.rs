@@ -3,8 +3,8 @@
 //! A message is one event. A telephony retry of the same message id changes nothing and is reported `duplicate`.
 
 use super::accounts::corrupt;
-use super::calls::{direction_from_name, direction_name};
 use super::call_log::{LogCounts, LogFilter, LogQuery, LogTable, page_counts, page_rows};
+use super::calls::{direction_from_name, direction_name};
 use super::{SqlStore, in_group_tx, on_db};
 use crate::model::{NewTextEvent, RecordedText, SyncStatus, Text, User};
 use chrono::{DateTime, Utc};

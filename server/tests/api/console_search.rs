@@ -20,7 +20,15 @@ fn message_ids(page: &Value) -> Vec<String> {
 }
 
 /// A call from `number` by `name` rings for `agent`, `minutes` after the tests' start time.
-async fn ring(app: &TestApp, account: &TestAccount, call_id: &str, number: &str, name: &str, agent: &TestUser, minutes: i64) {
+async fn ring(
+    app: &TestApp,
+    account: &TestAccount,
+    call_id: &str,
+    number: &str,
+    name: &str,
+    agent: &TestUser,
+    minutes: i64,
+) {
     let mut body = call_event(call_id, "ringing", &agent.email, minutes, "Google Ads");
     body["caller_number"] = json!(number);
     body["caller_name"] = json!(name);
@@ -39,7 +47,8 @@ async fn search(app: &TestApp, user: &TestUser, path: &str) -> Value {
 async fn export(app: &TestApp, user: &TestUser, path: &str) -> Vec<String> {
     let response = app.get(Some(&user.token), path).await;
     assert_eq!(response.status(), StatusCode::OK, "{path}");
-    let header = |name: &str| response.headers().get(name).and_then(|value| value.to_str().ok()).unwrap_or("").to_owned();
+    let header =
+        |name: &str| response.headers().get(name).and_then(|value| value.to_str().ok()).unwrap_or("").to_owned();
     assert_eq!(header("content-type"), "text/csv; charset=utf-8");
     let disposition = header("content-disposition");
     assert!(disposition.starts_with("attachment; filename=\"") && disposition.ends_with(".csv\""), "{disposition}");
@@ -273,7 +282,9 @@ async fn park_a_call(linked: &Linked, call_id: &str, number: &str) -> Value {
     linked.event(call_id, "ringing", 0, &json!({ "caller_number": number, "caller_name": "Dana Park" })).await;
     linked.settle().await;
     let log = linked.sync_log().await;
-    log.into_iter().find(|item| item["subject"] == call_id).unwrap_or_else(|| panic!("{call_id} is not in the sync log"))
+    log.into_iter()
+        .find(|item| item["subject"] == call_id)
+        .unwrap_or_else(|| panic!("{call_id} is not in the sync log"))
 }
 
 async fn dismiss(linked: &Linked, user: &TestUser, id: i64, body: &Value) -> (StatusCode, Value) {
