@@ -50,7 +50,7 @@ function syncStatusSelect(value) {
 function filterForm(kind, me, filters) {
   const form = el('form', { className: 'filters', id: 'log-filters', role: 'search', 'aria-label': `Search ${kind.plural}`, novalidate: true },
     labelledInput({ id: 'filter-number', name: 'number', label: 'Number', type: 'search', value: filters.number,
-      attributes: { inputmode: 'tel', placeholder: 'Any format, or last digits' } }),
+      attributes: { inputmode: 'tel', placeholder: 'Any format' } }),
     labelledInput({ id: 'filter-name', name: 'name', label: 'Caller name', type: 'search', value: filters.name }),
     me.sees_all_calls && labelledInput({
       id: 'filter-agent', name: 'agent', label: 'Agent email', type: 'email', value: filters.agent,

@@ -199,7 +199,7 @@ export async function render(main, { params }) {
   const showDismissed = el('input', { id: 'dismissed-filter', name: 'dismissed', type: 'checkbox', value: 'true', checked: dismissedView });
   const filters = el('form', { className: 'filters', id: 'sync-log-filters', method: 'get', action: '/console/sync-log' },
     el('div', { className: 'field' }, el('label', { for: 'status-filter' }, 'Status'), select),
-    el('div', { className: 'field field-check' }, showDismissed, el('label', { for: 'dismissed-filter' }, 'Dismissed items')),
+    el('div', { className: 'field field-check' }, el('label', { for: 'dismissed-filter' }, showDismissed, 'Dismissed items')),
     el('div', { className: 'filter-actions' },
       el('button', { type: 'submit', className: 'button-primary' }, 'Filter'),
       el('a', { className: 'button-quiet', href: consoleHref('sync-log', view), id: 'refresh' }, 'Refresh')));
