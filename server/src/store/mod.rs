@@ -11,6 +11,7 @@ mod calls;
 pub mod connections;
 pub mod dial;
 pub mod group_commit;
+pub mod logging;
 pub mod salesforce_audit;
 mod settings;
 mod stream;
@@ -22,6 +23,7 @@ pub use call_log::CallLogStore;
 pub use calls::CallStore;
 pub use connections::ConnectionStore;
 pub use dial::DialStore;
+pub use logging::LoggingStore;
 pub use salesforce_audit::SalesforceAuditStore;
 pub use settings::SettingsStore;
 pub use stream::StreamStore;
@@ -47,6 +49,7 @@ pub trait Store:
     + SyncStore
     + ConnectionStore
     + OperationsStore
+    + LoggingStore
     + Send
     + Sync
     + std::fmt::Debug

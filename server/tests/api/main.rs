@@ -12,6 +12,7 @@ mod console;
 mod dial;
 mod errors;
 mod event_sanity;
+mod logging_policy;
 mod operations;
 mod org;
 mod salesforce_hosts;
