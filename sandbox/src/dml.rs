@@ -10,7 +10,8 @@ use crate::errors::ApiError;
 use crate::org::{Record, salesforce_datetime};
 use crate::rules::{DuplicateAction, DuplicateMatch, DuplicateRuleHeader, check_address};
 use crate::schema::{
-    CLOSED_CASE_STATUSES, CLOSED_OPPORTUNITY_STAGES, CLOSED_TASK_STATUSES, FieldDef, FieldType, ObjectDef, RESPONDED_MEMBER_STATUSES, address_prefixes,
+    CLOSED_CASE_STATUSES, CLOSED_OPPORTUNITY_STAGES, CLOSED_TASK_STATUSES, FieldDef, FieldType, ObjectDef,
+    RESPONDED_MEMBER_STATUSES, address_prefixes,
 };
 use axum::http::StatusCode;
 use callpop_core::record::RecordId;

@@ -944,13 +944,25 @@ mod related_records {
         );
         assert_eq!(ids(&state, &open_case, "Id"), [newer]);
 
-        assert_eq!(ids(&state, &format!("SELECT AccountId FROM Contact WHERE Id = '{contact}'"), "AccountId"), [
-            account.clone()
-        ]);
-        let open = insert(&mut state, "Opportunity", json!({"Name": "Engine", "StageName": "Prospecting", "AccountId": account}), 5);
-        let _won = insert(&mut state, "Opportunity", json!({"Name": "Won", "StageName": "Closed Won", "AccountId": account}), 1);
+        assert_eq!(
+            ids(&state, &format!("SELECT AccountId FROM Contact WHERE Id = '{contact}'"), "AccountId"),
+            [account.clone()]
+        );
+        let open = insert(
+            &mut state,
+            "Opportunity",
+            json!({"Name": "Engine", "StageName": "Prospecting", "AccountId": account}),
+            5,
+        );
+        let _won = insert(
+            &mut state,
+            "Opportunity",
+            json!({"Name": "Won", "StageName": "Closed Won", "AccountId": account}),
+            1,
+        );
         let open_opportunity = format!(
-            "SELECT Id FROM Opportunity WHERE AccountId = '{account}' AND IsClosed = false ORDER BY CreatedDate DESC LIMIT 1"
+            "SELECT Id FROM Opportunity WHERE AccountId = '{account}' AND IsClosed = false ORDER BY CreatedDate DESC \
+             LIMIT 1"
         );
         assert_eq!(ids(&state, &open_opportunity, "Id"), [open]);
     }

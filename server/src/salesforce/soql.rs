@@ -94,7 +94,10 @@ mod tests {
             "SELECT Id FROM Case WHERE ContactId = '003\\' OR Id != \\'' AND IsClosed = false ORDER BY CreatedDate DESC \
              LIMIT 1"
         );
-        assert_eq!(account_of_contact("003000000000001AAA"), "SELECT AccountId FROM Contact WHERE Id = '003000000000001AAA'");
+        assert_eq!(
+            account_of_contact("003000000000001AAA"),
+            "SELECT AccountId FROM Contact WHERE Id = '003000000000001AAA'"
+        );
         assert_eq!(
             open_opportunity_of_account("001000000000003AAA"),
             "SELECT Id FROM Opportunity WHERE AccountId = '001000000000003AAA' AND IsClosed = false ORDER BY \

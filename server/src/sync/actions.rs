@@ -211,11 +211,9 @@ impl FormattedCall {
         let salesforce_user = match (&call.answered_at, call.agent_user_id, &call.agent_ref) {
             (None, _, _) => None,
             (Some(_), Some(agent), _) => ctx.store().salesforce_user_of(agent).await?,
-            (Some(_), None, Some(reference)) => ctx
-                .store()
-                .user_by_reference(ctx.account.id, reference)
-                .await?
-                .and_then(|user| user.salesforce_user_id),
+            (Some(_), None, Some(reference)) => {
+                ctx.store().user_by_reference(ctx.account.id, reference).await?.and_then(|user| user.salesforce_user_id)
+            }
             (Some(_), None, None) => None,
         };
         let owner_id = salesforce_user.and_then(|id| RecordId::parse(&id).ok());
@@ -567,7 +565,11 @@ pub(crate) async fn update_task(ctx: &ItemContext<'_>, task_id: &str, changes: &
 /// The record a call's Task on `record` is related to (`WhatId`) by the account's rule: the queries core's
 /// `call_logging` plans, run one after the other; `None` when the rule is none, the record is not a Contact, or
 /// nothing open is found. The record found is an audit step.
-pub(crate) async fn related_record(ctx: &ItemContext<'_>, rule: WhatIdRule, record: &RecordId) -> Flow<Option<RecordId>> {
+pub(crate) async fn related_record(
+    ctx: &ItemContext<'_>,
+    rule: WhatIdRule,
+    record: &RecordId,
+) -> Flow<Option<RecordId>> {
     let Some(mut query) = what_query(rule, record) else { return Ok(None) };
     loop {
         let (object, column, text, detail) = match &query {

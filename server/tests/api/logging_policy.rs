@@ -3,7 +3,6 @@
 //! Opportunity, never with a Lead), the Task's owner from the agents' Salesforce users, and a recording link that
 //! arrives after the call ended. Every test asserts the org's records.
 
-use crate::helpers::assert_error;
 use crate::org::{Linked, org_test};
 use callpop_sandbox::seed::numbers;
 use reqwest::{Method, StatusCode};
@@ -16,9 +15,12 @@ async fn set_logging(linked: &Linked, settings: &Value) {
     assert_eq!(response.status(), StatusCode::OK, "{}", response.text().await.unwrap_or_default());
 }
 
-/// A policy that logs the types named, and no `WhatId`.
+/// Every call type, by its wire name.
+const ALL_TYPES: [&str; 5] = ["answered", "missed", "voicemail", "abandoned", "outbound_not_answered"];
+
+/// A policy that logs the types named, and the `WhatId` rule.
 fn logging(logged: &[&str], what_id: &str) -> Value {
-    let log: serde_json::Map<String, Value> = ["answered", "missed", "voicemail", "abandoned", "outbound_not_answered"]
+    let log: serde_json::Map<String, Value> = ALL_TYPES
         .into_iter()
         .map(|call_type| (call_type.to_owned(), json!(logged.contains(&call_type))))
         .collect();
@@ -43,7 +45,7 @@ org_test! {
         // Arrange: the defaults log everything; the administrator leaves out missed, abandoned and outbound calls.
         let (status, defaults) = linked.app.get_json(&linked.acme.admin, "/api/v1/settings/logging").await;
         assert_eq!(status, StatusCode::OK, "{defaults}");
-        assert_eq!(defaults, logging(&["answered", "missed", "voicemail", "abandoned", "outbound_not_answered"], "none"));
+        assert_eq!(defaults, logging(&ALL_TYPES, "none"));
         set_logging(&linked, &logging(&["answered", "voicemail"], "none")).await;
         let (_, stored) = linked.app.get_json(&linked.acme.admin, "/api/v1/settings/logging").await;
         assert_eq!(stored, logging(&["answered", "voicemail"], "none"));
@@ -77,7 +79,9 @@ org_test! {
         let voicemail = linked.the_task_of("CA-VOICEMAIL");
         assert_eq!(voicemail.text("CallDisposition"), Some("voicemail"));
         assert_eq!(voicemail.text("Status"), Some("Completed"));
-        for (call_id, call_type) in [("CA-MISSED", "missed"), ("CA-ABANDONED", "abandoned"), ("CA-OUTBOUND", "outbound_not_answered")] {
+        let left_out =
+            [("CA-MISSED", "missed"), ("CA-ABANDONED", "abandoned"), ("CA-OUTBOUND", "outbound_not_answered")];
+        for (call_id, call_type) in left_out {
             assert!(linked.tasks_of(call_id).is_empty(), "{call_id}: {:#?}", linked.tasks_of(call_id));
             let panel = linked.panel(call_id).await;
             assert!(panel.to_string().contains(&format!("log no {call_type} calls")), "{call_id}: {panel}");
@@ -107,17 +111,19 @@ org_test! {
         // Arrange: Ada has an open Case and a closed, newer one; her Account has an open Opportunity and a won one.
         let ada = linked.find("Contact", "LastName", "Lovelace");
         let account = ada.text("AccountId").expect("Ada's Account").to_owned();
-        let open_case = linked.insert("Case", &json!({"ContactId": ada.id.as_str(), "Status": "Working", "IsClosed": false}));
-        let _closed_case = linked.insert("Case", &json!({"ContactId": ada.id.as_str(), "Status": "Closed", "IsClosed": true}));
-        let open_deal = linked.insert("Opportunity", &json!({
-            "Name": "Engine No. 2", "StageName": "Prospecting", "CloseDate": "2027-01-31", "AccountId": account, "IsClosed": false,
-        }));
-        let _won = linked.insert("Opportunity", &json!({
-            "Name": "Engine No. 1", "StageName": "Closed Won", "CloseDate": "2026-01-31", "AccountId": account, "IsClosed": true,
-        }));
+        let case =
+            |status: &str| json!({"ContactId": ada.id.as_str(), "Status": status, "IsClosed": status == "Closed"});
+        let open_case = linked.insert("Case", &case("Working"));
+        let _closed_case = linked.insert("Case", &case("Closed"));
+        let deal = |name: &str, stage: &str| {
+            json!({"Name": name, "StageName": stage, "CloseDate": "2027-01-31", "AccountId": account,
+                "IsClosed": stage.starts_with("Closed")})
+        };
+        let open_deal = linked.insert("Opportunity", &deal("Engine No. 2", "Prospecting"));
+        let _won = linked.insert("Opportunity", &deal("Engine No. 1", "Closed Won"));
 
         // Act: calls from Ada and from a Lead under the open-Case rule.
-        set_logging(&linked, &logging(&["answered", "missed", "voicemail", "abandoned", "outbound_not_answered"], "open_case")).await;
+        set_logging(&linked, &logging(&ALL_TYPES, "open_case")).await;
         linked.ring("CA-CASE", numbers::ONE_CONTACT).await;
         linked.ring("CA-LEAD", numbers::ONE_LEAD).await;
         linked.settle().await;
@@ -131,7 +137,7 @@ org_test! {
         assert_eq!(lead_task.text("WhatId"), None);
 
         // Act: the open-Opportunity rule.
-        set_logging(&linked, &logging(&["answered", "missed", "voicemail", "abandoned", "outbound_not_answered"], "open_opportunity")).await;
+        set_logging(&linked, &logging(&ALL_TYPES, "open_opportunity")).await;
         linked.ring("CA-DEAL", numbers::ONE_CONTACT).await;
         linked.settle().await;
 
@@ -168,13 +174,20 @@ org_test! {
             let response = linked.app.send_json(Method::PUT, admin, &path, &json!({ "salesforce_user_id": bad })).await;
             let status = response.status();
             let body: Value = response.json().await.unwrap();
-            assert_error(status, &body, 422, &body["error"].as_str().unwrap_or_default().to_owned(), Some("salesforce_user_id"));
+            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {body}");
+            assert_eq!(body["field"], "salesforce_user_id", "{bad}: {body}");
         }
         let agent = Some(linked.acme.agent.token.as_str());
-        let forbidden = linked.app.send_json(Method::PUT, agent, &path, &json!({ "salesforce_user_id": alex.id.as_str() })).await;
+        let change = json!({ "salesforce_user_id": alex.id.as_str() });
+        let forbidden = linked.app.send_json(Method::PUT, agent, &path, &change).await;
         assert_eq!(forbidden.status(), StatusCode::FORBIDDEN);
-        let missing = linked.app.send_json(Method::PUT, admin, "/api/v1/users/999999/salesforce-user", &json!({ "salesforce_user_id": null })).await;
+        let nobody = "/api/v1/users/999999/salesforce-user";
+        let missing = linked.app.send_json(Method::PUT, admin, nobody, &json!({ "salesforce_user_id": null })).await;
         assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+
+        let (_, unmapped) = linked.app.get_json(&linked.acme.admin, "/api/v1/users").await;
+        assert!(unmapped.to_string().contains(&linked.acme.agent.email), "{unmapped}");
+        assert!(!unmapped.to_string().contains(alex.id.as_str()), "the bad inputs stored nothing: {unmapped}");
 
         // Act: the administrator maps the agent (by the 15-character id).
         let short = &alex.id.as_str()[..15];
@@ -192,7 +205,8 @@ org_test! {
         assert_eq!(linked.the_task_of("CA-OWNED").text("OwnerId"), Some(alex.id.as_str()));
         let (_, history) = linked.app.get_json(&linked.acme.admin, "/api/v1/settings/salesforce/changes").await;
         let setting = format!("salesforce_user.{}", linked.acme.agent.email);
-        assert!(history["changes"].as_array().unwrap().iter().any(|change| change["setting"] == setting.as_str()), "{history}");
+        let changes = history["changes"].as_array().unwrap();
+        assert!(changes.iter().any(|change| change["setting"] == setting.as_str()), "{history}");
     }
 }
 
@@ -245,7 +259,8 @@ org_test! {
         let response = linked.app.send_json(Method::PUT, admin, "/api/v1/settings/logging", &missing).await;
         assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
         let body: Value = response.json().await.unwrap();
-        assert!(body["field"].as_str().is_some_and(|field| field.contains("voicemail")) || body["message"].as_str().is_some_and(|message| message.contains("voicemail")), "{body}");
+        let names = |key: &str| body[key].as_str().is_some_and(|text| text.contains("voicemail"));
+        assert!(names("field") || names("message"), "{body}");
         let (_, stored) = linked.app.get_json(&linked.acme.admin, "/api/v1/settings/logging").await;
         assert_eq!(stored["what_id"], "none");
         assert_eq!(stored["log"]["missed"], true);
