@@ -177,7 +177,7 @@ impl LoggingStore for SqlStore {
         now: DateTime<Utc>,
     ) -> sqlx::Result<Option<User>> {
         let salesforce_user_id = salesforce_user_id.map(str::to_owned);
-        let changed = in_write_tx!(self.db(), tx => {
+        let found = in_write_tx!(self.db(), tx => {
             let before: Option<(String, Option<String>)> = sqlx::query_as(
                 "SELECT email, salesforce_user_id FROM users WHERE id = $1 AND account_id = $2",
             )
@@ -185,19 +185,24 @@ impl LoggingStore for SqlStore {
             .bind(account_id)
             .fetch_optional(&mut *tx)
             .await?;
-            let Some((email, old)) = before else { return Ok(false) };
-            if old != salesforce_user_id {
-                sqlx::query("UPDATE users SET salesforce_user_id = $1 WHERE id = $2")
-                    .bind(&salesforce_user_id)
-                    .bind(user_id)
-                    .execute(&mut *tx)
-                    .await?;
-                let setting = format!("salesforce_user.{email}");
-                record_change!(tx, account_id, changed_by_user_id, setting, old, salesforce_user_id.clone(), now);
+            match before {
+                None => Ok::<bool, sqlx::Error>(false),
+                Some((email, old)) => {
+                    if old != salesforce_user_id {
+                        sqlx::query("UPDATE users SET salesforce_user_id = $1 WHERE id = $2")
+                            .bind(&salesforce_user_id)
+                            .bind(user_id)
+                            .execute(&mut *tx)
+                            .await?;
+                        let setting = format!("salesforce_user.{email}");
+                        let new = salesforce_user_id.clone();
+                        record_change!(tx, account_id, changed_by_user_id, setting, old, new, now);
+                    }
+                    Ok(true)
+                }
             }
-            Ok(true)
         })?;
-        if !changed {
+        if !found {
             return Ok(None);
         }
         self.user_by_id(user_id).await

@@ -20,10 +20,8 @@ const ALL_TYPES: [&str; 5] = ["answered", "missed", "voicemail", "abandoned", "o
 
 /// A policy that logs the types named, and the `WhatId` rule.
 fn logging(logged: &[&str], what_id: &str) -> Value {
-    let log: serde_json::Map<String, Value> = ALL_TYPES
-        .into_iter()
-        .map(|call_type| (call_type.to_owned(), json!(logged.contains(&call_type))))
-        .collect();
+    let log: serde_json::Map<String, Value> =
+        ALL_TYPES.into_iter().map(|call_type| (call_type.to_owned(), json!(logged.contains(&call_type)))).collect();
     json!({ "log": log, "what_id": what_id })
 }
 
