@@ -111,7 +111,7 @@ fn the_logging_table_matches_the_reviewed_one() {
         }
     }
 
-    writeln!(table, "\n# WhatId: rule | record | what the org has => queries; WhatId").expect("writing to a string");
+    writeln!(table, "\n# WhatId: rule | record | what the org has => queries; WhatId from the rule (an Account's Task keeps the Account)").expect("writing to a string");
     let contact = id("003000000000001");
     let lead = id("00Q000000000002");
     let account = id("001000000000003");
