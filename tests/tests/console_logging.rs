@@ -77,7 +77,7 @@ async fn the_agents_page_maps_an_agent_to_a_salesforce_user_and_explains_a_wrong
     input.clear().await?;
     input.send_keys("005000000000001").await?;
     browser.wait_for(&format!("{row} button[type=submit]")).await?.click().await?;
-    let status = browser.text_of(&format!("{row} [role=status]")).await?;
+    let status = browser.text_of(&format!("{row} [role=status][data-state='saved']")).await?;
     assert_eq!(status, "Saved.");
     let users = stack.admin_get("/api/v1/users").await?;
     let agent = users["users"].as_array().and_then(|users| users.iter().find(|user| user["email"] == DEMO_AGENT_EMAIL));

@@ -22,12 +22,14 @@ function userRow(user) {
     event.preventDefault();
     clearErrors(form);
     replace(status);
+    delete status.dataset.state;
     const wanted = input.value.trim() === '' ? null : input.value.trim();
     try {
       const changed = await whileBusy(form, () => api(`/api/v1/users/${user.id}/salesforce-user`,
         { method: 'PUT', body: { salesforce_user_id: wanted } }));
       input.value = changed.salesforce_user_id ?? '';
       replace(status, changed.salesforce_user_id ? 'Saved.' : 'Cleared: their Tasks get no owner from callpop.');
+      status.dataset.state = 'saved';
     } catch (failure) {
       showFailure(form, failure);
     }
