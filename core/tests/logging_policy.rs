@@ -117,7 +117,9 @@ fn the_logging_table_matches_the_reviewed_one() {
     let account = id("001000000000003");
     let case = id("500000000000004");
     let opportunity = id("006000000000005");
-    let orgs: [(&str, Option<&RecordId>, Option<&RecordId>, Option<&RecordId>); 3] = [
+    // What the org has: its name, then the open Case, the Contact's Account and the Account's open Opportunity.
+    type Org<'a> = (&'a str, Option<&'a RecordId>, Option<&'a RecordId>, Option<&'a RecordId>);
+    let orgs: [Org<'_>; 3] = [
         ("an open Case, an Account with an open Opportunity", Some(&case), Some(&account), Some(&opportunity)),
         ("a Contact without an Account", None, None, None),
         ("an Account with nothing open", None, Some(&account), None),

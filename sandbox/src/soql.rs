@@ -909,7 +909,7 @@ mod related_records {
         OrgState::new("http://127.0.0.1".to_owned(), None, &SandboxConfig { seed: false, ..SandboxConfig::default() })
     }
 
-    fn insert(state: &mut OrgState, object: &str, fields: Value, days_ago: i64) -> String {
+    fn insert(state: &mut OrgState, object: &str, fields: &Value, days_ago: i64) -> String {
         let mut fields = fields.as_object().cloned().expect("an object");
         // What the write engine computes on save (`dml::derive_fields`).
         let closed = match object {
@@ -934,11 +934,11 @@ mod related_records {
     #[test]
     fn the_newest_open_case_of_a_contact_and_opportunity_of_an_account_are_found() {
         let mut state = org();
-        let account = insert(&mut state, "Account", json!({"Name": "Analytical Engines"}), 30);
-        let contact = insert(&mut state, "Contact", json!({"LastName": "Lovelace", "AccountId": account}), 30);
-        let _older = insert(&mut state, "Case", json!({"ContactId": contact, "Status": "New"}), 3);
-        let newer = insert(&mut state, "Case", json!({"ContactId": contact, "Status": "Working"}), 2);
-        let _closed = insert(&mut state, "Case", json!({"ContactId": contact, "Status": "Closed"}), 1);
+        let account = insert(&mut state, "Account", &json!({"Name": "Analytical Engines"}), 30);
+        let contact = insert(&mut state, "Contact", &json!({"LastName": "Lovelace", "AccountId": account}), 30);
+        let _older = insert(&mut state, "Case", &json!({"ContactId": contact, "Status": "New"}), 3);
+        let newer = insert(&mut state, "Case", &json!({"ContactId": contact, "Status": "Working"}), 2);
+        let _closed = insert(&mut state, "Case", &json!({"ContactId": contact, "Status": "Closed"}), 1);
         let open_case = format!(
             "SELECT Id FROM Case WHERE ContactId = '{contact}' AND IsClosed = false ORDER BY CreatedDate DESC LIMIT 1"
         );
@@ -946,18 +946,18 @@ mod related_records {
 
         assert_eq!(
             ids(&state, &format!("SELECT AccountId FROM Contact WHERE Id = '{contact}'"), "AccountId"),
-            [account.clone()]
+            std::slice::from_ref(&account)
         );
         let open = insert(
             &mut state,
             "Opportunity",
-            json!({"Name": "Engine", "StageName": "Prospecting", "AccountId": account}),
+            &json!({"Name": "Engine", "StageName": "Prospecting", "AccountId": account}),
             5,
         );
         let _won = insert(
             &mut state,
             "Opportunity",
-            json!({"Name": "Won", "StageName": "Closed Won", "AccountId": account}),
+            &json!({"Name": "Won", "StageName": "Closed Won", "AccountId": account}),
             1,
         );
         let open_opportunity = format!(
