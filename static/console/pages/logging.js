@@ -44,8 +44,8 @@ function ruleChoice(rule, current) {
   const id = `what-id-${rule.value}`;
   const input = el('input', { id, type: 'radio', name: 'what_id', value: rule.value, 'aria-describedby': `${id}-explain` });
   input.checked = rule.value === current;
-  return el('li', { className: 'choice' },
-    input, ' ', el('label', { for: id }, rule.title),
+  return el('li', { className: 'option' },
+    el('div', { className: 'option-head' }, el('label', { for: id, className: 'option-title' }, input, ' ', rule.title)),
     el('p', { className: 'muted', id: `${id}-explain` }, rule.explain));
 }
 
@@ -79,9 +79,8 @@ export async function render(main) {
       el('h2', { id: 'what-id-heading' }, 'What the Task is related to'),
       el('p', null, 'For a caller who is a Contact, the Task can also point at an open record ("Related To"). '
         + 'Salesforce allows none on a Lead\'s Task, so a Lead\'s Task is never related to anything.'),
-      el('fieldset', null,
-        el('legend', { className: 'visually-hidden' }, 'Related to'),
-        el('ul', { className: 'choice-list', id: 'what-id-rules' }, WHAT_ID_RULES.map((rule) => ruleChoice(rule, saved.what_id))),
+      el('div', { role: 'radiogroup', 'aria-labelledby': 'what-id-heading' },
+        el('ul', { className: 'option-list', id: 'what-id-rules' }, WHAT_ID_RULES.map((rule) => ruleChoice(rule, saved.what_id))),
         el('p', { className: 'field-error', id: 'what-id-none-error', hidden: true }))),
     el('div', { className: 'form-actions' }, el('button', { type: 'submit', className: 'button-primary' }, 'Save')),
     result);
