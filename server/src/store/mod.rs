@@ -11,6 +11,7 @@ mod calls;
 pub mod connections;
 pub mod dial;
 pub mod group_commit;
+pub mod history;
 pub mod logging;
 pub mod salesforce_audit;
 mod settings;
@@ -23,6 +24,7 @@ pub use call_log::CallLogStore;
 pub use calls::CallStore;
 pub use connections::ConnectionStore;
 pub use dial::DialStore;
+pub use history::HistoryStore;
 pub use logging::LoggingStore;
 pub use salesforce_audit::SalesforceAuditStore;
 pub use settings::SettingsStore;
@@ -46,6 +48,7 @@ pub trait Store:
     + SalesforceAuditStore
     + StreamStore
     + DialStore
+    + HistoryStore
     + SyncStore
     + ConnectionStore
     + OperationsStore
