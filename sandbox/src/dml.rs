@@ -10,7 +10,8 @@ use crate::errors::ApiError;
 use crate::org::{Record, salesforce_datetime};
 use crate::rules::{DuplicateAction, DuplicateMatch, DuplicateRuleHeader, check_address};
 use crate::schema::{
-    CLOSED_TASK_STATUSES, FieldDef, FieldType, ObjectDef, RESPONDED_MEMBER_STATUSES, address_prefixes,
+    CLOSED_CASE_STATUSES, CLOSED_OPPORTUNITY_STAGES, CLOSED_TASK_STATUSES, FieldDef, FieldType, ObjectDef,
+    RESPONDED_MEMBER_STATUSES, address_prefixes,
 };
 use axum::http::StatusCode;
 use callpop_core::record::RecordId;
@@ -542,7 +543,8 @@ impl OrgState {
         Ok(())
     }
 
-    /// Fields Salesforce computes on save: a Task's `IsClosed` and `AccountId`, a member's `HasResponded`.
+    /// Fields Salesforce computes on save: a Task's `IsClosed` and `AccountId`, a Case's and an Opportunity's
+    /// `IsClosed`, a member's `HasResponded`.
     fn derive_fields(&self, object: &ObjectDef, fields: &mut Map<String, Value>) {
         match object.name.as_str() {
             "Task" => {
@@ -554,6 +556,14 @@ impl OrgState {
                     _ => None,
                 };
                 fields.insert("AccountId".to_owned(), json!(account));
+            }
+            "Case" => {
+                let closed = text(fields, "Status").is_some_and(|status| CLOSED_CASE_STATUSES.contains(&status));
+                fields.insert("IsClosed".to_owned(), json!(closed));
+            }
+            "Opportunity" => {
+                let closed = text(fields, "StageName").is_some_and(|stage| CLOSED_OPPORTUNITY_STAGES.contains(&stage));
+                fields.insert("IsClosed".to_owned(), json!(closed));
             }
             "CampaignMember" => {
                 let responded =

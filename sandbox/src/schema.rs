@@ -522,6 +522,39 @@ fn task() -> ObjectDef {
     ObjectDef::new("Task", "Tasks", "00T", fields)
 }
 
+/// The Case `Status` values that close a Case (`IsClosed`).
+pub const CLOSED_CASE_STATUSES: [&str; 1] = ["Closed"];
+
+/// The Opportunity `StageName` values that close an Opportunity (`IsClosed`).
+pub const CLOSED_OPPORTUNITY_STAGES: [&str; 2] = ["Closed Won", "Closed Lost"];
+
+fn case() -> ObjectDef {
+    let fields = vec![
+        FieldDef::text("CaseNumber", 30).labelled("Case Number").read_only(),
+        FieldDef::text("Subject", 255),
+        FieldDef::picklist("Status", &["New", "Working", "Escalated", "Closed"]).defaulted(json!("New")),
+        FieldDef::reference("ContactId", &["Contact"]).labelled("Contact ID"),
+        FieldDef::reference("AccountId", &["Account"]).labelled("Account ID"),
+        FieldDef::of_type("Description", FieldType::Textarea),
+        FieldDef::of_type("IsClosed", FieldType::Boolean).labelled("Closed").read_only(),
+        owner(),
+    ];
+    ObjectDef::new("Case", "Cases", "500", fields)
+}
+
+fn opportunity() -> ObjectDef {
+    let stages = ["Prospecting", "Qualification", "Negotiation/Review", "Closed Won", "Closed Lost"];
+    let fields = vec![
+        FieldDef::text("Name", 120).labelled("Opportunity Name").required(),
+        FieldDef::picklist("StageName", &stages).labelled("Stage").required(),
+        FieldDef::of_type("CloseDate", FieldType::Date).labelled("Close Date").required(),
+        FieldDef::reference("AccountId", &["Account"]).labelled("Account ID"),
+        FieldDef::of_type("IsClosed", FieldType::Boolean).labelled("Closed").read_only(),
+        owner(),
+    ];
+    ObjectDef::new("Opportunity", "Opportunities", "006", fields)
+}
+
 fn campaign() -> ObjectDef {
     let fields = vec![
         FieldDef::text("Name", 80).labelled("Campaign Name").required(),
@@ -614,6 +647,8 @@ impl Schema {
             task(),
             campaign(),
             campaign_member(),
+            case(),
+            opportunity(),
             user(),
             organization(),
             duplicate_rule_object(),

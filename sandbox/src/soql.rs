@@ -896,3 +896,74 @@ mod tests {
         assert_eq!(value, Literal::Number(-1.5));
     }
 }
+
+/// The queries a call's Task `WhatId` needs: open Cases and Opportunities, newest first, answered as Salesforce
+/// answers them (`IsClosed` from the Case's status and the Opportunity's stage).
+#[cfg(test)]
+mod related_records {
+    use crate::{OrgState, SandboxConfig};
+    use chrono::{Duration, Utc};
+    use serde_json::{Value, json};
+
+    fn org() -> OrgState {
+        OrgState::new("http://127.0.0.1".to_owned(), None, &SandboxConfig { seed: false, ..SandboxConfig::default() })
+    }
+
+    fn insert(state: &mut OrgState, object: &str, fields: &Value, days_ago: i64) -> String {
+        let mut fields = fields.as_object().cloned().expect("an object");
+        // What the write engine computes on save (`dml::derive_fields`).
+        let closed = match object {
+            "Case" => Some(fields["Status"] == "Closed"),
+            "Opportunity" => Some(fields["StageName"].as_str().is_some_and(|stage| stage.starts_with("Closed"))),
+            _ => None,
+        };
+        if let Some(closed) = closed {
+            fields.insert("IsClosed".to_owned(), json!(closed));
+        }
+        state.records.insert(object, fields, Utc::now() - Duration::days(days_ago)).as_str().to_owned()
+    }
+
+    fn ids(state: &OrgState, text: &str, column: &str) -> Vec<String> {
+        super::run(state, text, "v62.0", false, false)
+            .expect("the query runs")
+            .iter()
+            .filter_map(|row| row[column].as_str().map(str::to_owned))
+            .collect()
+    }
+
+    #[test]
+    fn the_newest_open_case_of_a_contact_and_opportunity_of_an_account_are_found() {
+        let mut state = org();
+        let account = insert(&mut state, "Account", &json!({"Name": "Analytical Engines"}), 30);
+        let contact = insert(&mut state, "Contact", &json!({"LastName": "Lovelace", "AccountId": account}), 30);
+        let _older = insert(&mut state, "Case", &json!({"ContactId": contact, "Status": "New"}), 3);
+        let newer = insert(&mut state, "Case", &json!({"ContactId": contact, "Status": "Working"}), 2);
+        let _closed = insert(&mut state, "Case", &json!({"ContactId": contact, "Status": "Closed"}), 1);
+        let open_case = format!(
+            "SELECT Id FROM Case WHERE ContactId = '{contact}' AND IsClosed = false ORDER BY CreatedDate DESC LIMIT 1"
+        );
+        assert_eq!(ids(&state, &open_case, "Id"), [newer]);
+
+        assert_eq!(
+            ids(&state, &format!("SELECT AccountId FROM Contact WHERE Id = '{contact}'"), "AccountId"),
+            std::slice::from_ref(&account)
+        );
+        let open = insert(
+            &mut state,
+            "Opportunity",
+            &json!({"Name": "Engine", "StageName": "Prospecting", "AccountId": account}),
+            5,
+        );
+        let _won = insert(
+            &mut state,
+            "Opportunity",
+            &json!({"Name": "Won", "StageName": "Closed Won", "AccountId": account}),
+            1,
+        );
+        let open_opportunity = format!(
+            "SELECT Id FROM Opportunity WHERE AccountId = '{account}' AND IsClosed = false ORDER BY CreatedDate DESC \
+             LIMIT 1"
+        );
+        assert_eq!(ids(&state, &open_opportunity, "Id"), [open]);
+    }
+}

@@ -254,10 +254,9 @@ pub struct TextPage {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SettingsChangeView {
     pub setting: String,
-    /// The option's value before and after: every integration option is on or off.
-    #[schema(value_type = bool)]
+    /// The setting's value before and after: an integration option or a call type's logging is on or off, the
+    /// `logging.what_id` rule a name, an agent's `salesforce_user.<email>` a Salesforce user id or null.
     pub old_value: serde_json::Value,
-    #[schema(value_type = bool)]
     pub new_value: serde_json::Value,
     pub changed_by: String,
     pub changed_at: DateTime<Utc>,

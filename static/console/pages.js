@@ -51,6 +51,18 @@ export const SECTIONS = [
         describe: () => 'Who changed which integration option, when, from what to what.',
       },
       {
+        slug: 'logging',
+        title: 'Call logging',
+        shows: may('read_integration_options'),
+        describe: () => 'Which calls get a Task in Salesforce (answered, missed, voicemail, abandoned, outbound not answered) and what the Task is related to.',
+      },
+      {
+        slug: 'agents',
+        title: 'Agents',
+        shows: may('read_integration_options'),
+        describe: () => 'Each agent\'s Salesforce user, the owner of the Tasks of the calls they answer.',
+      },
+      {
         slug: 'call-center',
         title: 'Call center',
         shows: may('download_call_center_definition'),

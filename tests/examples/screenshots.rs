@@ -335,6 +335,10 @@ async fn console_pages(stack: &Stack) -> anyhow::Result<()> {
     save_page(&browser, "console-settings-history").await?;
     browser.open_console(stack, "call-center").await?;
     save_whole_page(&browser, "console-call-center", 1280).await?;
+    browser.open_console(stack, "logging").await?;
+    save_whole_page(&browser, "console-logging", 1280).await?;
+    browser.open_console(stack, "agents").await?;
+    save_page(&browser, "console-agents").await?;
 
     browser.open_console(stack, "api-keys").await?;
     browser.wait_for("#new-key-form button[type=submit]").await?.click().await?;

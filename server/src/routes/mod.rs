@@ -18,6 +18,7 @@ mod dial;
 mod export;
 mod health;
 mod log;
+mod logging;
 mod salesforce;
 mod sessions;
 mod settings;
@@ -88,7 +89,8 @@ pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(settings::router())
         .merge(api_keys::router())
         .merge(call_center::router())
-        .merge(softphone::api_router());
+        .merge(softphone::api_router())
+        .merge(logging::router());
     let (router, mut openapi) =
         OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api/v1", api).merge(health::router()).split_for_parts();
     document_error_responses(&mut openapi);

@@ -29,6 +29,27 @@ pub fn newest_by_field(object: &str, field: &str, value: &str) -> String {
     format!("SELECT Id FROM {object} WHERE {field} = {} ORDER BY LastModifiedDate DESC LIMIT 1", soql_quote(value))
 }
 
+/// The newest open Case of a Contact (a call's Task `WhatId`, `call_logging::WhatIdRule::OpenCase`).
+pub fn open_case_of_contact(contact_id: &str) -> String {
+    format!(
+        "SELECT Id FROM Case WHERE ContactId = {} AND IsClosed = false ORDER BY CreatedDate DESC LIMIT 1",
+        soql_quote(contact_id)
+    )
+}
+
+/// A Contact's Account (`AccountId`; null for a private Contact).
+pub fn account_of_contact(contact_id: &str) -> String {
+    format!("SELECT AccountId FROM Contact WHERE Id = {}", soql_quote(contact_id))
+}
+
+/// The newest open Opportunity of an Account (a call's Task `WhatId`, `WhatIdRule::OpenOpportunity`).
+pub fn open_opportunity_of_account(account_id: &str) -> String {
+    format!(
+        "SELECT Id FROM Opportunity WHERE AccountId = {} AND IsClosed = false ORDER BY CreatedDate DESC LIMIT 1",
+        soql_quote(account_id)
+    )
+}
+
 /// The org's active validation rules (a Tooling API query). For a standard object `EntityDefinitionId` is the
 /// object's API name (`Lead`), so no join to `EntityDefinition` is needed for the objects callpop writes.
 pub fn active_validation_rules() -> &'static str {
@@ -67,6 +88,20 @@ mod tests {
         assert_eq!(
             newest_by_field("Account", "AccountNumber", "A\\1"),
             "SELECT Id FROM Account WHERE AccountNumber = 'A\\\\1' ORDER BY LastModifiedDate DESC LIMIT 1"
+        );
+        assert_eq!(
+            open_case_of_contact("003' OR Id != '"),
+            "SELECT Id FROM Case WHERE ContactId = '003\\' OR Id != \\'' AND IsClosed = false ORDER BY CreatedDate DESC \
+             LIMIT 1"
+        );
+        assert_eq!(
+            account_of_contact("003000000000001AAA"),
+            "SELECT AccountId FROM Contact WHERE Id = '003000000000001AAA'"
+        );
+        assert_eq!(
+            open_opportunity_of_account("001000000000003AAA"),
+            "SELECT Id FROM Opportunity WHERE AccountId = '001000000000003AAA' AND IsClosed = false ORDER BY \
+             CreatedDate DESC LIMIT 1"
         );
     }
 }

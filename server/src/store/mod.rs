@@ -12,6 +12,7 @@ pub mod connections;
 pub mod dial;
 pub mod group_commit;
 pub mod history;
+pub mod logging;
 pub mod salesforce_audit;
 mod settings;
 mod stream;
@@ -25,6 +26,7 @@ pub use calls::CallStore;
 pub use connections::ConnectionStore;
 pub use dial::DialStore;
 pub use history::HistoryStore;
+pub use logging::LoggingStore;
 pub use salesforce_audit::SalesforceAuditStore;
 pub use settings::SettingsStore;
 pub use stream::StreamStore;
@@ -53,6 +55,7 @@ pub trait Store:
     + SyncLogStore
     + ConnectionStore
     + OperationsStore
+    + LoggingStore
     + Send
     + Sync
     + std::fmt::Debug

@@ -10,6 +10,7 @@ use crate::salesforce::record::{UpsertOutcome, fields_from_core};
 use crate::salesforce::search::{candidate, phone_search_digits};
 use crate::salesforce::soql;
 use crate::store::salesforce_audit::{StepOutcome, SyncStep};
+use callpop_core::call_logging::{WhatIdRule, WhatNext, WhatQuery, after_what_query, task_what_id, what_query};
 use callpop_core::legacy::{CallActivity, Candidate, FieldValue, phone_matches, task_fields};
 use callpop_core::record::RecordId;
 use callpop_core::write_plan::{
@@ -206,15 +207,16 @@ pub(crate) struct FormattedCall {
 
 impl FormattedCall {
     pub(crate) async fn load(ctx: &ItemContext<'_>, call: &Call) -> Flow<Self> {
-        let owner_id = match (&call.answered_at, &call.agent_ref) {
-            (Some(_), Some(reference)) => ctx
-                .store()
-                .user_by_reference(ctx.account.id, reference)
-                .await?
-                .and_then(|user| user.salesforce_user_id)
-                .and_then(|id| RecordId::parse(&id).ok()),
-            _ => None,
+        // The answering agent: the user the call is assigned to, else the one the telephony side named.
+        let salesforce_user = match (&call.answered_at, call.agent_user_id, &call.agent_ref) {
+            (None, _, _) => None,
+            (Some(_), Some(agent), _) => ctx.store().salesforce_user_of(agent).await?,
+            (Some(_), None, Some(reference)) => {
+                ctx.store().user_by_reference(ctx.account.id, reference).await?.and_then(|user| user.salesforce_user_id)
+            }
+            (Some(_), None, None) => None,
         };
+        let owner_id = salesforce_user.and_then(|id| RecordId::parse(&id).ok());
         Ok(Self {
             caller_number: ctx.number_as_written(&call.caller_e164),
             activity_date: ctx.link.activity_date(call.started_at),
@@ -557,6 +559,51 @@ pub(crate) async fn update_task(ctx: &ItemContext<'_>, task_id: &str, changes: &
             Err(ctx.fail(entry.with_requests(charged), &error).await?)
         }
         None => Err(unreadable()),
+    }
+}
+
+/// The record a call's Task on `record` is related to (`WhatId`) by the account's rule: the queries core's
+/// `call_logging` plans, run one after the other; `None` when the rule is none, the record is not a Contact, or
+/// nothing open is found. The record found is an audit step.
+pub(crate) async fn related_record(
+    ctx: &ItemContext<'_>,
+    rule: WhatIdRule,
+    record: &RecordId,
+) -> Flow<Option<RecordId>> {
+    let Some(mut query) = what_query(rule, record) else { return Ok(None) };
+    loop {
+        let (object, column, text, detail) = match &query {
+            WhatQuery::OpenCaseOfContact(contact) => {
+                ("Case", "Id", soql::open_case_of_contact(contact.as_str()), "the Contact's most recent open Case")
+            }
+            WhatQuery::AccountOfContact(contact) => {
+                ("Contact", "AccountId", soql::account_of_contact(contact.as_str()), "the Contact's Account")
+            }
+            WhatQuery::OpenOpportunityOfAccount(account) => (
+                "Opportunity",
+                "Id",
+                soql::open_opportunity_of_account(account.as_str()),
+                "the Account's most recent open Opportunity",
+            ),
+        };
+        let entry = AuditEntry::new(SyncStep::Search).object(object).detail(format!("looking for {detail}"));
+        let records = ctx.call(entry, ctx.client().query(&text)).await?;
+        let found = records.first().and_then(|found| found.text(column)).and_then(|id| RecordId::parse(id).ok());
+        match after_what_query(&query, found) {
+            WhatNext::Query(next) => query = next,
+            WhatNext::Done(what) => {
+                let what = task_what_id(record, what.as_ref()).cloned();
+                let outcome = match &what {
+                    Some(what) => AuditEntry::new(SyncStep::Match)
+                        .object(what.object().api_name())
+                        .record(what.as_str())
+                        .detail(format!("the Task's WhatId: {detail}")),
+                    None => AuditEntry::new(SyncStep::Match).detail(format!("no WhatId: {detail} was not found")),
+                };
+                ctx.audit(outcome).await?;
+                return Ok(what);
+            }
+        }
     }
 }
 

@@ -6,7 +6,7 @@
 
 use super::actions::{
     FormattedCall, NewLeadWrite, call_task_fields, campaign_to_join, format_location, org_shape, read_your_writes,
-    search_by_phone, update_task, write_activity_following_duplicates,
+    related_record, search_by_phone, update_task, write_activity_following_duplicates,
 };
 use super::facts::plan_for_start;
 use super::subject::the_call;
@@ -15,6 +15,7 @@ use crate::model::Call;
 use crate::store::salesforce_audit::{SyncStep, SyncSubject};
 use crate::store::sync::OutboxJob;
 use callpop_core::call::CallState;
+use callpop_core::call_logging::{CallFacts, TaskDecision, task_decision};
 use callpop_core::legacy::{
     ChoiceInput, Dialog, NewLead, Outcome, TaskEvent, campaign_name, choose_record, lead_fields, task_update,
 };
@@ -28,20 +29,20 @@ enum Chosen {
     NewLead(NewLeadWrite),
 }
 
-/// The Task events an item (and the later items folded into it) brings.
+/// The Task events an item (and the later items folded into it) brings. The recording link goes to the Task with
+/// any event of a call that has ended and has one: it may come with the end, or long after it on a repeat of any
+/// event (`late`), and the Task's other updates never drop it (the description is rewritten whole each time).
 fn task_events(kinds: &[CallState], call: &Call) -> Vec<TaskEvent> {
     let mut events = Vec::new();
     for kind in kinds {
         match kind {
             CallState::Answered => events.push(TaskEvent::Answered),
-            CallState::Completed => {
-                events.push(TaskEvent::Completed);
-                if call.recording_url.is_some() {
-                    events.push(TaskEvent::RecordingReady);
-                }
-            }
-            _ => {}
+            CallState::Completed => events.push(TaskEvent::Completed),
+            CallState::Ringing => {}
         }
+    }
+    if call.recording_url.is_some() && call.state == CallState::Completed {
+        events.push(TaskEvent::RecordingReady);
     }
     events
 }
@@ -92,15 +93,41 @@ pub(super) async fn call_event(ctx: &ItemContext<'_>, kind: CallState) -> Flow {
     Ok(())
 }
 
-/// The first event synced for a call: the record, the Task, the Campaign.
+/// The first event synced for a call: the record, the Task, the Campaign; or nothing, when the account's logging
+/// policy does not log the call's type (or not before the type is known: `call_logging::task_decision`). A call
+/// whose Task is not written yet is looked at again by each of its later events (a late recording included).
 pub(super) async fn first_event(ctx: &ItemContext<'_>, call: &Call, formatted: &FormattedCall) -> Flow {
+    let settings = ctx.store().logging_settings(ctx.account.id).await?;
+    let facts = CallFacts {
+        direction: call.direction,
+        state: call.state,
+        answered: call.answered_at.is_some(),
+        disposition: call.disposition.as_deref(),
+    };
+    match task_decision(&settings.log, facts) {
+        TaskDecision::Write => {}
+        TaskDecision::Wait => {
+            let detail = "not logged yet: some calls of this kind are not logged, and this one's type is not known \
+                          until it is answered or ends";
+            return ctx.audit(AuditEntry::new(SyncStep::Match).detail(detail)).await;
+        }
+        TaskDecision::Skip(call_type) => {
+            let detail = format!("not logged: the logging settings log no {} calls", call_type.as_str());
+            return ctx.audit(AuditEntry::new(SyncStep::Match).detail(detail)).await;
+        }
+    }
     let chosen = match call.salesforce_record_id.as_deref().and_then(|id| RecordId::parse(id).ok()) {
         Some(record) => Chosen::Existing(record),
         None => choose(ctx, call, formatted).await?,
     };
     let campaign =
         campaign_to_join(ctx, campaign_name(call.campaign.as_deref(), call.tracking_source.as_deref())).await?;
-    let task = call_task_fields(formatted, call);
+    let mut task = call_task_fields(formatted, call);
+    if let Chosen::Existing(record) = &chosen
+        && let Some(what) = related_record(ctx, settings.what_id, record).await?
+    {
+        task.insert("WhatId".to_owned(), serde_json::Value::String(what.as_str().to_owned()));
+    }
     let written = match chosen {
         Chosen::Existing(record) => {
             write_activity_following_duplicates(ctx, Ok(&record), &call.call_id, task, None, campaign).await?

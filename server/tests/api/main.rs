@@ -14,6 +14,7 @@ mod console_search;
 mod dial;
 mod errors;
 mod event_sanity;
+mod logging_policy;
 mod operations;
 mod org;
 mod salesforce_hosts;

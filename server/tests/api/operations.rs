@@ -57,6 +57,10 @@ const EVERY_ROUTE: &[&str] = &[
     "GET /api/v1/calls/export.csv",
     "GET /api/v1/texts/export.csv",
     "POST /api/v1/sync-log/{id}/dismiss",
+    "GET /api/v1/settings/logging",
+    "PUT /api/v1/settings/logging",
+    "GET /api/v1/users",
+    "PUT /api/v1/users/{user_id}/salesforce-user",
 ];
 
 api_test! {
