@@ -10,6 +10,7 @@ mod activities;
 mod agent;
 mod api_keys;
 mod call_center;
+mod call_commands;
 mod call_events;
 mod call_log;
 mod console;
@@ -85,7 +86,8 @@ pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(settings::router())
         .merge(api_keys::router())
         .merge(call_center::router())
-        .merge(softphone::api_router());
+        .merge(softphone::api_router())
+        .merge(call_commands::router());
     let (router, mut openapi) =
         OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api/v1", api).merge(health::router()).split_for_parts();
     document_error_responses(&mut openapi);

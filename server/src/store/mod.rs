@@ -6,6 +6,7 @@
 //! there are two real backends, not for mocks; the API tests run the same suite against both.
 
 pub mod accounts;
+pub mod call_commands;
 mod call_log;
 mod calls;
 pub mod connections;
@@ -18,6 +19,7 @@ pub mod sync;
 mod texts;
 
 pub use accounts::AccountStore;
+pub use call_commands::CallCommandStore;
 pub use call_log::CallLogStore;
 pub use calls::CallStore;
 pub use connections::ConnectionStore;
@@ -47,6 +49,7 @@ pub trait Store:
     + SyncStore
     + ConnectionStore
     + OperationsStore
+    + CallCommandStore
     + Send
     + Sync
     + std::fmt::Debug

@@ -7,6 +7,7 @@ mod helpers;
 mod accounts;
 mod bad_input;
 mod call_center;
+mod call_commands;
 mod call_log;
 mod console;
 mod dial;
