@@ -45,24 +45,24 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
 
 /// A command as the telephony side reads it, and as the agent's post answers it.
 #[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct CallCommand {
-    pub id: i64,
+struct CallCommand {
+    id: i64,
     /// The telephony side's id of the call.
-    pub call_id: String,
-    pub command: CommandKind,
+    call_id: String,
+    command: CommandKind,
     /// The agent who asked (their callpop email).
-    pub agent: String,
+    agent: String,
     /// A transfer to a number: the number, E.164.
-    pub to_number: Option<String>,
+    to_number: Option<String>,
     /// A transfer to another agent of the account: their callpop email.
-    pub to_agent: Option<String>,
+    to_agent: Option<String>,
     /// `send_digits`: the DTMF digits (`,` and `w` are pauses).
-    pub digits: Option<String>,
+    digits: Option<String>,
     /// `pending`, `done` or `failed`.
-    pub status: String,
+    status: String,
     /// Why it failed, as the telephony side said.
-    pub reason: Option<String>,
-    pub requested_at: String,
+    reason: Option<String>,
+    requested_at: String,
 }
 
 impl From<StoredCommand> for CallCommand {
@@ -163,12 +163,12 @@ async fn pending_commands(
 /// The telephony side's word on a command.
 #[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct CommandAck {
+struct CommandAck {
     /// `done`: carried out (the call's state changes); `failed`: not carried out, with `reason`.
-    pub status: AckStatus,
+    status: AckStatus,
     /// Why it failed, in a sentence the agent reads; required with `failed`.
     #[serde(default)]
-    pub reason: Option<String>,
+    reason: Option<String>,
 }
 
 /// The longest reason kept.
