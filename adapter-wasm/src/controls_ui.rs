@@ -153,10 +153,8 @@ fn toggle(call_id: &str, panel: Panel) -> bool {
     if let (Some(view), Some(shown)) = (view, shown) {
         let _ = shown.replace_with_with_node_1(&controls(call_id, &view).build());
     }
-    if panel == Panel::Transfer {
-        if let Some(input) = by_id("transfer-to") {
-            focus(&input);
-        }
+    if let (Panel::Transfer, Some(input)) = (panel, by_id("transfer-to")) {
+        focus(&input);
     }
     true
 }
