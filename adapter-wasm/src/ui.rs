@@ -122,6 +122,8 @@ pub(crate) fn fatal(message: &str) {
     set_hidden("notice", false);
     set_hidden("signin", true);
     set_hidden("calls", true);
+    set_hidden("views", true);
+    set_hidden("recent", true);
     set_ready();
 }
 
@@ -130,6 +132,8 @@ pub(crate) fn show_sign_in(message: Option<&str>) {
     set_hidden("signin", false);
     set_hidden("calls", true);
     set_hidden("dialpad", true);
+    set_hidden("views", true);
+    set_hidden("recent", true);
     set_hidden("me", true);
     set_text("signin-error", message.unwrap_or(""));
     set_hidden("signin-error", message.is_none());
@@ -175,8 +179,9 @@ pub(crate) fn show_session_note(shown: bool) {
 
 pub(crate) fn show_signed_in(email: &str) {
     set_hidden("signin", true);
-    set_hidden("calls", false);
+    set_hidden("views", false);
     set_hidden("me", false);
+    crate::history_ui::show_calls();
     set_text("me-email", email);
     set_ready();
 }
@@ -226,6 +231,10 @@ fn set_connection(connection: Option<Connection>) {
 /// panel.
 pub(crate) fn render(change: &ViewChange) {
     set_connection(Some(change.connection));
+    // A call that rings while the agent reads the Recent list brings the calls back, so no ring goes unseen.
+    if change.changed.iter().any(|call| call.can_answer) {
+        crate::history_ui::show_calls();
+    }
     if let Some(calls) = by_id("calls") {
         draw_calls(&calls, change);
         // The idle dial pad places an outbound call; during a call the card's keypad sends digits instead.
