@@ -136,3 +136,26 @@ per_ui!(
     lightning_call_controls_reach_the_telephony_side_and_back,
     classic_call_controls_reach_the_telephony_side_and_back
 );
+
+/// The demo (`callpop demo`, as `cargo xtask demo` runs it): a call rung from the org's "Simulate a call" control is
+/// picked up when the agent answers, held and hung up from the softphone by the demo's own telephony side.
+#[tokio::test]
+async fn the_demos_telephony_side_obeys_the_softphones_controls() -> anyhow::Result<()> {
+    let demo = callpop_e2e::demo::Demo::start().await?;
+    let browser = Browser::start().await?;
+    browser.client.goto(&format!("{}/lightning/page/home", demo.org.base_url())).await?;
+    browser.sign_in_agent().await?;
+    demo.ring(&browser, "known-contact").await?;
+    browser.enter_softphone().await?;
+    browser.wait_for("[data-answer]").await?.click().await?;
+    // The demo picks up once the agent answered: the controls of an answered call appear.
+    browser.wait_for("[data-controls] [data-control='hold']:not([disabled])").await?.click().await?;
+    browser.wait_for("[data-controls] [data-control-status='On hold']").await?;
+    browser.wait_for("[data-controls] [data-control='hang_up']").await?.click().await?;
+    browser.client.wait().for_element(Locator::Css("#calls:not(:has(.call))")).await?;
+    let calls = demo.admin_get("/api/v1/calls").await?;
+    let states: Vec<&str> =
+        calls["calls"].as_array().into_iter().flatten().filter_map(|call| call["state"].as_str()).collect();
+    assert_eq!(states, ["completed"], "the demo reported the hung-up call completed: {calls:#}");
+    Ok(())
+}
