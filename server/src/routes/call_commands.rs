@@ -134,6 +134,7 @@ async fn send_command(
 #[into_params(parameter_in = Query)]
 struct PendingQuery {
     /// Wait up to this many seconds (at most 30) for a command when none is pending; 0 or absent answers at once.
+    #[param(maximum = 30)]
     wait_secs: Option<u64>,
 }
 
