@@ -11,6 +11,7 @@ mod call_center;
 mod call_commands;
 mod call_log;
 mod console;
+mod console_search;
 mod dial;
 mod errors;
 mod event_sanity;

@@ -57,6 +57,9 @@ const EVERY_ROUTE: &[&str] = &[
     "DELETE /api/v1/users/{user_id}/sessions/{session_id}",
     "GET /healthz",
     "GET /readyz",
+    "GET /api/v1/calls/export.csv",
+    "GET /api/v1/texts/export.csv",
+    "POST /api/v1/sync-log/{id}/dismiss",
 ];
 
 api_test! {
