@@ -7,6 +7,7 @@
 
 #[cfg(all(test, target_arch = "wasm32"))]
 mod browser_tests;
+mod controls_ui;
 mod dom;
 mod history_ui;
 mod host;

@@ -239,6 +239,18 @@ pub(crate) fn send(request_to_server: ToServer) {
                 }
             }
         }),
+        ToServer::CallCommand { call_id, command } => spawn_local(async move {
+            let Ok(body) = to_json(&command) else { return };
+            let path = format!("/api/v1/agent/calls/{}/commands", js_sys::encode_uri_component(&call_id));
+            // The command's progress arrives on the stream; only a refusal comes back here.
+            match exchange("POST", &path, Some(body), token()).await {
+                Ok(_) => {}
+                Err(RequestError::SignedOut) => signed_out(),
+                Err(RequestError::Rejected(_, message) | RequestError::Unavailable(message)) => {
+                    dispatch(Event::CommandRefused { call_id, message });
+                }
+            }
+        }),
     }
 }
 

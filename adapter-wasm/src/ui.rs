@@ -5,7 +5,7 @@
 //! Salesforce or the caller is set as text.
 
 use crate::dom::{El, by_id, focus, replace_children};
-use crate::{dispatch, server};
+use crate::{controls_ui, dispatch, server};
 use callpop_core::adapter::{CallCard, Connection, DialogView, Event, Tone, ViewChange};
 use callpop_core::call::Direction;
 use callpop_core::open_cti::Ui;
@@ -57,9 +57,15 @@ pub(crate) fn mount(ui: Ui) {
             if let Some((button, call_id)) = closest_data(&event, "data-answer") {
                 let _ = button.set_attribute("disabled", "");
                 dispatch(Event::AnswerClicked { call_id });
+            } else {
+                controls_ui::on_click(&event);
             }
         });
+        listen(&calls, "submit", |event| {
+            controls_ui::on_submit(&event);
+        });
     }
+    controls_ui::mount_dialpad();
     if let Some(root) = by_id("dialog-root") {
         listen(&root, "click", |event| {
             if let Some((_, record)) = closest_data(&event, "data-pick") {
@@ -125,6 +131,7 @@ pub(crate) fn show_sign_in(message: Option<&str>) {
     show_session_note(false);
     set_hidden("signin", false);
     set_hidden("calls", true);
+    set_hidden("dialpad", true);
     set_hidden("views", true);
     set_hidden("recent", true);
     set_hidden("me", true);
@@ -231,9 +238,19 @@ pub(crate) fn render(change: &ViewChange) {
     if let Some(calls) = by_id("calls") {
         draw_calls(&calls, change);
     }
+    update_dialpad();
     render_dialog(change.dialog.as_ref());
     set_text("banner", change.notice.as_deref().unwrap_or(""));
     set_hidden("banner", change.notice.is_none());
+}
+
+/// The idle dial pad places an outbound call. It shows with the calls when none is in the panel; during a call the
+/// card's keypad sends digits instead, and the Recent list has its own Call back.
+pub(crate) fn update_dialpad() {
+    if let Some(calls) = by_id("calls") {
+        let idle = calls.query_selector(".call").ok().flatten().is_none();
+        set_hidden("dialpad", !idle || calls.has_attribute("hidden"));
+    }
 }
 
 fn draw_calls(region: &Element, change: &ViewChange) {
@@ -242,6 +259,7 @@ fn draw_calls(region: &Element, change: &ViewChange) {
         if let Some(shown) = document.get_element_by_id(&card_id(call_id)) {
             shown.remove();
         }
+        controls_ui::forget(call_id);
     }
     for call in &change.changed {
         let element = card(call);
@@ -312,6 +330,9 @@ fn card(call: &CallCard) -> Element {
         article = article.child(
             El::new("button").class("answer").attr("type", "button").attr("data-answer", &call.call_id).text("Answer"),
         );
+    }
+    if let Some(controls) = &call.controls {
+        article = article.child(controls_ui::controls(&call.call_id, controls));
     }
     article.build()
 }

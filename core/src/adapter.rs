@@ -6,10 +6,11 @@
 //! fetch, no clock here.
 
 use crate::call::{CallState, Direction};
+use crate::control::{CommandKind, ControlsView, card_controls};
 use crate::open_cti::{OpenCtiCall, Ui};
 use crate::record::{RecordId, RecordMatch, SObjectType};
 use crate::screen_pop::{self, ActivityPlan, Caller, Found};
-use crate::wire::{ActivityAppend, CallUpdate, ChoiceReason, DialRequest};
+use crate::wire::{ActivityAppend, CallUpdate, ChoiceReason, CommandRequest, DialRequest};
 
 /// What the adapter needs from the browser. `callpop-adapter` implements it over Open CTI, `fetch` and the DOM.
 pub trait Host {
@@ -31,6 +32,8 @@ pub enum ToServer {
     AppendActivity(ActivityAppend),
     /// Place an outbound call (click-to-dial); a failure comes back as `Event::DialFailed`.
     Dial(DialRequest),
+    /// A call control for the telephony side; a refusal comes back as `Event::CommandRefused`.
+    CallCommand { call_id: String, command: CommandRequest },
 }
 
 /// The state of the connection to the agent's event stream.
@@ -94,6 +97,16 @@ pub enum Event {
     DialFailed {
         message: String,
     },
+    /// The agent pressed a call control (Hang up, Hold, Mute, Transfer, a digit).
+    ControlClicked {
+        call_id: String,
+        command: CommandRequest,
+    },
+    /// The server refused a call control (not allowed in the call's confirmed state, or unreachable).
+    CommandRefused {
+        call_id: String,
+        message: String,
+    },
 }
 
 /// Where the softphone is with one call.
@@ -153,6 +166,9 @@ struct TrackedCall {
     claim: Claim,
     /// The card as last handed to the host, so a change that leaves it as it was redraws nothing.
     drawn: Option<CallCard>,
+    /// A call control this softphone sent that the stream has not shown yet, and the server's last refusal.
+    sending: Option<CommandKind>,
+    refused: Option<String>,
 }
 
 impl TrackedCall {
@@ -233,6 +249,9 @@ pub struct CallCard {
     pub can_answer: bool,
     /// What a reload of this softphone resumes, for a call it popped.
     pub resume: Option<Resume>,
+    /// The call controls (`control::card_controls`): none while an inbound call rings or once the agent's part
+    /// of the call is over.
+    pub controls: Option<ControlsView>,
 }
 
 /// The multi-match dialog as the softphone shows it.
@@ -325,6 +344,13 @@ impl<H: Host> Adapter<H> {
             }
             Event::ClickToDial { number, record } => self.on_click_to_dial(number, record.as_ref()),
             Event::DialFailed { message } => self.notice = Some(format!("The call could not be placed: {message}")),
+            Event::ControlClicked { call_id, command } => self.on_control(call_id, command),
+            Event::CommandRefused { call_id, message } => {
+                if let Some(call) = self.find(&call_id) {
+                    call.sending = None;
+                    call.refused = Some(message);
+                }
+            }
         }
         self.update_item_label();
         let change = self.change();
@@ -421,6 +447,11 @@ impl<H: Host> Adapter<H> {
                 if popped_elsewhere && call.phase == Phase::Waiting {
                     call.phase = Phase::HandledElsewhere;
                 }
+                if call.update.control != update.control {
+                    // The server has the command now (or its answer): the stream shows it from here on.
+                    call.sending = None;
+                    call.refused = None;
+                }
                 call.update = update;
             }
             None => {
@@ -461,7 +492,15 @@ impl<H: Host> Adapter<H> {
                     None if popped_elsewhere => (Phase::HandledElsewhere, Claim::NotAsked),
                     None => (Phase::Waiting, Claim::NotAsked),
                 };
-                self.calls.push(TrackedCall { update, phase, search: Search::NotAsked, claim, drawn: None });
+                self.calls.push(TrackedCall {
+                    update,
+                    phase,
+                    search: Search::NotAsked,
+                    claim,
+                    drawn: None,
+                    sending: None,
+                    refused: None,
+                });
                 self.dirty.push(call_id.clone());
                 if resumed == Some(Resume::PopAgain) {
                     self.pop(&call_id);
@@ -618,6 +657,21 @@ impl<H: Host> Adapter<H> {
         self.host.send(ToServer::Dial(DialRequest { number, record_id, record_type }));
     }
 
+    /// Sends a call control; the card shows it under way until the stream brings the server's state.
+    fn on_control(&mut self, call_id: String, command: CommandRequest) {
+        let Some(call) = self.find(&call_id) else { return };
+        let kind = match crate::control::Command::from_request(&command) {
+            Ok(valid) => valid.kind(),
+            Err(problem) => {
+                call.refused = Some(problem.message);
+                return;
+            }
+        };
+        call.sending = Some(kind);
+        call.refused = None;
+        self.host.send(ToServer::CallCommand { call_id, command });
+    }
+
     /// Makes the plan's Open CTI calls and moves the call to the phase its activity plan calls for. Pops go out at
     /// once; what writes (the Lead `saveLog` creates, the activity append) waits until the server confirms this
     /// softphone pops the call.
@@ -710,6 +764,17 @@ fn card(call: &TrackedCall) -> CallCard {
         (Phase::Waiting, CallState::Answered, Direction::Inbound) => "Answered".to_owned(),
         (Phase::Waiting, _, Direction::Inbound) => "Incoming call".to_owned(),
     };
+    let control = &update.control;
+    let (status, tone) = match (&control.transferred_to, control.hung_up) {
+        (Some(to), _) if update.state.is_live() => (format!("Transferred to {to}"), Tone::Quiet),
+        (None, true) if update.state.is_live() => ("Call ended".to_owned(), Tone::Quiet),
+        _ => (status, tone),
+    };
+    let controls = if call.phase == Phase::HandledElsewhere {
+        None
+    } else {
+        card_controls(update.state, update.direction, control, call.sending, call.refused.as_deref())
+    };
     CallCard {
         call_id: update.call_id.clone(),
         direction: update.direction,
@@ -724,8 +789,9 @@ fn card(call: &TrackedCall) -> CallCard {
             _ => None,
         },
         tone,
-        can_answer: can_answer(call),
+        can_answer: can_answer(call) && control.transferred_to.is_none(),
         resume: resume_of(call),
+        controls,
     }
 }
 
@@ -789,6 +855,7 @@ mod tests {
             record: None,
             remembered_record: None,
             options: IntegrationOptions::default(),
+            control: crate::control::ControlState::default(),
         }
     }
 
@@ -1136,5 +1203,39 @@ mod tests {
         let card = &adapter.view().calls[0];
         assert_eq!((card.status.as_str(), card.can_answer), ("Dialling…", false));
         assert_eq!(adapter.view().notice, None, "the placed call replaces the notice");
+    }
+
+    #[test]
+    fn a_call_control_shows_under_way_then_the_state_the_stream_confirms() {
+        use crate::control::{CommandKind, ControlState};
+        let mut adapter = Adapter::new(Recorder::default(), Ui::Lightning);
+        adapter.handle(Event::CallUpdated(Box::new(ringing("c1"))));
+        assert_eq!(adapter.view().calls[0].controls, None, "a ringing call offers Answer, not controls");
+        adapter.handle(Event::AnswerClicked { call_id: "c1".to_owned() });
+        adapter.handle(Event::PopClaimed { call_id: "c1".to_owned(), claimed: true });
+        adapter.handle(Event::SearchCompleted { call_id: "c1".to_owned(), matches: vec![contact()] });
+        adapter.handle(Event::CallUpdated(Box::new(answered_and_popped("c1"))));
+        adapter.handle(Event::ControlClicked { call_id: "c1".to_owned(), command: CommandRequest::Hold });
+        assert_eq!(
+            adapter.host().sent.last(),
+            Some(&ToServer::CallCommand { call_id: "c1".to_owned(), command: CommandRequest::Hold })
+        );
+        let controls = adapter.view().calls[0].controls.clone().unwrap();
+        assert_eq!(controls.status.as_deref(), Some("Holding…"));
+        assert!(controls.buttons.contains(&(CommandKind::Hold, false)), "not held until confirmed: {controls:?}");
+
+        let held = ControlState { held: true, ..ControlState::default() };
+        adapter.handle(Event::CallUpdated(Box::new(CallUpdate { control: held, ..answered_and_popped("c1") })));
+        let controls = adapter.view().calls[0].controls.clone().unwrap();
+        assert_eq!(controls.status.as_deref(), Some("On hold"));
+        assert!(controls.buttons.contains(&(CommandKind::Resume, true)), "{controls:?}");
+
+        adapter.handle(Event::CommandRefused { call_id: "c1".to_owned(), message: "the call has ended".to_owned() });
+        assert_eq!(adapter.view().calls[0].controls.clone().unwrap().status.as_deref(), Some("the call has ended"));
+
+        let moved = ControlState { transferred_to: Some("Grace Hopper".to_owned()), ..ControlState::default() };
+        adapter.handle(Event::CallUpdated(Box::new(CallUpdate { control: moved, ..answered_and_popped("c1") })));
+        let card = &adapter.view().calls[0];
+        assert_eq!((card.status.as_str(), card.controls.as_ref()), ("Transferred to Grace Hopper", None));
     }
 }

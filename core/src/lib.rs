@@ -10,6 +10,7 @@ pub mod account;
 pub mod adapter;
 pub mod call;
 pub mod call_logging;
+pub mod control;
 pub mod history;
 pub mod legacy;
 pub mod open_cti;

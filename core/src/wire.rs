@@ -2,6 +2,7 @@
 //! login, and the softphone's configuration. The one message set both sides compile against.
 
 use crate::call::{CallState, Direction};
+pub use crate::control::{CommandRequest, ControlState};
 use crate::options::IntegrationOptions;
 use serde::{Deserialize, Serialize};
 
@@ -39,6 +40,10 @@ pub struct CallUpdate {
     pub remembered_record: Option<String>,
     /// The account's integration options when this update was sent, so a change applies to the next call.
     pub options: IntegrationOptions,
+    /// The call's controls as the telephony side confirmed them (held, muted, transferred), and the command
+    /// waiting for it (`control.rs`).
+    #[serde(default)]
+    pub control: ControlState,
 }
 
 /// A record named by id and object.

@@ -2,7 +2,8 @@
 // with `--demo-telephony` (as `cargo xtask demo` does). It is not part of Salesforce: it stands in for the caller
 // and the phone system. Choosing a scenario asks callpop's demo telephony side (server/src/demo.rs) to ring the
 // demo agent's softphone; "End call" reports the call answered and completed, as the phone system would when the
-// agent hangs up. Every value is inserted as text.
+// caller hangs up. The agent can also hang up (or transfer) from the softphone's call controls, which the demo's
+// telephony side obeys; "End call" then finds the call already over. Every value is inserted as text.
 import { el } from './common.js';
 
 const config = JSON.parse(document.getElementById('org-config').textContent);
@@ -15,7 +16,11 @@ async function telephony(path, body) {
   const response = await fetch(`${endpoint}${path}`, options);
   const text = await response.text();
   const answer = text ? JSON.parse(text) : null;
-  if (!response.ok) throw new Error(answer && answer.message ? answer.message : `callpop answered ${response.status}`);
+  if (!response.ok) {
+    const error = new Error(answer && answer.message ? answer.message : `callpop answered ${response.status}`);
+    error.status = response.status;
+    throw error;
+  }
   return answer;
 }
 
@@ -41,9 +46,16 @@ function showCall(calls, rung) {
   endButton.addEventListener('click', async () => {
     endButton.disabled = true;
     try {
-      await telephony(`/calls/${encodeURIComponent(rung.call_id)}/end`);
+      let ended = `Ended: ${rung.label}, ${rung.caller_number}.`;
+      try {
+        await telephony(`/calls/${encodeURIComponent(rung.call_id)}/end`);
+      } catch (error) {
+        // The demo's phone system no longer has the call: the agent hung up or transferred it from the softphone.
+        if (error.status !== 404) throw error;
+        ended = `Already over: ${rung.label}, ${rung.caller_number}.`;
+      }
       remember(rememberedCalls().filter((call) => call.call_id !== rung.call_id));
-      words.textContent = `Ended: ${rung.label}, ${rung.caller_number}.`;
+      words.textContent = ended;
       endButton.remove();
       setTimeout(() => line.remove(), 6000);
     } catch (error) {

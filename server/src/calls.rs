@@ -26,5 +26,7 @@ pub fn call_update(call: &Call, account: &Account) -> CallUpdate {
         record,
         remembered_record: None,
         options: account.options,
+        // The confirmed controls are in `call_controls`: `routes/agent.rs` fills them in for a live call.
+        control: Default::default(),
     }
 }

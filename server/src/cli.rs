@@ -269,10 +269,15 @@ async fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
     }
     println!("  (also in {})", credentials_path.display());
     // The demo's telephony side places the calls agents click to dial in the org.
-    tokio::spawn(simulate::place_dial_requests(base.clone(), credentials.api_key.clone(), DEMO_TRACKING_NUMBER));
-    // The local org's "Simulate a call" control rings the agent through the demo's telephony side.
+    let book = simulate::CallBook::default();
+    let dials =
+        simulate::place_dial_requests(base.clone(), credentials.api_key.clone(), DEMO_TRACKING_NUMBER, book.clone());
+    tokio::spawn(dials);
+    // The local org's "Simulate a call" control rings the agent through the demo's telephony side, which also obeys
+    // the softphone's call controls for the demo's calls, rung or dialled.
     let telephony =
-        demo::DemoTelephony::new(&base, &credentials.api_key, provision::DEMO_AGENT_EMAIL, DEMO_TRACKING_NUMBER);
+        demo::DemoTelephony::new(&base, &credentials.api_key, provision::DEMO_AGENT_EMAIL, DEMO_TRACKING_NUMBER, book);
+    telephony.start(store.clone(), account.id);
     app.run_with(telephony.router(&org)?).await?;
     Ok(())
 }

@@ -6,21 +6,27 @@
 //! the demo account's API key, so a simulated call takes the whole real path (validation, storage, the agent's
 //! stream, the sync engine, Salesforce).
 //!
+//! It is also the phone system behind the softphone's call controls: hold, resume, mute, transfer, digits and
+//! hang-up reach it through the public command API and are obeyed (`DemoTelephony::start`, `simulate::Line`).
+//!
 //! The routes are not part of the documented API (`/api/v1`): they exist for a person trying the product, answer
 //! CORS for the local org's origin only, and need no credentials because the demo listens on loopback only.
 
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{JsonBody, PathParam};
+use crate::simulate::{CallBook, Line};
+use crate::store::Store;
 use anyhow::Context;
 use axum::extract::State;
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use callpop_core::call::CallState;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
 use tower_http::cors::CorsLayer;
 
 /// One kind of caller the demo can ring with. The numbers are the local org's seeded ones
@@ -79,22 +85,12 @@ pub const SCENARIOS: [Scenario; 5] = [
     },
 ];
 
-/// The demo's telephony side: where to post events, with which key, for which agent.
+/// The demo's telephony side: where to post events, with which key, for which agent, and the calls it has up.
 #[derive(Debug, Clone)]
 pub struct DemoTelephony {
-    server: String,
-    api_key: String,
+    line: Line,
     agent: String,
     tracking_number: String,
-    client: reqwest::Client,
-    /// The calls rung and not yet ended, by call id.
-    calls: Arc<Mutex<HashMap<String, RungCall>>>,
-}
-
-#[derive(Debug, Clone, Copy)]
-struct RungCall {
-    scenario: &'static Scenario,
-    rang_at: Instant,
 }
 
 #[derive(Debug, Deserialize)]
@@ -111,17 +107,48 @@ struct RungCallBody {
     expect: &'static str,
 }
 
+/// How often the demo looks whether the agent answered its ringing calls.
+const PICK_UP_POLL: Duration = Duration::from_millis(300);
+
 impl DemoTelephony {
-    /// The telephony side of the server at `server`, posting as the account whose key is `api_key`.
-    pub fn new(server: &str, api_key: &str, agent: &str, tracking_number: &str) -> Self {
+    /// The telephony side of the server at `server`, posting as the account whose key is `api_key`. Its calls go
+    /// into `book`, which the click-to-dial loop shares, so the command loop controls both.
+    pub fn new(server: &str, api_key: &str, agent: &str, tracking_number: &str, book: CallBook) -> Self {
         Self {
-            server: server.trim_end_matches('/').to_owned(),
-            api_key: api_key.to_owned(),
+            line: Line::new(server, api_key, book),
             agent: agent.to_owned(),
             tracking_number: tracking_number.to_owned(),
-            client: reqwest::Client::new(),
-            calls: Arc::default(),
         }
+    }
+
+    /// Starts the demo's phone system: it obeys the agents' call controls for its calls (`simulate::Line`), and it
+    /// picks up a ringing call once the agent answered it in the softphone. callpop carries no audio and the demo
+    /// has no desk phone, so the softphone's Answer stands for the agent picking up: the demo reads the call's pop
+    /// from `store` and reports the call `answered`, as a phone system reports a call its agent picked up.
+    pub fn start(&self, store: Arc<dyn Store>, account_id: i64) {
+        tokio::spawn(self.line.clone().obey_commands());
+        let line = self.line.clone();
+        tokio::spawn(async move {
+            let mut answered: HashSet<String> = HashSet::new();
+            loop {
+                tokio::time::sleep(PICK_UP_POLL).await;
+                for call_id in line.book.ids() {
+                    if answered.contains(&call_id) || !call_id.starts_with("demo-") {
+                        continue;
+                    }
+                    let Ok(Some(call)) = store.call_by_call_id(account_id, &call_id).await else { continue };
+                    if call.popped_at.is_some() && call.state == CallState::Ringing {
+                        match line.post_event(&call_id, "answered").await {
+                            Ok(()) => {
+                                answered.insert(call_id);
+                            }
+                            Err(error) => tracing::warn!(%call_id, error = %error, "the demo could not pick up"),
+                        }
+                    }
+                }
+                answered.retain(|call_id| line.book.has(call_id));
+            }
+        });
     }
 
     /// The demo's routes, answering CORS for `org_origin` (the local org's pages call them).
@@ -141,32 +168,6 @@ impl DemoTelephony {
             .layer(cors)
             .with_state(self))
     }
-
-    /// Posts one event of `call` to the server's call-events API, as the telephony platform.
-    async fn post_event(&self, call_id: &str, call: RungCall, kind: &str) -> anyhow::Result<()> {
-        let mut event = json!({
-            "call_id": call_id, "kind": kind, "direction": "inbound", "caller_number": call.scenario.caller_number,
-            "tracking_number": self.tracking_number, "agent": self.agent, "tracking_source": "Google Ads",
-            "campaign": "Spring Promo", "occurred_at": chrono::Utc::now().to_rfc3339(),
-        });
-        if let Some(name) = call.scenario.caller_name {
-            event["caller_name"] = json!(name);
-        }
-        if kind == "completed" {
-            event["duration_secs"] = json!(call.rang_at.elapsed().as_secs());
-        }
-        let response = self
-            .client
-            .post(format!("{}/api/v1/call-events", self.server))
-            .bearer_auth(&self.api_key)
-            .json(&event)
-            .send()
-            .await
-            .context("posting the call event")?;
-        let status = response.status();
-        anyhow::ensure!(status.is_success(), "the call-events API answered {status}: {}", response.text().await?);
-        Ok(())
-    }
 }
 
 /// Rings the demo agent's softphone with a scenario's caller.
@@ -182,9 +183,19 @@ async fn ring(
         )
     })?;
     let call_id = format!("demo-{}", uuid::Uuid::new_v4().simple());
-    let call = RungCall { scenario, rang_at: Instant::now() };
-    telephony.post_event(&call_id, call, "ringing").await?;
-    telephony.calls.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(call_id.clone(), call);
+    let mut event = json!({
+        "call_id": call_id, "direction": "inbound", "caller_number": scenario.caller_number,
+        "tracking_number": telephony.tracking_number, "agent": telephony.agent, "tracking_source": "Google Ads",
+        "campaign": "Spring Promo",
+    });
+    if let Some(name) = scenario.caller_name {
+        event["caller_name"] = json!(name);
+    }
+    telephony.line.book.insert(&call_id, event);
+    if let Err(error) = telephony.line.post_event(&call_id, "ringing").await {
+        telephony.line.book.remove(&call_id);
+        return Err(error.into());
+    }
     let body = RungCallBody {
         call_id,
         scenario: scenario.id,
@@ -195,14 +206,15 @@ async fn ring(
     Ok((StatusCode::CREATED, Json(body)))
 }
 
-/// Ends a call the demo rang: reports it answered, then completed with its duration, as the phone system would
-/// once the agent hangs up.
+/// Ends a call the demo rang (the caller hangs up): reports it answered, then completed with its duration, as the
+/// phone system would.
 async fn end(State(telephony): State<DemoTelephony>, PathParam(call_id): PathParam<String>) -> ApiResult<StatusCode> {
-    let calls = || telephony.calls.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    let call = calls().get(&call_id).copied().ok_or(ApiError::NotFound("demo call"))?;
-    telephony.post_event(&call_id, call, "answered").await?;
-    telephony.post_event(&call_id, call, "completed").await?;
+    if !telephony.line.book.has(&call_id) {
+        return Err(ApiError::NotFound("demo call"));
+    }
+    telephony.line.post_event(&call_id, "answered").await?;
+    telephony.line.post_event(&call_id, "completed").await?;
     // Forgotten only once ended, so a failed attempt can be repeated.
-    calls().remove(&call_id);
+    telephony.line.book.remove(&call_id);
     Ok(StatusCode::NO_CONTENT)
 }

@@ -4,6 +4,8 @@
 //! - `lightning-*.png`, `classic-popped.png`: the org's pages with the softphone, as an agent sees them;
 //! - `softphone-<size>-<state>.png`: the softphone alone, idle, ringing, with the dialog and in a call, at the
 //!   smallest size Salesforce allows (200 × 400) and at the Lightning utility bar's default (340 × 480);
+//! - `softphone-<size>-controls-<state>.png`: the call controls at both sizes: answered, holding (waiting for the
+//!   telephony side), held and muted, the transfer form, the keypad and the idle dial pad (set `controls`);
 //! - `softphone-sign-in.png`, `softphone-reload-*.png`, `softphone-nothing-kept.png`: the sign-in screen, the calls
 //!   a reload resumed (in call; a new caller's form still to save), and the sentence shown where the browser keeps
 //!   nothing for the frame;
@@ -171,14 +173,7 @@ async fn softphone_states(label: &str, width: u32, height: u32) -> anyhow::Resul
     let stack = Stack::start().await?;
     let browser = Browser::start().await?;
     browser.client.goto(&stack.lightning_url()).await?;
-    browser.wait_for("[data-page='home']").await?;
-    // Size the frame itself; the panel grows around it.
-    let resize = format!(
-        "const panel = document.getElementById('softphone-panel'); panel.style.width = 'auto'; panel.style.height = 'auto';
-         const frame = document.getElementById('softphone'); frame.style.flex = 'none';
-         frame.style.width = '{width}px'; frame.style.height = '{height}px'; return true;"
-    );
-    browser.eval(&resize).await?;
+    size_frame(&browser, width, height).await?;
     browser.sign_in_agent().await?;
     browser.leave_softphone().await?;
     save_softphone(&browser, &format!("softphone-{label}-idle")).await?;
@@ -212,6 +207,74 @@ async fn softphone_states(label: &str, width: u32, height: u32) -> anyhow::Resul
     browser.wait_for(&format!(".recent-entry[data-key='call:{missed}']")).await?;
     browser.leave_softphone().await?;
     save_softphone(&browser, &format!("softphone-{label}-recent")).await
+}
+
+/// Opens the org's Lightning home with the softphone's frame sized `width` × `height` (the panel grows around it).
+async fn size_frame(browser: &Browser, width: u32, height: u32) -> anyhow::Result<()> {
+    browser.wait_for("[data-page='home']").await?;
+    let resize = format!(
+        "const panel = document.getElementById('softphone-panel'); panel.style.width = 'auto'; panel.style.height = 'auto';
+         const frame = document.getElementById('softphone'); frame.style.flex = 'none';
+         frame.style.width = '{width}px'; frame.style.height = '{height}px'; return true;"
+    );
+    browser.eval(&resize).await?;
+    Ok(())
+}
+
+/// The call controls in each state, at one size: an answered call's buttons, a hold waiting for the telephony
+/// side, held and muted as confirmed, the transfer form, the keypad, and the idle dial pad. The telephony side is
+/// `simulate::Line`, the demo's.
+async fn controls_states(label: &str, width: u32, height: u32) -> anyhow::Result<()> {
+    use callpop_server::simulate::{CallBook, Line};
+    let stack = Stack::start().await?;
+    let browser = Browser::start().await?;
+    browser.client.goto(&stack.lightning_url()).await?;
+    size_frame(&browser, width, height).await?;
+    browser.sign_in_agent().await?;
+    let line = Line::new(&stack.server_url, &stack.api_key, CallBook::default());
+    let call_id = format!("{label}-controls");
+    let event = json!({
+        "call_id": call_id, "direction": "inbound", "caller_number": numbers::ONE_CONTACT, "tracking_number": "+14155550100",
+        "agent": callpop_server::provision::DEMO_AGENT_EMAIL, "tracking_source": "Google Ads", "campaign": "Spring Promo",
+    });
+    line.book.insert(&call_id, event);
+    line.post_event(&call_id, "ringing").await?;
+    browser.wait_for(&format!("[data-answer='{call_id}']")).await?.click().await?;
+    line.post_event(&call_id, "answered").await?;
+    let within = |css: &str| format!("[data-controls='{call_id}'] {css}");
+    let shoot = |state: &'static str| {
+        let name = format!("softphone-{label}-controls-{state}");
+        let browser = &browser;
+        async move {
+            browser.leave_softphone().await?;
+            save_softphone(browser, &name).await?;
+            browser.enter_softphone().await
+        }
+    };
+    browser.wait_for(&within("[data-control='hold']:not([disabled])")).await?;
+    shoot("answered").await?;
+    browser.wait_for(&within("[data-control='hold']")).await?.click().await?;
+    browser.wait_for(&within("[data-control-status='Holding…']")).await?;
+    shoot("holding").await?;
+    line.obey_pending().await?;
+    browser.wait_for(&within("[data-control='mute']:not([disabled])")).await?.click().await?;
+    line.obey_pending().await?;
+    browser.wait_for(&within("[data-control-status='On hold · Muted']")).await?;
+    shoot("held-muted").await?;
+    browser.wait_for(&within("[data-control='transfer']")).await?.click().await?;
+    browser.wait_for("#transfer-to").await?.send_keys("grace@acme.test").await?;
+    shoot("transfer").await?;
+    browser.wait_for(&within("[data-control='resume']")).await?.click().await?;
+    line.obey_pending().await?;
+    browser.wait_for(&within("[data-control='send_digits']:not([disabled])")).await?.click().await?;
+    browser.wait_for(&within("[data-digit='1']")).await?;
+    shoot("keypad").await?;
+    browser.wait_for(&within("[data-control='hang_up']")).await?.click().await?;
+    line.obey_pending().await?;
+    browser.wait_for("#dialpad:not([hidden]) summary").await?.click().await?;
+    browser.wait_for("#dialpad-number").await?.send_keys("+1 415 555 0173").await?;
+    shoot("dialpad").await?;
+    Ok(())
 }
 
 /// Puts the states of one size side by side, with a light grey rule around each, as the README shows them.
@@ -475,6 +538,10 @@ async fn main() -> anyhow::Result<()> {
         softphone_states("340x480", 340, 480).await?;
         strip("200x400")?;
         strip("340x480")?;
+    }
+    if only.as_deref().is_none_or(|set| set == "softphone" || set == "controls") {
+        controls_states("200x400", 200, 400).await?;
+        controls_states("340x480", 340, 480).await?;
     }
     Ok(())
 }

@@ -16,6 +16,13 @@ async fn the_recent_list_pops_again_and_calls_a_missed_caller_back(ui: Ui) -> an
     let ada = stack.org_records_where("Contact", "LastName", "Lovelace").await?;
     let ada = ada[0]["Id"].as_str().unwrap_or_default().to_owned();
 
+    // With no call, the calls view offers the dial pad; the Recent list does not.
+    browser.wait_for("#dialpad:not([hidden])").await?;
+    browser.wait_for("#show-recent").await?.click().await?;
+    browser.wait_for("#dialpad[hidden]").await?;
+    browser.wait_for("#show-calls").await?.click().await?;
+    browser.wait_for("#dialpad:not([hidden])").await?;
+
     // A call the agent answers and the softphone logs to Ada, then a call nobody answers.
     stack.post_call_event("ANSWERED-1", "ringing", numbers::ONE_CONTACT).await?;
     browser.wait_for("[data-answer='ANSWERED-1']").await?.click().await?;

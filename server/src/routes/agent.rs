@@ -218,6 +218,9 @@ async fn rendered(state: &AppState, call: &Call, account: &Account, agent: i64) 
         let users = state.store.list_users(account.id).await?;
         update.popped_by_other_agent = users.into_iter().find(|user| user.id == popper).map(|user| user.display_name);
     }
+    if call.state.is_live() {
+        update.control = super::call_commands::control_for(state, call, account, agent).await?;
+    }
     if call.direction == Direction::Inbound && call.state.is_live() {
         update.remembered_record = state.store.remembered_record(account.id, &call.caller_e164).await?;
         if let Some(named) = update.record.as_mut() {

@@ -11,6 +11,7 @@ mod agent;
 mod agent_history;
 mod api_keys;
 mod call_center;
+mod call_commands;
 mod call_events;
 mod call_log;
 mod console;
@@ -90,7 +91,8 @@ pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(api_keys::router())
         .merge(call_center::router())
         .merge(softphone::api_router())
-        .merge(logging::router());
+        .merge(logging::router())
+        .merge(call_commands::router());
     let (router, mut openapi) =
         OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api/v1", api).merge(health::router()).split_for_parts();
     document_error_responses(&mut openapi);

@@ -6,6 +6,7 @@
 //! there are two real backends, not for mocks; the API tests run the same suite against both.
 
 pub mod accounts;
+pub mod call_commands;
 mod call_log;
 mod calls;
 pub mod connections;
@@ -21,6 +22,7 @@ pub mod sync_log;
 mod texts;
 
 pub use accounts::AccountStore;
+pub use call_commands::CallCommandStore;
 pub use call_log::{CallLogStore, LogCounts, LogFilter, LogQuery, PageFrom};
 pub use calls::CallStore;
 pub use connections::ConnectionStore;
@@ -56,6 +58,7 @@ pub trait Store:
     + ConnectionStore
     + OperationsStore
     + LoggingStore
+    + CallCommandStore
     + Send
     + Sync
     + std::fmt::Debug

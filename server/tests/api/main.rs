@@ -8,6 +8,7 @@ mod accounts;
 mod agent_history;
 mod bad_input;
 mod call_center;
+mod call_commands;
 mod call_log;
 mod console;
 mod console_search;

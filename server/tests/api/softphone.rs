@@ -118,7 +118,7 @@ async fn stream_ticket(app: &crate::helpers::TestApp, token: &str) -> String {
 }
 
 /// Opens the agent's event stream with a new ticket of `token`'s session, read up to its `ready` event.
-async fn open_stream(app: &crate::helpers::TestApp, token: &str) -> reqwest::Response {
+pub(crate) async fn open_stream(app: &crate::helpers::TestApp, token: &str) -> reqwest::Response {
     let ticket = stream_ticket(app, token).await;
     let mut stream = app.get(None, &format!("/api/v1/agent/stream?ticket={ticket}")).await;
     assert_eq!(stream.status(), StatusCode::OK);
@@ -128,7 +128,7 @@ async fn open_stream(app: &crate::helpers::TestApp, token: &str) -> reqwest::Res
 }
 
 /// What the stream sends until `enough` says so, it closes, or 10 s pass.
-async fn read_stream(stream: &mut reqwest::Response, enough: impl Fn(&str) -> bool) -> String {
+pub(crate) async fn read_stream(stream: &mut reqwest::Response, enough: impl Fn(&str) -> bool) -> String {
     let mut sent = String::new();
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
     while !enough(&sent) {
@@ -190,7 +190,7 @@ api_test! {
 }
 
 /// The `call` events' data in what a stream sent.
-fn calls_sent(sent: &str) -> Vec<Value> {
+pub(crate) fn calls_sent(sent: &str) -> Vec<Value> {
     sent.split("\n\n")
         .filter(|event| event.contains("event: call"))
         .filter_map(|event| event.lines().find_map(|line| line.strip_prefix("data: ")))
