@@ -95,6 +95,7 @@ fn ringing_card(call_id: &str) -> CallCard {
         tone: Tone::Ringing,
         can_answer: true,
         resume: None,
+        wrap_up: None,
     }
 }
 

@@ -5,7 +5,7 @@
 //! Salesforce or the caller is set as text.
 
 use crate::dom::{El, by_id, focus, replace_children};
-use crate::{dispatch, server};
+use crate::{dispatch, server, wrap_up_ui};
 use callpop_core::adapter::{CallCard, Connection, DialogView, Event, Tone, ViewChange};
 use callpop_core::call::Direction;
 use callpop_core::open_cti::Ui;
@@ -59,6 +59,7 @@ pub(crate) fn mount(ui: Ui) {
                 dispatch(Event::AnswerClicked { call_id });
             }
         });
+        wrap_up_ui::mount(&calls);
     }
     if let Some(root) = by_id("dialog-root") {
         listen(&root, "click", |event| {
@@ -124,6 +125,7 @@ pub(crate) fn show_sign_in(message: Option<&str>) {
     set_hidden("signin", false);
     set_hidden("calls", true);
     set_hidden("me", true);
+    set_hidden("agent-status", true);
     set_text("signin-error", message.unwrap_or(""));
     set_hidden("signin-error", message.is_none());
     set_connection(None);
@@ -241,12 +243,17 @@ fn draw_calls(region: &Element, change: &ViewChange) {
                 // Keep the keyboard where it was: on the same call's Answer button if it is still there.
                 let active = document.active_element();
                 let had_focus = active.is_some_and(|active| shown.contains(Some(&active)));
+                // The notes box moves into the new card with what was typed, and the keyboard goes back into it.
+                let caret = wrap_up_ui::caret_in(&shown);
+                wrap_up_ui::attach(Some(&shown), &element, call);
                 let _ = shown.replace_with_with_node_1(&element);
                 if let Some(button) = element.query_selector("[data-answer]").ok().flatten().filter(|_| had_focus) {
                     focus(&button);
                 }
+                wrap_up_ui::restore_caret(caret);
             }
             None => {
+                wrap_up_ui::attach(None, &element, call);
                 let _ = region.append_child(&element);
             }
         }

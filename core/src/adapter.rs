@@ -94,6 +94,10 @@ pub enum Event {
     DialFailed {
         message: String,
     },
+    /// The agent clicked Done on the call's wrap-up: an ended call's card leaves the panel.
+    WrapUpDone {
+        call_id: String,
+    },
 }
 
 /// Where the softphone is with one call.
@@ -153,6 +157,8 @@ struct TrackedCall {
     claim: Claim,
     /// The card as last handed to the host, so a change that leaves it as it was redraws nothing.
     drawn: Option<CallCard>,
+    /// The agent clicked Done on the call's wrap-up.
+    wrapped_up: bool,
 }
 
 impl TrackedCall {
@@ -233,6 +239,16 @@ pub struct CallCard {
     pub can_answer: bool,
     /// What a reload of this softphone resumes, for a call it popped.
     pub resume: Option<Resume>,
+    /// The notes and disposition the agent writes for a call that is theirs here, and after its end the Done
+    /// button (`crate::wrap_up` has the rules of after-call work).
+    pub wrap_up: Option<WrapUpCard>,
+}
+
+/// The wrap-up part of a call card.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WrapUpCard {
+    /// The call ended: after-call work, and Done closes the card.
+    pub ended: bool,
 }
 
 /// The multi-match dialog as the softphone shows it.
@@ -325,6 +341,7 @@ impl<H: Host> Adapter<H> {
             }
             Event::ClickToDial { number, record } => self.on_click_to_dial(number, record.as_ref()),
             Event::DialFailed { message } => self.notice = Some(format!("The call could not be placed: {message}")),
+            Event::WrapUpDone { call_id } => self.on_wrap_up_done(&call_id),
         }
         self.update_item_label();
         let change = self.change();
@@ -461,7 +478,14 @@ impl<H: Host> Adapter<H> {
                     None if popped_elsewhere => (Phase::HandledElsewhere, Claim::NotAsked),
                     None => (Phase::Waiting, Claim::NotAsked),
                 };
-                self.calls.push(TrackedCall { update, phase, search: Search::NotAsked, claim, drawn: None });
+                self.calls.push(TrackedCall {
+                    update,
+                    phase,
+                    search: Search::NotAsked,
+                    claim,
+                    drawn: None,
+                    wrapped_up: false,
+                });
                 self.dirty.push(call_id.clone());
                 if resumed == Some(Resume::PopAgain) {
                     self.pop(&call_id);
@@ -472,10 +496,12 @@ impl<H: Host> Adapter<H> {
                 }
             }
         }
-        // Keep live calls and the ones the agent still has to act on; ended, finished calls leave the panel.
+        // Keep live calls and the ones the agent still has to act on (a record to save, a wrap-up to finish); ended,
+        // finished calls leave the panel.
         let dirty = &mut self.dirty;
         self.calls.retain(|call| {
             let kept = call.update.state.is_live()
+                || wrap_up_of(call).is_some()
                 || matches!(
                     call.phase,
                     Phase::AwaitingSave | Phase::AwaitingCreate | Phase::Choosing { .. } | Phase::Searching
@@ -485,6 +511,16 @@ impl<H: Host> Adapter<H> {
             }
             kept
         });
+    }
+
+    /// The agent is done with the call's notes: an ended call leaves the panel; a live one keeps its card, without
+    /// the wrap-up part once it ends.
+    fn on_wrap_up_done(&mut self, call_id: &str) {
+        let Some(call) = self.find(call_id) else { return };
+        call.wrapped_up = true;
+        if !call.update.state.is_live() {
+            self.calls.retain(|call| call.update.call_id != call_id);
+        }
     }
 
     /// Asks Open CTI for the records matching the caller; the answer comes back as `Event::SearchCompleted`.
@@ -726,7 +762,19 @@ fn card(call: &TrackedCall) -> CallCard {
         tone,
         can_answer: can_answer(call),
         resume: resume_of(call),
+        wrap_up: wrap_up_of(call),
     }
+}
+
+/// Whether the card shows the call's wrap-up: a call the agent has here (popped in this softphone, or one they
+/// dialled and that was answered), until they click Done.
+fn wrap_up_of(call: &TrackedCall) -> Option<WrapUpCard> {
+    let theirs = match (&call.phase, call.update.direction) {
+        (Phase::Popped { .. }, _) => !matches!(call.claim, Claim::Pending(_)),
+        (Phase::Waiting, Direction::Outbound) => call.update.state != CallState::Ringing,
+        _ => false,
+    };
+    (theirs && !call.wrapped_up).then_some(WrapUpCard { ended: call.update.state == CallState::Completed })
 }
 
 /// Whether the agent can answer the call here.
@@ -1056,6 +1104,45 @@ mod tests {
         adapter.handle(Event::NavigatedTo { record: lead.clone() });
         let Some(ToServer::AppendActivity(append)) = adapter.host().sent.last() else { panic!("no append") };
         assert_eq!((append.record_id.as_str(), append.chosen_by), (lead.as_str(), ChoiceReason::NewRecord));
+    }
+
+    #[test]
+    fn a_call_popped_here_keeps_its_wrap_up_after_the_end_until_done() {
+        let mut adapter = Adapter::new(Recorder::default(), Ui::Lightning);
+        adapter.handle(Event::CallUpdated(Box::new(ringing("c1"))));
+        assert_eq!(adapter.view().calls[0].wrap_up, None, "nothing to write before the agent has the call");
+        adapter.handle(Event::AnswerClicked { call_id: "c1".to_owned() });
+        adapter.handle(Event::SearchCompleted { call_id: "c1".to_owned(), matches: vec![contact()] });
+        assert_eq!(adapter.view().calls[0].wrap_up, None, "not before the server confirms the pop is this one's");
+        adapter.handle(Event::PopClaimed { call_id: "c1".to_owned(), claimed: true });
+        assert_eq!(adapter.view().calls[0].wrap_up, Some(WrapUpCard { ended: false }));
+
+        adapter.handle(Event::CallUpdated(Box::new(CallUpdate { state: CallState::Completed, ..ringing("c1") })));
+        let card = &adapter.view().calls[0];
+        assert_eq!((card.status.as_str(), card.wrap_up), ("Call ended", Some(WrapUpCard { ended: true })));
+
+        adapter.handle(Event::WrapUpDone { call_id: "c1".to_owned() });
+        assert!(adapter.view().calls.is_empty());
+        assert_eq!(adapter.host().changes.last().map(|change| change.removed.clone()), Some(vec!["c1".to_owned()]));
+    }
+
+    #[test]
+    fn done_during_a_call_hides_the_wrap_up_and_the_end_then_closes_the_card() {
+        let mut adapter = Adapter::new(Recorder::default(), Ui::Lightning);
+        answered_with(&mut adapter, ringing("c1"), vec![contact()]);
+        adapter.handle(Event::WrapUpDone { call_id: "c1".to_owned() });
+        assert_eq!(adapter.view().calls[0].wrap_up, None);
+        adapter.handle(Event::CallUpdated(Box::new(CallUpdate { state: CallState::Completed, ..ringing("c1") })));
+        assert!(adapter.view().calls.is_empty());
+    }
+
+    #[test]
+    fn a_call_handled_in_another_tab_has_no_wrap_up_here() {
+        let mut adapter = Adapter::new(Recorder::default(), Ui::Lightning);
+        adapter.handle(Event::CallUpdated(Box::new(answered_and_popped("c1"))));
+        assert_eq!(adapter.view().calls[0].wrap_up, None);
+        adapter.handle(Event::CallUpdated(Box::new(CallUpdate { state: CallState::Completed, ..ringing("c1") })));
+        assert!(adapter.view().calls.is_empty());
     }
 
     #[test]

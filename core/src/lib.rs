@@ -19,3 +19,4 @@ pub mod sign_in;
 pub mod triggers;
 pub mod wire;
 pub mod write_plan;
+pub mod wrap_up;

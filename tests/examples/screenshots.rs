@@ -2,8 +2,9 @@
 //! agent uses it, saved as PNG files under `docs/screenshots/` (`cargo run -p callpop-e2e --example screenshots`).
 //!
 //! - `lightning-*.png`, `classic-popped.png`: the org's pages with the softphone, as an agent sees them;
-//! - `softphone-<size>-<state>.png`: the softphone alone, idle, ringing, with the dialog and in a call, at the
-//!   smallest size Salesforce allows (200 × 400) and at the Lightning utility bar's default (340 × 480);
+//! - `softphone-<size>-<state>.png`: the softphone alone, idle, ringing, with the dialog, in a call, with the call's
+//!   notes and disposition (`wrap-up`) and in after-call work, at the smallest size Salesforce allows (200 × 400)
+//!   and at the Lightning utility bar's default (340 × 480);
 //! - `softphone-sign-in.png`, `softphone-reload-*.png`, `softphone-nothing-kept.png`: the sign-in screen, the calls
 //!   a reload resumed (in call; a new caller's form still to save), and the sentence shown where the browser keeps
 //!   nothing for the frame;
@@ -179,6 +180,7 @@ async fn softphone_states(label: &str, width: u32, height: u32) -> anyhow::Resul
          frame.style.width = '{width}px'; frame.style.height = '{height}px'; return true;"
     );
     browser.eval(&resize).await?;
+    set_wrap_up(&stack).await?;
     browser.sign_in_agent().await?;
     browser.leave_softphone().await?;
     save_softphone(&browser, &format!("softphone-{label}-idle")).await?;
@@ -200,7 +202,35 @@ async fn softphone_states(label: &str, width: u32, height: u32) -> anyhow::Resul
     browser.wait_for("[role=option][data-pick]").await?.click().await?;
     browser.wait_for(&format!("[data-call-id='{call_id}'] [data-status='In call']")).await?;
     browser.leave_softphone().await?;
-    save_softphone(&browser, &format!("softphone-{label}-in-call")).await
+    save_softphone(&browser, &format!("softphone-{label}-in-call")).await?;
+
+    // The wrap-up: notes and a disposition while on the call, then after-call work once it ended.
+    browser.enter_softphone().await?;
+    stack.post_call_event(&call_id, "answered", numbers::SEVERAL).await?;
+    browser.wait_for(&format!("#notes-{call_id}")).await?.send_keys("Wants a quote for 12 seats").await?;
+    browser.wait_for(&format!("#disposition-{call_id} option[value='Callback']")).await?.click().await?;
+    browser.wait_for(&format!("[data-call-id='{call_id}'] [data-save-state]")).await?;
+    callpop_e2e::eventually("the notes saved", || async {
+        Ok((browser.text_of(&format!("[data-call-id='{call_id}'] [data-save-state]")).await? == "Saved").then_some(()))
+    })
+    .await?;
+    browser.leave_softphone().await?;
+    save_softphone(&browser, &format!("softphone-{label}-wrap-up")).await?;
+
+    stack.post_call_event(&call_id, "completed", numbers::SEVERAL).await?;
+    browser.enter_softphone().await?;
+    browser.wait_for("#app[data-agent-status='after_call_work'] [data-countdown]:not([hidden])").await?;
+    browser.leave_softphone().await?;
+    save_softphone(&browser, &format!("softphone-{label}-after-call-work")).await
+}
+
+/// The administrator's dispositions and after-call work, for the wrap-up screenshots.
+async fn set_wrap_up(stack: &Stack) -> anyhow::Result<()> {
+    let token = stack.token_for(ADMIN_EMAIL).await?;
+    let settings = json!({ "dispositions": ["Sale", "Callback", "Not interested"], "wrap_up_secs": 120 });
+    let url = format!("{}/api/v1/settings/wrap-up", stack.server_url);
+    reqwest::Client::new().put(url).bearer_auth(token).json(&settings).send().await?.error_for_status()?;
+    Ok(())
 }
 
 /// Puts the four states of one size side by side, with a light grey rule around each, as the README shows them.

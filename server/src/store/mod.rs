@@ -16,6 +16,7 @@ mod settings;
 mod stream;
 pub mod sync;
 mod texts;
+pub mod wrap_up;
 
 pub use accounts::AccountStore;
 pub use call_log::CallLogStore;
@@ -27,6 +28,7 @@ pub use settings::SettingsStore;
 pub use stream::StreamStore;
 pub use sync::SyncStore;
 pub use texts::TextStore;
+pub use wrap_up::WrapUpStore;
 
 use anyhow::{Context, bail};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
@@ -47,6 +49,7 @@ pub trait Store:
     + SyncStore
     + ConnectionStore
     + OperationsStore
+    + WrapUpStore
     + Send
     + Sync
     + std::fmt::Debug

@@ -20,6 +20,7 @@ use callpop_core::legacy::{
 };
 use callpop_core::record::RecordId;
 use callpop_core::write_plan::{UpdateTiming, text_fields, update_timing};
+use callpop_core::wrap_up::{Fields, with_agent_wrap_up};
 use chrono::Utc;
 
 /// What the first event settles on.
@@ -83,6 +84,7 @@ pub(super) async fn call_event(ctx: &ItemContext<'_>, kind: CallState) -> Flow {
                     changes.push((field, value));
                 }
             }
+            let changes = with_agent_wrap_up(changes, formatted.agent_wrap_up(), Fields::Changed);
             update_task(ctx, &task_id, &changes).await?;
         }
         None => first_event(ctx, &call, &FormattedCall::load(ctx, &call).await?).await?,
