@@ -4,7 +4,7 @@
 //! the adapter through one delegated listener per region, so redrawing never leaks handlers. Every value from
 //! Salesforce or the caller is set as text.
 
-use crate::dom::{El, by_id, focus, replace_children};
+use crate::dom::{El, by_id, closest_data, focus, listen, replace_children};
 use crate::{dispatch, server, wrap_up_ui};
 use callpop_core::adapter::{CallCard, Connection, DialogView, Event, Tone, ViewChange};
 use callpop_core::call::Direction;
@@ -31,20 +31,6 @@ thread_local! {
 /// The element id of a call's card: the browser finds it by id at once, however many cards there are.
 fn card_id(call_id: &str) -> String {
     format!("call-{call_id}")
-}
-
-fn listen(element: &Element, event: &str, handler: impl FnMut(web_sys::Event) + 'static) {
-    let closure = Closure::<dyn FnMut(web_sys::Event)>::new(handler);
-    let _ = element.add_event_listener_with_callback(event, closure.as_ref().unchecked_ref());
-    closure.forget(); // These regions live as long as the page.
-}
-
-/// The `data-*` attribute of the nearest element (from the event's target up) that has it.
-fn closest_data(event: &web_sys::Event, attribute: &str) -> Option<(Element, String)> {
-    let target: Element = event.target()?.dyn_into().ok()?;
-    let holder = target.closest(&format!("[{attribute}]")).ok()??;
-    let value = holder.get_attribute(attribute)?;
-    Some((holder, value))
 }
 
 /// Wires the page's regions to the adapter. Called once, before anything is drawn.

@@ -8,7 +8,7 @@
 //! does not have yet is kept in `localStorage` (where the frame has any), so a reload or a dropped connection loses
 //! nothing: a restored box sends it again.
 
-use crate::dom::{El, by_id, focus};
+use crate::dom::{El, by_id, closest_data, focus, listen};
 use crate::server::{self, RequestError, from_json, to_json};
 use callpop_core::adapter::{CallCard, Event};
 use callpop_core::wire::{AgentStatusView, CallWrapUp, CallWrapUpSaved, SetAgentStatus, WrapUpSettings};
@@ -47,19 +47,19 @@ fn section_id(call_id: &str) -> String {
 /// Wires the calls region's typing, picking and Done, and the header's status. Called once, with `ui::mount`.
 pub(crate) fn mount(calls: &Element) {
     listen(calls, "input", |event| {
-        if let Some(call_id) = data_of(&event, "data-notes") {
+        if let Some(call_id) = closest_data(&event, "data-notes").map(|(_, call_id)| call_id) {
             keep_unsent(&call_id);
             schedule_save(call_id, SAVE_DELAY_MS);
         }
     });
     listen(calls, "change", |event| {
-        if let Some(call_id) = data_of(&event, "data-disposition") {
+        if let Some(call_id) = closest_data(&event, "data-disposition").map(|(_, call_id)| call_id) {
             keep_unsent(&call_id);
             schedule_save(call_id, 0);
         }
     });
     listen(calls, "click", |event| {
-        if let Some(call_id) = data_of(&event, "data-done") {
+        if let Some(call_id) = closest_data(&event, "data-done").map(|(_, call_id)| call_id) {
             spawn_local(save(call_id, true));
         }
     });
@@ -74,18 +74,6 @@ pub(crate) fn mount(calls: &Element) {
             });
         });
     }
-}
-
-fn listen(element: &Element, event: &str, handler: impl FnMut(web_sys::Event) + 'static) {
-    let closure = Closure::<dyn FnMut(web_sys::Event)>::new(handler);
-    let _ = element.add_event_listener_with_callback(event, closure.as_ref().unchecked_ref());
-    closure.forget(); // The regions live as long as the page.
-}
-
-/// The `data-*` value of the event's target (or the nearest element above it that has one).
-fn data_of(event: &web_sys::Event, attribute: &str) -> Option<String> {
-    let target: Element = event.target()?.dyn_into().ok()?;
-    target.closest(&format!("[{attribute}]")).ok()??.get_attribute(attribute)
 }
 
 /// Reads the agent's status and the account's dispositions, once signed in.
@@ -129,7 +117,7 @@ fn show_status(view: &AgentStatusView) {
         _ => None,
     };
     DEADLINE.set(deadline);
-    tick();
+    draw_countdown();
     if deadline.is_some() && !TICKING.replace(true) {
         let closure = Closure::<dyn FnMut()>::new(tick);
         if let Some(window) = web_sys::window() {
@@ -139,20 +127,26 @@ fn show_status(view: &AgentStatusView) {
     }
 }
 
-/// Redraws the countdown; when after-call work runs out, asks the server for the status it ends in.
+/// Each second of after-call work: the countdown, and at its end the status the server says it ends in.
 fn tick() {
+    if DEADLINE.get().is_some() {
+        draw_countdown();
+    }
+}
+
+/// Writes the countdown on the ended cards (it is shown only on those); when after-call work has run out, asks the
+/// server for the status it ends in.
+fn draw_countdown() {
     let left = DEADLINE.get().map(|deadline| ((deadline - js_sys::Date::now()) / 1000.0).ceil().max(0.0));
     let text = match left {
         Some(secs) if secs > 0.0 => {
             let secs = secs as u32;
             format!("After-call work: {}:{:02} left", secs / 60, secs % 60)
         }
-        Some(_) => "After-call work is over".to_owned(),
-        None => String::new(),
+        _ => "After-call work is over".to_owned(),
     };
     for countdown in all("[data-countdown]") {
         countdown.set_text_content(Some(&text));
-        let _ = if text.is_empty() { countdown.set_attribute("hidden", "") } else { countdown.remove_attribute("hidden") };
     }
     if left == Some(0.0) {
         DEADLINE.set(None);
@@ -181,6 +175,9 @@ pub(crate) fn attach(old: Option<&Element>, card: &Element, call: &CallCard) {
     }
     if wrap_up.ended {
         let _ = section.set_attribute("data-ended", "");
+        if let Some(countdown) = section.query_selector("[data-countdown]").ok().flatten() {
+            let _ = countdown.remove_attribute("hidden");
+        }
         if !ended_before {
             // The call just ended (or ended before this card was drawn): after-call work's clock is the server's.
             spawn_local(refresh_status());

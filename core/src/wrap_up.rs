@@ -66,7 +66,8 @@ impl AgentStatus {
     }
 }
 
-/// What the effective status is computed from. Times are Unix seconds, from the server's clock.
+/// What the effective status is computed from. Times are Unix milliseconds: the calls' ends as the telephony side
+/// reported them, the rest from the server's clock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StatusInput {
     /// The status the agent chose, and when (an agent who never chose is available since the epoch).
@@ -83,7 +84,7 @@ pub struct StatusInput {
     pub now: i64,
 }
 
-/// The status the telephony side reads, and, in after-call work, when it ends (Unix seconds).
+/// The status the telephony side reads, and, in after-call work, when it ends (Unix milliseconds).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EffectiveStatus {
     pub status: AgentStatus,
@@ -100,8 +101,8 @@ pub fn effective_status(input: StatusInput) -> EffectiveStatus {
         return plain(AgentStatus::Busy);
     }
     if let Some(ended) = input.last_call_ended_at {
-        let until = ended + i64::from(input.wrap_up_secs);
-        let acted_since = input.chosen_at >= ended || input.done_at.is_some_and(|done| done >= ended);
+        let until = ended + i64::from(input.wrap_up_secs) * 1000;
+        let acted_since = input.chosen_at > ended || input.done_at.is_some_and(|done| done >= ended);
         if input.wrap_up_secs > 0 && !acted_since && input.now < until {
             return EffectiveStatus { status: AgentStatus::AfterCallWork, until: Some(until) };
         }
@@ -233,8 +234,9 @@ mod tests {
         // Done clicked after the call ended: over. Done clicked for an earlier call: still in after-call work.
         (Available, 0, Some(995), false, Some(990), 60, 1_000, Available, None),
         (Available, 0, Some(500), false, Some(990), 60, 1_000, AfterCallWork, Some(1_050)),
-        // A status chosen after the call ended ends after-call work too.
+        // A status chosen after the call ended ends after-call work too; one chosen as it ended does not.
         (Busy, 995, None, false, Some(990), 60, 1_000, Busy, None),
+        (Busy, 990, None, false, Some(990), 60, 1_000, AfterCallWork, Some(1_050)),
         // No after-call work set: none.
         (Available, 0, None, false, Some(990), 0, 1_000, Available, None),
         // Offline stays offline after a call.
@@ -247,16 +249,19 @@ mod tests {
     fn after_call_work_follows_the_table() {
         for (row, &(chosen, chosen_at, done_at, on_call, ended, secs, now, status, until)) in TABLE.iter().enumerate()
         {
+            // The table is in seconds, for reading; the rule takes milliseconds.
+            let ms = |secs: i64| secs * 1000;
             let input = StatusInput {
                 chosen,
-                chosen_at,
-                done_at,
+                chosen_at: ms(chosen_at),
+                done_at: done_at.map(ms),
                 on_call,
-                last_call_ended_at: ended,
+                last_call_ended_at: ended.map(ms),
                 wrap_up_secs: secs,
-                now,
+                now: ms(now),
             };
-            assert_eq!(effective_status(input), EffectiveStatus { status, until }, "row {row}: {input:?}");
+            let expected = EffectiveStatus { status, until: until.map(ms) };
+            assert_eq!(effective_status(input), expected, "row {row}: {input:?}");
         }
     }
 

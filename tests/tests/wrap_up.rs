@@ -1,7 +1,8 @@
 //! Notes, disposition and after-call work in the softphone, framed cross-site by the local org's Lightning and
 //! Classic pages (third-party cookies blocked): the agent types notes and picks a disposition on the call's card,
 //! the call ends, after-call work counts down and the agent is available again, the telephony side reads each
-//! status from the API, Done closes the card, and the notes and disposition are on the call's Task in the org.
+//! status from the API, Done closes the card, and the notes and disposition are on the call's Task in the org. The
+//! administrator keeps the dispositions on the console's Wrap-up page.
 
 use anyhow::Context;
 use callpop_core::open_cti::Ui;
@@ -132,5 +133,43 @@ async fn lightning_done_ends_after_call_work_at_once_and_the_status_the_agent_pi
     browser.wait_for("#app[data-agent-status='busy']").await?;
     assert_eq!(telephony_status(&stack).await?, "busy");
     assert!(!browser.has("article.call[data-call-id='WU-2']").await?, "Done closed the card");
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_administrator_edits_the_dispositions_in_the_console_and_a_repeated_one_is_shown_under_its_input()
+-> anyhow::Result<()> {
+    let (stack, browser) = callpop_e2e::start_console(ADMIN_EMAIL).await?;
+    browser.open_console(&stack, "wrap-up").await?;
+    browser.wait_for("#wrap-up-form").await?;
+
+    // Two values, the second a repeat of the first in other letters, and 45 seconds.
+    browser.wait_for("#add-disposition").await?.click().await?;
+    browser.wait_for("#disposition-0").await?.send_keys("Sale").await?;
+    browser.wait_for("#add-disposition").await?.click().await?;
+    browser.wait_for("#disposition-1").await?.send_keys("SALE").await?;
+    let seconds = browser.wait_for("#wrap_up_secs").await?;
+    seconds.clear().await?;
+    seconds.send_keys("45").await?;
+    browser.wait_for("#wrap-up-form button[type=submit]").await?.click().await?;
+    let error = browser.wait_for("#disposition-1-error:not([hidden])").await?;
+    assert!(error.text().await?.contains("repeats an earlier one"), "{}", error.text().await?);
+    assert_eq!(stack.admin_get("/api/v1/settings/wrap-up").await?["dispositions"], json!([]), "nothing stored");
+
+    // Fixed, saved, then the second moved up and saved again: the order is the administrator's.
+    let second = browser.wait_for("#disposition-1").await?;
+    second.clear().await?;
+    second.send_keys("Callback").await?;
+    browser.wait_for("#wrap-up-form button[type=submit]").await?.click().await?;
+    browser.wait_for("#save-result .result-ok").await?;
+    let saved = stack.admin_get("/api/v1/settings/wrap-up").await?;
+    assert_eq!(saved, json!({ "dispositions": ["Sale", "Callback"], "wrap_up_secs": 45 }));
+    browser.wait_for("#dispositions li:nth-child(2) button[aria-label='Move up']").await?.click().await?;
+    browser.wait_for("#wrap-up-form button[type=submit]").await?.click().await?;
+    eventually("the new order stored", || async {
+        let saved = stack.admin_get("/api/v1/settings/wrap-up").await?;
+        Ok((saved["dispositions"] == json!(["Callback", "Sale"])).then_some(()))
+    })
+    .await?;
     Ok(())
 }

@@ -112,11 +112,12 @@ async fn save_call_wrap_up(
             return Err(ApiError::invalid("disposition", format!("{value:?} is not one of the account's dispositions")));
         }
     }
-    let save = WrapUpSave { call_id, notes: body.notes, disposition, done: body.done };
     let now = Utc::now();
+    let done_at = if body.done { Some(acted_at(&state, session.user.id, now).await?) } else { None };
+    let save = WrapUpSave { call_id, notes: body.notes, disposition, done_at };
     let stored = state.store.save_call_wrap_up(&session.user, &save, now).await?.ok_or(ApiError::NotFound("call"))?;
     state.sync.wake();
-    let status = status_view(state.store.status_facts(session.user.id, now - LIVE_CALL_WINDOW).await?, &settings, now);
+    let status = status_view(&state.store.status_facts(session.user.id, now - LIVE_CALL_WINDOW).await?, &settings, now);
     Ok(Json(CallWrapUpSaved {
         call_id: stored.call_id,
         notes: stored.notes,
@@ -145,7 +146,8 @@ async fn put_agent_status(
     SignedIn(session): SignedIn,
     JsonBody(body): JsonBody<SetAgentStatus>,
 ) -> ApiResult<Json<AgentStatusView>> {
-    state.store.set_agent_status(session.user.id, body.status, Utc::now()).await?;
+    let at = acted_at(&state, session.user.id, Utc::now()).await?;
+    state.store.set_agent_status(session.user.id, body.status, at).await?;
     Ok(Json(current_status(&state, session.user.id, session.account.id).await?))
 }
 
@@ -160,7 +162,7 @@ async fn list_agent_statuses(
     let now = Utc::now();
     let mut agents = Vec::new();
     for user in state.store.list_users(account.id).await? {
-        let view = status_view(state.store.status_facts(user.id, now - LIVE_CALL_WINDOW).await?, &settings, now);
+        let view = status_view(&state.store.status_facts(user.id, now - LIVE_CALL_WINDOW).await?, &settings, now);
         agents.push(AgentStatusEntry {
             agent: user.email,
             display_name: user.display_name,
@@ -171,28 +173,36 @@ async fn list_agent_statuses(
     Ok(Json(AgentStatuses { agents }))
 }
 
+/// When the agent acted (chose a status, clicked Done), for the after-call work rule: now, or the end of their last
+/// call when the telephony side's clock, which dates that end, runs ahead of the server's. An agent acts only on
+/// calls the server has seen end, so a click always ends the after-call work it meant to.
+async fn acted_at(state: &AppState, user_id: i64, now: DateTime<Utc>) -> ApiResult<DateTime<Utc>> {
+    let facts = state.store.status_facts(user_id, now - LIVE_CALL_WINDOW).await?;
+    Ok(facts.last_call_ended_at.map_or(now, |ended| ended.max(now)))
+}
+
 async fn current_status(state: &AppState, user_id: i64, account_id: i64) -> ApiResult<AgentStatusView> {
     let settings = state.store.wrap_up_settings(account_id).await?;
     let now = Utc::now();
-    Ok(status_view(state.store.status_facts(user_id, now - LIVE_CALL_WINDOW).await?, &settings, now))
+    Ok(status_view(&state.store.status_facts(user_id, now - LIVE_CALL_WINDOW).await?, &settings, now))
 }
 
 /// The status core computes from the stored facts at `now`.
-fn status_view(facts: StatusFacts, settings: &WrapUpSettings, now: DateTime<Utc>) -> AgentStatusView {
+fn status_view(facts: &StatusFacts, settings: &WrapUpSettings, now: DateTime<Utc>) -> AgentStatusView {
     let (chosen, chosen_at) = match facts.chosen {
         Some((status, at)) => (status, Some(at)),
         None => (AgentStatus::Available, None),
     };
     let effective = effective_status(StatusInput {
         chosen,
-        chosen_at: chosen_at.map_or(i64::MIN, |at| at.timestamp()),
-        done_at: facts.done_at.map(|at| at.timestamp()),
+        chosen_at: chosen_at.map_or(i64::MIN, |at| at.timestamp_millis()),
+        done_at: facts.done_at.map(|at| at.timestamp_millis()),
         on_call: facts.on_call,
-        last_call_ended_at: facts.last_call_ended_at.map(|at| at.timestamp()),
+        last_call_ended_at: facts.last_call_ended_at.map(|at| at.timestamp_millis()),
         wrap_up_secs: settings.wrap_up_secs,
-        now: now.timestamp(),
+        now: now.timestamp_millis(),
     });
-    let until = effective.until.and_then(|secs| DateTime::from_timestamp(secs, 0));
+    let until = effective.until.and_then(DateTime::from_timestamp_millis);
     AgentStatusView {
         status: effective.status,
         chosen,
@@ -200,7 +210,7 @@ fn status_view(facts: StatusFacts, settings: &WrapUpSettings, now: DateTime<Utc>
         after_call_work_until: until.map(rfc3339),
         after_call_work_remaining_secs: effective
             .until
-            .map(|secs| u32::try_from((secs - now.timestamp()).max(0)).unwrap_or(u32::MAX)),
+            .map(|until| u32::try_from(((until - now.timestamp_millis()).max(0) + 999) / 1000).unwrap_or(u32::MAX)),
     }
 }
 

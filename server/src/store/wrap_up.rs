@@ -42,8 +42,8 @@ pub struct WrapUpSave {
     pub call_id: String,
     pub notes: String,
     pub disposition: Option<String>,
-    /// The agent clicked Done: after-call work ends.
-    pub done: bool,
+    /// The agent clicked Done, at this time: after-call work ends.
+    pub done_at: Option<DateTime<Utc>>,
 }
 
 #[async_trait::async_trait]
@@ -58,8 +58,8 @@ pub trait WrapUpStore {
         settings: &WrapUpSettings,
         now: DateTime<Utc>,
     ) -> sqlx::Result<()>;
-    /// Stores the agent's choice of status.
-    async fn set_agent_status(&self, user_id: i64, status: AgentStatus, now: DateTime<Utc>) -> sqlx::Result<()>;
+    /// Stores the agent's choice of status, made `at`.
+    async fn set_agent_status(&self, user_id: i64, status: AgentStatus, at: DateTime<Utc>) -> sqlx::Result<()>;
     /// What the user's effective status is computed from; answered calls older than `live_since` that never
     /// ended do not keep them busy.
     async fn status_facts(&self, user_id: i64, live_since: DateTime<Utc>) -> sqlx::Result<StatusFacts>;
@@ -161,7 +161,7 @@ impl WrapUpStore for SqlStore {
         })
     }
 
-    async fn set_agent_status(&self, user_id: i64, status: AgentStatus, now: DateTime<Utc>) -> sqlx::Result<()> {
+    async fn set_agent_status(&self, user_id: i64, status: AgentStatus, at: DateTime<Utc>) -> sqlx::Result<()> {
         in_write_tx!(self.db(), tx => {
             sqlx::query(
                 "INSERT INTO agent_statuses (user_id, status, chosen_at) VALUES ($1, $2, $3)
@@ -169,7 +169,7 @@ impl WrapUpStore for SqlStore {
             )
             .bind(user_id)
             .bind(status.as_str())
-            .bind(now)
+            .bind(at)
             .execute(&mut *tx)
             .await
             .map(|_| ())
@@ -261,8 +261,8 @@ impl WrapUpStore for SqlStore {
                 .execute(&mut *tx)
                 .await?;
             }
-            if save.done {
-                mark_done!(tx, user_id, now);
+            if let Some(done_at) = save.done_at {
+                mark_done!(tx, user_id, done_at);
             }
             Ok(Some(call_row_id))
         }

@@ -77,17 +77,18 @@ api_test! {
         let acme = app.create_account("Acme", Plan::Enterprise).await;
         put(&app, &acme.admin, SETTINGS, &json!({ "dispositions": ["Sale"], "wrap_up_secs": 30 })).await;
         let cases = [
-            (json!({ "dispositions": ["Sale", "  "], "wrap_up_secs": 30 }), "dispositions[1]"),
-            (json!({ "dispositions": ["Sale", "SALE"], "wrap_up_secs": 30 }), "dispositions[1]"),
-            (json!({ "dispositions": ["x".repeat(256)], "wrap_up_secs": 30 }), "dispositions[0]"),
-            (json!({ "dispositions": (0..101).map(|n| format!("D{n}")).collect::<Vec<_>>(), "wrap_up_secs": 30 }), "dispositions"),
-            (json!({ "dispositions": ["Other"], "wrap_up_secs": 3601 }), "wrap_up_secs"),
-            (json!({ "dispositions": ["Other"] }), "wrap_up_secs"),
-            (json!({ "dispositions": ["Other"], "wrap_up_secs": 30, "colour": "red" }), "colour"),
+            (json!({ "dispositions": ["Sale", "  "], "wrap_up_secs": 30 }), "invalid_field", "dispositions[1]"),
+            (json!({ "dispositions": ["Sale", "SALE"], "wrap_up_secs": 30 }), "invalid_field", "dispositions[1]"),
+            (json!({ "dispositions": ["x".repeat(256)], "wrap_up_secs": 30 }), "invalid_field", "dispositions[0]"),
+            (json!({ "dispositions": (0..101).map(|n| format!("D{n}")).collect::<Vec<_>>(), "wrap_up_secs": 30 }), "invalid_field", "dispositions"),
+            (json!({ "dispositions": ["Other"], "wrap_up_secs": 3601 }), "invalid_field", "wrap_up_secs"),
+            (json!({ "dispositions": ["Other"], "wrap_up_secs": -1 }), "invalid_field", "wrap_up_secs"),
+            (json!({ "dispositions": ["Other"] }), "missing_field", "wrap_up_secs"),
+            (json!({ "dispositions": ["Other"], "wrap_up_secs": 30, "colour": "red" }), "invalid_field", "colour"),
         ];
-        for (body, field) in cases {
+        for (body, code, field) in cases {
             let (status, error) = put(&app, &acme.admin, SETTINGS, &body).await;
-            assert_error(status, &error, 422, "invalid_field", Some(field));
+            assert_error(status, &error, 422, code, Some(field));
         }
         assert_eq!(app.get_json(&acme.admin, SETTINGS).await.1, json!({ "dispositions": ["Sale"], "wrap_up_secs": 30 }));
     }
