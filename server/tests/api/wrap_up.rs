@@ -3,7 +3,7 @@
 //! (`/agent-statuses`), and the notes and disposition on the call's Task in the local org.
 
 use crate::helpers::{TestAccount, TestApp, TestUser, api_test, assert_error, call_event};
-use crate::org::{Linked, org_test};
+use crate::org::org_test;
 use callpop_core::account::Plan;
 use callpop_sandbox::seed::numbers;
 use reqwest::{Method, StatusCode};
