@@ -65,7 +65,9 @@ pub(crate) fn mount(calls: &Element) {
     });
     if let Some(select) = by_id("agent-status") {
         listen(&select, "change", |_| {
-            let Some(status) = select_value("agent-status").and_then(|value| AgentStatus::parse(&value)) else { return };
+            let Some(status) = select_value("agent-status").and_then(|value| AgentStatus::parse(&value)) else {
+                return;
+            };
             spawn_local(async move {
                 let body = to_json(&SetAgentStatus { status }).ok();
                 if let Ok(view) = server::request::<AgentStatusView>("PUT", "/api/v1/agent/status", body).await {
@@ -121,7 +123,8 @@ fn show_status(view: &AgentStatusView) {
     if deadline.is_some() && !TICKING.replace(true) {
         let closure = Closure::<dyn FnMut()>::new(tick);
         if let Some(window) = web_sys::window() {
-            let _ = window.set_interval_with_callback_and_timeout_and_arguments_0(closure.as_ref().unchecked_ref(), 1000);
+            let _ =
+                window.set_interval_with_callback_and_timeout_and_arguments_0(closure.as_ref().unchecked_ref(), 1000);
         }
         closure.forget(); // One interval for the page's life.
     }
@@ -204,9 +207,9 @@ pub(crate) struct Caret {
 pub(crate) fn caret_in(old: &Element) -> Option<Caret> {
     let active = crate::dom::document().active_element()?;
     old.query_selector(".wrap-up").ok()??.contains(Some(&active)).then_some(())?;
-    let range = active.dyn_ref::<HtmlTextAreaElement>().and_then(|area| {
-        Some((area.selection_start().ok()??, area.selection_end().ok()??))
-    });
+    let range = active
+        .dyn_ref::<HtmlTextAreaElement>()
+        .and_then(|area| Some((area.selection_start().ok()??, area.selection_end().ok()??)));
     Some(Caret { id: active.id(), range })
 }
 
@@ -360,8 +363,7 @@ async fn save(call_id: String, done: bool) {
     match server::request::<CallWrapUpSaved>("PUT", &path, Some(body)).await {
         Ok(saved) => {
             // Typed meanwhile: what is unsent now is newer than what was saved, and its own save is scheduled.
-            if unsent(&call_id).is_some_and(|kept| kept.notes == saved.notes && kept.disposition == saved.disposition)
-            {
+            if unsent(&call_id).is_some_and(|kept| kept.notes == saved.notes && kept.disposition == saved.disposition) {
                 if let Some(storage) = storage() {
                     let _ = storage.remove_item(&format!("{UNSENT_PREFIX}{call_id}"));
                 }

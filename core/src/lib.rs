@@ -18,5 +18,5 @@ pub mod screen_pop;
 pub mod sign_in;
 pub mod triggers;
 pub mod wire;
-pub mod write_plan;
 pub mod wrap_up;
+pub mod write_plan;

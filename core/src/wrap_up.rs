@@ -190,7 +190,8 @@ pub fn with_agent_wrap_up(
     }
     if which == Fields::Whole && !fields.iter().any(|(name, _)| *name == "CallDisposition") {
         if let Some(disposition) = disposition {
-            fields.push(("CallDisposition", FieldValue::Text(disposition.chars().take(MAX_DISPOSITION_CHARS).collect())));
+            fields
+                .push(("CallDisposition", FieldValue::Text(disposition.chars().take(MAX_DISPOSITION_CHARS).collect())));
         }
     }
     fields
@@ -247,8 +248,7 @@ mod tests {
 
     #[test]
     fn after_call_work_follows_the_table() {
-        for (row, &(chosen, chosen_at, done_at, on_call, ended, secs, now, status, until)) in TABLE.iter().enumerate()
-        {
+        for (row, &(chosen, chosen_at, done_at, on_call, ended, secs, now, status, until)) in TABLE.iter().enumerate() {
             // The table is in seconds, for reading; the rule takes milliseconds.
             let ms = |secs: i64| secs * 1000;
             let input = StatusInput {

@@ -40,8 +40,11 @@ async fn notes_disposition_and_after_call_work(ui: Ui) -> anyhow::Result<()> {
     // Arrange: the org linked, the administrator's dispositions and a short after-call work.
     let (stack, browser) = start_signed_in(ui).await?;
     stack.link_org().await?;
-    set_wrap_up(&stack, &json!({ "dispositions": ["Sale", "Callback", "Not interested"], "wrap_up_secs": WRAP_UP_SECS }))
-        .await?;
+    set_wrap_up(
+        &stack,
+        &json!({ "dispositions": ["Sale", "Callback", "Not interested"], "wrap_up_secs": WRAP_UP_SECS }),
+    )
+    .await?;
     browser.wait_for("#agent-status:not([hidden])").await?;
     assert_eq!(header_status(&browser).await?.as_deref(), Some("available"));
 
@@ -91,7 +94,9 @@ async fn notes_disposition_and_after_call_work(ui: Ui) -> anyhow::Result<()> {
     let task = eventually("the Task with the agent's notes", || async {
         let tasks = stack.org_records_where("Task", "CallObject", "WU-1").await?;
         Ok(tasks.into_iter().find(|task| {
-            task["Description"].as_str().is_some_and(|text| text.starts_with("Wants a quote for 12 seats, then call back Monday\n\n"))
+            task["Description"]
+                .as_str()
+                .is_some_and(|text| text.starts_with("Wants a quote for 12 seats, then call back Monday\n\n"))
         }))
     })
     .await?;
@@ -127,7 +132,10 @@ async fn lightning_done_ends_after_call_work_at_once_and_the_status_the_agent_pi
     stack.post_call_event("WU-2", "completed", numbers::ONE_CONTACT).await?;
     browser.wait_for("#app[data-agent-status='after_call_work']").await?;
     let countdown = browser.text_of("[data-countdown]").await?;
-    assert!(["After-call work: 10:00", "After-call work: 9:5"].iter().any(|start| countdown.starts_with(start)), "{countdown}");
+    assert!(
+        ["After-call work: 10:00", "After-call work: 9:5"].iter().any(|start| countdown.starts_with(start)),
+        "{countdown}"
+    );
     assert_eq!(telephony_status(&stack).await?, "after_call_work");
     browser.wait_for("[data-done='WU-2']").await?.click().await?;
     browser.wait_for("#app[data-agent-status='busy']").await?;

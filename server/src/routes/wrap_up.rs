@@ -109,7 +109,10 @@ async fn save_call_wrap_up(
     let disposition = body.disposition.map(|value| value.trim().to_owned()).filter(|value| !value.is_empty());
     if let Some(value) = &disposition {
         if !settings.dispositions.contains(value) {
-            return Err(ApiError::invalid("disposition", format!("{value:?} is not one of the account's dispositions")));
+            return Err(ApiError::invalid(
+                "disposition",
+                format!("{value:?} is not one of the account's dispositions"),
+            ));
         }
     }
     let now = Utc::now();

@@ -19,8 +19,8 @@ use callpop_core::legacy::{
     ChoiceInput, Dialog, NewLead, Outcome, TaskEvent, campaign_name, choose_record, lead_fields, task_update,
 };
 use callpop_core::record::RecordId;
-use callpop_core::write_plan::{UpdateTiming, text_fields, update_timing};
 use callpop_core::wrap_up::{Fields, with_agent_wrap_up};
+use callpop_core::write_plan::{UpdateTiming, text_fields, update_timing};
 use chrono::Utc;
 
 /// What the first event settles on.
