@@ -28,7 +28,7 @@ const UNSENT_PREFIX: &str = "callpop.wrap-up.";
 
 thread_local! {
     static SETTINGS: RefCell<WrapUpSettings> =
-        RefCell::new(WrapUpSettings { dispositions: Vec::new(), wrap_up_secs: 0 });
+        const { RefCell::new(WrapUpSettings { dispositions: Vec::new(), wrap_up_secs: 0 }) };
     /// Each call's save generation: a save is sent only if no key was typed after it was scheduled.
     static GENERATIONS: RefCell<Vec<(String, u32)>> = const { RefCell::new(Vec::new()) };
     /// When after-call work ends, in the browser's milliseconds (`Date.now()`).
@@ -363,10 +363,10 @@ async fn save(call_id: String, done: bool) {
     match server::request::<CallWrapUpSaved>("PUT", &path, Some(body)).await {
         Ok(saved) => {
             // Typed meanwhile: what is unsent now is newer than what was saved, and its own save is scheduled.
-            if unsent(&call_id).is_some_and(|kept| kept.notes == saved.notes && kept.disposition == saved.disposition) {
-                if let Some(storage) = storage() {
-                    let _ = storage.remove_item(&format!("{UNSENT_PREFIX}{call_id}"));
-                }
+            let sent_all =
+                unsent(&call_id).is_some_and(|kept| kept.notes == saved.notes && kept.disposition == saved.disposition);
+            if let Some(storage) = storage().filter(|_| sent_all) {
+                let _ = storage.remove_item(&format!("{UNSENT_PREFIX}{call_id}"));
             }
             set_save_state(&call_id, "Saved");
             show_status(&saved.status);

@@ -188,11 +188,9 @@ pub fn with_agent_wrap_up(
             _ => {}
         }
     }
-    if which == Fields::Whole && !fields.iter().any(|(name, _)| *name == "CallDisposition") {
-        if let Some(disposition) = disposition {
-            fields
-                .push(("CallDisposition", FieldValue::Text(disposition.chars().take(MAX_DISPOSITION_CHARS).collect())));
-        }
+    let missing = which == Fields::Whole && !fields.iter().any(|(name, _)| *name == "CallDisposition");
+    if let Some(disposition) = disposition.filter(|_| missing) {
+        fields.push(("CallDisposition", FieldValue::Text(disposition.chars().take(MAX_DISPOSITION_CHARS).collect())));
     }
     fields
 }
