@@ -107,13 +107,8 @@ async fn save_call_wrap_up(
     }
     let settings = state.store.wrap_up_settings(session.account.id).await?;
     let disposition = body.disposition.map(|value| value.trim().to_owned()).filter(|value| !value.is_empty());
-    if let Some(value) = &disposition {
-        if !settings.dispositions.contains(value) {
-            return Err(ApiError::invalid(
-                "disposition",
-                format!("{value:?} is not one of the account's dispositions"),
-            ));
-        }
+    if let Some(value) = disposition.as_ref().filter(|value| !settings.dispositions.contains(value)) {
+        return Err(ApiError::invalid("disposition", format!("{value:?} is not one of the account's dispositions")));
     }
     let now = Utc::now();
     let done_at = if body.done { Some(acted_at(&state, session.user.id, now).await?) } else { None };
