@@ -8,6 +8,7 @@
 #[cfg(all(test, target_arch = "wasm32"))]
 mod browser_tests;
 mod dom;
+mod history_ui;
 mod host;
 mod opencti;
 mod resume;
@@ -66,6 +67,7 @@ async fn boot() -> Result<(), JsValue> {
     let params = url::Params::parse(&location.search()?);
     let ui = Ui::from_mode(params.get("mode"));
     ui::mount(ui);
+    history_ui::mount(ui);
     let Some(org_origin) = params.get("sfdcIframeOrigin").map(str::to_owned) else {
         ui::fatal("Open this softphone from Salesforce: add it to a call center and open the Phone utility.");
         return Ok(());

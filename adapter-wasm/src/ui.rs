@@ -103,6 +103,8 @@ pub(crate) fn fatal(message: &str) {
     set_hidden("notice", false);
     set_hidden("signin", true);
     set_hidden("calls", true);
+    set_hidden("views", true);
+    set_hidden("recent", true);
     set_ready();
 }
 
@@ -110,6 +112,8 @@ pub(crate) fn show_sign_in(message: Option<&str>) {
     show_session_note(false);
     set_hidden("signin", false);
     set_hidden("calls", true);
+    set_hidden("views", true);
+    set_hidden("recent", true);
     set_hidden("me", true);
     set_hidden("agent-status", true);
     set_text("signin-error", message.unwrap_or(""));
@@ -156,8 +160,9 @@ pub(crate) fn show_session_note(shown: bool) {
 
 pub(crate) fn show_signed_in(email: &str) {
     set_hidden("signin", true);
-    set_hidden("calls", false);
+    set_hidden("views", false);
     set_hidden("me", false);
+    crate::history_ui::show_calls();
     set_text("me-email", email);
     set_ready();
 }
@@ -207,6 +212,10 @@ fn set_connection(connection: Option<Connection>) {
 /// panel.
 pub(crate) fn render(change: &ViewChange) {
     set_connection(Some(change.connection));
+    // A call that rings while the agent reads the Recent list brings the calls back, so no ring goes unseen.
+    if change.changed.iter().any(|call| call.can_answer) {
+        crate::history_ui::show_calls();
+    }
     if let Some(calls) = by_id("calls") {
         draw_calls(&calls, change);
     }

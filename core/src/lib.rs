@@ -9,6 +9,7 @@
 pub mod account;
 pub mod adapter;
 pub mod call;
+pub mod history;
 pub mod legacy;
 pub mod open_cti;
 pub mod options;

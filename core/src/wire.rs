@@ -303,6 +303,49 @@ pub struct AgentStatuses {
     pub agents: Vec<AgentStatusEntry>,
 }
 
+/// Whether a Recent entry is a call or a text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum HistoryKind {
+    Call,
+    Text,
+}
+
+impl HistoryKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Call => "call",
+            Self::Text => "text",
+        }
+    }
+}
+
+/// `GET /api/v1/agent/history`: one of the agent's recent calls or texts, newest first (`history` decides what
+/// the softphone shows for it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HistoryEntry {
+    pub kind: HistoryKind,
+    /// The call's id, or the text's message id.
+    pub id: String,
+    pub direction: Direction,
+    /// The other party's number, formatted per the account's options.
+    pub number: String,
+    /// The same number in E.164, which a call back dials.
+    pub number_e164: String,
+    /// The caller's name, when caller ID gave one.
+    pub name: Option<String>,
+    /// When the call started or the text was sent, RFC 3339.
+    pub at: String,
+    /// A call's state; `None` for a text.
+    pub state: Option<CallState>,
+    /// Whether anyone answered the call (always false for a text).
+    pub answered: bool,
+    /// The record the call or text was logged to, when one is known.
+    pub record: Option<RecordRef>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

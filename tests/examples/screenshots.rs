@@ -221,7 +221,17 @@ async fn softphone_states(label: &str, width: u32, height: u32) -> anyhow::Resul
     browser.enter_softphone().await?;
     browser.wait_for("#app[data-agent-status='after_call_work'] [data-countdown]:not([hidden])").await?;
     browser.leave_softphone().await?;
-    save_softphone(&browser, &format!("softphone-{label}-after-call-work")).await
+    save_softphone(&browser, &format!("softphone-{label}-after-call-work")).await?;
+
+    // The Recent list after that call ended and another one was missed.
+    let missed = format!("{label}-2");
+    stack.post_call_event(&missed, "ringing", numbers::ONE_CONTACT).await?;
+    stack.post_call_event(&missed, "completed", numbers::ONE_CONTACT).await?;
+    browser.enter_softphone().await?;
+    browser.wait_for("#show-recent").await?.click().await?;
+    browser.wait_for(&format!(".recent-entry[data-key='call:{missed}']")).await?;
+    browser.leave_softphone().await?;
+    save_softphone(&browser, &format!("softphone-{label}-recent")).await
 }
 
 /// The administrator's dispositions and after-call work, for the wrap-up screenshots.
@@ -233,16 +243,16 @@ async fn set_wrap_up(stack: &Stack) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Puts the four states of one size side by side, with a light grey rule around each, as the README shows them.
+/// Puts the states of one size side by side, with a light grey rule around each, as the README shows them.
 fn strip(label: &str) -> anyhow::Result<()> {
-    let states = ["idle", "ringing", "dialog", "in-call"];
+    let states = ["idle", "ringing", "dialog", "in-call", "recent"];
     let shots = states
         .iter()
         .map(|state| Ok(image::open(directory()?.join(format!("softphone-{label}-{state}.png")))?.to_rgba8()))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let (width, height) = (shots[0].width() + 2, shots[0].height() + 2);
     let rule = image::Rgba([201, 201, 201, 255]);
-    let mut canvas = image::RgbaImage::from_pixel(width * 4, height, rule);
+    let mut canvas = image::RgbaImage::from_pixel(width * states.len() as u32, height, rule);
     for (index, shot) in shots.iter().enumerate() {
         image::imageops::overlay(&mut canvas, shot, i64::from(width) * index as i64 + 1, 1);
     }

@@ -8,6 +8,7 @@
 
 mod activities;
 mod agent;
+mod agent_history;
 mod api_keys;
 mod call_center;
 mod call_events;
@@ -77,6 +78,7 @@ pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(sessions::router())
         .merge(user_sessions::router())
         .merge(agent::router())
+        .merge(agent_history::router())
         .merge(activities::router())
         .merge(dial::router())
         .merge(salesforce::router())

@@ -11,6 +11,7 @@ mod calls;
 pub mod connections;
 pub mod dial;
 pub mod group_commit;
+pub mod history;
 pub mod salesforce_audit;
 mod settings;
 mod stream;
@@ -23,6 +24,7 @@ pub use call_log::CallLogStore;
 pub use calls::CallStore;
 pub use connections::ConnectionStore;
 pub use dial::DialStore;
+pub use history::HistoryStore;
 pub use salesforce_audit::SalesforceAuditStore;
 pub use settings::SettingsStore;
 pub use stream::StreamStore;
@@ -46,6 +48,7 @@ pub trait Store:
     + SalesforceAuditStore
     + StreamStore
     + DialStore
+    + HistoryStore
     + SyncStore
     + ConnectionStore
     + OperationsStore

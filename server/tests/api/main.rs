@@ -5,6 +5,7 @@ mod database_proxy;
 mod helpers;
 
 mod accounts;
+mod agent_history;
 mod bad_input;
 mod call_center;
 mod call_log;

@@ -8,6 +8,7 @@ use std::collections::BTreeSet;
 
 /// Every API route the server has, as `METHOD path`. The document must list exactly these.
 const EVERY_ROUTE: &[&str] = &[
+    "GET /api/v1/agent/history",
     "GET /api/v1/agent/stream",
     "POST /api/v1/agent/stream-tickets",
     "POST /api/v1/agent/calls/{call_id}/pop",
