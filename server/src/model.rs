@@ -239,23 +239,6 @@ pub struct RecordedText {
     pub duplicate: bool,
 }
 
-/// Which calls or texts a log query returns, newest first.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LogQuery {
-    pub account_id: i64,
-    /// Only those assigned to this user (a call agent's own, or the `agent` filter).
-    pub agent_user_id: Option<i64>,
-    /// Started (calls) or sent (texts) at or after this time.
-    pub from: Option<DateTime<Utc>>,
-    /// Started or sent before this time.
-    pub to: Option<DateTime<Utc>>,
-    /// Only this tracking source.
-    pub source: Option<String>,
-    /// Continue after the item with this row id (the previous page's `next_cursor`).
-    pub after_row_id: Option<i64>,
-    pub limit: i64,
-}
-
 /// One change to one integration option.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SettingsChange {

@@ -179,14 +179,17 @@ pub struct CallDetailView {
     pub events: Vec<CallEventView>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub salesforce: Option<SalesforcePanel>,
+    /// The org's address for links to records (`{org_url}/{record id}`), with the Salesforce panel.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub org_url: Option<String>,
 }
 
 /// A page of the call log, newest first.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct CallPage {
     pub calls: Vec<CallView>,
-    /// Pass as `cursor` for the next page; absent on the last page.
-    pub next_cursor: Option<String>,
+    #[serde(flatten)]
+    pub page: PageInfo,
 }
 
 /// A text in the text log.
@@ -234,13 +237,17 @@ pub struct TextDetailView {
     pub text: TextView,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub salesforce: Option<SalesforcePanel>,
+    /// The org's address for links to records (`{org_url}/{record id}`), with the Salesforce panel.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub org_url: Option<String>,
 }
 
 /// A page of the text log, newest first.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct TextPage {
     pub texts: Vec<TextView>,
-    pub next_cursor: Option<String>,
+    #[serde(flatten)]
+    pub page: PageInfo,
 }
 
 /// One recorded change of one integration option.
@@ -321,4 +328,17 @@ pub struct AcceptedEvent {
     pub duplicate: bool,
     /// Whether `agent` named one of the account's users.
     pub agent_known: bool,
+}
+
+/// Where a page of a log stands in its search: counts and the cursors either way.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PageInfo {
+    /// How many items the search matches (the pages together).
+    pub total: i64,
+    /// How many matching items come before this page (are newer): the page shows items `offset + 1` onwards.
+    pub offset: i64,
+    /// Pass as `after` for the next (older) page; absent on the last page.
+    pub next_cursor: Option<String>,
+    /// Pass as `before` for the previous (newer) page; absent on the first page.
+    pub prev_cursor: Option<String>,
 }

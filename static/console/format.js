@@ -88,3 +88,11 @@ export function sentence(message) {
   const capitalised = text.charAt(0).toUpperCase() + text.slice(1);
   return /[.!?]$/.test(capitalised) ? capitalised : `${capitalised}.`;
 }
+
+// The address of a Salesforce record in the org (`{orgUrl}/{id}`), or null when either is not what it should be:
+// the org's address comes from the server (only an org it sends credentials to), and the id must look like one.
+export function recordHref(orgUrl, id) {
+  const base = orgUrl ? safeHttpUrl(orgUrl) : null;
+  if (!base || !/^[a-zA-Z0-9]{15}([a-zA-Z0-9]{3})?$/.test(String(id || ''))) return null;
+  return `${base.replace(/\/+$/, '')}/${id}`;
+}

@@ -1,36 +1,33 @@
-// The call log and the text log: filters kept in the URL, a page of rows from the API, paging by cursor, and the
-// detail of one call or text. Both logs are this one module, told by a "kind" (pages/calls.js, pages/texts.js) what
-// their rows and details look like.
+// The call log and the text log: the search (number, name, agent, source, dates, sync status) kept in the URL, a
+// page of rows from the API with its counts, paging both ways by cursor, the CSV export of what the search shows,
+// and the detail of one call or text. Both logs are this one module, told by a "kind" (pages/calls.js,
+// pages/texts.js) what their rows and details look like.
 
-import { ApiFailure, api } from './api.js';
+import { ApiFailure, api, apiText } from './api.js';
 import { badge, consoleHref, el, pageHead, replace } from './dom.js';
-import { SYNC_STATUSES } from './format.js';
+import { SYNC_STATUSES, sentence } from './format.js';
 import { clearErrors, labelledInput, showFailure } from './forms.js';
 
 const PAGE_SIZE = 25;
-const FILTERS = ['agent', 'source', 'from', 'to'];
+// The search's parameters, named as the API names them: the URL, the form's inputs and the API query agree.
+const FILTERS = ['number', 'name', 'agent', 'source', 'from', 'to', 'sync_status'];
+// The most rows an export holds (the server's cap).
+const EXPORT_CAP = 100000;
 
-// A date input's value (YYYY-MM-DD) as the RFC 3339 time the API wants: the start of that day in the browser's
-// time zone, or of the next day for an inclusive end. Anything else goes to the server as typed, and the server's
-// 422 names the filter.
-function dayStart(value, plusDays) {
-  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
-  if (!match) return value;
-  return new Date(Number(match[1]), Number(match[2]) - 1, Number(match[3]) + plusDays).toISOString();
-}
-
-function apiQuery(params) {
-  const query = new URLSearchParams({ limit: String(PAGE_SIZE) });
-  const agent = params.get('agent');
-  const source = params.get('source');
-  const from = params.get('from');
-  const to = params.get('to');
-  const cursor = params.get('cursor');
-  if (agent) query.set('agent', agent);
-  if (source) query.set('source', source);
-  if (from) query.set('from', dayStart(from, 0));
-  if (to) query.set('to', dayStart(to, 1));
-  if (cursor) query.set('cursor', cursor);
+// The API's query for the search in the URL: the filters as typed (dates are days on the org's calendar, which the
+// server reads), and the page's cursor.
+function searchQuery(params, withPage) {
+  const query = new URLSearchParams();
+  for (const name of FILTERS) {
+    const value = params.get(name);
+    if (value) query.set(name, value);
+  }
+  if (withPage) {
+    query.set('limit', String(PAGE_SIZE));
+    for (const cursor of ['after', 'before']) {
+      if (params.get(cursor)) query.set(cursor, params.get(cursor));
+    }
+  }
   return query.toString();
 }
 
@@ -41,16 +38,29 @@ export function currentFilters(params) {
   return filters;
 }
 
+function syncStatusSelect(value) {
+  return el('div', { className: 'field' },
+    el('label', { for: 'filter-sync_status' }, 'Salesforce'),
+    el('select', { id: 'filter-sync_status', name: 'sync_status', 'aria-describedby': 'filter-sync_status-error' },
+      el('option', { value: '', selected: !value }, 'Any status'),
+      Object.entries(SYNC_STATUSES).map(([status, [words]]) => el('option', { value: status, selected: status === value }, words))),
+    el('p', { className: 'field-error', id: 'filter-sync_status-error', hidden: true }));
+}
+
 function filterForm(kind, me, filters) {
-  const form = el('form', { className: 'filters', id: 'log-filters', role: 'search', 'aria-label': `Filter ${kind.plural}`, novalidate: true },
+  const form = el('form', { className: 'filters', id: 'log-filters', role: 'search', 'aria-label': `Search ${kind.plural}`, novalidate: true },
+    labelledInput({ id: 'filter-number', name: 'number', label: 'Number', type: 'search', value: filters.number,
+      attributes: { inputmode: 'tel', placeholder: 'Any format' } }),
+    labelledInput({ id: 'filter-name', name: 'name', label: 'Caller name', type: 'search', value: filters.name }),
     me.sees_all_calls && labelledInput({
       id: 'filter-agent', name: 'agent', label: 'Agent email', type: 'email', value: filters.agent,
     }),
     labelledInput({ id: 'filter-source', name: 'source', label: 'Tracking source', value: filters.source }),
     labelledInput({ id: 'filter-from', name: 'from', label: 'From', type: 'date', value: filters.from }),
     labelledInput({ id: 'filter-to', name: 'to', label: 'To (inclusive)', type: 'date', value: filters.to }),
+    me.sees_salesforce_panel && syncStatusSelect(filters.sync_status),
     el('div', { className: 'filter-actions' },
-      el('button', { type: 'submit', className: 'button-primary' }, 'Apply'),
+      el('button', { type: 'submit', className: 'button-primary' }, 'Search'),
       el('a', { href: `/console/${kind.slug}`, className: 'button-quiet' }, 'Clear')));
   form.addEventListener('submit', (event) => {
     event.preventDefault();
@@ -82,20 +92,57 @@ function table(kind, me, rows, filters) {
         column.cell(row, consoleHref(kind.slug, { ...filters, [kind.detailParam]: row[kind.idKey] }))))))));
 }
 
-function pager(kind, params, filters, page, count) {
-  const links = [];
-  if (params.get('cursor')) {
-    links.push(el('a', { href: consoleHref(kind.slug, filters), className: 'button-quiet' }, `Newest ${kind.plural}`));
-  }
-  if (page.next_cursor) {
-    links.push(el('a', {
-      href: consoleHref(kind.slug, { ...filters, cursor: page.next_cursor }), className: 'button-quiet', rel: 'next',
-      id: 'older',
-    }, `Older ${kind.plural}`));
-  }
-  const noun = count === 1 ? kind.noun : kind.plural;
+// "26–50 of 123 calls", and the links to the newest, newer and older pages. The pager is drawn above and below the
+// table; the one above carries the ids tests and links name (`#log-count`, `#newer`, `#older`).
+function pager(kind, filters, page, shown, above) {
+  const id = (name) => (above ? name : null);
+  const noun = page.total === 1 ? kind.noun : kind.plural;
+  const count = shown === 0
+    ? `0 of ${page.total} ${noun}`
+    : `${page.offset + 1}–${page.offset + shown} of ${page.total} ${noun}`;
   return el('nav', { className: 'pager', 'aria-label': 'Pages' },
-    el('span', { className: 'muted', id: 'log-count' }, `${count} ${noun} on this page`), links);
+    el('span', { className: 'muted', id: id('log-count') }, count),
+    page.offset > 0 && el('a', { href: consoleHref(kind.slug, filters), className: 'button-quiet', id: id('newest') },
+      'Newest'),
+    page.prev_cursor && el('a', {
+      href: consoleHref(kind.slug, { ...filters, before: page.prev_cursor }), className: 'button-quiet', rel: 'prev',
+      id: id('newer'),
+    }, `← Newer ${kind.plural}`),
+    page.next_cursor && el('a', {
+      href: consoleHref(kind.slug, { ...filters, after: page.next_cursor }), className: 'button-quiet', rel: 'next',
+      id: id('older'),
+    }, `Older ${kind.plural} →`));
+}
+
+// The Export button: the search's every page as CSV, fetched with the session token (a plain link could not send
+// it) and offered as a download from memory.
+function exportButton(kind, params, total) {
+  const notice = el('span', { className: 'muted', id: 'export-notice', role: 'status' },
+    total > EXPORT_CAP ? `The export holds the newest ${EXPORT_CAP.toLocaleString()}; narrow the dates for the rest.` : '');
+  const button = el('button', { type: 'button', className: 'button-quiet', id: 'export-csv' },
+    `Export ${total === 1 ? `1 ${kind.noun}` : `${total.toLocaleString()} ${kind.plural}`} as CSV`);
+  button.addEventListener('click', async () => {
+    button.disabled = true;
+    replace(notice, 'Preparing the file…');
+    try {
+      const query = searchQuery(params, false);
+      const csv = await apiText(`${kind.apiPath}/export.csv${query ? `?${query}` : ''}`, 'text/csv');
+      const link = el('a', {
+        href: URL.createObjectURL(new Blob([csv], { type: 'text/csv' })),
+        download: `${kind.plural}-${new Date().toISOString().slice(0, 10)}.csv`,
+        hidden: true,
+      });
+      document.body.append(link);
+      link.click();
+      link.remove();
+      replace(notice, 'Downloaded.');
+    } catch (failure) {
+      replace(notice, failure instanceof ApiFailure ? sentence(failure.message) : 'The export failed. Try again.');
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return el('div', { className: 'export' }, button, notice);
 }
 
 function emptyMessage(kind, me, filters) {
@@ -110,7 +157,7 @@ export async function renderLog(main, context, kind) {
   const openId = params.get(kind.detailParam);
   if (openId) {
     await kind.renderDetail(main, context, openId, consoleHref(kind.slug, {
-      ...currentFilters(params), cursor: params.get('cursor'),
+      ...currentFilters(params), after: params.get('after'), before: params.get('before'),
     }));
     return;
   }
@@ -119,15 +166,15 @@ export async function renderLog(main, context, kind) {
   const results = el('div', { id: 'log-results' });
   replace(main,
     pageHead(kind.title, me.sees_all_calls
-      ? `Every ${kind.noun} of ${me.account_name}, newest first.`
-      : `The ${kind.plural} assigned to you, newest first.`),
+      ? `Every ${kind.noun} of ${me.account_name}, newest first. Dates are days on your Salesforce org's calendar.`
+      : `The ${kind.plural} assigned to you, newest first. Dates are days on your Salesforce org's calendar.`),
     form, results);
   clearErrors(form);
   let page;
   try {
-    page = await api(`${kind.apiPath}?${apiQuery(params)}`);
+    page = await api(`${kind.apiPath}?${searchQuery(params, true)}`);
   } catch (failure) {
-    if (failure instanceof ApiFailure && failure.status === 422) {
+    if (failure instanceof ApiFailure && (failure.status === 422 || failure.status === 403)) {
       showFailure(form, failure);
       replace(results, el('p', { className: 'empty' }, `Correct the filter above to see ${kind.plural}.`));
       return;
@@ -135,13 +182,15 @@ export async function renderLog(main, context, kind) {
     throw failure;
   }
   const rows = page[kind.listKey];
+  const head = el('div', { className: 'log-head' }, pager(kind, filters, page, rows.length, true),
+    page.total > 0 && exportButton(kind, params, page.total));
   if (rows.length === 0) {
     replace(results, el('p', { className: 'empty', id: 'log-empty' }, emptyMessage(kind, me, filters)),
-      params.get('cursor') ? pager(kind, params, filters, page, 0) : null);
+      page.total > 0 ? head : null);
     return;
   }
-  replace(results, el('div', { className: 'table-wrap' }, table(kind, me, rows, filters)),
-    pager(kind, params, filters, page, rows.length));
+  replace(results, head, el('div', { className: 'table-wrap' }, table(kind, me, rows, filters)),
+    rows.length > 10 && pager(kind, filters, page, rows.length, false));
 }
 
 // The agent column's text: the callpop user's name, or the agent as the telephony side named them.

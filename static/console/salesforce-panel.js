@@ -3,7 +3,15 @@
 // softphone chose, and the audit trail step by step. Everything from Salesforce is shown as text.
 
 import { badge, el, facts } from './dom.js';
-import { CHOSEN_BY, STEP_OUTCOMES, SYNC_STATUSES, SYNC_STEPS, dateTime } from './format.js';
+import { CHOSEN_BY, STEP_OUTCOMES, SYNC_STATUSES, SYNC_STEPS, dateTime, recordHref } from './format.js';
+
+// A Salesforce record id: a link that opens the record in the org when the org's address is known, else text.
+export function recordId(id, orgUrl) {
+  const href = recordHref(orgUrl, id);
+  return href
+    ? el('a', { className: 'record-id', href, target: '_blank', rel: 'noopener noreferrer', 'data-record-link': id }, id)
+    : el('span', { className: 'record-id' }, id);
+}
 
 function statusBadge(table, value) {
   const [words, tone] = table[value] || [value, 'muted'];
@@ -34,7 +42,7 @@ function errorsList(errors) {
     error.fields && error.fields.length > 0 && el('p', { className: 'muted' }, `Fields: ${error.fields.join(', ')}`))));
 }
 
-function trailTable(trail) {
+function trailTable(trail, orgUrl) {
   return el('table', { className: 'trail', id: 'audit-trail' },
     el('caption', null, 'Audit trail, oldest first'),
     el('thead', null, el('tr', null, ['Time', 'Step', 'Record', 'Outcome', 'Details'].map((heading) =>
@@ -43,7 +51,7 @@ function trailTable(trail) {
       el('td', null, dateTime(step.occurred_at, true)),
       el('th', { scope: 'row' }, SYNC_STEPS[step.step] || step.step),
       el('td', null, step.object || '', step.record_id && ' ',
-        step.record_id && el('span', { className: 'record-id' }, step.record_id)),
+        step.record_id && recordId(step.record_id, orgUrl)),
       el('td', null, statusBadge(STEP_OUTCOMES, step.outcome)),
       el('td', null,
         step.detail && el('span', { className: 'step-detail' }, step.detail),
@@ -53,26 +61,26 @@ function trailTable(trail) {
         step.api_requests > 1 && el('span', { className: 'muted' }, `${step.api_requests} requests`))))));
 }
 
-function appendsTable(appends) {
+function appendsTable(appends, orgUrl) {
   return el('table', { className: 'appends' },
     el('caption', null, 'Records chosen in the softphone'),
     el('thead', null, el('tr', null, ['Record', 'Chosen as', 'Sent by', 'Sent at'].map((heading) =>
       el('th', { scope: 'col' }, heading)))),
     el('tbody', null, appends.map((append) => el('tr', null,
-      el('th', { scope: 'row' }, `${append.record_type} `, el('span', { className: 'record-id' }, append.record_id)),
+      el('th', { scope: 'row' }, `${append.record_type} `, recordId(append.record_id, orgUrl)),
       el('td', null, CHOSEN_BY[append.chosen_by] || append.chosen_by),
       el('td', null, append.sent_by || ''),
       el('td', null, dateTime(append.sent_at, true))))));
 }
 
 // The panel, as a section of the call's or text's page.
-export function salesforcePanel(panel) {
+export function salesforcePanel(panel, orgUrl) {
   const section = el('section', { className: 'card salesforce-panel', id: 'salesforce-panel', 'aria-labelledby': 'sf-heading' },
     el('div', { className: 'panel-head' },
       el('h2', { id: 'sf-heading' }, 'Salesforce'),
       statusBadge(SYNC_STATUSES, panel.sync_status)),
     facts([
-      ['Task', panel.task_id && el('span', { className: 'record-id' }, panel.task_id)],
+      ['Task', panel.task_id && recordId(panel.task_id, orgUrl)],
       ['REST requests', String(panel.api_requests)],
     ]));
   if (panel.trail.length === 0 && panel.appends.length === 0) {
@@ -85,15 +93,15 @@ export function salesforcePanel(panel) {
   }
   if (panel.records.length > 0) {
     section.append(el('h3', null, 'Records'), el('ul', { className: 'sf-records' }, panel.records.map((record) =>
-      el('li', null, `${record.object} `, el('span', { className: 'record-id' }, record.record_id),
+      el('li', null, `${record.object} `, recordId(record.record_id, orgUrl),
         el('span', { className: 'muted' }, ` · ${record.steps.map((step) => SYNC_STEPS[step] || step).join(', ')}`)))));
   }
   for (const written of panel.fields_written) {
     const caption = `Fields written to ${written.object}${written.record_id ? ` ${written.record_id}` : ''}`;
     section.append(fieldsTable(written.fields, caption));
   }
-  if (panel.appends.length > 0) section.append(appendsTable(panel.appends));
-  if (panel.trail.length > 0) section.append(trailTable(panel.trail));
+  if (panel.appends.length > 0) section.append(appendsTable(panel.appends, orgUrl));
+  if (panel.trail.length > 0) section.append(trailTable(panel.trail, orgUrl));
   return section;
 }
 

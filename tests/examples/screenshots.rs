@@ -342,6 +342,16 @@ async fn console_pages(stack: &Stack) -> anyhow::Result<()> {
     save_whole_page(&browser, "console-call-salesforce-panel", 1280).await?;
     browser.open_console(stack, "texts").await?;
     save_page(&browser, "console-text-log").await?;
+    // The search: callers whose name has an "a" today, with the counts, the pages and the export it downloads.
+    let today = chrono::Utc::now().format("%Y-%m-%d");
+    browser.open_console(stack, &format!("calls?name=a&from={today}")).await?;
+    browser.wait_for("#export-csv").await?.click().await?;
+    browser.wait_for("#export-notice").await?;
+    callpop_e2e::eventually("the export", || async {
+        Ok((browser.text_of("#export-notice").await? == "Downloaded.").then_some(()))
+    })
+    .await?;
+    save_page(&browser, "console-call-search").await?;
 
     browser.open_console(stack, "options").await?;
     browser.wait_for("#legacy-toggle").await?.click().await?;
@@ -452,6 +462,19 @@ async fn console_salesforce_pages(stack: &Stack) -> anyhow::Result<()> {
     .await?;
     browser.open_console(stack, "sync-log").await?;
     save_page(&browser, "console-sync-log").await?;
+    // An item the admin leaves alone: dismissed with a reason, then shown under the dismissed items.
+    browser.wait_for("[data-dismiss]").await?.click().await?;
+    browser
+        .wait_for(".dismiss-form input")
+        .await?
+        .send_keys("A test call from the switchboard; no Lead wanted.")
+        .await?;
+    save_page(&browser, "console-sync-log-dismiss").await?;
+    browser.wait_for("[data-confirm-dismiss]").await?.click().await?;
+    browser.wait_for("#sync-notice .result-ok").await?;
+    browser.open_console(stack, "sync-log?dismissed=true").await?;
+    browser.wait_for("[data-dismissal]").await?;
+    save_page(&browser, "console-sync-log-dismissed").await?;
     browser.open_console(stack, "preflight").await?;
     save_whole_page(&browser, "console-preflight", 1280).await?;
     browser.open_console(stack, "salesforce").await?;

@@ -30,7 +30,7 @@ async fn a_manager_filters_the_call_log_by_source_and_pages_through_it() -> anyh
     let first_page = listed(&browser).await?;
     assert_eq!(first_page.len(), 25);
     assert_eq!(first_page[0], "PAGE-26", "newest first");
-    assert_eq!(browser.text_of("#log-count").await?, "25 calls on this page");
+    assert_eq!(browser.text_of("#log-count").await?, "1–25 of 27 calls");
     let row = browser.text_of("#log-table tbody tr").await?;
     for expected in ["+14155552671", "Ada Lovelace", "Inbound", "Ringing", "Spring Promo", "Alex Agent"] {
         assert!(row.contains(expected), "the row shows {expected}: {row}");

@@ -1,51 +1,168 @@
-//! The call log: `GET /api/v1/calls`, `GET /api/v1/calls/{call_id}` and its Salesforce panel
-//! `GET /api/v1/calls/{call_id}/salesforce`. Nobody sees another account's calls; a call agent sees only their own.
+//! The call log: `GET /api/v1/calls` (the search, a page at a time), `GET /api/v1/calls/export.csv` (the same search
+//! as CSV), `GET /api/v1/calls/{call_id}` and its Salesforce panel `GET /api/v1/calls/{call_id}/salesforce`. Nobody
+//! sees another account's calls; a call agent sees only their own.
+//!
+//! `export.csv` is a path of its own, so a call whose id is `export.csv` is not reachable by id (ids are the
+//! telephony side's; none the simulator or the known providers send look like a file name).
 
-use super::log::{LogParams, log_query, next_cursor, require_panel_access, shows_salesforce, visibility_for};
+use super::export::{Batch, FetchBatch, csv_download, time_cell, wire_name};
+use super::log::{
+    LogParams, log_query, may_see_sync_status, org_url, page_info, require_panel_access, shows_salesforce,
+    visibility_for,
+};
 use crate::auth::SignedIn;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{PathParam, QueryParams};
-use crate::model::Call;
+use crate::model::{Call, Session, User};
 use crate::salesforce_panel::{SalesforcePanel, summarise};
 use crate::state::AppState;
 use crate::store::salesforce_audit::SyncSubject;
+use crate::store::{LogCounts, LogQuery, Store};
 use crate::views::{CallDetailView, CallEventView, CallPage, CallView};
 use axum::Json;
 use axum::extract::State;
+use axum::response::Response;
 use callpop_core::account::Visibility;
 use callpop_core::wire::ApiErrorBody;
+use futures_util::FutureExt;
+use std::sync::Arc;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_calls))
+        .routes(routes!(export_calls))
         .routes(routes!(get_call))
         .routes(routes!(get_call_salesforce_panel))
 }
 
-/// The account's calls (a call agent's own), newest first, a page at a time.
+/// The account's calls (a call agent's own) that the search selects, newest first, a page at a time, with the count
+/// of all of them and the cursors to the pages either side.
 #[utoipa::path(get, path = "/calls", tag = "call log", params(LogParams), security(("session" = [])),
-    responses((status = 200, body = CallPage), (status = 401, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
+    responses((status = 200, body = CallPage), (status = 401, body = ApiErrorBody),
+        (status = 403, description = "`sync_status` for someone who may not see the Salesforce panel", body = ApiErrorBody),
+        (status = 422, body = ApiErrorBody)))]
 async fn list_calls(
     State(state): State<AppState>,
     SignedIn(session): SignedIn,
     QueryParams(params): QueryParams<LogParams>,
 ) -> ApiResult<Json<CallPage>> {
     let Some(query) = log_query(&state, &session, params).await? else {
-        return Ok(Json(CallPage { calls: Vec::new(), next_cursor: None }));
+        return Ok(Json(CallPage { calls: Vec::new(), page: page_info(LogCounts::default(), None, None) }));
     };
     let calls = state.store.list_calls(&query).await?;
+    let (first, last) = (calls.first().map(|call| call.id), calls.last().map(|call| call.id));
+    let counts = state.store.count_calls(&query.filter, first, last).await?;
     let users = state.store.list_users(session.account.id).await?;
-    let views = calls
-        .iter()
-        .map(|call| {
-            let seen = visibility_for(&session, call.account_id, call.agent_user_id);
-            CallView::new(call, &session.account, &users, shows_salesforce(&session, seen))
-        })
-        .collect();
-    let next_cursor = next_cursor(calls.len(), &query, calls.last().map(|call| call.id));
-    Ok(Json(CallPage { calls: views, next_cursor }))
+    let views = calls.iter().map(|call| call_view(&session, &users, call)).collect();
+    Ok(Json(CallPage { calls: views, page: page_info(counts, first, last) }))
+}
+
+fn call_view(session: &Session, users: &[User], call: &Call) -> CallView {
+    let seen = visibility_for(session, call.account_id, call.agent_user_id);
+    CallView::new(call, &session.account, users, shows_salesforce(session, seen))
+}
+
+/// The export's columns; `sync_status` only for those who may see it.
+const CALL_COLUMNS: [&str; 23] = [
+    "call_id",
+    "started_at",
+    "direction",
+    "state",
+    "caller_number",
+    "caller_e164",
+    "caller_name",
+    "caller_city",
+    "caller_region",
+    "caller_country",
+    "tracking_number",
+    "tracking_source",
+    "campaign",
+    "agent_email",
+    "agent_name",
+    "agent_ref",
+    "answered_at",
+    "ended_at",
+    "duration_secs",
+    "disposition",
+    "recording_url",
+    "keywords",
+    "tags",
+];
+
+fn call_cells(view: CallView, with_sync_status: bool) -> Vec<String> {
+    let (agent_email, agent_name) = view.agent.map(|agent| (agent.email, agent.display_name)).unwrap_or_default();
+    let mut cells = vec![
+        view.call_id,
+        time_cell(Some(view.started_at)),
+        wire_name(view.direction),
+        wire_name(view.state),
+        view.caller_number,
+        view.caller_e164,
+        view.caller_name.unwrap_or_default(),
+        view.caller_city.unwrap_or_default(),
+        view.caller_region.unwrap_or_default(),
+        view.caller_country.unwrap_or_default(),
+        view.tracking_number,
+        view.tracking_source.unwrap_or_default(),
+        view.campaign.unwrap_or_default(),
+        agent_email,
+        agent_name,
+        view.agent_ref.unwrap_or_default(),
+        time_cell(view.answered_at),
+        time_cell(view.ended_at),
+        view.duration_secs.map(|secs| secs.to_string()).unwrap_or_default(),
+        view.disposition.unwrap_or_default(),
+        view.recording_url.unwrap_or_default(),
+        view.keywords.join("; "),
+        view.tags.join("; "),
+    ];
+    if with_sync_status {
+        cells.push(view.sync_status.map(wire_name).unwrap_or_default());
+    }
+    cells
+}
+
+/// One batch of an export: the calls of `query`'s page as CSV cells. A search that selects nothing this user may see
+/// (`None`) is an export of the header alone.
+async fn call_batch(
+    store: Arc<dyn Store>,
+    context: Arc<(Session, Vec<User>)>,
+    query: Option<LogQuery>,
+    with_sync_status: bool,
+) -> anyhow::Result<Batch> {
+    let Some(query) = query else { return Ok(Vec::new()) };
+    let (session, users) = &*context;
+    let calls = store.list_calls(&query).await?;
+    Ok(calls.iter().map(|call| (call.id, call_cells(call_view(session, users, call), with_sync_status))).collect())
+}
+
+/// The calls the search selects, as a CSV download: every page of it, newest first, at most 100,000 rows. The
+/// paging parameters are ignored.
+#[utoipa::path(get, path = "/calls/export.csv", tag = "call log", params(LogParams), security(("session" = [])),
+    responses((status = 200, description = "the CSV, an attachment", content_type = "text/csv", body = String),
+        (status = 401, body = ApiErrorBody),
+        (status = 403, description = "`sync_status` for someone who may not see the Salesforce panel", body = ApiErrorBody),
+        (status = 422, body = ApiErrorBody)))]
+async fn export_calls(
+    State(state): State<AppState>,
+    SignedIn(session): SignedIn,
+    QueryParams(params): QueryParams<LogParams>,
+) -> ApiResult<Response> {
+    let with_sync_status = may_see_sync_status(&session);
+    let mut header = CALL_COLUMNS.to_vec();
+    if with_sync_status {
+        header.push("sync_status");
+    }
+    let query = log_query(&state, &session, params).await?;
+    let users = state.store.list_users(session.account.id).await?;
+    let (store, context) = (state.store.clone(), Arc::new((session, users)));
+    let fetch: FetchBatch = Box::new(move |page, limit| {
+        let query = query.clone().map(|query| LogQuery { page, limit, ..query });
+        call_batch(store.clone(), context.clone(), query, with_sync_status).boxed()
+    });
+    Ok(csv_download("calls", &header, fetch))
 }
 
 /// The call, if the signed-in user may see it, with what they may see of it.
@@ -80,8 +197,13 @@ async fn get_call(
     let users = state.store.list_users(session.account.id).await?;
     let shows_panel = shows_salesforce(&session, seen);
     let events = state.store.call_events(call.id).await?.into_iter().map(CallEventView::from).collect();
-    let salesforce = if shows_panel { Some(call_panel(&state, &call).await?) } else { None };
-    Ok(Json(CallDetailView { call: CallView::new(&call, &session.account, &users, shows_panel), events, salesforce }))
+    let (salesforce, org_url) = if shows_panel {
+        (Some(call_panel(&state, &call).await?), org_url(&state, session.account.id).await?)
+    } else {
+        (None, None)
+    };
+    let call = CallView::new(&call, &session.account, &users, shows_panel);
+    Ok(Json(CallDetailView { call, events, salesforce, org_url }))
 }
 
 /// What was sent to Salesforce for the call: records, Task, fields, status, errors, and every step in order.

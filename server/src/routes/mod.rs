@@ -15,6 +15,7 @@ mod call_events;
 mod call_log;
 mod console;
 mod dial;
+mod export;
 mod health;
 mod log;
 mod salesforce;

@@ -4,24 +4,32 @@
 //! A text event is validated like a call event (every problem a 422 naming the field), stored with its outbox item
 //! in one transaction, and only then acknowledged with 202. A retry of the same message id writes nothing.
 
-use super::log::{LogParams, log_query, next_cursor, require_panel_access, shows_salesforce, visibility_for};
+use super::export::{Batch, FetchBatch, csv_download, time_cell, wire_name};
+use super::log::{
+    LogParams, log_query, may_see_sync_status, org_url, page_info, require_panel_access, shows_salesforce,
+    visibility_for,
+};
 use crate::auth::{ApiKeyAccount, SignedIn};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{JsonBody, PathParam, QueryParams};
-use crate::model::{NewTextEvent, Session, Text};
+use crate::model::{NewTextEvent, Session, Text, User};
 use crate::phone;
 use crate::salesforce_panel::{SalesforcePanel, summarise};
 use crate::state::AppState;
 use crate::store::salesforce_audit::SyncSubject;
+use crate::store::{LogCounts, LogQuery, Store};
 use crate::validate::{self, required, text};
 use crate::views::{AcceptedEvent, TextDetailView, TextPage, TextView};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::Response;
 use callpop_core::account::Visibility;
 use callpop_core::call::{CallId, Direction};
 use callpop_core::wire::ApiErrorBody;
+use futures_util::FutureExt;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -33,6 +41,7 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(record_text_event))
         .routes(routes!(list_texts))
+        .routes(routes!(export_texts))
         .routes(routes!(get_text))
         .routes(routes!(get_text_salesforce_panel))
 }
@@ -124,27 +133,110 @@ async fn record_text_event(
     Ok((StatusCode::ACCEPTED, Json(accepted)))
 }
 
-/// The account's texts (a call agent's own), newest first, a page at a time.
+/// The account's texts (a call agent's own) that the search selects, newest first, a page at a time, with the count
+/// of all of them and the cursors to the pages either side.
 #[utoipa::path(get, path = "/texts", tag = "text log", params(LogParams), security(("session" = [])),
-    responses((status = 200, body = TextPage), (status = 401, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
+    responses((status = 200, body = TextPage), (status = 401, body = ApiErrorBody),
+        (status = 403, description = "`sync_status` for someone who may not see the Salesforce panel", body = ApiErrorBody),
+        (status = 422, body = ApiErrorBody)))]
 async fn list_texts(
     State(state): State<AppState>,
     SignedIn(session): SignedIn,
     QueryParams(params): QueryParams<LogParams>,
 ) -> ApiResult<Json<TextPage>> {
     let Some(query) = log_query(&state, &session, params).await? else {
-        return Ok(Json(TextPage { texts: Vec::new(), next_cursor: None }));
+        return Ok(Json(TextPage { texts: Vec::new(), page: page_info(LogCounts::default(), None, None) }));
     };
     let texts = state.store.list_texts(&query).await?;
+    let (first, last) = (texts.first().map(|text| text.id), texts.last().map(|text| text.id));
+    let counts = state.store.count_texts(&query.filter, first, last).await?;
     let users = state.store.list_users(session.account.id).await?;
-    let views = texts
-        .iter()
-        .map(|text| {
-            let seen = visibility_for(&session, text.account_id, text.agent_user_id);
-            TextView::new(text, &session.account, &users, shows_salesforce(&session, seen))
-        })
-        .collect();
-    Ok(Json(TextPage { texts: views, next_cursor: next_cursor(texts.len(), &query, texts.last().map(|text| text.id)) }))
+    let views = texts.iter().map(|text| text_view(&session, &users, text)).collect();
+    Ok(Json(TextPage { texts: views, page: page_info(counts, first, last) }))
+}
+
+fn text_view(session: &Session, users: &[User], found: &Text) -> TextView {
+    let seen = visibility_for(session, found.account_id, found.agent_user_id);
+    TextView::new(found, &session.account, users, shows_salesforce(session, seen))
+}
+
+/// The export's columns; `sync_status` only for those who may see it.
+const TEXT_COLUMNS: [&str; 12] = [
+    "message_id",
+    "occurred_at",
+    "direction",
+    "from_number",
+    "to_number",
+    "body",
+    "agent_email",
+    "agent_name",
+    "agent_ref",
+    "tracking_source",
+    "campaign",
+    "received_at",
+];
+
+fn text_cells(view: TextView, with_sync_status: bool) -> Vec<String> {
+    let (agent_email, agent_name) = view.agent.map(|agent| (agent.email, agent.display_name)).unwrap_or_default();
+    let mut cells = vec![
+        view.message_id,
+        time_cell(Some(view.occurred_at)),
+        wire_name(view.direction),
+        view.from_number,
+        view.to_number,
+        view.body,
+        agent_email,
+        agent_name,
+        view.agent_ref.unwrap_or_default(),
+        view.tracking_source.unwrap_or_default(),
+        view.campaign.unwrap_or_default(),
+        time_cell(Some(view.received_at)),
+    ];
+    if with_sync_status {
+        cells.push(view.sync_status.map(wire_name).unwrap_or_default());
+    }
+    cells
+}
+
+/// One batch of an export: the texts of `query`'s page as CSV cells. A search that selects nothing this user may see
+/// (`None`) is an export of the header alone.
+async fn text_batch(
+    store: Arc<dyn Store>,
+    context: Arc<(Session, Vec<User>)>,
+    query: Option<LogQuery>,
+    with_sync_status: bool,
+) -> anyhow::Result<Batch> {
+    let Some(query) = query else { return Ok(Vec::new()) };
+    let (session, users) = &*context;
+    let texts = store.list_texts(&query).await?;
+    Ok(texts.iter().map(|found| (found.id, text_cells(text_view(session, users, found), with_sync_status))).collect())
+}
+
+/// The texts the search selects, as a CSV download: every page of it, newest first, at most 100,000 rows. The
+/// paging parameters are ignored.
+#[utoipa::path(get, path = "/texts/export.csv", tag = "text log", params(LogParams), security(("session" = [])),
+    responses((status = 200, description = "the CSV, an attachment", content_type = "text/csv", body = String),
+        (status = 401, body = ApiErrorBody),
+        (status = 403, description = "`sync_status` for someone who may not see the Salesforce panel", body = ApiErrorBody),
+        (status = 422, body = ApiErrorBody)))]
+async fn export_texts(
+    State(state): State<AppState>,
+    SignedIn(session): SignedIn,
+    QueryParams(params): QueryParams<LogParams>,
+) -> ApiResult<Response> {
+    let with_sync_status = may_see_sync_status(&session);
+    let mut header = TEXT_COLUMNS.to_vec();
+    if with_sync_status {
+        header.push("sync_status");
+    }
+    let query = log_query(&state, &session, params).await?;
+    let users = state.store.list_users(session.account.id).await?;
+    let (store, context) = (state.store.clone(), Arc::new((session, users)));
+    let fetch: FetchBatch = Box::new(move |page, limit| {
+        let query = query.clone().map(|query| LogQuery { page, limit, ..query });
+        text_batch(store.clone(), context.clone(), query, with_sync_status).boxed()
+    });
+    Ok(csv_download("texts", &header, fetch))
 }
 
 async fn visible_text(state: &AppState, session: &Session, message_id: &str) -> ApiResult<(Text, Visibility)> {
@@ -173,8 +265,12 @@ async fn get_text(
     let (found, seen) = visible_text(&state, &session, &message_id).await?;
     let users = state.store.list_users(session.account.id).await?;
     let shows_panel = shows_salesforce(&session, seen);
-    let salesforce = if shows_panel { Some(text_panel(&state, &found).await?) } else { None };
-    Ok(Json(TextDetailView { text: TextView::new(&found, &session.account, &users, shows_panel), salesforce }))
+    let (salesforce, org_url) = if shows_panel {
+        (Some(text_panel(&state, &found).await?), org_url(&state, session.account.id).await?)
+    } else {
+        (None, None)
+    };
+    Ok(Json(TextDetailView { text: TextView::new(&found, &session.account, &users, shows_panel), salesforce, org_url }))
 }
 
 /// What was sent to Salesforce for the text.

@@ -16,11 +16,12 @@ pub mod salesforce_audit;
 mod settings;
 mod stream;
 pub mod sync;
+pub mod sync_log;
 mod texts;
 pub mod wrap_up;
 
 pub use accounts::AccountStore;
-pub use call_log::CallLogStore;
+pub use call_log::{CallLogStore, LogCounts, LogFilter, LogQuery, PageFrom};
 pub use calls::CallStore;
 pub use connections::ConnectionStore;
 pub use dial::DialStore;
@@ -29,6 +30,7 @@ pub use salesforce_audit::SalesforceAuditStore;
 pub use settings::SettingsStore;
 pub use stream::StreamStore;
 pub use sync::SyncStore;
+pub use sync_log::SyncLogStore;
 pub use texts::TextStore;
 pub use wrap_up::WrapUpStore;
 
@@ -50,6 +52,7 @@ pub trait Store:
     + DialStore
     + HistoryStore
     + SyncStore
+    + SyncLogStore
     + ConnectionStore
     + OperationsStore
     + WrapUpStore
@@ -81,39 +84,6 @@ impl OperationsStore for SqlStore {
             sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE status <> 'done'").fetch_one(pool).await
         })
     }
-}
-
-/// The SQL of a call-log or text-log page: `table`'s rows of one account, filtered and newest first by `time`.
-///
-/// The parameters are bound by `bind_log_query!` in this order: account, agent, from, to, source, cursor, limit.
-/// An absent filter is a NULL parameter, so one SQL text serves every combination. The cursor is the last row id of
-/// the previous page; the row-value comparison continues right after it in (time, id) order.
-pub(crate) fn log_query_sql(table: &str, columns: &str, time: &str) -> String {
-    format!(
-        "SELECT {columns} FROM {table}
-         WHERE account_id = $1
-           AND ($2 IS NULL OR agent_user_id = $2)
-           AND ($3 IS NULL OR {time} >= $3)
-           AND ($4 IS NULL OR {time} < $4)
-           AND ($5 IS NULL OR tracking_source = $5)
-           AND ($6 IS NULL OR ({time}, id) < (SELECT {time}, id FROM {table} WHERE id = $6))
-         ORDER BY {time} DESC, id DESC
-         LIMIT $7"
-    )
-}
-
-/// Binds a `LogQuery` to a statement built from `log_query_sql`.
-macro_rules! bind_log_query {
-    ($statement:expr, $query:expr) => {
-        $statement
-            .bind($query.account_id)
-            .bind($query.agent_user_id)
-            .bind($query.from)
-            .bind($query.to)
-            .bind($query.source.as_deref())
-            .bind($query.after_row_id)
-            .bind($query.limit)
-    };
 }
 
 /// A connection pool of either backend.
@@ -195,7 +165,7 @@ macro_rules! in_group_tx {
     };
 }
 
-pub(crate) use {bind_log_query, in_group_tx, in_write_tx, on_db};
+pub(crate) use {in_group_tx, in_write_tx, on_db};
 
 /// The SQL store over either backend.
 #[derive(Debug, Clone)]

@@ -88,10 +88,44 @@ pub struct SyncLogItem {
     pub error: Option<ItemError>,
     pub next_attempt_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The caller (a text's other party), in E.164 as stored; the sync log's route shows it as the account writes
+    /// numbers.
+    pub caller_number: Option<String>,
+    /// The caller's name: the call's, or for a text that of the account's latest call from the same number.
+    pub caller_name: Option<String>,
+    /// The Salesforce record the call or text went to, once callpop knows it.
+    pub record_id: Option<String>,
+    /// Why and by whom the item was dismissed, while it is.
+    pub dismissal: Option<Dismissal>,
 }
 
+/// An administrator's dismissal of a parked or failed item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Dismissal {
+    /// The administrator's email.
+    pub by: String,
+    pub at: DateTime<Utc>,
+    pub reason: String,
+}
+
+/// The sync log's columns and joins, ahead of a `WHERE` on `outbox`.
+pub(crate) const SYNC_LOG_SELECT: &str = "SELECT outbox.id, outbox.kind, calls.call_id, texts.message_id,
+        outbox.status, outbox.attempts, outbox.last_error, outbox.last_error_code, outbox.last_error_fields,
+        outbox.next_attempt_at, outbox.updated_at,
+        COALESCE(calls.caller_e164, CASE WHEN texts.direction = 'outbound' THEN texts.to_e164 ELSE texts.from_e164 END)
+            AS caller_number,
+        COALESCE(calls.caller_name, (SELECT known.caller_name FROM calls known
+            WHERE known.account_id = outbox.account_id AND known.caller_name IS NOT NULL
+              AND known.caller_e164 = CASE WHEN texts.direction = 'outbound' THEN texts.to_e164 ELSE texts.from_e164 END
+            ORDER BY known.started_at DESC, known.id DESC LIMIT 1)) AS caller_name,
+        COALESCE(calls.salesforce_record_id, texts.salesforce_record_id) AS record_id,
+        dismissal.reason AS dismissed_reason, dismissal.dismissed_at, dismisser.email AS dismissed_by
+     FROM outbox LEFT JOIN calls ON calls.id = outbox.call_row_id LEFT JOIN texts ON texts.id = outbox.text_row_id
+        LEFT JOIN sync_log_dismissals dismissal ON dismissal.id = outbox.dismissal_id
+        LEFT JOIN users dismisser ON dismisser.id = dismissal.user_id";
+
 #[derive(sqlx::FromRow)]
-struct SyncLogRow {
+pub(crate) struct SyncLogRow {
     id: i64,
     kind: String,
     call_id: Option<String>,
@@ -103,6 +137,12 @@ struct SyncLogRow {
     last_error_fields: Option<Json<Vec<String>>>,
     next_attempt_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    caller_number: Option<String>,
+    caller_name: Option<String>,
+    record_id: Option<String>,
+    dismissed_reason: Option<String>,
+    dismissed_at: Option<DateTime<Utc>>,
+    dismissed_by: Option<String>,
 }
 
 impl From<SyncLogRow> for SyncLogItem {
@@ -126,6 +166,13 @@ impl From<SyncLogRow> for SyncLogItem {
             error,
             next_attempt_at: row.next_attempt_at,
             updated_at: row.updated_at,
+            caller_number: row.caller_number,
+            caller_name: row.caller_name,
+            record_id: row.record_id,
+            dismissal: match (row.dismissed_reason, row.dismissed_at) {
+                (Some(reason), Some(at)) => Some(Dismissal { by: row.dismissed_by.unwrap_or_default(), at, reason }),
+                _ => None,
+            },
         }
     }
 }
@@ -163,9 +210,11 @@ pub trait SyncStore {
     async fn pending_items_of_call(&self, call_row_id: i64, after_id: i64) -> sqlx::Result<Vec<OutboxItem>>;
     /// The account's items in `statuses` (all of `SYNC_LOG_STATUSES` when empty), newest first.
     async fn sync_log(&self, account_id: i64, statuses: &[&str], limit: i64) -> sqlx::Result<Vec<SyncLogItem>>;
-    /// Sends a parked, failed or retrying item again now; false when the account has no such item.
+    /// Sends a parked, failed or retrying item again now, ending its dismissal; false when the account has no such
+    /// item.
     async fn retry_outbox_item(&self, account_id: i64, id: i64, now: DateTime<Utc>) -> sqlx::Result<bool>;
-    /// Sends again every parked or failed item of the account with this error code (all when `None`).
+    /// Sends again every parked or failed item of the account with this error code (all when `None`), except the
+    /// dismissed ones: an administrator chose to leave those alone, and retries them one at a time.
     async fn retry_outbox_items(
         &self,
         account_id: i64,
@@ -366,14 +415,10 @@ impl SyncStore for SqlStore {
     async fn sync_log(&self, account_id: i64, statuses: &[&str], limit: i64) -> sqlx::Result<Vec<SyncLogItem>> {
         let wanted: Vec<&str> = if statuses.is_empty() { SYNC_LOG_STATUSES.to_vec() } else { statuses.to_vec() };
         let rows: Vec<SyncLogRow> = on_db!(self.db(), pool => {
-            sqlx::query_as(
-                "SELECT outbox.id, outbox.kind, calls.call_id, texts.message_id, outbox.status, outbox.attempts,
-                        outbox.last_error, outbox.last_error_code, outbox.last_error_fields, outbox.next_attempt_at,
-                        outbox.updated_at
-                 FROM outbox LEFT JOIN calls ON calls.id = outbox.call_row_id LEFT JOIN texts ON texts.id = outbox.text_row_id
-                 WHERE outbox.account_id = $1 AND outbox.status IN ($2, $3, $4)
-                 ORDER BY outbox.id DESC LIMIT $5",
-            )
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "{SYNC_LOG_SELECT} WHERE outbox.account_id = $1 AND outbox.status IN ($2, $3, $4)
+                 ORDER BY outbox.id DESC LIMIT $5"
+            )))
             .bind(account_id)
             .bind(wanted.first().copied().unwrap_or("parked"))
             .bind(wanted.get(1).or(wanted.first()).copied().unwrap_or("parked"))
@@ -388,7 +433,7 @@ impl SyncStore for SqlStore {
     async fn retry_outbox_item(&self, account_id: i64, id: i64, now: DateTime<Utc>) -> sqlx::Result<bool> {
         let changed = on_db!(self.db(), pool => {
             sqlx::query(
-                "UPDATE outbox SET status = 'pending', next_attempt_at = $3, updated_at = $3
+                "UPDATE outbox SET status = 'pending', next_attempt_at = $3, updated_at = $3, dismissal_id = NULL
                  WHERE id = $1 AND account_id = $2 AND status IN ('retrying', 'parked', 'failed')",
             )
             .bind(id)
@@ -410,7 +455,8 @@ impl SyncStore for SqlStore {
         Ok(on_db!(self.db(), pool => {
             sqlx::query(
                 "UPDATE outbox SET status = 'pending', next_attempt_at = $2, updated_at = $2
-                 WHERE account_id = $1 AND status IN ('parked', 'failed') AND ($3 IS NULL OR last_error_code = $3)",
+                 WHERE account_id = $1 AND status IN ('parked', 'failed') AND ($3 IS NULL OR last_error_code = $3)
+                   AND dismissal_id IS NULL",
             )
             .bind(account_id)
             .bind(now)

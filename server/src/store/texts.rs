@@ -3,9 +3,10 @@
 //! A message is one event. A telephony retry of the same message id changes nothing and is reported `duplicate`.
 
 use super::accounts::corrupt;
+use super::call_log::{LogCounts, LogFilter, LogQuery, LogTable, page_counts, page_rows};
 use super::calls::{direction_from_name, direction_name};
-use super::{SqlStore, bind_log_query, in_group_tx, on_db};
-use crate::model::{LogQuery, NewTextEvent, RecordedText, SyncStatus, Text, User};
+use super::{SqlStore, in_group_tx, on_db};
+use crate::model::{NewTextEvent, RecordedText, SyncStatus, Text, User};
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
 
@@ -21,12 +22,25 @@ pub trait TextStore {
         now: DateTime<Utc>,
     ) -> sqlx::Result<RecordedText>;
     async fn text_by_message_id(&self, account_id: i64, message_id: &str) -> sqlx::Result<Option<Text>>;
-    /// The texts `query` selects, newest first.
+    /// The texts of one page of a search, newest first.
     async fn list_texts(&self, query: &LogQuery) -> sqlx::Result<Vec<Text>>;
+    /// How many texts the search matches, and how many are newer than row `first` and older than row `last`.
+    async fn count_texts(&self, filter: &LogFilter, first: Option<i64>, last: Option<i64>) -> sqlx::Result<LogCounts>;
 }
 
 const TEXT_COLUMNS: &str = "id, account_id, message_id, direction, from_e164, to_e164, body, agent_user_id, \
     agent_ref, tracking_source, campaign, occurred_at, received_at, sync_status";
+
+/// The text log's search: a number is either end of the message; a name is that of a call from or to the same
+/// number in the account (texts carry no caller name of their own).
+const TEXTS_LOG: LogTable = LogTable {
+    table: "texts",
+    columns: TEXT_COLUMNS,
+    time: "occurred_at",
+    number: "from_e164 = $6 OR to_e164 = $6 OR from_e164 LIKE $7 OR to_e164 LIKE $7",
+    name: r"EXISTS (SELECT 1 FROM calls known WHERE known.account_id = texts.account_id
+        AND known.caller_e164 IN (texts.from_e164, texts.to_e164) AND LOWER(known.caller_name) LIKE $8 ESCAPE '\')",
+};
 
 #[derive(sqlx::FromRow)]
 struct TextRow {
@@ -132,10 +146,11 @@ impl TextStore for SqlStore {
     }
 
     async fn list_texts(&self, query: &LogQuery) -> sqlx::Result<Vec<Text>> {
-        let sql = super::log_query_sql("texts", TEXT_COLUMNS, "occurred_at");
-        let rows: Vec<TextRow> = on_db!(self.db(), pool => {
-            bind_log_query!(sqlx::query_as(sqlx::AssertSqlSafe(sql)), query).fetch_all(pool).await?
-        });
+        let rows: Vec<TextRow> = page_rows(self.db(), &TEXTS_LOG, query).await?;
         rows.into_iter().map(Text::try_from).collect()
+    }
+
+    async fn count_texts(&self, filter: &LogFilter, first: Option<i64>, last: Option<i64>) -> sqlx::Result<LogCounts> {
+        page_counts(self.db(), &TEXTS_LOG, filter, first, last).await
     }
 }

@@ -10,6 +10,7 @@ mod bad_input;
 mod call_center;
 mod call_log;
 mod console;
+mod console_search;
 mod dial;
 mod errors;
 mod event_sanity;

@@ -61,6 +61,9 @@ const EVERY_ROUTE: &[&str] = &[
     "GET /api/v1/agent/status",
     "PUT /api/v1/agent/status",
     "GET /api/v1/agent-statuses",
+    "GET /api/v1/calls/export.csv",
+    "GET /api/v1/texts/export.csv",
+    "POST /api/v1/sync-log/{id}/dismiss",
 ];
 
 api_test! {

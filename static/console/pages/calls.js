@@ -55,7 +55,7 @@ async function renderCall(main, { me }, callId, backHref) {
         el('ol', { className: 'events' }, call.events.map((event) => el('li', null,
           el('strong', null, CALL_STATES[event.kind] || event.kind), ` at ${dateTime(event.occurred_at, true)}`,
           el('span', { className: 'muted' }, ` · received ${dateTime(event.received_at, true)}`))))),
-      call.salesforce ? salesforcePanel(call.salesforce) : panelWithheld(me)));
+      call.salesforce ? salesforcePanel(call.salesforce, call.org_url) : panelWithheld(me)));
 }
 
 const CALLS = {

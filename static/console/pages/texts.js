@@ -27,7 +27,7 @@ async function renderText(main, { me }, messageId, backHref) {
           ['Tracking source', text.tracking_source],
           ['Campaign', text.campaign],
         ])),
-      text.salesforce ? salesforcePanel(text.salesforce) : panelWithheld(me)));
+      text.salesforce ? salesforcePanel(text.salesforce, text.org_url) : panelWithheld(me)));
 }
 
 const TEXTS = {
