@@ -96,6 +96,7 @@ fn ringing_card(call_id: &str) -> CallCard {
         can_answer: true,
         resume: None,
         controls: None,
+        wrap_up: None,
     }
 }
 

@@ -2,6 +2,7 @@
 //! callers show literally and cannot run.
 
 use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::Closure;
 use web_sys::{Document, Element, HtmlElement};
 
 pub(crate) fn document() -> Document {
@@ -64,4 +65,20 @@ pub(crate) fn focus(element: &Element) {
     if let Some(element) = element.dyn_ref::<HtmlElement>() {
         let _ = element.focus();
     }
+}
+
+/// Calls `handler` for each `event` on `element`, for the life of the page (the softphone's regions never go away,
+/// and their listeners are delegated, so redrawing a region adds none).
+pub(crate) fn listen(element: &Element, event: &str, handler: impl FnMut(web_sys::Event) + 'static) {
+    let closure = Closure::<dyn FnMut(web_sys::Event)>::new(handler);
+    let _ = element.add_event_listener_with_callback(event, closure.as_ref().unchecked_ref());
+    closure.forget();
+}
+
+/// The `data-*` attribute of the nearest element (from the event's target up) that has it.
+pub(crate) fn closest_data(event: &web_sys::Event, attribute: &str) -> Option<(Element, String)> {
+    let target: Element = event.target()?.dyn_into().ok()?;
+    let holder = target.closest(&format!("[{attribute}]")).ok()??;
+    let value = holder.get_attribute(attribute)?;
+    Some((holder, value))
 }

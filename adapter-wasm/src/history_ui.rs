@@ -5,7 +5,7 @@
 //! shell, since no call of the adapter's is involved); "Call back" on a missed call dials it as clicking the number
 //! in Salesforce would (`Event::ClickToDial`), and goes back to the calls, where the outbound call arrives.
 
-use crate::dom::{El, by_id, replace_children};
+use crate::dom::{El, by_id, listen, replace_children};
 use crate::{dispatch, opencti, server};
 use callpop_core::adapter::Event;
 use callpop_core::history::{HistoryAction, HistoryItem, items};
@@ -22,22 +22,16 @@ thread_local! {
     static SHOWN: RefCell<Vec<HistoryItem>> = const { RefCell::new(Vec::new()) };
 }
 
-fn listen(element: &Element, handler: impl FnMut(web_sys::Event) + 'static) {
-    let closure = Closure::<dyn FnMut(web_sys::Event)>::new(handler);
-    let _ = element.add_event_listener_with_callback("click", closure.as_ref().unchecked_ref());
-    closure.forget(); // The switcher and the list live as long as the page.
-}
-
 /// Wires the view switcher and the list. Called once with the page's UI.
 pub(crate) fn mount(ui: Ui) {
     if let Some(button) = by_id("show-calls") {
-        listen(&button, |_| show_calls());
+        listen(&button, "click", |_| show_calls());
     }
     if let Some(button) = by_id("show-recent") {
-        listen(&button, move |_| show_recent(ui));
+        listen(&button, "click", move |_| show_recent(ui));
     }
     if let Some(list) = by_id("recent") {
-        listen(&list, move |event| on_click(ui, &event));
+        listen(&list, "click", move |event| on_click(ui, &event));
     }
 }
 

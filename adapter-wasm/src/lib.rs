@@ -16,6 +16,7 @@ mod resume;
 mod server;
 mod ui;
 mod url;
+mod wrap_up_ui;
 
 use callpop_core::adapter::{Adapter, Connection, Event};
 use callpop_core::open_cti::{OpenCtiCall, Ui, is_trusted_org_origin};
@@ -126,6 +127,7 @@ pub(crate) fn sign_out() {
 /// Shows the signed-in softphone and opens the agent's stream, with the ticket the boot got if it got one.
 pub(crate) fn start_session(email: &str, ticket: Option<StreamTicket>) {
     ui::show_signed_in(email);
+    wrap_up_ui::start();
     dispatch(Event::Connection(Connection::Connecting));
     server::connect_stream(ticket);
 }

@@ -4,8 +4,8 @@
 //! the adapter through one delegated listener per region, so redrawing never leaks handlers. Every value from
 //! Salesforce or the caller is set as text.
 
-use crate::dom::{El, by_id, focus, replace_children};
-use crate::{controls_ui, dispatch, server};
+use crate::dom::{El, by_id, closest_data, focus, listen, replace_children};
+use crate::{controls_ui, dispatch, server, wrap_up_ui};
 use callpop_core::adapter::{CallCard, Connection, DialogView, Event, Tone, ViewChange};
 use callpop_core::call::Direction;
 use callpop_core::open_cti::Ui;
@@ -33,20 +33,6 @@ fn card_id(call_id: &str) -> String {
     format!("call-{call_id}")
 }
 
-fn listen(element: &Element, event: &str, handler: impl FnMut(web_sys::Event) + 'static) {
-    let closure = Closure::<dyn FnMut(web_sys::Event)>::new(handler);
-    let _ = element.add_event_listener_with_callback(event, closure.as_ref().unchecked_ref());
-    closure.forget(); // These regions live as long as the page.
-}
-
-/// The `data-*` attribute of the nearest element (from the event's target up) that has it.
-fn closest_data(event: &web_sys::Event, attribute: &str) -> Option<(Element, String)> {
-    let target: Element = event.target()?.dyn_into().ok()?;
-    let holder = target.closest(&format!("[{attribute}]")).ok()??;
-    let value = holder.get_attribute(attribute)?;
-    Some((holder, value))
-}
-
 /// Wires the page's regions to the adapter. Called once, before anything is drawn.
 pub(crate) fn mount(ui: Ui) {
     if let Some(app) = by_id("app") {
@@ -64,6 +50,7 @@ pub(crate) fn mount(ui: Ui) {
         listen(&calls, "submit", |event| {
             controls_ui::on_submit(&event);
         });
+        wrap_up_ui::mount(&calls);
     }
     controls_ui::mount_dialpad();
     if let Some(root) = by_id("dialog-root") {
@@ -135,6 +122,7 @@ pub(crate) fn show_sign_in(message: Option<&str>) {
     set_hidden("views", true);
     set_hidden("recent", true);
     set_hidden("me", true);
+    set_hidden("agent-status", true);
     set_text("signin-error", message.unwrap_or(""));
     set_hidden("signin-error", message.is_none());
     set_connection(None);
@@ -268,12 +256,17 @@ fn draw_calls(region: &Element, change: &ViewChange) {
                 // Keep the keyboard where it was: on the same call's Answer button if it is still there.
                 let active = document.active_element();
                 let had_focus = active.is_some_and(|active| shown.contains(Some(&active)));
+                // The notes box moves into the new card with what was typed, and the keyboard goes back into it.
+                let caret = wrap_up_ui::caret_in(&shown);
+                wrap_up_ui::attach(Some(&shown), &element, call);
                 let _ = shown.replace_with_with_node_1(&element);
                 if let Some(button) = element.query_selector("[data-answer]").ok().flatten().filter(|_| had_focus) {
                     focus(&button);
                 }
+                wrap_up_ui::restore_caret(caret);
             }
             None => {
+                wrap_up_ui::attach(None, &element, call);
                 let _ = region.append_child(&element);
             }
         }

@@ -107,6 +107,10 @@ pub enum Event {
         call_id: String,
         message: String,
     },
+    /// The agent clicked Done on the call's wrap-up: an ended call's card leaves the panel.
+    WrapUpDone {
+        call_id: String,
+    },
 }
 
 /// Where the softphone is with one call.
@@ -169,6 +173,8 @@ struct TrackedCall {
     /// A call control this softphone sent that the stream has not shown yet, and the server's last refusal.
     sending: Option<CommandKind>,
     refused: Option<String>,
+    /// The agent clicked Done on the call's wrap-up.
+    wrapped_up: bool,
 }
 
 impl TrackedCall {
@@ -252,6 +258,16 @@ pub struct CallCard {
     /// The call controls (`control::card_controls`): none while an inbound call rings or once the agent's part
     /// of the call is over.
     pub controls: Option<ControlsView>,
+    /// The notes and disposition the agent writes for a call that is theirs here, and after its end the Done
+    /// button (`crate::wrap_up` has the rules of after-call work).
+    pub wrap_up: Option<WrapUpCard>,
+}
+
+/// The wrap-up part of a call card.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WrapUpCard {
+    /// The call ended: after-call work, and Done closes the card.
+    pub ended: bool,
 }
 
 /// The multi-match dialog as the softphone shows it.
@@ -351,6 +367,7 @@ impl<H: Host> Adapter<H> {
                     call.refused = Some(message);
                 }
             }
+            Event::WrapUpDone { call_id } => self.on_wrap_up_done(&call_id),
         }
         self.update_item_label();
         let change = self.change();
@@ -500,6 +517,7 @@ impl<H: Host> Adapter<H> {
                     drawn: None,
                     sending: None,
                     refused: None,
+                    wrapped_up: false,
                 });
                 self.dirty.push(call_id.clone());
                 if resumed == Some(Resume::PopAgain) {
@@ -511,10 +529,12 @@ impl<H: Host> Adapter<H> {
                 }
             }
         }
-        // Keep live calls and the ones the agent still has to act on; ended, finished calls leave the panel.
+        // Keep live calls and the ones the agent still has to act on (a record to save, a wrap-up to finish); ended,
+        // finished calls leave the panel.
         let dirty = &mut self.dirty;
         self.calls.retain(|call| {
             let kept = call.update.state.is_live()
+                || wrap_up_of(call).is_some()
                 || matches!(
                     call.phase,
                     Phase::AwaitingSave | Phase::AwaitingCreate | Phase::Choosing { .. } | Phase::Searching
@@ -524,6 +544,16 @@ impl<H: Host> Adapter<H> {
             }
             kept
         });
+    }
+
+    /// The agent is done with the call's notes: an ended call leaves the panel; a live one keeps its card, without
+    /// the wrap-up part once it ends.
+    fn on_wrap_up_done(&mut self, call_id: &str) {
+        let Some(call) = self.find(call_id) else { return };
+        call.wrapped_up = true;
+        if !call.update.state.is_live() {
+            self.calls.retain(|call| call.update.call_id != call_id);
+        }
     }
 
     /// Asks Open CTI for the records matching the caller; the answer comes back as `Event::SearchCompleted`.
@@ -792,7 +822,19 @@ fn card(call: &TrackedCall) -> CallCard {
         can_answer: can_answer(call) && control.transferred_to.is_none(),
         resume: resume_of(call),
         controls,
+        wrap_up: wrap_up_of(call),
     }
+}
+
+/// Whether the card shows the call's wrap-up: a call the agent has here (popped in this softphone, or one they
+/// dialled and that was answered), until they click Done.
+fn wrap_up_of(call: &TrackedCall) -> Option<WrapUpCard> {
+    let theirs = match (&call.phase, call.update.direction) {
+        (Phase::Popped { .. }, _) => !matches!(call.claim, Claim::Pending(_)),
+        (Phase::Waiting, Direction::Outbound) => call.update.state != CallState::Ringing,
+        _ => false,
+    };
+    (theirs && !call.wrapped_up).then_some(WrapUpCard { ended: call.update.state == CallState::Completed })
 }
 
 /// Whether the agent can answer the call here.
@@ -1123,6 +1165,45 @@ mod tests {
         adapter.handle(Event::NavigatedTo { record: lead.clone() });
         let Some(ToServer::AppendActivity(append)) = adapter.host().sent.last() else { panic!("no append") };
         assert_eq!((append.record_id.as_str(), append.chosen_by), (lead.as_str(), ChoiceReason::NewRecord));
+    }
+
+    #[test]
+    fn a_call_popped_here_keeps_its_wrap_up_after_the_end_until_done() {
+        let mut adapter = Adapter::new(Recorder::default(), Ui::Lightning);
+        adapter.handle(Event::CallUpdated(Box::new(ringing("c1"))));
+        assert_eq!(adapter.view().calls[0].wrap_up, None, "nothing to write before the agent has the call");
+        adapter.handle(Event::AnswerClicked { call_id: "c1".to_owned() });
+        adapter.handle(Event::SearchCompleted { call_id: "c1".to_owned(), matches: vec![contact()] });
+        assert_eq!(adapter.view().calls[0].wrap_up, None, "not before the server confirms the pop is this one's");
+        adapter.handle(Event::PopClaimed { call_id: "c1".to_owned(), claimed: true });
+        assert_eq!(adapter.view().calls[0].wrap_up, Some(WrapUpCard { ended: false }));
+
+        adapter.handle(Event::CallUpdated(Box::new(CallUpdate { state: CallState::Completed, ..ringing("c1") })));
+        let card = &adapter.view().calls[0];
+        assert_eq!((card.status.as_str(), card.wrap_up), ("Call ended", Some(WrapUpCard { ended: true })));
+
+        adapter.handle(Event::WrapUpDone { call_id: "c1".to_owned() });
+        assert!(adapter.view().calls.is_empty());
+        assert_eq!(adapter.host().changes.last().map(|change| change.removed.clone()), Some(vec!["c1".to_owned()]));
+    }
+
+    #[test]
+    fn done_during_a_call_hides_the_wrap_up_and_the_end_then_closes_the_card() {
+        let mut adapter = Adapter::new(Recorder::default(), Ui::Lightning);
+        answered_with(&mut adapter, ringing("c1"), vec![contact()]);
+        adapter.handle(Event::WrapUpDone { call_id: "c1".to_owned() });
+        assert_eq!(adapter.view().calls[0].wrap_up, None);
+        adapter.handle(Event::CallUpdated(Box::new(CallUpdate { state: CallState::Completed, ..ringing("c1") })));
+        assert!(adapter.view().calls.is_empty());
+    }
+
+    #[test]
+    fn a_call_handled_in_another_tab_has_no_wrap_up_here() {
+        let mut adapter = Adapter::new(Recorder::default(), Ui::Lightning);
+        adapter.handle(Event::CallUpdated(Box::new(answered_and_popped("c1"))));
+        assert_eq!(adapter.view().calls[0].wrap_up, None);
+        adapter.handle(Event::CallUpdated(Box::new(CallUpdate { state: CallState::Completed, ..ringing("c1") })));
+        assert!(adapter.view().calls.is_empty());
     }
 
     #[test]

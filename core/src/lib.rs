@@ -21,4 +21,5 @@ pub mod screen_pop;
 pub mod sign_in;
 pub mod triggers;
 pub mod wire;
+pub mod wrap_up;
 pub mod write_plan;

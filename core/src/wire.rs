@@ -224,6 +224,90 @@ pub struct ApiErrorBody {
     pub field: Option<String>,
 }
 
+/// `GET/PUT /api/v1/settings/wrap-up` (administrators), `GET /api/v1/agent/wrap-up-settings` (agents): the
+/// account's disposition list and its after-call work.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WrapUpSettings {
+    /// The dispositions agents pick from, in the administrator's order: each 1 to 255 characters, unique ignoring
+    /// case, at most 100.
+    pub dispositions: Vec<String>,
+    /// How long after-call work lasts after an answered call ends, in seconds (0 to 3600; 0: none).
+    pub wrap_up_secs: u32,
+}
+
+/// `PUT /api/v1/agent/calls/{call_id}/wrap-up`: the agent's notes and disposition for a call, and whether they are
+/// done with it (which ends after-call work).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CallWrapUp {
+    /// At most 32 KB of UTF-8.
+    #[serde(default)]
+    pub notes: String,
+    /// One of the account's dispositions, or none.
+    #[serde(default)]
+    pub disposition: Option<String>,
+    #[serde(default)]
+    pub done: bool,
+}
+
+/// What the server holds of a call's wrap-up, and the agent's status after saving it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CallWrapUpSaved {
+    pub call_id: String,
+    pub notes: String,
+    pub disposition: Option<String>,
+    /// Who wrote them last (their email) and when, RFC 3339.
+    pub written_by: String,
+    pub written_at: String,
+    pub status: AgentStatusView,
+}
+
+/// `PUT /api/v1/agent/status`: the status the agent chooses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SetAgentStatus {
+    pub status: crate::wrap_up::AgentStatus,
+}
+
+/// An agent's status: the effective one (what the telephony side reads), the one they chose, and, in after-call
+/// work, when it ends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AgentStatusView {
+    pub status: crate::wrap_up::AgentStatus,
+    pub chosen: crate::wrap_up::AgentStatus,
+    /// When the chosen status was set, RFC 3339; `None` for an agent who never chose one (available).
+    pub chosen_at: Option<String>,
+    /// The end of after-call work, RFC 3339, and the seconds left of it when the server answered.
+    pub after_call_work_until: Option<String>,
+    pub after_call_work_remaining_secs: Option<u32>,
+}
+
+/// One agent in `GET /api/v1/agent-statuses` (the telephony side, by API key).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AgentStatusEntry {
+    /// The agent as the telephony side names them in call events (`agent`): their email.
+    pub agent: String,
+    pub display_name: String,
+    /// The effective status.
+    pub status: crate::wrap_up::AgentStatus,
+    /// In after-call work: when it ends, RFC 3339.
+    pub after_call_work_until: Option<String>,
+}
+
+/// `GET /api/v1/agent-statuses`: every user of the account with their effective status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AgentStatuses {
+    pub agents: Vec<AgentStatusEntry>,
+}
+
 /// Whether a Recent entry is a call or a text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -45,6 +45,12 @@ export const SECTIONS = [
         describe: () => 'The seven options that decide how calls reach Salesforce and how the softphone pops records.',
       },
       {
+        slug: 'wrap-up',
+        title: 'Wrap-up',
+        shows: may('change_integration_options'),
+        describe: () => 'The dispositions agents pick after a call, and how long after-call work lasts.',
+      },
+      {
         slug: 'history',
         title: 'Settings history',
         shows: may('read_settings_history'),

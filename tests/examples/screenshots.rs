@@ -2,8 +2,9 @@
 //! agent uses it, saved as PNG files under `docs/screenshots/` (`cargo run -p callpop-e2e --example screenshots`).
 //!
 //! - `lightning-*.png`, `classic-popped.png`: the org's pages with the softphone, as an agent sees them;
-//! - `softphone-<size>-<state>.png`: the softphone alone, idle, ringing, with the dialog and in a call, at the
-//!   smallest size Salesforce allows (200 × 400) and at the Lightning utility bar's default (340 × 480);
+//! - `softphone-<size>-<state>.png`: the softphone alone, idle, ringing, with the dialog, in a call, with the call's
+//!   notes and disposition (`wrap-up`), in after-call work and with the Recent list, at the smallest size Salesforce
+//!   allows (200 × 400) and at the Lightning utility bar's default (340 × 480);
 //! - `softphone-<size>-controls-<state>.png`: the call controls at both sizes: answered, holding (waiting for the
 //!   telephony side), held and muted, the transfer form, the keypad and the idle dial pad (set `controls`);
 //! - `softphone-sign-in.png`, `softphone-reload-*.png`, `softphone-nothing-kept.png`: the sign-in screen, the calls
@@ -174,6 +175,7 @@ async fn softphone_states(label: &str, width: u32, height: u32) -> anyhow::Resul
     let browser = Browser::start().await?;
     browser.client.goto(&stack.lightning_url()).await?;
     size_frame(&browser, width, height).await?;
+    set_wrap_up(&stack).await?;
     browser.sign_in_agent().await?;
     browser.leave_softphone().await?;
     save_softphone(&browser, &format!("softphone-{label}-idle")).await?;
@@ -197,8 +199,26 @@ async fn softphone_states(label: &str, width: u32, height: u32) -> anyhow::Resul
     browser.leave_softphone().await?;
     save_softphone(&browser, &format!("softphone-{label}-in-call")).await?;
 
-    // The Recent list after that call ended and another one was missed.
+    // The wrap-up: notes and a disposition while on the call, then after-call work once it ended.
+    browser.enter_softphone().await?;
+    stack.post_call_event(&call_id, "answered", numbers::SEVERAL).await?;
+    browser.wait_for(&format!("#notes-{call_id}")).await?.send_keys("Wants a quote for 12 seats").await?;
+    browser.wait_for(&format!("#disposition-{call_id} option[value='Callback']")).await?.click().await?;
+    browser.wait_for(&format!("[data-call-id='{call_id}'] [data-save-state]")).await?;
+    callpop_e2e::eventually("the notes saved", || async {
+        Ok((browser.text_of(&format!("[data-call-id='{call_id}'] [data-save-state]")).await? == "Saved").then_some(()))
+    })
+    .await?;
+    browser.leave_softphone().await?;
+    save_softphone(&browser, &format!("softphone-{label}-wrap-up")).await?;
+
     stack.post_call_event(&call_id, "completed", numbers::SEVERAL).await?;
+    browser.enter_softphone().await?;
+    browser.wait_for("#app[data-agent-status='after_call_work'] [data-countdown]:not([hidden])").await?;
+    browser.leave_softphone().await?;
+    save_softphone(&browser, &format!("softphone-{label}-after-call-work")).await?;
+
+    // The Recent list after that call ended and another one was missed.
     let missed = format!("{label}-2");
     stack.post_call_event(&missed, "ringing", numbers::ONE_CONTACT).await?;
     stack.post_call_event(&missed, "completed", numbers::ONE_CONTACT).await?;
@@ -274,6 +294,15 @@ async fn controls_states(label: &str, width: u32, height: u32) -> anyhow::Result
     browser.wait_for("#dialpad:not([hidden]) summary").await?.click().await?;
     browser.wait_for("#dialpad-number").await?.send_keys("+1 415 555 0173").await?;
     shoot("dialpad").await?;
+    Ok(())
+}
+
+/// The administrator's dispositions and after-call work, for the wrap-up screenshots.
+async fn set_wrap_up(stack: &Stack) -> anyhow::Result<()> {
+    let token = stack.token_for(ADMIN_EMAIL).await?;
+    let settings = json!({ "dispositions": ["Sale", "Callback", "Not interested"], "wrap_up_secs": 120 });
+    let url = format!("{}/api/v1/settings/wrap-up", stack.server_url);
+    reqwest::Client::new().put(url).bearer_auth(token).json(&settings).send().await?.error_for_status()?;
     Ok(())
 }
 

@@ -28,6 +28,7 @@ mod sync_log;
 mod texts;
 mod triggers;
 mod user_sessions;
+mod wrap_up;
 
 use crate::error::ApiError;
 use crate::extract::MAX_JSON_BODY_BYTES;
@@ -92,7 +93,8 @@ pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(call_center::router())
         .merge(softphone::api_router())
         .merge(logging::router())
-        .merge(call_commands::router());
+        .merge(call_commands::router())
+        .merge(wrap_up::router());
     let (router, mut openapi) =
         OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api/v1", api).merge(health::router()).split_for_parts();
     document_error_responses(&mut openapi);

@@ -20,6 +20,7 @@ mod stream;
 pub mod sync;
 pub mod sync_log;
 mod texts;
+pub mod wrap_up;
 
 pub use accounts::AccountStore;
 pub use call_commands::CallCommandStore;
@@ -35,6 +36,7 @@ pub use stream::StreamStore;
 pub use sync::SyncStore;
 pub use sync_log::SyncLogStore;
 pub use texts::TextStore;
+pub use wrap_up::WrapUpStore;
 
 use anyhow::{Context, bail};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
@@ -59,6 +61,7 @@ pub trait Store:
     + OperationsStore
     + LoggingStore
     + CallCommandStore
+    + WrapUpStore
     + Send
     + Sync
     + std::fmt::Debug

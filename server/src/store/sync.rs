@@ -44,6 +44,8 @@ pub enum OutboxJob {
     ActivityAppend { activity_id: i64 },
     /// A text message.
     TextEvent,
+    /// The agent saved notes or a disposition for the call (`user_id` wrote them): they go on the call's Task.
+    AgentWrapUp { user_id: i64 },
 }
 
 impl OutboxItem {
@@ -56,6 +58,7 @@ impl OutboxItem {
             }),
             "activity_append" => Some(OutboxJob::ActivityAppend { activity_id: self.payload["activity_id"].as_i64()? }),
             "text_event" => Some(OutboxJob::TextEvent),
+            "agent_wrap_up" => Some(OutboxJob::AgentWrapUp { user_id: self.payload["user_id"].as_i64()? }),
             _ => None,
         }
     }
@@ -285,12 +288,12 @@ const CLAIM_SQL: &str =
         last_error_code IS NOT NULL AS failed_before";
 
 /// What makes a candidate free to claim: its account is not paused, and no earlier item of its call or text is
-/// unfinished (an activity append does not wait behind an item that was parked or failed).
+/// unfinished (an activity append or the agent's notes do not wait behind an item that was parked or failed).
 const CLAIM_FREE_SQL: &str = "NOT EXISTS (SELECT 1 FROM salesforce_connections AS connection
                   WHERE connection.account_id = candidate.account_id AND connection.paused_until > $1)
           AND NOT EXISTS (SELECT 1 FROM outbox AS earlier
                   WHERE earlier.id < candidate.id AND earlier.status <> 'done'
-                    AND NOT (candidate.kind = 'activity_append' AND earlier.status IN ('parked', 'failed'))
+                    AND NOT (candidate.kind IN ('activity_append', 'agent_wrap_up') AND earlier.status IN ('parked', 'failed'))
                     AND ((candidate.call_row_id IS NOT NULL AND earlier.call_row_id = candidate.call_row_id)
                       OR (candidate.text_row_id IS NOT NULL AND earlier.text_row_id = candidate.text_row_id)))";
 

@@ -10,9 +10,11 @@ use crate::salesforce::record::{UpsertOutcome, fields_from_core};
 use crate::salesforce::search::{candidate, phone_search_digits};
 use crate::salesforce::soql;
 use crate::store::salesforce_audit::{StepOutcome, SyncStep};
+use crate::store::wrap_up::StoredWrapUp;
 use callpop_core::call_logging::{WhatIdRule, WhatNext, WhatQuery, after_what_query, task_what_id, what_query};
 use callpop_core::legacy::{CallActivity, Candidate, FieldValue, phone_matches, task_fields};
 use callpop_core::record::RecordId;
+use callpop_core::wrap_up::{AgentWrapUp, Fields, with_agent_wrap_up};
 use callpop_core::write_plan::{
     Activity, Answer, Body, CALL_ID_FIELD, CREATE_ONLY_TASK_FIELDS, LEAD_ID_FIELD, MemberOutcome, Next, OrgKeys, Part,
     Query, Ref, Refusal, Subrequest, Write, after_retry, plan_activity, plan_task_update, read_answers, task_lookup,
@@ -203,6 +205,8 @@ pub(crate) struct FormattedCall {
     pub(crate) activity_date: String,
     /// The answering agent's Salesforce user, when the call was answered and the agent is linked to one.
     pub(crate) owner_id: Option<RecordId>,
+    /// The agent's notes and disposition, which every write of the call's Task lays over the facts.
+    pub(crate) wrap_up: Option<StoredWrapUp>,
 }
 
 impl FormattedCall {
@@ -221,6 +225,15 @@ impl FormattedCall {
             caller_number: ctx.number_as_written(&call.caller_e164),
             activity_date: ctx.link.activity_date(call.started_at),
             owner_id,
+            wrap_up: ctx.store().call_wrap_up(call.id).await?,
+        })
+    }
+
+    /// The agent's notes and disposition as core's `with_agent_wrap_up` takes them.
+    pub(crate) fn agent_wrap_up(&self) -> AgentWrapUp<'_> {
+        self.wrap_up.as_ref().map_or_else(AgentWrapUp::default, |wrap_up| AgentWrapUp {
+            notes: &wrap_up.notes,
+            disposition: wrap_up.disposition.as_deref(),
         })
     }
 
@@ -539,13 +552,26 @@ async fn find_task(ctx: &ItemContext<'_>, call_object: &str) -> Flow<Option<Stri
 
 /// Updates a Task callpop wrote earlier with the fields an event changes (batched with other items' writes).
 pub(crate) async fn update_task(ctx: &ItemContext<'_>, task_id: &str, changes: &[(&str, FieldValue)]) -> Flow {
+    update_task_saying(ctx, task_id, changes, None).await
+}
+
+/// `update_task`, with a sentence for the audit trail (who asked for the update).
+pub(crate) async fn update_task_saying(
+    ctx: &ItemContext<'_>,
+    task_id: &str,
+    changes: &[(&str, FieldValue)],
+    detail: Option<String>,
+) -> Flow {
     let changes = changes.iter().map(|(name, value)| ((*name).to_owned(), value.clone())).collect();
     let Some(update) = plan_task_update(task_id, changes) else { return Ok(()) };
     let (Write::Update { object, id }, Body::Fields(fields)) = (&update.write, &update.body) else {
         return Err(unreadable());
     };
     let fields = fields_from_core(fields);
-    let entry = AuditEntry::new(SyncStep::Update).object(object).record(id).fields(&fields);
+    let mut entry = AuditEntry::new(SyncStep::Update).object(object).record(id).fields(&fields);
+    if let Some(detail) = detail {
+        entry = entry.detail(detail);
+    }
     let mut request = CompositeRequest::new(ctx.client().api_version(), false);
     let update =
         request.update(&format!("i{}_update", ctx.item.id), object, id, fields).map_err(|error| build_error(&error))?;
@@ -607,9 +633,10 @@ pub(crate) async fn related_record(
     }
 }
 
-/// The Task fields for a call, as JSON.
+/// The Task fields for a call, as JSON, with the agent's notes and disposition laid over the facts.
 pub(crate) fn call_task_fields(formatted: &FormattedCall, call: &Call) -> Map<String, Value> {
-    fields_from_core(&task_fields(&formatted.activity(call)))
+    let fields = task_fields(&formatted.activity(call));
+    fields_from_core(&with_agent_wrap_up(fields, formatted.agent_wrap_up(), Fields::Whole))
 }
 
 pub(crate) fn build_error(error: &CompositeBuildError) -> Halt {

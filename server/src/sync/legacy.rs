@@ -20,6 +20,7 @@ use callpop_core::legacy::{
     ChoiceInput, Dialog, NewLead, Outcome, TaskEvent, campaign_name, choose_record, lead_fields, task_update,
 };
 use callpop_core::record::RecordId;
+use callpop_core::wrap_up::{Fields, with_agent_wrap_up};
 use callpop_core::write_plan::{UpdateTiming, text_fields, update_timing};
 use chrono::Utc;
 
@@ -84,6 +85,7 @@ pub(super) async fn call_event(ctx: &ItemContext<'_>, kind: CallState) -> Flow {
                     changes.push((field, value));
                 }
             }
+            let changes = with_agent_wrap_up(changes, formatted.agent_wrap_up(), Fields::Changed);
             update_task(ctx, &task_id, &changes).await?;
         }
         None => first_event(ctx, &call, &FormattedCall::load(ctx, &call).await?).await?,

@@ -29,6 +29,7 @@ mod texts;
 mod tidy;
 mod triggers;
 mod unlogged;
+mod wrap_up;
 
 use crate::config::{Config, SyncTiming};
 use crate::model::Account;
@@ -550,6 +551,7 @@ impl SyncEngine {
             }
             Some(OutboxJob::TextEvent) if context.options.legacy_mode => Box::pin(texts::text_event(&context)),
             Some(OutboxJob::TextEvent) => Box::pin(triggers::text_event(&context)),
+            Some(OutboxJob::AgentWrapUp { .. }) => Box::pin(wrap_up::agent_wrap_up(&context)),
             None => {
                 let error = ItemError {
                     code: "UNKNOWN_ITEM".to_owned(),

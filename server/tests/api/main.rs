@@ -35,3 +35,4 @@ mod sync_triggers;
 mod sync_unlogged;
 mod texts;
 mod two_servers;
+mod wrap_up;

@@ -1,0 +1,183 @@
+//! Notes, disposition and after-call work in the softphone, framed cross-site by the local org's Lightning and
+//! Classic pages (third-party cookies blocked): the agent types notes and picks a disposition on the call's card,
+//! the call ends, after-call work counts down and the agent is available again, the telephony side reads each
+//! status from the API, Done closes the card, and the notes and disposition are on the call's Task in the org. The
+//! administrator keeps the dispositions on the console's Wrap-up page.
+
+use anyhow::Context;
+use callpop_core::open_cti::Ui;
+use callpop_e2e::{ADMIN_EMAIL, Browser, Stack, eventually, per_ui, start_signed_in};
+use callpop_sandbox::seed::numbers;
+use fantoccini::Locator;
+use serde_json::{Value, json};
+
+const AGENT_EMAIL: &str = "agent@demo.callpop.test";
+/// Short, so the test sees after-call work end; long enough to read it while it lasts.
+const WRAP_UP_SECS: u64 = 6;
+
+/// The demo agent's status as the telephony side reads it (`GET /api/v1/agent-statuses`, by API key).
+async fn telephony_status(stack: &Stack) -> anyhow::Result<String> {
+    let url = format!("{}/api/v1/agent-statuses", stack.server_url);
+    let body: Value =
+        reqwest::Client::new().get(url).bearer_auth(&stack.api_key).send().await?.error_for_status()?.json().await?;
+    let agents = body["agents"].as_array().context("a list of agents")?;
+    let agent = agents.iter().find(|agent| agent["agent"] == AGENT_EMAIL).context("the demo agent is listed")?;
+    Ok(agent["status"].as_str().unwrap_or_default().to_owned())
+}
+
+async fn set_wrap_up(stack: &Stack, settings: &Value) -> anyhow::Result<()> {
+    let token = stack.token_for(ADMIN_EMAIL).await?;
+    let url = format!("{}/api/v1/settings/wrap-up", stack.server_url);
+    reqwest::Client::new().put(url).bearer_auth(token).json(settings).send().await?.error_for_status()?;
+    Ok(())
+}
+
+async fn header_status(browser: &Browser) -> anyhow::Result<Option<String>> {
+    Ok(browser.wait_for("#app").await?.attr("data-agent-status").await?)
+}
+
+async fn notes_disposition_and_after_call_work(ui: Ui) -> anyhow::Result<()> {
+    // Arrange: the org linked, the administrator's dispositions and a short after-call work.
+    let (stack, browser) = start_signed_in(ui).await?;
+    stack.link_org().await?;
+    set_wrap_up(
+        &stack,
+        &json!({ "dispositions": ["Sale", "Callback", "Not interested"], "wrap_up_secs": WRAP_UP_SECS }),
+    )
+    .await?;
+    browser.wait_for("#agent-status:not([hidden])").await?;
+    assert_eq!(header_status(&browser).await?.as_deref(), Some("available"));
+
+    // Act: a known Contact calls; the agent answers and writes while on the call.
+    stack.post_call_event("WU-1", "ringing", numbers::ONE_CONTACT).await?;
+    browser.wait_for("[data-answer='WU-1']").await?.click().await?;
+    let card = "article.call[data-call-id='WU-1']";
+    browser.wait_for(&format!("{card} [data-status='In call']")).await?;
+    stack.post_call_event("WU-1", "answered", numbers::ONE_CONTACT).await?;
+    eventually("the telephony side reads busy", || async {
+        Ok((telephony_status(&stack).await? == "busy").then_some(()))
+    })
+    .await?;
+    let notes = browser.wait_for("#notes-WU-1").await?;
+    notes.send_keys("Wants a quote for 12 seats").await?;
+    let select = browser.wait_for("#disposition-WU-1 option[value='Callback']").await?;
+    select.click().await?;
+    browser.wait_for(&format!("{card} [data-save-state]")).await?;
+    eventually("the notes saved", || async {
+        Ok((browser.text_of(&format!("{card} [data-save-state]")).await? == "Saved").then_some(()))
+    })
+    .await?;
+    // Typing goes on while the call's card is redrawn for its end: nothing typed is lost.
+    notes.send_keys(", then call back Monday").await?;
+    stack.post_call_event("WU-1", "completed", numbers::ONE_CONTACT).await?;
+
+    // Assert: after-call work counts down on the card, the header and the telephony side say so.
+    let countdown = browser.wait_for(&format!("{card} [data-countdown]:not([hidden])")).await?;
+    assert!(countdown.text().await?.starts_with("After-call work: 0:0"), "{}", countdown.text().await?);
+    assert_eq!(browser.text_of(&format!("{card} [data-status]")).await?, "Call ended");
+    browser.wait_for("#app[data-agent-status='after_call_work']").await?;
+    assert_eq!(telephony_status(&stack).await?, "after_call_work");
+    let typed = browser.wait_for("#notes-WU-1").await?.prop("value").await?;
+    assert_eq!(typed.as_deref(), Some("Wants a quote for 12 seats, then call back Monday"));
+
+    // When the seconds run out the agent is available again, on the page and for the telephony side.
+    browser.wait_for("#app[data-agent-status='available']").await?;
+    assert_eq!(browser.text_of(&format!("{card} [data-countdown]")).await?, "After-call work is over");
+    assert_eq!(telephony_status(&stack).await?, "available");
+
+    // Done closes the card; the Task carries the notes and the disposition.
+    browser.wait_for(&format!("{card} [data-done]")).await?.click().await?;
+    eventually("the card leaves the panel", || async {
+        Ok(browser.client.find_all(Locator::Css(card)).await?.is_empty().then_some(()))
+    })
+    .await?;
+    let task = eventually("the Task with the agent's notes", || async {
+        let tasks = stack.org_records_where("Task", "CallObject", "WU-1").await?;
+        Ok(tasks.into_iter().find(|task| {
+            task["Description"]
+                .as_str()
+                .is_some_and(|text| text.starts_with("Wants a quote for 12 seats, then call back Monday\n\n"))
+        }))
+    })
+    .await?;
+    assert_eq!(task["CallDisposition"], "Callback", "{task}");
+    assert!(task["Description"].as_str().is_some_and(|text| text.contains("Tracking source: Google Ads")), "{task}");
+    assert_eq!(stack.org_records_where("Task", "CallObject", "WU-1").await?.len(), 1, "one Task for the call");
+    Ok(())
+}
+
+per_ui!(
+    notes_disposition_and_after_call_work:
+    lightning_notes_and_disposition_reach_the_task_and_after_call_work_ends_in_available,
+    classic_notes_and_disposition_reach_the_task_and_after_call_work_ends_in_available
+);
+
+#[tokio::test]
+async fn lightning_done_ends_after_call_work_at_once_and_the_status_the_agent_picks_is_what_the_telephony_side_reads()
+-> anyhow::Result<()> {
+    let (stack, browser) = start_signed_in(Ui::Lightning).await?;
+    set_wrap_up(&stack, &json!({ "dispositions": ["Sale"], "wrap_up_secs": 600 })).await?;
+    browser.wait_for("#agent-status:not([hidden])").await?;
+
+    // The agent picks Busy in the header.
+    browser.wait_for("#agent-status option[value='busy']").await?.click().await?;
+    browser.wait_for("#app[data-agent-status='busy']").await?;
+    assert_eq!(telephony_status(&stack).await?, "busy");
+
+    // A call ends: ten minutes of after-call work, which Done ends at once, back to Busy.
+    stack.post_call_event("WU-2", "ringing", numbers::ONE_CONTACT).await?;
+    browser.wait_for("[data-answer='WU-2']").await?.click().await?;
+    browser.wait_for("article.call[data-call-id='WU-2'] [data-status='In call']").await?;
+    stack.post_call_event("WU-2", "answered", numbers::ONE_CONTACT).await?;
+    stack.post_call_event("WU-2", "completed", numbers::ONE_CONTACT).await?;
+    browser.wait_for("#app[data-agent-status='after_call_work']").await?;
+    let countdown = browser.text_of("[data-countdown]").await?;
+    assert!(
+        ["After-call work: 10:00", "After-call work: 9:5"].iter().any(|start| countdown.starts_with(start)),
+        "{countdown}"
+    );
+    assert_eq!(telephony_status(&stack).await?, "after_call_work");
+    browser.wait_for("[data-done='WU-2']").await?.click().await?;
+    browser.wait_for("#app[data-agent-status='busy']").await?;
+    assert_eq!(telephony_status(&stack).await?, "busy");
+    assert!(!browser.has("article.call[data-call-id='WU-2']").await?, "Done closed the card");
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_administrator_edits_the_dispositions_in_the_console_and_a_repeated_one_is_shown_under_its_input()
+-> anyhow::Result<()> {
+    let (stack, browser) = callpop_e2e::start_console(ADMIN_EMAIL).await?;
+    browser.open_console(&stack, "wrap-up").await?;
+    browser.wait_for("#wrap-up-form").await?;
+
+    // Two values, the second a repeat of the first in other letters, and 45 seconds.
+    browser.wait_for("#add-disposition").await?.click().await?;
+    browser.wait_for("#disposition-0").await?.send_keys("Sale").await?;
+    browser.wait_for("#add-disposition").await?.click().await?;
+    browser.wait_for("#disposition-1").await?.send_keys("SALE").await?;
+    let seconds = browser.wait_for("#wrap_up_secs").await?;
+    seconds.clear().await?;
+    seconds.send_keys("45").await?;
+    browser.wait_for("#wrap-up-form button[type=submit]").await?.click().await?;
+    let error = browser.wait_for("#disposition-1-error:not([hidden])").await?;
+    assert!(error.text().await?.contains("repeats an earlier one"), "{}", error.text().await?);
+    assert_eq!(stack.admin_get("/api/v1/settings/wrap-up").await?["dispositions"], json!([]), "nothing stored");
+
+    // Fixed, saved, then the second moved up and saved again: the order is the administrator's.
+    let second = browser.wait_for("#disposition-1").await?;
+    second.clear().await?;
+    second.send_keys("Callback").await?;
+    browser.wait_for("#wrap-up-form button[type=submit]").await?.click().await?;
+    browser.wait_for("#save-result .result-ok").await?;
+    let saved = stack.admin_get("/api/v1/settings/wrap-up").await?;
+    assert_eq!(saved, json!({ "dispositions": ["Sale", "Callback"], "wrap_up_secs": 45 }));
+    browser.wait_for("#dispositions li:nth-child(2) button[aria-label='Move up']").await?.click().await?;
+    browser.wait_for("#wrap-up-form button[type=submit]").await?.click().await?;
+    eventually("the new order stored", || async {
+        let saved = stack.admin_get("/api/v1/settings/wrap-up").await?;
+        Ok((saved["dispositions"] == json!(["Callback", "Sale"])).then_some(()))
+    })
+    .await?;
+    Ok(())
+}
