@@ -213,6 +213,7 @@ pub enum CommandRequest {
     },
     /// DTMF: `0-9 * #`, and `,` or `w` for a pause; at most 64.
     SendDigits {
+        #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 64, pattern = r"^[0-9*#,w]+$"))]
         digits: String,
     },
 }

@@ -234,6 +234,7 @@ pub struct WrapUpSettings {
     /// case, at most 100.
     pub dispositions: Vec<String>,
     /// How long after-call work lasts after an answered call ends, in seconds (0 to 3600; 0: none).
+    #[cfg_attr(feature = "openapi", schema(maximum = 3600))]
     pub wrap_up_secs: u32,
 }
 

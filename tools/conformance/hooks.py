@@ -47,6 +47,10 @@ id15 = st.tuples(
 ).map("".join)
 schemathesis.openapi.format("salesforce-id", st.one_of(id15, id15.map(with_suffix)))
 
+# `salesforce-user-id`: a Salesforce User id (`005…`), 15 characters or 18 with the case-safe suffix.
+user_id15 = st.text(alphabet=ALPHANUMERIC, min_size=12, max_size=12).map(lambda rest: "005" + rest)
+schemathesis.openapi.format("salesforce-user-id", st.one_of(user_id15, user_id15.map(with_suffix)))
+
 # `event-time`: an RFC 3339 date-time the server accepts for an event, from 90 days before its clock to 15 minutes
 # after it (`server/src/validate.rs`, `event_time`). JSON Schema cannot state a window relative to now; valid times
 # are drawn from inside it (with a margin on each side for the run's own duration), written with `Z` or an offset.
@@ -138,13 +142,55 @@ def valid_trigger_rules(context, case):
     return case
 
 
-@schemathesis.hook("map_case").apply_to(name=["GET /api/v1/call-commands"])
-def short_long_polls(context, case):
+@schemathesis.hook("before_call").apply_to(name=["GET /api/v1/call-commands"])
+def short_long_polls(context, case, kwargs):
     # `wait_secs` (at most 30) holds the read open while no command is pending: a valid wait is kept to a second or
     # two, so the run stays within its request timeout. Invalid values are left as they are (answered 422 at once).
+    # `before_call` rather than `map_case`: it sees every phase's requests, the coverage phase's boundary values too.
     query = case.query
     if isinstance(query, dict):
         wait = query.get("wait_secs")
         if isinstance(wait, int) and not isinstance(wait, bool) and 2 < wait <= 30:
             case.query = {**query, "wait_secs": 2}
-    return case
+
+
+@schemathesis.hook("before_call").apply_to(
+    name=[
+        "GET /api/v1/calls",
+        "GET /api/v1/texts",
+        "GET /api/v1/calls/export.csv",
+        "GET /api/v1/texts/export.csv",
+        "GET /api/v1/sync-log",
+    ]
+)
+def one_page_direction(context, case, kwargs):
+    # A page is asked for by one cursor: `after` (older), its first version's name `cursor`, or `before` (newer).
+    # The server refuses two with a 422 naming the second, a rule between parameters that the document cannot state.
+    # Where every cursor sent is itself valid, a request keeps only the first of `after`, `cursor`, `before`; where one
+    # is invalid, the request is left as it is, to be refused for that one.
+    query = case.query
+    if not isinstance(query, dict):
+        return
+    sent = [name for name in ("after", "cursor", "before") if name in query]
+
+    def valid(value):
+        text = str(value)
+        return not isinstance(value, bool) and text.isdigit() and int(text) > 0
+
+    if len(sent) > 1 and all(valid(query[name]) for name in sent):
+        case.query = {name: value for name, value in query.items() if name not in sent[1:]}
+
+
+@schemathesis.hook("before_call").apply_to(name=["PUT /api/v1/settings/wrap-up"])
+def usable_dispositions(context, case, kwargs):
+    # The dispositions are non-empty after trimming and unique whatever their case (the server refuses the list
+    # otherwise, naming `dispositions[<index>]`): rules a schema cannot state for the items of a list. A list is kept
+    # to its usable, first-seen values.
+    body = case.body
+    if isinstance(body, dict) and isinstance(body.get("dispositions"), list):
+        seen, kept = set(), []
+        for value in body["dispositions"]:
+            if isinstance(value, str) and value.strip() and value.strip().lower() not in seen:
+                seen.add(value.strip().lower())
+                kept.append(value)
+        case.body = {**body, "dispositions": kept}

@@ -33,6 +33,8 @@ use utoipa_axum::routes;
 const MAX_WAIT_SECS: u64 = 30;
 /// How often a waiting read looks again.
 const WAIT_STEP: Duration = Duration::from_millis(250);
+/// What a failed command shows when the telephony side gave no reason.
+const NO_REASON_GIVEN: &str = "the phone system gave no reason";
 /// How many commands one read returns.
 const READ_LIMIT: i64 = 100;
 
@@ -167,7 +169,8 @@ async fn pending_commands(
 struct CommandAck {
     /// `done`: carried out (the call's state changes); `failed`: not carried out, with `reason`.
     status: AckStatus,
-    /// Why it failed, in a sentence the agent reads; required with `failed`.
+    /// Why it failed, in a sentence the agent reads (without one, the agent reads that no reason was given); not kept
+    /// with `done`.
     #[serde(default)]
     reason: Option<String>,
 }
@@ -189,16 +192,15 @@ async fn acknowledge_command(
     JsonBody(ack): JsonBody<CommandAck>,
 ) -> ApiResult<Json<CallCommand>> {
     let reason = ack.reason.as_deref().map(str::trim).filter(|reason| !reason.is_empty());
-    match (ack.status, reason) {
-        (AckStatus::Failed, None) => return Err(ApiError::invalid("reason", "`reason` is required with `failed`")),
-        (AckStatus::Done, Some(_)) => {
-            return Err(ApiError::invalid("reason", "`reason` goes only with `failed`"));
-        }
-        (_, Some(reason)) if reason.chars().count() > MAX_REASON_CHARS => {
-            return Err(ApiError::invalid("reason", format!("`reason` has at most {MAX_REASON_CHARS} characters")));
-        }
-        _ => {}
+    if reason.is_some_and(|reason| reason.chars().count() > MAX_REASON_CHARS) {
+        return Err(ApiError::invalid("reason", format!("`reason` has at most {MAX_REASON_CHARS} characters")));
     }
+    // A phone system that cannot say why a command failed still reports the failure: the agent then reads that no
+    // reason was given. A reason sent with `done` means nothing to the agent and is not kept.
+    let reason = match ack.status {
+        AckStatus::Failed => Some(reason.unwrap_or(NO_REASON_GIVEN)),
+        AckStatus::Done => None,
+    };
     match state.store.acknowledge_call_command(account.id, id, ack.status, reason, Utc::now()).await? {
         AckResult::Applied { notify } => {
             for user_id in notify {

@@ -43,8 +43,9 @@ const MAX_NAME_CHARS: usize = 100;
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub(super) struct LogParams {
-    /// A phone number in any format, or its last digits (at least 3).
-    #[param(max_length = 40)]
+    /// A phone number in any format (format `phone`), or its last digits (3 to 15 of them, spaces and `+-().`
+    /// allowed between).
+    #[param(max_length = 40, format = "phone")]
     number: Option<String>,
     /// Text the caller's name contains, case-insensitive (at most 100 characters).
     #[param(max_length = 100)]
@@ -52,11 +53,13 @@ pub(super) struct LogParams {
     /// Only this agent's (their email). A call agent only ever sees their own.
     #[param(max_length = 255)]
     agent: Option<String>,
-    /// At or after this time (RFC 3339), or from the start of this day (`YYYY-MM-DD`) in the org's time zone.
-    #[param(value_type = Option<String>)]
+    /// From the start of this day (`YYYY-MM-DD`, format `date`) in the org's time zone, or at or after this time
+    /// (RFC 3339).
+    #[param(value_type = Option<String>, format = Date)]
     from: Option<String>,
-    /// Before this time (RFC 3339), or up to the end of this day (`YYYY-MM-DD`) in the org's time zone.
-    #[param(value_type = Option<String>)]
+    /// Up to the end of this day (`YYYY-MM-DD`, format `date`) in the org's time zone, or before this time
+    /// (RFC 3339).
+    #[param(value_type = Option<String>, format = Date)]
     to: Option<String>,
     /// Only this tracking source, exactly.
     #[param(max_length = 255)]
@@ -65,13 +68,13 @@ pub(super) struct LogParams {
     #[param(value_type = Option<SyncStatus>)]
     sync_status: Option<String>,
     /// The page older than this item: a page's `next_cursor`.
-    #[param(value_type = Option<i64>)]
+    #[param(value_type = Option<i64>, minimum = 1)]
     after: Option<String>,
     /// The page newer than this item: a page's `prev_cursor`.
-    #[param(value_type = Option<i64>)]
+    #[param(value_type = Option<i64>, minimum = 1)]
     before: Option<String>,
     /// The same as `after` (kept for clients of the first version).
-    #[param(value_type = Option<i64>)]
+    #[param(value_type = Option<i64>, minimum = 1)]
     cursor: Option<String>,
     /// How many per page, 1 to 200 (default 50).
     #[param(value_type = Option<i64>, minimum = 1, maximum = 200)]
@@ -95,14 +98,17 @@ fn parse_row_id(raw: &str, field: &str) -> ApiResult<i64> {
 }
 
 fn page_from(params: &LogParams) -> ApiResult<PageFrom> {
-    let after = match (params.after.as_deref(), params.cursor.as_deref()) {
-        (Some(after), _) => Some((after, "after")),
-        (None, cursor) => cursor.map(|cursor| (cursor, "cursor")),
-    };
-    match (after, params.before.as_deref()) {
+    // Each cursor sent is checked on its own first, so a bad one is named even beside a good one.
+    let after = params.after.as_deref().map(|raw| parse_row_id(raw, "after")).transpose()?;
+    let cursor = params.cursor.as_deref().map(|raw| parse_row_id(raw, "cursor")).transpose()?;
+    let before = params.before.as_deref().map(|raw| parse_row_id(raw, "before")).transpose()?;
+    if after.is_some() && cursor.is_some() {
+        return Err(ApiError::invalid("cursor", "`cursor` is the first version's name of `after`; send one"));
+    }
+    match (after.or(cursor), before) {
         (None, None) => Ok(PageFrom::Newest),
-        (Some((after, field)), None) => Ok(PageFrom::OlderThan(parse_row_id(after, field)?)),
-        (None, Some(before)) => Ok(PageFrom::NewerThan(parse_row_id(before, "before")?)),
+        (Some(after), None) => Ok(PageFrom::OlderThan(after)),
+        (None, Some(before)) => Ok(PageFrom::NewerThan(before)),
         (Some(_), Some(_)) => Err(ApiError::invalid("before", "`before` and `after` name opposite pages; send one")),
     }
 }

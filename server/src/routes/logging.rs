@@ -91,7 +91,9 @@ pub(crate) struct UserList {
 #[serde(deny_unknown_fields)]
 pub(crate) struct SalesforceUserChange {
     /// A Salesforce User id (15 or 18 characters, `005…`), or null to clear it.
-    #[schema(value_type = Option<String>, min_length = 15, max_length = 18, pattern = r"^005[A-Za-z0-9]{12}([A-Za-z0-9]{3})?$")]
+    /// Format `salesforce-user-id`: the 18-character form's last 3 characters are the case-safe checksum of the first
+    /// 15 (`core/src/record.rs`), which a pattern cannot state.
+    #[schema(value_type = Option<String>, format = "salesforce-user-id", min_length = 15, max_length = 18, pattern = r"^005[A-Za-z0-9]{12}([A-Za-z0-9]{3})?$")]
     salesforce_user_id: Option<String>,
 }
 

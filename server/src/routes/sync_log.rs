@@ -51,10 +51,10 @@ struct SyncLogQuery {
     #[param(value_type = Option<bool>)]
     dismissed: Option<String>,
     /// The page older than this item: a page's `next_cursor`.
-    #[param(value_type = Option<i64>)]
+    #[param(value_type = Option<i64>, minimum = 1)]
     after: Option<String>,
     /// The page newer than this item: a page's `prev_cursor`.
-    #[param(value_type = Option<i64>)]
+    #[param(value_type = Option<i64>, minimum = 1)]
     before: Option<String>,
     /// How many per page, 1 to 200 (default 50).
     #[param(value_type = Option<i64>, minimum = 1, maximum = 200)]

@@ -105,6 +105,10 @@ async fn save_call_wrap_up(
     if body.notes.len() > MAX_NOTES_BYTES {
         return Err(ApiError::invalid("notes", format!("`notes` is at most {MAX_NOTES_BYTES} bytes")));
     }
+    // An unknown call is a 404 whatever the body holds; only then is the disposition checked against the list.
+    if state.store.call_by_call_id(session.account.id, &call_id).await?.is_none() {
+        return Err(ApiError::NotFound("call"));
+    }
     let settings = state.store.wrap_up_settings(session.account.id).await?;
     let disposition = body.disposition.map(|value| value.trim().to_owned()).filter(|value| !value.is_empty());
     if let Some(value) = disposition.as_ref().filter(|value| !settings.dispositions.contains(value)) {
