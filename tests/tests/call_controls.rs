@@ -104,6 +104,8 @@ async fn the_agent_controls_calls_through_the_telephony_side(ui: Ui) -> anyhow::
         Ok((call_state(&stack, "CTL-1").await? == "completed").then_some(()))
     })
     .await?;
+    // The agent's part is over: after-call work, which Done ends, and the card leaves.
+    browser.wait_for("[data-done='CTL-1']:not([hidden])").await?.click().await?;
     browser.client.wait().for_element(Locator::Css("#calls:not(:has([data-call-id='CTL-1']))")).await?;
 
     // Hang up: confirmed by the telephony side, which reports the call completed.
@@ -114,6 +116,7 @@ async fn the_agent_controls_calls_through_the_telephony_side(ui: Ui) -> anyhow::
         Ok((call_state(&stack, "CTL-2").await? == "completed").then_some(()))
     })
     .await?;
+    browser.wait_for("[data-done='CTL-2']:not([hidden])").await?.click().await?;
 
     // Idle again: the dial pad places an outbound call through the dial requests.
     browser.wait_for("#dialpad:not([hidden]) summary").await?.click().await?;
@@ -152,6 +155,8 @@ async fn the_demos_telephony_side_obeys_the_softphones_controls() -> anyhow::Res
     browser.wait_for("[data-controls] [data-control='hold']:not([disabled])").await?.click().await?;
     browser.wait_for("[data-controls] [data-control-status='On hold']").await?;
     browser.wait_for("[data-controls] [data-control='hang_up']").await?.click().await?;
+    // The call ended: after-call work until Done, and then the panel is empty.
+    browser.wait_for("[data-done]:not([hidden])").await?.click().await?;
     browser.client.wait().for_element(Locator::Css("#calls:not(:has(.call))")).await?;
     let calls = demo.admin_get("/api/v1/calls").await?;
     let states: Vec<&str> =
