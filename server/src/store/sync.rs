@@ -288,12 +288,18 @@ const CLAIM_SQL: &str =
         last_error_code IS NOT NULL AS failed_before";
 
 /// What makes a candidate free to claim: its account is not paused, and no earlier item of its call or text is
-/// unfinished (an activity append or the agent's notes do not wait behind an item that was parked or failed).
+/// unfinished. An activity append or the agent's notes do not wait behind an item that was parked or failed, nor
+/// behind a later event of the call that itself waits behind one (a call whose Lead the org refused, answered in the
+/// softphone: the `answered` event waits for the administrator, the agent's append to the Lead they saved does not).
 const CLAIM_FREE_SQL: &str = "NOT EXISTS (SELECT 1 FROM salesforce_connections AS connection
                   WHERE connection.account_id = candidate.account_id AND connection.paused_until > $1)
           AND NOT EXISTS (SELECT 1 FROM outbox AS earlier
                   WHERE earlier.id < candidate.id AND earlier.status <> 'done'
-                    AND NOT (candidate.kind IN ('activity_append', 'agent_wrap_up') AND earlier.status IN ('parked', 'failed'))
+                    AND NOT (candidate.kind IN ('activity_append', 'agent_wrap_up')
+                      AND (earlier.status IN ('parked', 'failed')
+                        OR EXISTS (SELECT 1 FROM outbox AS stuck
+                            WHERE stuck.id < earlier.id AND stuck.call_row_id = earlier.call_row_id
+                              AND stuck.status IN ('parked', 'failed'))))
                     AND ((candidate.call_row_id IS NOT NULL AND earlier.call_row_id = candidate.call_row_id)
                       OR (candidate.text_row_id IS NOT NULL AND earlier.text_row_id = candidate.text_row_id)))";
 
