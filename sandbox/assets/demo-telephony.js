@@ -3,7 +3,8 @@
 // and the phone system. Choosing a scenario asks callpop's demo telephony side (server/src/demo.rs) to ring the
 // demo agent's softphone; "End call" reports the call answered and completed, as the phone system would when the
 // caller hangs up. The agent can also hang up (or transfer) from the softphone's call controls, which the demo's
-// telephony side obeys; "End call" then finds the call already over. Every value is inserted as text.
+// telephony side obeys; the line then says the call is over by itself (it asks the demo's telephony side every
+// 1.5 s while shown), and "End call" on a call that just ended says so too. Every value is inserted as text.
 import { el } from './common.js';
 
 const config = JSON.parse(document.getElementById('org-config').textContent);
@@ -65,6 +66,29 @@ function showCall(calls, rung) {
   });
   line.append(words, endButton);
   calls.append(line);
+  watchUntilOver(line, rung, words, endButton);
+}
+
+// How often a shown call asks whether it is still up.
+const WATCH_MS = 1500;
+
+// The agent may hang up or transfer the call from the softphone: the line then says so by itself, and goes.
+async function watchUntilOver(line, rung, words, endButton) {
+  while (line.isConnected && !endButton.disabled) {
+    await new Promise((resolve) => setTimeout(resolve, WATCH_MS));
+    let response;
+    try {
+      response = await fetch(`${endpoint}/calls/${encodeURIComponent(rung.call_id)}`);
+    } catch {
+      continue; // callpop is restarting: ask again.
+    }
+    if (response.status !== 404 || endButton.disabled) continue;
+    remember(rememberedCalls().filter((call) => call.call_id !== rung.call_id));
+    words.textContent = `Over: ${rung.label}, ${rung.caller_number} (ended from the softphone).`;
+    endButton.remove();
+    setTimeout(() => line.remove(), 6000);
+    return;
+  }
 }
 
 async function mount() {

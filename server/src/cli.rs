@@ -10,6 +10,7 @@ use crate::{Application, demo, local_org, simulate};
 use anyhow::{Context, bail};
 use callpop_core::account::{Plan, Role};
 use callpop_core::options::IntegrationOptions;
+use callpop_core::wire::WrapUpSettings;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -225,6 +226,8 @@ const DEMO_CLIENT_ID: &str = "3MVG9callpop.demo.connected.app";
 const DEMO_CLIENT_SECRET: &str = "callpop-demo-consumer-secret";
 /// The number the demo's callers dial (the tracking number).
 const DEMO_TRACKING_NUMBER: &str = "+14155550100";
+/// The demo account's dispositions, as an administrator might keep them.
+const DEMO_DISPOSITIONS: [&str; 4] = ["Sale", "Callback requested", "Not interested", "Wrong number"];
 
 async fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(&args.data_dir).with_context(|| format!("creating {}", args.data_dir.display()))?;
@@ -254,6 +257,12 @@ async fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
     let options =
         IntegrationOptions { legacy_mode: true, ..store.integration_options(account.id).await?.unwrap_or_default() };
     store.update_integration_options(account.id, admin.id, &options, chrono::Utc::now()).await?;
+    // A disposition list, so the newcomer sees one on the call's card (the console's Wrap-up page edits it).
+    let wrap_up = WrapUpSettings {
+        dispositions: DEMO_DISPOSITIONS.iter().map(|value| (*value).to_owned()).collect(),
+        wrap_up_secs: callpop_core::wrap_up::DEFAULT_WRAP_UP_SECS,
+    };
+    store.put_wrap_up_settings(account.id, admin.id, &wrap_up, chrono::Utc::now()).await?;
     let demo_app = local_org::ConnectedApp { client_id: DEMO_CLIENT_ID, client_secret: DEMO_CLIENT_SECRET };
     local_org::link(&app.sync(), &org, &base, &demo_app, account.id, admin.id)
         .await

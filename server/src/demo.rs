@@ -161,6 +161,7 @@ impl DemoTelephony {
         Ok(Router::new()
             .route("/demo/scenarios", get(|| async { Json(SCENARIOS) }))
             .route("/demo/calls", post(ring))
+            .route("/demo/calls/{call_id}", get(call_status))
             .route("/demo/calls/{call_id}/end", post(end))
             // A wrong method is the API's JSON 405. Set before the CORS layer, which must still answer the
             // browser's preflight (`OPTIONS`) itself: a fallback added outside it would refuse the preflight.
@@ -204,6 +205,16 @@ async fn ring(
         expect: scenario.expect,
     };
     Ok((StatusCode::CREATED, Json(body)))
+}
+
+/// Whether a call the demo rang is still up: 204 while it is, 404 once it ended (the caller hung up, or the agent hung
+/// up or transferred it from the softphone). The org page's "End call" control asks, so it never offers to end a call
+/// that is already over.
+async fn call_status(
+    State(telephony): State<DemoTelephony>,
+    PathParam(call_id): PathParam<String>,
+) -> ApiResult<StatusCode> {
+    if telephony.line.book.has(&call_id) { Ok(StatusCode::NO_CONTENT) } else { Err(ApiError::NotFound("demo call")) }
 }
 
 /// Ends a call the demo rang (the caller hangs up): reports it answered, then completed with its duration, as the

@@ -220,3 +220,42 @@ async fn a_new_callers_lead_created_in_legacy_mode_opens_in_its_edit_form_in_lig
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn the_agent_picks_a_demo_disposition_hangs_up_from_the_softphone_and_the_orgs_line_says_the_call_is_over()
+-> anyhow::Result<()> {
+    let demo = Demo::start().await?;
+    let browser = Browser::start().await?;
+    browser.client.goto(&format!("{}/lightning/page/home", demo.org.base_url())).await?;
+    browser.sign_in_agent().await?;
+    demo.ring(&browser, "known-contact").await?;
+    let call_id = browser.wait_for(".demo-call").await?.attr("data-call-id").await?.context("the line's call id")?;
+
+    // The demo account comes with a disposition list, so the card offers one.
+    browser.enter_softphone().await?;
+    browser.wait_for("[data-answer]").await?.click().await?;
+    browser.wait_for(&format!("#disposition-{call_id} option[value='Callback requested']")).await?.click().await?;
+    browser.wait_for("[data-controls] [data-control='hang_up']").await?.click().await?;
+    browser.wait_for("[data-done]:not([hidden])").await?;
+    browser.leave_softphone().await?;
+
+    // The demo's phone system obeyed the hang-up; the org's line says the call is over and offers no "End call".
+    let over = Instant::now();
+    loop {
+        let line = browser.text_of(".demo-call").await?;
+        if line.starts_with("Over:") {
+            assert!(browser.client.find_all(Locator::Css(".demo-call .demo-end")).await?.is_empty(), "{line}");
+            break;
+        }
+        anyhow::ensure!(over.elapsed() < PATIENCE, "the org's line still offers to end the call: {line}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let task = demo
+        .wait_for_org_record("Task", |task| {
+            task.text("Status") == Some("Completed") && task.text("CallDisposition") == Some("Callback requested")
+        })
+        .await?;
+    let call_object = task.text("CallObject").unwrap_or_default();
+    assert!(call_object.contains(&call_id), "the disposition is on this call's Task: {call_object}");
+    Ok(())
+}
