@@ -6,6 +6,9 @@
 //! - `cargo xtask conformance`: the API conformance run alone (schemathesis against `GET /api/openapi.json`, on SQLite
 //!   and PostgreSQL); `cargo xtask test` runs it too.
 //! - `cargo xtask check-postgres`: find, or start and stop, the PostgreSQL the API tests use.
+//! - `cargo xtask check-salesforce`: convert the `salesforce/` metadata project with Salesforce's own CLI (from npm)
+//!   and check it holds the fields and permission set callpop needs (`salesforce_project.rs`); `cargo xtask test`
+//!   runs it too.
 //! - `cargo xtask build-wasm`: build the softphone bundle into `static/pkg/` and report its size.
 //! - `cargo xtask bench [--seconds N] [--streams 1000,10000] [--rings N] [--load-streams N] [--render-only]`: the
 //!   performance figures, each beside a baseline taken in the same run and checked against its goal, into
@@ -18,6 +21,7 @@
 mod bench;
 mod conformance;
 mod postgres;
+mod salesforce_project;
 mod tools;
 
 use anyhow::{Context, bail};
@@ -27,7 +31,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use tools::{root, run, target_dir};
 
-const USAGE: &str = "usage: cargo xtask <demo | test | bench [--help] | soak [--calls N] [--only kill,faults,order,two] | build-wasm | conformance | check-postgres | screenshots [console | softphone | frame]>";
+const USAGE: &str = "usage: cargo xtask <demo | test | bench [--help] | soak [--calls N] [--only kill,faults,order,two] | build-wasm | conformance | check-postgres | check-salesforce | screenshots [console | softphone | frame]>";
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -38,6 +42,7 @@ fn main() -> anyhow::Result<()> {
         Some("soak") => soak(&args[1..]),
         Some("build-wasm") => build_wasm().map(|_| ()),
         Some("check-postgres") => check_postgres(),
+        Some("check-salesforce") => salesforce_project::check(),
         Some("conformance") => {
             let mut postgres = postgres::ensure()?;
             let outcome = conformance::conformance(&postgres.url);
@@ -335,6 +340,8 @@ fn test() -> anyhow::Result<()> {
     run(cargo().args(["fetch", "--locked"]))?;
     // The advisories check needs the RustSec database from GitHub, which these machines cannot reach (SECURITY.md).
     run(cargo().args(["deny", "--offline", "check", "licenses", "bans", "sources"]))?;
+    step("the salesforce/ metadata project (converted by Salesforce's CLI, checked against callpop's names)");
+    salesforce_project::check()?;
     build_wasm()?;
     step("softphone tests in headless Chromium (wasm-bindgen-test)");
     run(cargo()

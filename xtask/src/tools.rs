@@ -73,20 +73,29 @@ pub(crate) fn ensure_wasm_bindgen() -> anyhow::Result<()> {
 
 /// binaryen's wasm-opt from npm, installed into `tools/node_modules`.
 pub(crate) fn ensure_wasm_opt() -> anyhow::Result<PathBuf> {
-    let tools = root().join("tools");
-    let wasm_opt = tools.join("node_modules/.bin/wasm-opt");
-    if wasm_opt.is_file() {
-        return Ok(wasm_opt);
+    ensure_npm_tool("tools", "wasm-opt", "binaryen's wasm-opt")
+}
+
+/// Salesforce's own CLI (`sf`), from npm into `tools/salesforce-cli/` (about 300 MB).
+pub(crate) fn ensure_salesforce_cli() -> anyhow::Result<PathBuf> {
+    ensure_npm_tool("tools/salesforce-cli", "sf", "Salesforce's CLI")
+}
+
+/// A program from npm: `bin` of the packages that `prefix`'s lockfile pins (under the repository's root), installed
+/// with `npm ci` when missing. `what` names it in messages.
+fn ensure_npm_tool(prefix: &str, bin: &str, what: &str) -> anyhow::Result<PathBuf> {
+    let prefix_dir = root().join(prefix);
+    let program = prefix_dir.join("node_modules/.bin").join(bin);
+    if program.is_file() {
+        return Ok(program);
     }
     if on_path("npm").is_none() {
-        bail!(
-            "wasm-opt comes from npm's binaryen package: install Node.js and npm (Debian: `apt-get install nodejs npm`)"
-        );
+        bail!("{what} comes from npm: install Node.js and npm (Debian: `apt-get install nodejs npm`)");
     }
-    println!("xtask: installing binaryen's wasm-opt from npm into tools/");
-    run(Command::new("npm").args(["ci", "--no-audit", "--no-fund", "--prefix"]).arg(&tools))
-        .context("install wasm-opt with `npm ci --prefix tools`")?;
-    Ok(wasm_opt)
+    println!("xtask: installing {what} from npm into {prefix}/");
+    run(Command::new("npm").args(["ci", "--no-audit", "--no-fund", "--loglevel=error", "--prefix"]).arg(&prefix_dir))
+        .with_context(|| format!("install {what} with `npm ci --prefix {prefix}`"))?;
+    Ok(program)
 }
 
 /// The ChromeDriver path, installing Debian's Chromium and ChromeDriver when missing and possible.
