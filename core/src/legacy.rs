@@ -286,6 +286,8 @@ pub fn lead_fields(lead: NewLead<'_>) -> Vec<(String, String)> {
 pub enum FieldValue {
     Text(String),
     Integer(u64),
+    /// No value: an update clears the field (Salesforce clears a field given `null`).
+    Cleared,
 }
 
 /// The `Task.Status` values callpop writes: Salesforce's default picklist, which most orgs keep.
