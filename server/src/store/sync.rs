@@ -258,7 +258,7 @@ pub trait SyncStore {
     /// Extends the lease of items this worker is still working on, so a lease can be short: a worker killed
     /// mid-item stops renewing, and its items are claimed again soon.
     async fn renew_leases(&self, ids: &[i64], lease_until: DateTime<Utc>) -> sqlx::Result<()>;
-    /// The item is done: Salesforce has everything it carried (or there was nothing to send).
+    /// The item is done: Salesforce has everything it carried (or there was nothing to send). A dismissal ends.
     async fn complete_outbox_item(&self, id: i64, now: DateTime<Utc>) -> sqlx::Result<()>;
     /// Puts the item back to wait until `until`: `retrying` with the error when it failed, `pending` otherwise.
     async fn defer_outbox_item(
@@ -268,7 +268,8 @@ pub trait SyncStore {
         error: Option<&ItemError>,
         now: DateTime<Utc>,
     ) -> sqlx::Result<()>;
-    /// Parks (or fails) the item with Salesforce's error; it waits for an admin's retry.
+    /// Parks (or fails) the item with Salesforce's error; it waits for an admin's retry. A dismissal given for another
+    /// error ends (`sync_log.rs`).
     async fn park_outbox_item(&self, id: i64, status: &str, error: &ItemError, now: DateTime<Utc>) -> sqlx::Result<()>;
     /// Several items done at once (later events folded into an earlier item's write).
     async fn complete_outbox_items(&self, ids: &[i64], now: DateTime<Utc>) -> sqlx::Result<()>;
@@ -412,7 +413,7 @@ impl SyncStore for SqlStore {
             on_db!(self.db(), pool => {
                 sqlx::query(
                     "UPDATE outbox SET status = 'done', lease_until = NULL, last_error = NULL, last_error_code = NULL,
-                         last_error_fields = NULL, updated_at = $2 WHERE id = $1",
+                         last_error_fields = NULL, dismissal_id = NULL, updated_at = $2 WHERE id = $1",
                 )
                 .bind(id)
                 .bind(now)
@@ -455,8 +456,13 @@ impl SyncStore for SqlStore {
     async fn park_outbox_item(&self, id: i64, status: &str, error: &ItemError, now: DateTime<Utc>) -> sqlx::Result<()> {
         on_db!(self.db(), pool => {
             sqlx::query(
+                // A dismissal lasts only while the item fails as it did when it was dismissed (`sync_log.rs`).
                 "UPDATE outbox SET status = $2, lease_until = NULL, last_error = $3, last_error_code = $4,
-                     last_error_fields = $5, updated_at = $6 WHERE id = $1",
+                     last_error_fields = $5, updated_at = $6,
+                     dismissal_id = (SELECT dismissal.id FROM sync_log_dismissals AS dismissal
+                         WHERE dismissal.id = outbox.dismissal_id AND dismissal.error_code = $4
+                           AND dismissal.error_message = $3)
+                 WHERE id = $1",
             )
             .bind(id)
             .bind(status)
