@@ -286,6 +286,8 @@ pub fn lead_fields(lead: NewLead<'_>) -> Vec<(String, String)> {
 pub enum FieldValue {
     Text(String),
     Integer(u64),
+    /// No value: an update clears the field (Salesforce clears a field given `null`).
+    Cleared,
 }
 
 /// The `Task.Status` values callpop writes: Salesforce's default picklist, which most orgs keep.
@@ -416,6 +418,25 @@ pub enum TaskEvent {
     RecordingReady,
 }
 
+/// The Task events that synced call events (`kinds`, of a call now in `state`) bring, in legacy mode and for the
+/// Task the softphone appended or a trigger logged. The recording link goes to the Task with any event of a call
+/// that has ended and has one: it may come with the end, or long after it on a repeat of any event (a `late` item),
+/// and the Task's other updates never drop it (the description is rewritten whole each time).
+pub fn task_events(kinds: &[CallState], state: CallState, has_recording: bool) -> Vec<TaskEvent> {
+    let mut events: Vec<TaskEvent> = kinds
+        .iter()
+        .filter_map(|kind| match kind {
+            CallState::Answered => Some(TaskEvent::Answered),
+            CallState::Completed => Some(TaskEvent::Completed),
+            CallState::Ringing => None,
+        })
+        .collect();
+    if has_recording && state == CallState::Completed {
+        events.push(TaskEvent::RecordingReady);
+    }
+    events
+}
+
 /// The Task fields an event changes, with their new values, for an update of the same Task (never a second one).
 /// `TaskSubtype` is never among them: Salesforce lets it be set only on create.
 pub fn task_update(event: TaskEvent, call: &CallActivity<'_>) -> Vec<(&'static str, FieldValue)> {
@@ -435,6 +456,26 @@ pub fn campaign_name<'a>(campaign: Option<&'a str>, tracking_source: Option<&'a 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_recording_goes_to_the_task_with_any_event_of_an_ended_call() {
+        use CallState::{Answered, Completed, Ringing};
+        use TaskEvent as Event;
+        // kinds, the call's state, whether it has a recording → the Task's events.
+        let table: &[(&[CallState], CallState, bool, &[TaskEvent])] = &[
+            (&[Ringing], Ringing, false, &[]),
+            (&[Answered], Answered, false, &[Event::Answered]),
+            (&[Answered, Completed], Completed, false, &[Event::Answered, Event::Completed]),
+            (&[Completed], Completed, true, &[Event::Completed, Event::RecordingReady]),
+            // A repeat of an earlier event brings the recording once the call has ended, not before.
+            (&[Answered], Completed, true, &[Event::Answered, Event::RecordingReady]),
+            (&[Ringing], Completed, true, &[Event::RecordingReady]),
+            (&[Answered], Answered, true, &[Event::Answered]),
+        ];
+        for (row, (kinds, state, recording, expected)) in table.iter().enumerate() {
+            assert_eq!(task_events(kinds, *state, *recording), *expected, "row {row}");
+        }
+    }
 
     const CONTACT: &str = "003000000000001";
     const LEAD: &str = "00Q000000000002";

@@ -12,7 +12,8 @@
 //! - **The Task.** `with_agent_wrap_up` lays the agent's notes and disposition over the Task fields callpop writes
 //!   from the telephony side's facts: the notes come first in `Description`, then a blank line, then the facts
 //!   (tracking source, campaign, keywords, tags, recording); the agent's disposition replaces the telephony side's,
-//!   because the agent heard the call. Every write of the call's Task (its creation, later events, the agent's own
+//!   because the agent heard the call; a disposition the agent cleared gives way to the telephony side's, or
+//!   clears the field (`agent_task_update`). Every write of the call's Task (its creation, later events, the agent's own
 //!   saves) goes through it, so no later event undoes what the agent wrote.
 
 use crate::legacy::FieldValue;
@@ -197,15 +198,20 @@ pub fn with_agent_wrap_up(
 
 /// The Task fields an agent's save changes: `Description` and `CallDisposition` from the whole Task's fields
 /// (`task_fields` of the call's facts), with the agent's values laid over them. A disposition the agent cleared
-/// gives way to the telephony side's; when there is none, the Task keeps the one it has.
+/// gives way to the telephony side's; when there is none the field is cleared, so an agent who clears a wrong
+/// disposition no longer sees it on the Task (even one a Salesforce user typed there: the agent's save decides).
 pub fn agent_task_update(
     task_fields: Vec<(&'static str, FieldValue)>,
     agent: AgentWrapUp<'_>,
 ) -> Vec<(&'static str, FieldValue)> {
-    with_agent_wrap_up(task_fields, agent, Fields::Whole)
+    let mut changes: Vec<_> = with_agent_wrap_up(task_fields, agent, Fields::Whole)
         .into_iter()
         .filter(|(name, _)| matches!(*name, "Description" | "CallDisposition"))
-        .collect()
+        .collect();
+    if !changes.iter().any(|(name, _)| *name == "CallDisposition") {
+        changes.push(("CallDisposition", FieldValue::Cleared));
+    }
+    changes
 }
 
 #[cfg(test)]
@@ -336,7 +342,36 @@ mod tests {
             vec![("Description", text("Call back Monday\n\nCampaign: Spring")), ("CallDisposition", text("Callback"))]
         );
         let cleared = AgentWrapUp { notes: "", disposition: None };
-        assert_eq!(agent_task_update(facts, cleared), vec![("Description", text("Campaign: Spring"))]);
+        assert_eq!(
+            agent_task_update(facts, cleared),
+            vec![("Description", text("Campaign: Spring")), ("CallDisposition", FieldValue::Cleared)]
+        );
+    }
+
+    /// One row of the disposition table: the telephony side's, the agent's → the Task's `CallDisposition`.
+    type DispositionRow = (Option<&'static str>, Option<&'static str>, FieldValue);
+
+    #[test]
+    fn the_tasks_disposition_follows_the_table() {
+        let table: &[DispositionRow] = &[
+            // The agent's disposition wins over the telephony side's, or stands alone.
+            (Some("ANSWERED"), Some("Sale"), text("Sale")),
+            (None, Some("Sale"), text("Sale")),
+            // Cleared (or only blanks): the telephony side's, else none at all.
+            (Some("ANSWERED"), None, text("ANSWERED")),
+            (Some("ANSWERED"), Some("  "), text("ANSWERED")),
+            (None, None, FieldValue::Cleared),
+            (None, Some(" "), FieldValue::Cleared),
+        ];
+        for (row, (telephony, agent, expected)) in table.iter().enumerate() {
+            let mut facts = vec![("Description", text("Campaign: Spring"))];
+            if let Some(telephony) = telephony {
+                facts.push(("CallDisposition", text(telephony)));
+            }
+            let changes = agent_task_update(facts, AgentWrapUp { notes: "Notes", disposition: *agent });
+            let disposition = changes.iter().find(|(name, _)| *name == "CallDisposition").map(|(_, value)| value);
+            assert_eq!(disposition, Some(expected), "row {row}: {telephony:?}, {agent:?}");
+        }
     }
 
     #[test]

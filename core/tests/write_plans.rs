@@ -24,6 +24,7 @@ fn value(value: &FieldValue) -> String {
     match value {
         FieldValue::Text(text) => text.clone(),
         FieldValue::Integer(number) => number.to_string(),
+        FieldValue::Cleared => "null".to_owned(),
     }
 }
 

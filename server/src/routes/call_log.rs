@@ -5,11 +5,8 @@
 //! `export.csv` is a path of its own, so a call whose id is `export.csv` is not reachable by id (ids are the
 //! telephony side's; none the simulator or the known providers send look like a file name).
 
-use super::export::{Batch, FetchBatch, csv_download, time_cell, wire_name};
-use super::log::{
-    LogParams, log_query, may_see_sync_status, org_url, page_info, require_panel_access, shows_salesforce,
-    visibility_for,
-};
+use super::export::{ExportedLog, export_log, time_cell, wire_name};
+use super::log::{LogParams, log_query, org_url, page_info, require_panel_access, shows_salesforce, visibility_for};
 use crate::auth::SignedIn;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{PathParam, QueryParams};
@@ -24,8 +21,7 @@ use axum::extract::State;
 use axum::response::Response;
 use callpop_core::account::Visibility;
 use callpop_core::wire::ApiErrorBody;
-use futures_util::FutureExt;
-use std::sync::Arc;
+use futures_util::future::BoxFuture;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -64,32 +60,46 @@ fn call_view(session: &Session, users: &[User], call: &Call) -> CallView {
     CallView::new(call, &session.account, users, shows_salesforce(session, seen))
 }
 
-/// The export's columns; `sync_status` only for those who may see it.
-const CALL_COLUMNS: [&str; 23] = [
-    "call_id",
-    "started_at",
-    "direction",
-    "state",
-    "caller_number",
-    "caller_e164",
-    "caller_name",
-    "caller_city",
-    "caller_region",
-    "caller_country",
-    "tracking_number",
-    "tracking_source",
-    "campaign",
-    "agent_email",
-    "agent_name",
-    "agent_ref",
-    "answered_at",
-    "ended_at",
-    "duration_secs",
-    "disposition",
-    "recording_url",
-    "keywords",
-    "tags",
-];
+/// The call log's CSV export.
+struct CallExport;
+
+impl ExportedLog for CallExport {
+    type Row = Call;
+    const NAME: &'static str = "calls";
+    const COLUMNS: &'static [&'static str] = &[
+        "call_id",
+        "started_at",
+        "direction",
+        "state",
+        "caller_number",
+        "caller_e164",
+        "caller_name",
+        "caller_city",
+        "caller_region",
+        "caller_country",
+        "tracking_number",
+        "tracking_source",
+        "campaign",
+        "agent_email",
+        "agent_name",
+        "agent_ref",
+        "answered_at",
+        "ended_at",
+        "duration_secs",
+        "disposition",
+        "recording_url",
+        "keywords",
+        "tags",
+    ];
+
+    fn rows<'a>(store: &'a dyn Store, query: &'a LogQuery) -> BoxFuture<'a, sqlx::Result<Vec<Call>>> {
+        store.list_calls(query)
+    }
+
+    fn cells(session: &Session, users: &[User], call: &Call, with_sync_status: bool) -> (i64, Vec<String>) {
+        (call.id, call_cells(call_view(session, users, call), with_sync_status))
+    }
+}
 
 fn call_cells(view: CallView, with_sync_status: bool) -> Vec<String> {
     let (agent_email, agent_name) = view.agent.map(|agent| (agent.email, agent.display_name)).unwrap_or_default();
@@ -124,20 +134,6 @@ fn call_cells(view: CallView, with_sync_status: bool) -> Vec<String> {
     cells
 }
 
-/// One batch of an export: the calls of `query`'s page as CSV cells. A search that selects nothing this user may see
-/// (`None`) is an export of the header alone.
-async fn call_batch(
-    store: Arc<dyn Store>,
-    context: Arc<(Session, Vec<User>)>,
-    query: Option<LogQuery>,
-    with_sync_status: bool,
-) -> anyhow::Result<Batch> {
-    let Some(query) = query else { return Ok(Vec::new()) };
-    let (session, users) = &*context;
-    let calls = store.list_calls(&query).await?;
-    Ok(calls.iter().map(|call| (call.id, call_cells(call_view(session, users, call), with_sync_status))).collect())
-}
-
 /// The calls the search selects, as a CSV download: every page of it, newest first, at most 100,000 rows. The
 /// paging parameters are ignored.
 #[utoipa::path(get, path = "/calls/export.csv", tag = "call log", params(LogParams), security(("session" = [])),
@@ -150,19 +146,7 @@ async fn export_calls(
     SignedIn(session): SignedIn,
     QueryParams(params): QueryParams<LogParams>,
 ) -> ApiResult<Response> {
-    let with_sync_status = may_see_sync_status(&session);
-    let mut header = CALL_COLUMNS.to_vec();
-    if with_sync_status {
-        header.push("sync_status");
-    }
-    let query = log_query(&state, &session, params).await?;
-    let users = state.store.list_users(session.account.id).await?;
-    let (store, context) = (state.store.clone(), Arc::new((session, users)));
-    let fetch: FetchBatch = Box::new(move |page, limit| {
-        let query = query.clone().map(|query| LogQuery { page, limit, ..query });
-        call_batch(store.clone(), context.clone(), query, with_sync_status).boxed()
-    });
-    Ok(csv_download("calls", &header, fetch))
+    export_log::<CallExport>(&state, session, params).await
 }
 
 /// The call, if the signed-in user may see it, with what they may see of it.

@@ -13,14 +13,20 @@
 //! - Formula injection: a cell starting with `=`, `+`, `-`, `@`, a tab or a carriage return is prefixed with `'`, so
 //!   a spreadsheet shows it as text and runs nothing. That includes E.164 numbers (`'+14155550100`); the
 //!   `caller_number` column has the number as the account writes it.
+//! - Both logs export through `export_log`, each describing its rows with an `ExportedLog`: the search, the
+//!   visibility and the `sync_status` column (only for those who may see the Salesforce panel) are the same for both.
 
-use crate::store::PageFrom;
+use super::log::{LogParams, log_query, may_see_sync_status};
+use crate::error::ApiResult;
+use crate::model::{Session, User};
+use crate::state::AppState;
+use crate::store::{LogQuery, PageFrom, Store};
 use axum::body::{Body, Bytes};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use futures_util::StreamExt;
 use futures_util::future::BoxFuture;
-use futures_util::stream;
+use futures_util::{FutureExt, StreamExt, stream};
+use std::sync::Arc;
 
 /// The most rows one export holds.
 pub(super) const EXPORT_ROW_CAP: usize = 100_000;
@@ -28,9 +34,55 @@ pub(super) const EXPORT_ROW_CAP: usize = 100_000;
 const BATCH_ROWS: usize = 1_000;
 
 /// One batch of an export: each row's id (where the next batch continues) and its cells.
-pub(super) type Batch = Vec<(i64, Vec<String>)>;
+type Batch = Vec<(i64, Vec<String>)>;
 /// Reads one batch of a search: at most `limit` rows from `page`.
-pub(super) type FetchBatch = Box<dyn FnMut(PageFrom, i64) -> BoxFuture<'static, anyhow::Result<Batch>> + Send>;
+type FetchBatch = Box<dyn FnMut(PageFrom, i64) -> BoxFuture<'static, anyhow::Result<Batch>> + Send>;
+
+/// A log that exports as CSV: its download's name, its columns, how a page of the search is read, and each row's
+/// cells as the signed-in user may see them.
+pub(super) trait ExportedLog: 'static {
+    type Row: Send;
+    /// The download is `{NAME}-{date}.csv`.
+    const NAME: &'static str;
+    /// The header, without the `sync_status` column that ends it for those who may see it.
+    const COLUMNS: &'static [&'static str];
+
+    /// One page of the search.
+    fn rows<'a>(store: &'a dyn Store, query: &'a LogQuery) -> BoxFuture<'a, sqlx::Result<Vec<Self::Row>>>;
+
+    /// The row's id and its cells, with its `sync_status` last when `with_sync_status`.
+    fn cells(session: &Session, users: &[User], row: &Self::Row, with_sync_status: bool) -> (i64, Vec<String>);
+}
+
+/// The rows `params`' search selects of log `L`, as a CSV download: every page of the search, newest first, at most
+/// `EXPORT_ROW_CAP` rows (the paging parameters are ignored). A search that selects nothing this user may see is an
+/// export of the header alone.
+pub(super) async fn export_log<L: ExportedLog>(
+    state: &AppState,
+    session: Session,
+    params: LogParams,
+) -> ApiResult<Response> {
+    let with_sync_status = may_see_sync_status(&session);
+    let mut header = L::COLUMNS.to_vec();
+    if with_sync_status {
+        header.push("sync_status");
+    }
+    let query = log_query(state, &session, params).await?;
+    let users = state.store.list_users(session.account.id).await?;
+    let (store, context) = (state.store.clone(), Arc::new((session, users)));
+    let fetch: FetchBatch = Box::new(move |page, limit| {
+        let query = query.clone().map(|query| LogQuery { page, limit, ..query });
+        let (store, context) = (store.clone(), context.clone());
+        async move {
+            let Some(query) = query else { return Ok(Vec::new()) };
+            let (session, users) = &*context;
+            let rows = L::rows(store.as_ref(), &query).await?;
+            Ok(rows.iter().map(|row| L::cells(session, users, row, with_sync_status)).collect())
+        }
+        .boxed()
+    });
+    Ok(csv_download(L::NAME, &header, fetch))
+}
 
 /// Appends `value` to `line` as one CSV field.
 fn push_field(line: &mut String, value: &str) {
@@ -94,7 +146,7 @@ async fn next_chunk(mut export: Export) -> Option<(Result<Bytes, std::io::Error>
 }
 
 /// The download of a search as `{name}-{date}.csv`: the header line, then the rows batch by batch.
-pub(super) fn csv_download(name: &str, header: &[&str], fetch: FetchBatch) -> Response {
+fn csv_download(name: &str, header: &[&str], fetch: FetchBatch) -> Response {
     let head = Bytes::from(csv_line(header.iter().copied()));
     let start = Export { page: PageFrom::Newest, fetch, written: 0, done: false };
     let body = stream::once(async move { Ok::<_, std::io::Error>(head) }).chain(stream::unfold(start, next_chunk));

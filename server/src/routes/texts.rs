@@ -4,11 +4,8 @@
 //! A text event is validated like a call event (every problem a 422 naming the field), stored with its outbox item
 //! in one transaction, and only then acknowledged with 202. A retry of the same message id writes nothing.
 
-use super::export::{Batch, FetchBatch, csv_download, time_cell, wire_name};
-use super::log::{
-    LogParams, log_query, may_see_sync_status, org_url, page_info, require_panel_access, shows_salesforce,
-    visibility_for,
-};
+use super::export::{ExportedLog, export_log, time_cell, wire_name};
+use super::log::{LogParams, log_query, org_url, page_info, require_panel_access, shows_salesforce, visibility_for};
 use crate::auth::{ApiKeyAccount, SignedIn};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{JsonBody, PathParam, QueryParams};
@@ -27,9 +24,8 @@ use axum::response::Response;
 use callpop_core::account::Visibility;
 use callpop_core::call::{CallId, Direction};
 use callpop_core::wire::ApiErrorBody;
-use futures_util::FutureExt;
+use futures_util::future::BoxFuture;
 use serde::{Deserialize, Serialize};
-use std::sync::Arc;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -160,21 +156,35 @@ fn text_view(session: &Session, users: &[User], found: &Text) -> TextView {
     TextView::new(found, &session.account, users, shows_salesforce(session, seen))
 }
 
-/// The export's columns; `sync_status` only for those who may see it.
-const TEXT_COLUMNS: [&str; 12] = [
-    "message_id",
-    "occurred_at",
-    "direction",
-    "from_number",
-    "to_number",
-    "body",
-    "agent_email",
-    "agent_name",
-    "agent_ref",
-    "tracking_source",
-    "campaign",
-    "received_at",
-];
+/// The text log's CSV export.
+struct TextExport;
+
+impl ExportedLog for TextExport {
+    type Row = Text;
+    const NAME: &'static str = "texts";
+    const COLUMNS: &'static [&'static str] = &[
+        "message_id",
+        "occurred_at",
+        "direction",
+        "from_number",
+        "to_number",
+        "body",
+        "agent_email",
+        "agent_name",
+        "agent_ref",
+        "tracking_source",
+        "campaign",
+        "received_at",
+    ];
+
+    fn rows<'a>(store: &'a dyn Store, query: &'a LogQuery) -> BoxFuture<'a, sqlx::Result<Vec<Text>>> {
+        store.list_texts(query)
+    }
+
+    fn cells(session: &Session, users: &[User], found: &Text, with_sync_status: bool) -> (i64, Vec<String>) {
+        (found.id, text_cells(text_view(session, users, found), with_sync_status))
+    }
+}
 
 fn text_cells(view: TextView, with_sync_status: bool) -> Vec<String> {
     let (agent_email, agent_name) = view.agent.map(|agent| (agent.email, agent.display_name)).unwrap_or_default();
@@ -198,20 +208,6 @@ fn text_cells(view: TextView, with_sync_status: bool) -> Vec<String> {
     cells
 }
 
-/// One batch of an export: the texts of `query`'s page as CSV cells. A search that selects nothing this user may see
-/// (`None`) is an export of the header alone.
-async fn text_batch(
-    store: Arc<dyn Store>,
-    context: Arc<(Session, Vec<User>)>,
-    query: Option<LogQuery>,
-    with_sync_status: bool,
-) -> anyhow::Result<Batch> {
-    let Some(query) = query else { return Ok(Vec::new()) };
-    let (session, users) = &*context;
-    let texts = store.list_texts(&query).await?;
-    Ok(texts.iter().map(|found| (found.id, text_cells(text_view(session, users, found), with_sync_status))).collect())
-}
-
 /// The texts the search selects, as a CSV download: every page of it, newest first, at most 100,000 rows. The
 /// paging parameters are ignored.
 #[utoipa::path(get, path = "/texts/export.csv", tag = "text log", params(LogParams), security(("session" = [])),
@@ -224,19 +220,7 @@ async fn export_texts(
     SignedIn(session): SignedIn,
     QueryParams(params): QueryParams<LogParams>,
 ) -> ApiResult<Response> {
-    let with_sync_status = may_see_sync_status(&session);
-    let mut header = TEXT_COLUMNS.to_vec();
-    if with_sync_status {
-        header.push("sync_status");
-    }
-    let query = log_query(&state, &session, params).await?;
-    let users = state.store.list_users(session.account.id).await?;
-    let (store, context) = (state.store.clone(), Arc::new((session, users)));
-    let fetch: FetchBatch = Box::new(move |page, limit| {
-        let query = query.clone().map(|query| LogQuery { page, limit, ..query });
-        text_batch(store.clone(), context.clone(), query, with_sync_status).boxed()
-    });
-    Ok(csv_download("texts", &header, fetch))
+    export_log::<TextExport>(&state, session, params).await
 }
 
 async fn visible_text(state: &AppState, session: &Session, message_id: &str) -> ApiResult<(Text, Visibility)> {

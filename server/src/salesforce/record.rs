@@ -22,6 +22,7 @@ pub fn fields_from_core<K: AsRef<str>>(pairs: &[(K, FieldValue)]) -> Map<String,
             let value = match value {
                 FieldValue::Text(text) => Value::from(text.as_str()),
                 FieldValue::Integer(number) => Value::from(*number),
+                FieldValue::Cleared => Value::Null,
             };
             (name.as_ref().to_owned(), value)
         })

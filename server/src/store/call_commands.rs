@@ -122,17 +122,32 @@ type CommandRow = (
     DateTime<Utc>,
 );
 
+/// The commands `condition` selects (on `call_commands`, `calls`, `agents` and `targets`), as `CommandRow`s.
+fn select_commands(condition: &str) -> String {
+    format!("SELECT {COMMAND_COLUMNS} FROM {COMMAND_FROM} WHERE {condition}")
+}
+
+/// A stored command name, read back.
+fn stored_kind(command: &str) -> sqlx::Result<CommandKind> {
+    CommandKind::parse(command).ok_or_else(|| corrupt("call_commands.command", command))
+}
+
+/// A stored command status, read back.
+fn stored_status(status: &str) -> sqlx::Result<CommandStatus> {
+    CommandStatus::parse(status).ok_or_else(|| corrupt("call_commands.status", status))
+}
+
 fn command_from_row(row: CommandRow) -> sqlx::Result<StoredCommand> {
     let (id, call_id, command, agent_email, to_number_e164, to_agent_email, digits, status, reason, requested_at) = row;
     Ok(StoredCommand {
         id,
         call_id,
-        kind: CommandKind::parse(&command).ok_or_else(|| corrupt("call_commands.command", &command))?,
+        kind: stored_kind(&command)?,
         agent_email,
         to_number_e164,
         to_agent_email,
         digits,
-        status: CommandStatus::parse(&status).ok_or_else(|| corrupt("call_commands.status", &status))?,
+        status: stored_status(&status)?,
         reason,
         requested_at,
     })
@@ -149,8 +164,8 @@ fn control_of(row: Option<ControlRow>, latest: Option<LatestCommandRow>) -> sqlx
     let mut state = ControlState { held, muted, hung_up, ..ControlState::default() };
     state.transferred_to = transferred_to_e164.clone();
     if let Some((command, status, reason)) = latest {
-        let kind = CommandKind::parse(&command).ok_or_else(|| corrupt("call_commands.command", &command))?;
-        match CommandStatus::parse(&status).ok_or_else(|| corrupt("call_commands.status", &status))? {
+        let kind = stored_kind(&command)?;
+        match stored_status(&status)? {
             CommandStatus::Pending => state.pending = Some(kind),
             CommandStatus::Acked(AckStatus::Failed) => {
                 state.failure = Some(CommandFailure { command: kind, reason: reason.unwrap_or_default() });
@@ -165,6 +180,18 @@ const CONTROL_SQL: &str = "SELECT held, muted, hung_up, transferred_to FROM call
 /// The latest pending command if there is one, else the latest command.
 const LATEST_COMMAND_SQL: &str = "SELECT command, status, reason FROM call_commands WHERE call_row_id = $1
     ORDER BY CASE WHEN status = 'pending' THEN 0 ELSE 1 END, id DESC LIMIT 1";
+
+/// Reads a call's stored control state (`control_of`) through `$executor`, a pool or `&mut *tx` (a macro: its type
+/// is the backend's).
+macro_rules! read_control {
+    ($executor:expr, $call_row_id:expr) => {{
+        let row: Option<ControlRow> = sqlx::query_as(CONTROL_SQL).bind($call_row_id).fetch_optional($executor).await?;
+        let latest: Option<LatestCommandRow> =
+            sqlx::query_as(LATEST_COMMAND_SQL).bind($call_row_id).fetch_optional($executor).await?;
+        control_of(row, latest)
+    }};
+}
+
 const UPSERT_CONTROL_SQL: &str =
     "INSERT INTO call_controls (call_row_id, held, muted, hung_up, transferred_to, updated_at)
     VALUES ($1, $2, $3, $4, $5, $6)
@@ -182,7 +209,7 @@ impl CallCommandStore for SqlStore {
         command: &NewCommand,
         now: DateTime<Utc>,
     ) -> sqlx::Result<CommandOutcome> {
-        let select = format!("SELECT {COMMAND_COLUMNS} FROM {COMMAND_FROM} WHERE call_commands.id = $1");
+        let select = select_commands("call_commands.id = $1");
         in_write_tx!(self.db(), tx => {
             let call: Option<(i64, String)> = sqlx::query_as(
                 "SELECT id, state FROM calls WHERE account_id = $1 AND call_id = $2 AND agent_user_id = $3",
@@ -194,10 +221,7 @@ impl CallCommandStore for SqlStore {
             .await?;
             let Some((call_row_id, call_state)) = call else { return Ok(CommandOutcome::NotFound) };
             let call_state = CallState::parse(&call_state).ok_or_else(|| corrupt("calls.state", &call_state))?;
-            let row: Option<ControlRow> = sqlx::query_as(CONTROL_SQL).bind(call_row_id).fetch_optional(&mut *tx).await?;
-            let latest: Option<LatestCommandRow> =
-                sqlx::query_as(LATEST_COMMAND_SQL).bind(call_row_id).fetch_optional(&mut *tx).await?;
-            let control = control_of(row, latest)?;
+            let control = read_control!(&mut *tx, call_row_id)?;
             if let Err(refusal) = allowed(call_state, &control.state, command.kind) {
                 return Ok(CommandOutcome::Refused(refusal));
             }
@@ -223,9 +247,8 @@ impl CallCommandStore for SqlStore {
     }
 
     async fn pending_call_commands(&self, account_id: i64, limit: i64) -> sqlx::Result<Vec<StoredCommand>> {
-        let sql = format!(
-            "SELECT {COMMAND_COLUMNS} FROM {COMMAND_FROM}
-             WHERE call_commands.account_id = $1 AND call_commands.status = 'pending' ORDER BY call_commands.id LIMIT $2"
+        let sql = select_commands(
+            "call_commands.account_id = $1 AND call_commands.status = 'pending' ORDER BY call_commands.id LIMIT $2",
         );
         let rows: Vec<CommandRow> = on_db!(self.db(), pool => {
             sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(account_id).bind(limit).fetch_all(pool).await?
@@ -234,9 +257,7 @@ impl CallCommandStore for SqlStore {
     }
 
     async fn call_command(&self, account_id: i64, command_id: i64) -> sqlx::Result<Option<StoredCommand>> {
-        let sql = format!(
-            "SELECT {COMMAND_COLUMNS} FROM {COMMAND_FROM} WHERE call_commands.account_id = $1 AND call_commands.id = $2"
-        );
+        let sql = select_commands("call_commands.account_id = $1 AND call_commands.id = $2");
         let row: Option<CommandRow> = on_db!(self.db(), pool => {
             sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(account_id).bind(command_id).fetch_optional(pool).await?
         });
@@ -265,8 +286,8 @@ impl CallCommandStore for SqlStore {
             let Some((call_row_id, command, status, to_number, to_user_id, agent)) = found else {
                 return Ok(AckResult::NotFound);
             };
-            let kind = CommandKind::parse(&command).ok_or_else(|| corrupt("call_commands.command", &command))?;
-            let status = CommandStatus::parse(&status).ok_or_else(|| corrupt("call_commands.status", &status))?;
+            let kind = stored_kind(&command)?;
+            let status = stored_status(&status)?;
             match acknowledge(status, ack) {
                 AckOutcome::Repeat => return Ok(AckResult::Repeat),
                 AckOutcome::Contradicts(recorded) => return Ok(AckResult::Contradicts(recorded)),
@@ -322,12 +343,6 @@ impl CallCommandStore for SqlStore {
     }
 
     async fn call_control(&self, call_row_id: i64) -> sqlx::Result<StoredControl> {
-        let (row, latest): (Option<ControlRow>, Option<LatestCommandRow>) = on_db!(self.db(), pool => {
-            (
-                sqlx::query_as(CONTROL_SQL).bind(call_row_id).fetch_optional(pool).await?,
-                sqlx::query_as(LATEST_COMMAND_SQL).bind(call_row_id).fetch_optional(pool).await?,
-            )
-        });
-        control_of(row, latest)
+        on_db!(self.db(), pool => read_control!(pool, call_row_id))
     }
 }

@@ -4,6 +4,7 @@
 //! engine's outbox item. A telephony retry of the same event, or a softphone's repeated append, changes nothing.
 
 use super::accounts::corrupt;
+use super::sync::{OutboxJob, OutboxSubject, enqueue};
 use super::{SqlStore, in_group_tx, in_write_tx, on_db};
 use crate::model::{
     Call, CallEventOutcome, NewActivity, NewCallEvent, PopClaimOutcome, RecordedActivity, RecordedCallEvent,
@@ -183,22 +184,6 @@ static MERGE_LATE_DATA_SQL: LazyLock<String> = LazyLock::new(|| {
 static SELECT_CALL_BY_ROW_SQL: LazyLock<String> =
     LazyLock::new(|| format!("SELECT {CALL_COLUMNS} FROM calls WHERE id = $1"));
 
-/// Queues a call event's outbox item in the event's transaction (a macro: the transaction's type is the backend's).
-macro_rules! queue_call_event {
-    ($tx:ident, $account_id:expr, $call_row_id:expr, $payload:expr, $now:expr) => {
-        sqlx::query(
-            "INSERT INTO outbox (account_id, kind, call_row_id, payload, status, next_attempt_at, created_at, updated_at)
-             VALUES ($1, 'call_event', $2, $3, 'pending', $4, $4, $4)",
-        )
-        .bind($account_id)
-        .bind($call_row_id)
-        .bind(Json($payload))
-        .bind($now)
-        .execute(&mut *$tx)
-        .await?
-    };
-}
-
 #[async_trait::async_trait]
 impl CallStore for SqlStore {
     async fn record_call_event(
@@ -279,8 +264,8 @@ impl CallStore for SqlStore {
                             .execute(&mut *tx)
                             .await?;
                     }
-                    let payload = serde_json::json!({ "call_event_id": event_id, "kind": event.state.as_str() });
-                    queue_call_event!(tx, account_id, call_row_id, payload, now);
+                    let job = OutboxJob::CallEvent { call_event_id: event_id, kind: event.state, late: false };
+                    enqueue!(tx, account_id, OutboxSubject::Call(call_row_id), job, now);
                     (row, false)
                 }
                 // A repeat of an event kind the call has: a telephony retry changes nothing, but a repeat that
@@ -304,9 +289,8 @@ impl CallStore for SqlStore {
                                     .fetch_one(&mut *tx)
                                     .await?;
                             // `late`: the event was synced before; only what it added is new (no trigger fires twice).
-                            let payload =
-                                serde_json::json!({ "call_event_id": event_id, "kind": event.state.as_str(), "late": true });
-                            queue_call_event!(tx, account_id, call_row_id, payload, now);
+                            let job = OutboxJob::CallEvent { call_event_id: event_id, kind: event.state, late: true };
+                            enqueue!(tx, account_id, OutboxSubject::Call(call_row_id), job, now);
                             (row, false)
                         }
                         None => {
@@ -447,20 +431,8 @@ impl CallStore for SqlStore {
             .await?;
             let recorded = match inserted {
                 Some(activity_id) => {
-                    sqlx::query("UPDATE calls SET sync_status = 'pending' WHERE id = $1")
-                        .bind(call_row_id)
-                        .execute(&mut *tx)
-                        .await?;
-                    sqlx::query(
-                        "INSERT INTO outbox (account_id, kind, call_row_id, payload, status, next_attempt_at, created_at, updated_at)
-                         VALUES ($1, 'activity_append', $2, $3, 'pending', $4, $4, $4)",
-                    )
-                    .bind(account_id)
-                    .bind(call_row_id)
-                    .bind(Json(serde_json::json!({ "activity_id": activity_id })))
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
+                    let job = OutboxJob::ActivityAppend { activity_id };
+                    enqueue!(tx, account_id, OutboxSubject::Call(call_row_id), job, now);
                     RecordedActivity { activity_id, duplicate: false }
                 }
                 None => {

@@ -2,11 +2,11 @@
 //! `logging_settings`, one row per account, none meaning the defaults) and each user's Salesforce user, the owner
 //! of the Tasks of the calls they answer. Every change is audited in `settings_changes`, with the other settings.
 
+use super::settings::record_change;
 use super::{SqlStore, in_write_tx, on_db};
 use crate::model::User;
 use callpop_core::call_logging::{LoggingPolicy, LoggingSettings, WhatIdRule};
 use chrono::{DateTime, Utc};
-use sqlx::types::Json;
 
 #[async_trait::async_trait]
 pub trait LoggingStore {
@@ -97,31 +97,20 @@ fn audited_values(settings: &LoggingSettings) -> [(&'static str, serde_json::Val
 const SELECT_LOGGING_SQL: &str = "SELECT log_answered, log_missed, log_voicemail, log_abandoned, \
     log_outbound_not_answered, what_id_rule FROM logging_settings WHERE account_id = $1";
 
-/// Records one settings change row (a macro: the transaction's type is the backend's).
-macro_rules! record_change {
-    ($tx:ident, $account_id:expr, $user_id:expr, $setting:expr, $old:expr, $new:expr, $now:expr) => {
-        sqlx::query(
-            "INSERT INTO settings_changes (account_id, user_id, setting, old_value, new_value, changed_at)
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind($account_id)
-        .bind($user_id)
-        .bind($setting)
-        .bind(Json($old))
-        .bind(Json($new))
-        .bind($now)
-        .execute(&mut *$tx)
-        .await?
-    };
+/// Reads the account's logging settings through `$executor`, a pool or `&mut *tx` (a macro: its type is the
+/// backend's); the defaults when the account never set them.
+macro_rules! read_logging_settings {
+    ($executor:expr, $account_id:expr) => {{
+        let row: Option<LoggingRow> =
+            sqlx::query_as(SELECT_LOGGING_SQL).bind($account_id).fetch_optional($executor).await?;
+        row.map(LoggingSettings::from).unwrap_or_default()
+    }};
 }
 
 #[async_trait::async_trait]
 impl LoggingStore for SqlStore {
     async fn logging_settings(&self, account_id: i64) -> sqlx::Result<LoggingSettings> {
-        let row: Option<LoggingRow> = on_db!(self.db(), pool => {
-            sqlx::query_as(SELECT_LOGGING_SQL).bind(account_id).fetch_optional(pool).await?
-        });
-        Ok(row.map(LoggingSettings::from).unwrap_or_default())
+        Ok(on_db!(self.db(), pool => read_logging_settings!(pool, account_id)))
     }
 
     async fn update_logging_settings(
@@ -133,9 +122,7 @@ impl LoggingStore for SqlStore {
     ) -> sqlx::Result<Vec<&'static str>> {
         let settings = *settings;
         in_write_tx!(self.db(), tx => {
-            let before: Option<LoggingRow> =
-                sqlx::query_as(SELECT_LOGGING_SQL).bind(account_id).fetch_optional(&mut *tx).await?;
-            let before = before.map(LoggingSettings::from).unwrap_or_default();
+            let before = read_logging_settings!(&mut *tx, account_id);
             let mut changed = Vec::new();
             for ((setting, old), (_, new)) in audited_values(&before).into_iter().zip(audited_values(&settings)) {
                 if old != new {

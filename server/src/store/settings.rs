@@ -9,6 +9,27 @@ use callpop_core::options::IntegrationOptions;
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
 
+/// Records one settings change row in `$tx`: `$setting` of account `$account_id` went from `$old` to `$new` (each
+/// stored as JSON), by user `$user_id` at `$now` (a macro: the transaction's type is the backend's).
+macro_rules! record_change {
+    ($tx:ident, $account_id:expr, $user_id:expr, $setting:expr, $old:expr, $new:expr, $now:expr) => {
+        sqlx::query(
+            "INSERT INTO settings_changes (account_id, user_id, setting, old_value, new_value, changed_at)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind($account_id)
+        .bind($user_id)
+        .bind($setting)
+        .bind(sqlx::types::Json($old))
+        .bind(sqlx::types::Json($new))
+        .bind($now)
+        .execute(&mut *$tx)
+        .await?
+    };
+}
+
+pub(crate) use record_change;
+
 #[async_trait::async_trait]
 pub trait SettingsStore {
     /// The account's integration options as they are now; `None` when there is no such account.
@@ -75,18 +96,7 @@ impl SettingsStore for SqlStore {
             }
             let mut recorded = Vec::with_capacity(changes.len());
             for (setting, old_value, new_value) in changes {
-                sqlx::query(
-                    "INSERT INTO settings_changes (account_id, user_id, setting, old_value, new_value, changed_at)
-                     VALUES ($1, $2, $3, $4, $5, $6)",
-                )
-                .bind(account_id)
-                .bind(changed_by_user_id)
-                .bind(setting)
-                .bind(Json(old_value))
-                .bind(Json(new_value))
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
+                record_change!(tx, account_id, changed_by_user_id, setting, old_value, new_value, now);
                 recorded.push(SettingsChange {
                     setting: setting.to_owned(),
                     old_value: old_value.into(),

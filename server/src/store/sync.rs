@@ -13,7 +13,7 @@
 
 use super::{Db, SqlStore, in_write_tx, on_db};
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sqlx::types::Json;
 
 /// An outbox item a worker holds.
@@ -21,7 +21,7 @@ use sqlx::types::Json;
 pub struct OutboxItem {
     pub id: i64,
     pub account_id: i64,
-    /// `call_event`, `activity_append` or `text_event`.
+    /// `call_event`, `activity_append`, `text_event` or `agent_wrap_up` (`OutboxJob`'s tag).
     pub kind: String,
     pub call_row_id: Option<i64>,
     pub text_row_id: Option<i64>,
@@ -35,32 +35,98 @@ pub struct OutboxItem {
     pub failed_before: bool,
 }
 
-/// What an outbox item asks the sync engine to do, read from its stored kind and payload.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What an outbox item asks the sync engine to do.
+///
+/// Its serde form is the item's two columns: the tag is the stored `kind` (`call_event`, `activity_append`,
+/// `text_event`, `agent_wrap_up`) and the content is the `payload`. `enqueue!` writes both from a job and
+/// `OutboxItem::job` reads them back through the same definition, so an item's kind and payload cannot disagree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "payload", rename_all = "snake_case")]
 pub enum OutboxJob {
-    /// A call event (`kind`); `late` when it repeats a synced event with data the call lacked (a recording link).
-    CallEvent { kind: callpop_core::call::CallState, late: bool },
+    /// A call event (`kind`, stored as `call_events` row `call_event_id`); `late` when it repeats a synced event
+    /// with data the call lacked (a recording link).
+    CallEvent {
+        call_event_id: i64,
+        kind: callpop_core::call::CallState,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        late: bool,
+    },
     /// The softphone appended the call's activity to a record.
     ActivityAppend { activity_id: i64 },
-    /// A text message.
-    TextEvent,
+    /// A text message (its `texts` row).
+    TextEvent { text_row_id: i64 },
     /// The agent saved notes or a disposition for the call (`user_id` wrote them): they go on the call's Task.
     AgentWrapUp { user_id: i64 },
 }
 
+impl OutboxJob {
+    /// The job's stored `kind` and `payload`.
+    pub(crate) fn stored_form(self) -> sqlx::Result<(String, serde_json::Value)> {
+        /// The job's serde form, split into its columns.
+        #[derive(Deserialize)]
+        struct Columns {
+            kind: String,
+            payload: serde_json::Value,
+        }
+        let encode = |error: serde_json::Error| sqlx::Error::Encode(Box::new(error));
+        let columns: Columns = serde_json::to_value(self).and_then(serde_json::from_value).map_err(encode)?;
+        Ok((columns.kind, columns.payload))
+    }
+}
+
+/// What an outbox item is about: a call or a text, by row id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OutboxSubject {
+    Call(i64),
+    Text(i64),
+}
+
+impl OutboxSubject {
+    /// The item's `call_row_id` and `text_row_id` columns.
+    pub(crate) fn row_ids(self) -> (Option<i64>, Option<i64>) {
+        match self {
+            Self::Call(call_row_id) => (Some(call_row_id), None),
+            Self::Text(text_row_id) => (None, Some(text_row_id)),
+        }
+    }
+}
+
+/// Queues an outbox item in the transaction `$tx` that stores what caused it (a macro: the transaction's type is
+/// the backend's): `$job` (an `OutboxJob`) for `$subject` (an `OutboxSubject`) of account `$account_id`, due at
+/// `$now`. A call's sync status becomes `pending` with it: Salesforce has not seen everything the call has.
+macro_rules! enqueue {
+    ($tx:ident, $account_id:expr, $subject:expr, $job:expr, $now:expr) => {{
+        let (kind, payload) = $crate::store::sync::OutboxJob::stored_form($job)?;
+        let (call_row_id, text_row_id) = $crate::store::sync::OutboxSubject::row_ids($subject);
+        let now: chrono::DateTime<chrono::Utc> = $now;
+        sqlx::query(
+            "INSERT INTO outbox (account_id, kind, call_row_id, text_row_id, payload, status, next_attempt_at,
+                created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, 'pending', $6, $6, $6)",
+        )
+        .bind($account_id)
+        .bind(kind)
+        .bind(call_row_id)
+        .bind(text_row_id)
+        .bind(sqlx::types::Json(payload))
+        .bind(now)
+        .execute(&mut *$tx)
+        .await?;
+        if let Some(call_row_id) = call_row_id {
+            sqlx::query("UPDATE calls SET sync_status = 'pending' WHERE id = $1")
+                .bind(call_row_id)
+                .execute(&mut *$tx)
+                .await?;
+        }
+    }};
+}
+
+pub(crate) use enqueue;
+
 impl OutboxItem {
     /// The item's job; `None` for a kind or payload this server does not know (parked as `UNKNOWN_ITEM`).
     pub fn job(&self) -> Option<OutboxJob> {
-        match self.kind.as_str() {
-            "call_event" => Some(OutboxJob::CallEvent {
-                kind: self.payload["kind"].as_str().and_then(callpop_core::call::CallState::parse)?,
-                late: self.payload["late"].as_bool().unwrap_or(false),
-            }),
-            "activity_append" => Some(OutboxJob::ActivityAppend { activity_id: self.payload["activity_id"].as_i64()? }),
-            "text_event" => Some(OutboxJob::TextEvent),
-            "agent_wrap_up" => Some(OutboxJob::AgentWrapUp { user_id: self.payload["user_id"].as_i64()? }),
-            _ => None,
-        }
+        serde_json::from_value(serde_json::json!({ "kind": &self.kind, "payload": &self.payload.0 })).ok()
     }
 }
 
@@ -192,7 +258,7 @@ pub trait SyncStore {
     /// Extends the lease of items this worker is still working on, so a lease can be short: a worker killed
     /// mid-item stops renewing, and its items are claimed again soon.
     async fn renew_leases(&self, ids: &[i64], lease_until: DateTime<Utc>) -> sqlx::Result<()>;
-    /// The item is done: Salesforce has everything it carried (or there was nothing to send).
+    /// The item is done: Salesforce has everything it carried (or there was nothing to send). A dismissal ends.
     async fn complete_outbox_item(&self, id: i64, now: DateTime<Utc>) -> sqlx::Result<()>;
     /// Puts the item back to wait until `until`: `retrying` with the error when it failed, `pending` otherwise.
     async fn defer_outbox_item(
@@ -202,7 +268,8 @@ pub trait SyncStore {
         error: Option<&ItemError>,
         now: DateTime<Utc>,
     ) -> sqlx::Result<()>;
-    /// Parks (or fails) the item with Salesforce's error; it waits for an admin's retry.
+    /// Parks (or fails) the item with Salesforce's error; it waits for an admin's retry. A dismissal given for another
+    /// error ends (`sync_log.rs`).
     async fn park_outbox_item(&self, id: i64, status: &str, error: &ItemError, now: DateTime<Utc>) -> sqlx::Result<()>;
     /// Several items done at once (later events folded into an earlier item's write).
     async fn complete_outbox_items(&self, ids: &[i64], now: DateTime<Utc>) -> sqlx::Result<()>;
@@ -346,7 +413,7 @@ impl SyncStore for SqlStore {
             on_db!(self.db(), pool => {
                 sqlx::query(
                     "UPDATE outbox SET status = 'done', lease_until = NULL, last_error = NULL, last_error_code = NULL,
-                         last_error_fields = NULL, updated_at = $2 WHERE id = $1",
+                         last_error_fields = NULL, dismissal_id = NULL, updated_at = $2 WHERE id = $1",
                 )
                 .bind(id)
                 .bind(now)
@@ -389,8 +456,13 @@ impl SyncStore for SqlStore {
     async fn park_outbox_item(&self, id: i64, status: &str, error: &ItemError, now: DateTime<Utc>) -> sqlx::Result<()> {
         on_db!(self.db(), pool => {
             sqlx::query(
+                // A dismissal lasts only while the item fails as it did when it was dismissed (`sync_log.rs`).
                 "UPDATE outbox SET status = $2, lease_until = NULL, last_error = $3, last_error_code = $4,
-                     last_error_fields = $5, updated_at = $6 WHERE id = $1",
+                     last_error_fields = $5, updated_at = $6,
+                     dismissal_id = (SELECT dismissal.id FROM sync_log_dismissals AS dismissal
+                         WHERE dismissal.id = outbox.dismissal_id AND dismissal.error_code = $4
+                           AND dismissal.error_message = $3)
+                 WHERE id = $1",
             )
             .bind(id)
             .bind(status)
@@ -712,5 +784,58 @@ impl SyncStore for SqlStore {
             }
             Ok::<u64, sqlx::Error>(released)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{OutboxItem, OutboxJob};
+    use callpop_core::call::CallState;
+    use serde_json::{Value, json};
+    use sqlx::types::Json;
+
+    fn stored(kind: &str, payload: Value) -> OutboxItem {
+        OutboxItem {
+            id: 1,
+            account_id: 1,
+            kind: kind.to_owned(),
+            call_row_id: Some(1),
+            text_row_id: None,
+            payload: Json(payload),
+            attempts: 1,
+            created_at: chrono::Utc::now(),
+            failed_before: false,
+        }
+    }
+
+    #[test]
+    fn jobs_are_stored_as_the_rows_written_before_them_and_read_back() {
+        // The kinds and payloads items were written with before `OutboxJob` wrote them.
+        let rows = [
+            (
+                OutboxJob::CallEvent { call_event_id: 7, kind: CallState::Answered, late: false },
+                "call_event",
+                json!({ "call_event_id": 7, "kind": "answered" }),
+            ),
+            (
+                OutboxJob::CallEvent { call_event_id: 8, kind: CallState::Completed, late: true },
+                "call_event",
+                json!({ "call_event_id": 8, "kind": "completed", "late": true }),
+            ),
+            (OutboxJob::ActivityAppend { activity_id: 3 }, "activity_append", json!({ "activity_id": 3 })),
+            (OutboxJob::TextEvent { text_row_id: 4 }, "text_event", json!({ "text_row_id": 4 })),
+            (OutboxJob::AgentWrapUp { user_id: 5 }, "agent_wrap_up", json!({ "user_id": 5 })),
+        ];
+        for (job, kind, payload) in rows {
+            assert_eq!(job.stored_form().unwrap(), (kind.to_owned(), payload.clone()), "{job:?}");
+            assert_eq!(stored(kind, payload).job(), Some(job));
+        }
+    }
+
+    #[test]
+    fn an_unknown_kind_or_payload_is_no_job() {
+        assert_eq!(stored("fax_event", json!({})).job(), None);
+        assert_eq!(stored("call_event", json!({ "call_event_id": 1, "kind": "dialing" })).job(), None);
+        assert_eq!(stored("activity_append", json!({})).job(), None);
     }
 }

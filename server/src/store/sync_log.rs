@@ -1,10 +1,19 @@
 //! The sync log's pages and dismissals: the items that need an administrator, a keyset page at a time (by item id,
 //! newest first) with their counts, and an administrator's dismissal of a parked or failed item.
 //!
-//! A dismissal is a row of `sync_log_dismissals` (who, when, why), never changed or deleted: the audit. The item
-//! points at its current dismissal (`outbox.dismissal_id`) until an administrator retries it
-//! (`SyncStore::retry_outbox_item` clears it). Dismissed items leave the default view and are listed by the
-//! `dismissed` view; "retry all" leaves them alone.
+//! A dismissal is a row of `sync_log_dismissals` (who, when, why, and the error it was given for), never changed or
+//! deleted: the audit. The item points at its current dismissal (`outbox.dismissal_id`) while it lasts. Dismissed
+//! items leave the default view and are listed by the `dismissed` view; "retry all" leaves them alone.
+//!
+//! A dismissal covers the failure it was given for, and ends:
+//! - when an administrator retries the item (`SyncStore::retry_outbox_item` clears it);
+//! - when the sync engine's own retry (the call's parked items are sent again once the agent appends the call to a
+//!   record, or once the org is linked again) ends in a *different* error (another code or message): the item is
+//!   listed again, with that error, for the administrator to look at (`SyncStore::park_outbox_item`);
+//! - when the item is written (`SyncStore::complete_outbox_item`): it leaves the log.
+//!
+//! While the engine retries a dismissed item it stays in the `dismissed` view (status `retrying`), and a retry that
+//! ends in the same error leaves it dismissed: nothing new for the administrator.
 
 use super::call_log::{LogCounts, PageFrom};
 use super::sync::{SYNC_LOG_SELECT, SyncLogItem, SyncLogRow};
@@ -137,9 +146,9 @@ impl SyncLogStore for SqlStore {
         in_write_tx!(self.db(), tx => {
             // An update that changes nothing locks the row on PostgreSQL (SQLite's transaction holds the database's
             // write lock already), so the sync engine cannot move the item between this check and the dismissal.
-            let found: Option<(String, Option<i64>)> = sqlx::query_as(
+            let found: Option<(String, Option<i64>, Option<String>, Option<String>)> = sqlx::query_as(
                 "UPDATE outbox SET dismissal_id = dismissal_id WHERE id = $1 AND account_id = $2
-                 RETURNING status, dismissal_id",
+                 RETURNING status, dismissal_id, last_error_code, last_error",
             )
             .bind(id)
             .bind(account_id)
@@ -147,18 +156,23 @@ impl SyncLogStore for SqlStore {
             .await?;
             match found {
                 None => Ok(Dismissed::NotFound),
-                Some((_, Some(_))) => Ok(Dismissed::AlreadyDismissed),
-                Some((status, None)) if status != "parked" && status != "failed" => Ok(Dismissed::NotParkedOrFailed),
-                Some(_) => {
+                Some((_, Some(_), _, _)) => Ok(Dismissed::AlreadyDismissed),
+                Some((status, None, _, _)) if status != "parked" && status != "failed" => {
+                    Ok(Dismissed::NotParkedOrFailed)
+                }
+                Some((_, None, error_code, error_message)) => {
                     let dismissal_id: i64 = sqlx::query_scalar(
-                        "INSERT INTO sync_log_dismissals (account_id, outbox_id, user_id, reason, dismissed_at)
-                         VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                        "INSERT INTO sync_log_dismissals
+                            (account_id, outbox_id, user_id, reason, dismissed_at, error_code, error_message)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
                     )
                     .bind(account_id)
                     .bind(id)
                     .bind(user_id)
                     .bind(reason)
                     .bind(now)
+                    .bind(error_code)
+                    .bind(error_message)
                     .fetch_one(&mut *tx)
                     .await?;
                     sqlx::query("UPDATE outbox SET dismissal_id = $2 WHERE id = $1")

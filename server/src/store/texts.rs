@@ -5,6 +5,7 @@
 use super::accounts::corrupt;
 use super::call_log::{LogCounts, LogFilter, LogQuery, LogTable, page_counts, page_rows};
 use super::calls::{direction_from_name, direction_name};
+use super::sync::{OutboxJob, OutboxSubject, enqueue};
 use super::{SqlStore, in_group_tx, on_db};
 use crate::model::{NewTextEvent, RecordedText, SyncStatus, Text, User};
 use chrono::{DateTime, Utc};
@@ -117,16 +118,7 @@ impl TextStore for SqlStore {
             .fetch_optional(&mut *tx)
             .await?;
             if let Some(text_row_id) = inserted {
-                sqlx::query(
-                    "INSERT INTO outbox (account_id, kind, text_row_id, payload, status, next_attempt_at, created_at, updated_at)
-                     VALUES ($1, 'text_event', $2, $3, 'pending', $4, $4, $4)",
-                )
-                .bind(account_id)
-                .bind(text_row_id)
-                .bind(Json(serde_json::json!({ "text_row_id": text_row_id })))
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
+                enqueue!(tx, account_id, OutboxSubject::Text(text_row_id), OutboxJob::TextEvent { text_row_id }, now);
             }
             let row: TextRow = sqlx::query_as(sqlx::AssertSqlSafe(select_text))
                 .bind(account_id)

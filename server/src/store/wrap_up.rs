@@ -5,6 +5,7 @@
 //! exactly once through the sync engine; a save that changes nothing stores nothing and queues nothing. The
 //! effective status is not stored: `callpop_core::wrap_up::effective_status` computes it from `StatusFacts`.
 
+use super::sync::{OutboxJob, OutboxSubject, enqueue};
 use super::{SqlStore, in_write_tx, on_db};
 use crate::model::User;
 use callpop_core::wire::WrapUpSettings;
@@ -246,20 +247,7 @@ impl WrapUpStore for SqlStore {
                 .bind(now)
                 .execute(&mut *tx)
                 .await?;
-                sqlx::query("UPDATE calls SET sync_status = 'pending' WHERE id = $1")
-                    .bind(call_row_id)
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query(
-                    "INSERT INTO outbox (account_id, kind, call_row_id, payload, status, next_attempt_at, created_at, updated_at)
-                     VALUES ($1, 'agent_wrap_up', $2, $3, 'pending', $4, $4, $4)",
-                )
-                .bind(account_id)
-                .bind(call_row_id)
-                .bind(Json(serde_json::json!({ "user_id": user_id })))
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
+                enqueue!(tx, account_id, OutboxSubject::Call(call_row_id), OutboxJob::AgentWrapUp { user_id }, now);
             }
             if let Some(done_at) = save.done_at {
                 mark_done!(tx, user_id, done_at);

@@ -17,7 +17,7 @@ use crate::store::sync::OutboxJob;
 use callpop_core::call::CallState;
 use callpop_core::call_logging::{CallFacts, TaskDecision, task_decision};
 use callpop_core::legacy::{
-    ChoiceInput, Dialog, NewLead, Outcome, TaskEvent, campaign_name, choose_record, lead_fields, task_update,
+    ChoiceInput, Dialog, NewLead, Outcome, campaign_name, choose_record, lead_fields, task_events, task_update,
 };
 use callpop_core::record::RecordId;
 use callpop_core::wrap_up::{Fields, with_agent_wrap_up};
@@ -28,24 +28,6 @@ use chrono::Utc;
 enum Chosen {
     Existing(RecordId),
     NewLead(NewLeadWrite),
-}
-
-/// The Task events an item (and the later items folded into it) brings. The recording link goes to the Task with
-/// any event of a call that has ended and has one: it may come with the end, or long after it on a repeat of any
-/// event (`late`), and the Task's other updates never drop it (the description is rewritten whole each time).
-fn task_events(kinds: &[CallState], call: &Call) -> Vec<TaskEvent> {
-    let mut events = Vec::new();
-    for kind in kinds {
-        match kind {
-            CallState::Answered => events.push(TaskEvent::Answered),
-            CallState::Completed => events.push(TaskEvent::Completed),
-            CallState::Ringing => {}
-        }
-    }
-    if call.recording_url.is_some() && call.state == CallState::Completed {
-        events.push(TaskEvent::RecordingReady);
-    }
-    events
 }
 
 /// Syncs one call event in legacy mode.
@@ -68,7 +50,7 @@ pub(super) async fn call_event(ctx: &ItemContext<'_>, kind: CallState) -> Flow {
     let kinds: Vec<CallState> = std::iter::once(kind).chain(folded.iter().map(|(_, kind)| *kind)).collect();
     match ctx.store().call_task(call.id).await? {
         Some((task_id, _)) => {
-            let events = task_events(&kinds, &call);
+            let events = task_events(&kinds, call.state, call.recording_url.is_some());
             // Measured from when callpop stored the event, like the dialog's wait.
             let waited = (Utc::now() - ctx.item.created_at).to_std().unwrap_or_default();
             let ended = call.state == CallState::Completed;

@@ -545,12 +545,12 @@ impl SyncEngine {
             Some(OutboxJob::CallEvent { kind, .. }) if context.options.legacy_mode => {
                 Box::pin(legacy::call_event(&context, kind))
             }
-            Some(OutboxJob::CallEvent { kind, late }) => Box::pin(triggers::call_event(&context, kind, late)),
+            Some(OutboxJob::CallEvent { kind, late, .. }) => Box::pin(triggers::call_event(&context, kind, late)),
             Some(OutboxJob::ActivityAppend { activity_id }) => {
                 Box::pin(appends::activity_append(&context, activity_id))
             }
-            Some(OutboxJob::TextEvent) if context.options.legacy_mode => Box::pin(texts::text_event(&context)),
-            Some(OutboxJob::TextEvent) => Box::pin(triggers::text_event(&context)),
+            Some(OutboxJob::TextEvent { .. }) if context.options.legacy_mode => Box::pin(texts::text_event(&context)),
+            Some(OutboxJob::TextEvent { .. }) => Box::pin(triggers::text_event(&context)),
             Some(OutboxJob::AgentWrapUp { .. }) => Box::pin(wrap_up::agent_wrap_up(&context)),
             None => {
                 let error = ItemError {

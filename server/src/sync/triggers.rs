@@ -18,7 +18,7 @@ use crate::salesforce::record::fields_from_text;
 use crate::salesforce::soql;
 use crate::store::salesforce_audit::{StepOutcome, SyncStep};
 use callpop_core::call::CallState;
-use callpop_core::legacy::{TaskEvent, task_update};
+use callpop_core::legacy::{task_events, task_update};
 use callpop_core::record::{RecordId, SObjectType};
 use callpop_core::triggers::{Facts, PlannedAction, Step, TriggerEvent, evaluate};
 use callpop_core::write_plan::{
@@ -117,15 +117,14 @@ fn hold_for_delays(ctx: &ItemContext<'_>, plan: &[PlannedAction]) -> Flow {
     if due > Utc::now() { Err(Halt::Defer { until: due, error: None }) } else { Ok(()) }
 }
 
-/// A Task the softphone appended gets the fields this event changes.
+/// The call's Task (the softphone's append, a trigger's `log_task`) gets the fields this event changes, as in legacy
+/// mode (`task_events`): a repeat of any event that brings the recording of an ended call brings it to the Task.
 async fn implicit_task_update(ctx: &ItemContext<'_>, call: &Call, kind: CallState) -> Flow {
     let Some((task_id, _)) = ctx.store().call_task(call.id).await? else { return Ok(()) };
-    let events: &[TaskEvent] = match kind {
-        CallState::Answered => &[TaskEvent::Answered],
-        CallState::Completed if call.recording_url.is_some() => &[TaskEvent::Completed, TaskEvent::RecordingReady],
-        CallState::Completed => &[TaskEvent::Completed],
-        CallState::Ringing => return Ok(()),
-    };
+    let events = task_events(&[kind], call.state, call.recording_url.is_some());
+    if events.is_empty() {
+        return Ok(());
+    }
     let formatted = FormattedCall::load(ctx, call).await?;
     let activity = formatted.activity(call);
     let changes: Vec<_> = events.iter().flat_map(|event| task_update(*event, &activity)).collect();

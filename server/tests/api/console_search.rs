@@ -5,6 +5,7 @@
 use crate::helpers::{TestAccount, TestApp, TestUser, api_test, assert_error, at, call_event, text_event};
 use crate::org::{Linked, org_test};
 use callpop_core::account::Plan;
+use callpop_sandbox::faults::{Fault, FaultAction};
 use callpop_sandbox::seed;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -346,6 +347,63 @@ org_test! {
         assert_eq!(dismissed["total"], 0);
         assert!(linked.sync_log().await.is_empty());
         assert_eq!(linked.tasks_of("CA-DISMISS").len(), 1);
+    }
+}
+
+/// Waits until the sync log's default view lists `call_id`'s call event refused with `code`, and returns it.
+async fn listed_with_error(linked: &Linked, call_id: &str, code: &str) -> Value {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let log = linked.sync_log().await;
+        let found = log.iter().find(|item| {
+            item["subject"] == call_id
+                && item["kind"] == "call_event"
+                && item["status"] == "parked"
+                && item["error"]["code"] == code
+        });
+        if let Some(item) = found {
+            return item.clone();
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{call_id} was never listed refused with {code}: {log:#?}");
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+}
+
+org_test! {
+    async fn a_dismissal_ends_when_callpops_own_retry_meets_a_different_error(linked: Linked) {
+        // Arrange: the org refuses the caller's new Lead; the call ends (its end waits behind the refused start), and
+        // the administrator dismisses the refusal.
+        linked.org.add_validation_rule(seed::lead_needs_email()).expect("a valid rule");
+        let number = "+14155550186";
+        linked.event("CA-AGAIN", "ringing", 0, &json!({ "caller_number": number })).await;
+        let refused = listed_with_error(&linked, "CA-AGAIN", "FIELD_CUSTOM_VALIDATION_EXCEPTION").await;
+        linked.event("CA-AGAIN", "completed", 2, &json!({ "caller_number": number, "duration_secs": 61 })).await;
+        let id = refused["id"].as_i64().unwrap();
+        let (status, body) = dismiss(&linked, &linked.acme.admin, id, &json!({ "reason": "No Lead for this caller." })).await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+        assert!(linked.sync_log().await.iter().all(|item| item["id"] != id));
+
+        // Act: the agent appends the call to a Lead they saved, so callpop sends the refused start again on its own,
+        // and this time the org refuses the Task's update for another reason.
+        linked.org.inject(
+            Fault::on("POST", "/services/data/*/composite", FaultAction::Respond {
+                status: 400,
+                content_type: None,
+                body: json!([{ "message": "Task is locked by an approval process.", "errorCode": "ENTITY_IS_LOCKED", "fields": [] }])
+                    .to_string(),
+            })
+            .after(1)
+            .times(1),
+        );
+        let saved = linked.insert("Lead", &json!({ "LastName": "Park", "Company": "Park & Co", "Phone": number, "Email": "dana@example.com" }));
+        linked.append("CA-AGAIN", &saved, "Lead", "agent_choice").await;
+
+        // Assert: the item is listed again with the new error, no longer dismissed.
+        let listed = listed_with_error(&linked, "CA-AGAIN", "ENTITY_IS_LOCKED").await;
+        assert_eq!((&listed["id"], &listed["dismissal"]), (&json!(id), &Value::Null), "{listed}");
+        assert_eq!(listed["error"]["message"], "Task is locked by an approval process.");
+        let (_, dismissed) = linked.app.get_json(&linked.acme.admin, "/api/v1/sync-log?dismissed=true").await;
+        assert_eq!(dismissed["total"], 0, "{dismissed}");
     }
 }
 

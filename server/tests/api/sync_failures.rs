@@ -303,3 +303,39 @@ org_test! {
         assert_eq!(linked.tasks_of("CA-WAIT").len(), 1);
     }
 }
+
+org_test! {
+    async fn the_agents_append_reaches_the_org_past_a_later_event_waiting_behind_the_refused_lead(linked: Linked) {
+        // Arrange: the org refuses callpop's new Lead (no email), so the call's first write parks for the
+        // administrator; the agent then answers, and that event waits behind the parked one.
+        linked.org.add_validation_rule(seed::lead_needs_email()).expect("a valid rule");
+        linked.ring("CA-STUCK", numbers::NOBODY).await;
+        linked.settle().await;
+        let log = linked.sync_log().await;
+        assert_eq!(log.len(), 1, "{log:#?}");
+        assert_eq!(log[0]["status"], "parked");
+        linked.event("CA-STUCK", "answered", 1, &json!({ "caller_number": numbers::NOBODY })).await;
+        let saved = linked.insert(
+            "Lead",
+            &json!({ "FirstName": "Joan", "LastName": "Clarke", "Company": "Bletchley", "Phone": numbers::NOBODY,
+                     "Email": "joan@example.com" }),
+        );
+
+        // Act: the agent appends the call to the Lead they saved.
+        linked.append("CA-STUCK", &saved, "Lead", "agent_choice").await;
+
+        // Assert: the call's Task reaches the agent's Lead without waiting for the administrator, and the call's
+        // refused and waiting events then update that Task instead of writing anything else.
+        linked
+            .wait_for_org("the call's Task on the agent's Lead", |org| {
+                org.records("Task").iter().any(|task| {
+                    task.text("CallObject") == Some("CA-STUCK") && task.text("WhoId") == Some(saved.as_str())
+                })
+            })
+            .await;
+        linked.settle().await;
+        assert_eq!(linked.the_task_of("CA-STUCK").text("WhoId"), Some(saved.as_str()));
+        assert_eq!(linked.org.records("Lead").iter().filter(|lead| lead.text("Phone") == Some(numbers::NOBODY)).count(), 1);
+        assert!(linked.sync_log().await.is_empty());
+    }
+}

@@ -265,6 +265,30 @@ org_test! {
 }
 
 org_test! {
+    async fn a_recording_link_on_a_repeat_of_the_answer_reaches_the_triggers_task(linked: Linked) {
+        // Arrange: a trigger logs the call's Task when it starts; the call is answered and ends without a recording.
+        linked.use_triggers(&[contact_trigger()]).await;
+        linked.ring("CA-T-REC", numbers::ONE_CONTACT).await;
+        linked.event("CA-T-REC", "answered", 1, &json!({})).await;
+        linked.event("CA-T-REC", "completed", 2, &json!({ "duration_secs": 61 })).await;
+        linked.settle().await;
+        let logged = linked.the_task_of("CA-T-REC");
+        assert!(logged.text("Description").is_none_or(|text| !text.contains("Recording:")), "{logged:?}");
+
+        // Act: the phone system repeats the answer, now with the recording link.
+        let recording = "https://recordings.example.com/CA-T-REC.mp3";
+        linked.event("CA-T-REC", "answered", 1, &json!({ "recording_url": recording })).await;
+        linked.settle().await;
+
+        // Assert: the same Task holds the link, and is still completed.
+        let task = linked.the_task_of("CA-T-REC");
+        assert_eq!(task.id, logged.id);
+        assert!(task.text("Description").is_some_and(|text| text.contains(&format!("Recording: {recording}"))), "{task:?}");
+        assert_eq!(task.text("Status"), Some("Completed"));
+    }
+}
+
+org_test! {
     async fn a_mapping_the_org_refuses_is_parked_until_the_admin_fixes_the_trigger_and_retries(linked: Linked) {
         // Arrange: a restricted picklist on Lead, and a trigger that maps the tracking source into it.
         linked.org.add_custom_field("Lead", serde_json::from_value(json!({

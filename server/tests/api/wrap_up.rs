@@ -272,3 +272,28 @@ org_test! {
         assert_eq!(task.text("CallDisposition"), Some("Sale"));
     }
 }
+
+org_test! {
+    async fn a_disposition_the_agent_clears_leaves_the_calls_task(linked: Linked) {
+        // Arrange: a known Lead calls in legacy mode (the telephony side gives no disposition); the agent picks a
+        // wrong one and it reaches the Task.
+        let app = &linked.app;
+        put(app, &linked.acme.admin, SETTINGS, &json!({ "dispositions": ["Sale", "Callback"], "wrap_up_secs": 30 })).await;
+        linked.ring("CA-CLEAR", numbers::ONE_LEAD).await;
+        linked.settle().await;
+        let path = wrap_up_path("CA-CLEAR");
+        put(app, &linked.acme.agent, &path, &json!({ "notes": "Wants a quote", "disposition": "Sale" })).await;
+        linked.settle().await;
+        assert_eq!(linked.the_task_of("CA-CLEAR").text("CallDisposition"), Some("Sale"));
+
+        // Act: the agent clears the disposition.
+        let (status, saved) = put(app, &linked.acme.agent, &path, &json!({ "notes": "Wants a quote", "disposition": null })).await;
+        assert_eq!(status, StatusCode::OK, "{saved}");
+        linked.settle().await;
+
+        // Assert: the Task has no disposition any more, and keeps the notes.
+        let task = linked.the_task_of("CA-CLEAR");
+        assert_eq!(task.text("CallDisposition"), None, "{task:?}");
+        assert!(task.text("Description").unwrap_or_default().starts_with("Wants a quote\n\n"), "{task:?}");
+    }
+}
