@@ -121,10 +121,12 @@ fn build_wasm() -> anyhow::Result<Sizes> {
         .arg(&built))?;
     let wasm = out_dir.join("callpop_adapter_bg.wasm");
     let glue = out_dir.join("callpop_adapter.js");
-    // -Oz measured smaller than -Os, -O3 and `-Oz --converge` for this bundle (PERFORMANCE.md). The producers and
-    // target-features sections only serve tools that read the file after this one; browsers ignore them.
+    // -Oz measured smaller than -Os, -O3 and `-Oz --converge` for this bundle, and smaller still after merging the
+    // functions that are duplicates or differ only in their constants (PERFORMANCE.md). The producers
+    // and target-features sections only serve tools that read the file after this one; browsers ignore them.
     let optimised = Command::new(&wasm_opt)
-        .args(["-Oz", "--strip-producers", "--strip-target-features", "--minify-imports-and-exports-and-modules"])
+        .args(["--duplicate-function-elimination", "--merge-similar-functions", "-Oz"])
+        .args(["--strip-producers", "--strip-target-features", "--minify-imports-and-exports-and-modules"])
         .arg(&wasm)
         .arg("-o")
         .arg(&wasm)
