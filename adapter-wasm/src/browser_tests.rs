@@ -9,7 +9,7 @@ use callpop_core::adapter::{CallCard, Connection, DialogView, Tone, ViewChange};
 use callpop_core::call::{CallState, Direction};
 use callpop_core::open_cti::{OpenCtiCall, Ui};
 use callpop_core::record::{RecordId, RecordMatch};
-use callpop_core::wire::{ActivityAppend, CallUpdate, ChoiceReason};
+use callpop_core::wire::{ActivityAppend, CallUpdate, ChoiceReason, CommandRequest};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
@@ -208,5 +208,19 @@ fn the_queued_appends_read_back_as_they_were_written() {
         chosen_by: ChoiceReason::AgentChoice,
     }];
     let text = server::to_json(&queue).expect("the queue as JSON");
+    assert_eq!(text, the_browsers_json(&text), "written as the browser's JSON.stringify writes it");
     assert_eq!(server::from_json::<Vec<ActivityAppend>>(&text).ok(), Some(queue));
+}
+
+/// `text` parsed and written again by the browser.
+fn the_browsers_json(text: &str) -> String {
+    js_sys::JSON::stringify(&js_sys::JSON::parse(text).expect("JSON the browser reads")).unwrap().into()
+}
+
+#[wasm_bindgen_test]
+fn a_command_is_sent_as_the_browser_would_write_it() {
+    let digits = CommandRequest::SendDigits { digits: "1#\\n\u{7}".to_owned() };
+    let text = server::to_json(&digits).expect("the command as JSON");
+    assert_eq!(text, the_browsers_json(&text));
+    assert_eq!(text, r#"{"command":"send_digits","digits":"1#\\n\u0007"}"#);
 }

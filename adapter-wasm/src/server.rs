@@ -60,9 +60,10 @@ fn set_token(value: Option<String>) {
     TOKEN.with(|token| *token.borrow_mut() = value);
 }
 
-pub(crate) fn to_json<T: Serialize>(value: &T) -> Result<String, JsValue> {
-    let value = value.serialize(&serde_wasm_bindgen::Serializer::json_compatible())?;
-    js_sys::JSON::stringify(&value).map(String::from)
+/// A value as JSON text (a request's body, the page's storage), written in Wasm by `serde_json`'s writer, as the
+/// browser's `JSON.stringify` would write it; none of `serde_json`'s reader comes along.
+pub(crate) fn to_json<T: Serialize>(value: &T) -> Result<String, serde_json::Error> {
+    serde_json::to_string(value)
 }
 
 /// Why a JSON text could not be read. Without a message: serde's messages format the unexpected value (a float
