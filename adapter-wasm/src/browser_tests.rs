@@ -1,13 +1,15 @@
 //! Tests of the shell in headless Chromium (`cargo test -p callpop-adapter --target wasm32-unknown-unknown`):
-//! how Open CTI calls are marshalled onto a library, how search answers are read, and that text from Salesforce or
-//! callers is drawn literally. The decisions themselves are tested natively in callpop-core.
+//! how Open CTI calls are marshalled onto a library, how search answers and the server's JSON are read, and that text
+//! from Salesforce or callers is drawn literally. The decisions themselves are tested natively in callpop-core.
 
 use crate::opencti;
+use crate::server;
 use crate::ui;
 use callpop_core::adapter::{CallCard, Connection, DialogView, Tone, ViewChange};
-use callpop_core::call::Direction;
+use callpop_core::call::{CallState, Direction};
 use callpop_core::open_cti::{OpenCtiCall, Ui};
 use callpop_core::record::{RecordId, RecordMatch};
+use callpop_core::wire::{ActivityAppend, CallUpdate, ChoiceReason, CommandRequest};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
@@ -174,4 +176,51 @@ fn a_click_to_dial_number_sent_as_a_javascript_number_is_read_as_its_digits() {
     assert_eq!(opencti::whole_number(-0.0).as_deref(), Some("0"));
     assert_eq!(opencti::whole_number(1.5), None, "not a phone number");
     assert_eq!(opencti::whole_number(1e300), None, "too large to be exact");
+}
+
+#[wasm_bindgen_test]
+fn a_call_from_the_server_is_read_with_its_escapes_and_without_the_fields_it_does_not_know() {
+    let text = r#"{"call_id": "c1", "state": "answered", "direction": "inbound", "caller_number": "+14155552671",
+        "caller_name": "Zo\u00eb \"Z\" 😀\tTab \\ back\/slash\n", "tracking_source": null, "campaign": "Spring",
+        "started_at": "2026-12-07T18:00:00Z", "a_later_field": {"score": 1.5e3, "list": [1, null, true, "x"]},
+        "options": {"legacy_mode": true, "local_number_format": false, "full_region_names": false,
+                    "edit_mode": false, "auto_create_classic": false, "multi_match_dialog": true,
+                    "limit_data_access": false},
+        "control": {"held": true, "pending": "mute"}}"#;
+    let update: CallUpdate = server::from_json(text).expect("a call the server sends");
+    assert_eq!(update.caller_name.as_deref(), Some("Zoë \"Z\" 😀\tTab \\ back/slash\n"));
+    assert_eq!(
+        (update.state, update.campaign.as_deref(), update.tracking_source),
+        (CallState::Answered, Some("Spring"), None)
+    );
+    assert!(update.options.legacy_mode && update.options.multi_match_dialog);
+    assert!(update.control.held && !update.control.muted);
+    assert!(server::from_json::<CallUpdate>(r#"{"call_id": "c1"}"#).is_err(), "a call without its state");
+    assert!(server::from_json::<CallUpdate>("not json").is_err());
+}
+
+#[wasm_bindgen_test]
+fn the_queued_appends_read_back_as_they_were_written() {
+    let queue = vec![ActivityAppend {
+        call_id: "c\"1\"".to_owned(),
+        record_id: "003000000000001".to_owned(),
+        record_type: "Contact — ü".to_owned(),
+        chosen_by: ChoiceReason::AgentChoice,
+    }];
+    let text = server::to_json(&queue).expect("the queue as JSON");
+    assert_eq!(text, the_browsers_json(&text), "written as the browser's JSON.stringify writes it");
+    assert_eq!(server::from_json::<Vec<ActivityAppend>>(&text).ok(), Some(queue));
+}
+
+/// `text` parsed and written again by the browser.
+fn the_browsers_json(text: &str) -> String {
+    js_sys::JSON::stringify(&js_sys::JSON::parse(text).expect("JSON the browser reads")).unwrap().into()
+}
+
+#[wasm_bindgen_test]
+fn a_command_is_sent_as_the_browser_would_write_it() {
+    let digits = CommandRequest::SendDigits { digits: "1#\\n\u{7}".to_owned() };
+    let text = server::to_json(&digits).expect("the command as JSON");
+    assert_eq!(text, the_browsers_json(&text));
+    assert_eq!(text, r#"{"command":"send_digits","digits":"1#\\n\u0007"}"#);
 }

@@ -1,8 +1,8 @@
 //! A small element builder over web-sys. Text goes in as text nodes, never as HTML, so names from Salesforce and
 //! callers show literally and cannot run.
 
-use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
+use wasm_bindgen::{JsCast, UnwrapThrowExt};
 use web_sys::{Document, Element, HtmlElement};
 
 pub(crate) fn document() -> Document {
@@ -20,7 +20,9 @@ pub(crate) struct El(Element);
 
 impl El {
     pub(crate) fn new(tag: &str) -> Self {
-        Self(document().create_element(tag).expect("creating an element"))
+        // `expect_throw` throws this sentence without formatting the browser's error, which would bring
+        // `JsValue`'s `Debug` into the bundle for a tag name that is always a literal.
+        Self(document().create_element(tag).expect_throw("creating an element"))
     }
 
     pub(crate) fn attr(self, name: &str, value: &str) -> Self {

@@ -28,6 +28,12 @@ use std::collections::VecDeque;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::spawn_local;
 
+/// The softphone's allocator in the browser (single-threaded Wasm): talc, which takes memory from the Wasm memory as
+/// it needs it, in place of the standard library's dlmalloc (PERFORMANCE.md).
+#[cfg(all(target_family = "wasm", not(target_feature = "atomics")))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
 thread_local! {
     static ADAPTER: RefCell<Option<Adapter<BrowserHost>>> = const { RefCell::new(None) };
     static QUEUE: RefCell<VecDeque<Event>> = const { RefCell::new(VecDeque::new()) };

@@ -60,13 +60,24 @@ fn set_token(value: Option<String>) {
     TOKEN.with(|token| *token.borrow_mut() = value);
 }
 
-pub(crate) fn to_json<T: Serialize>(value: &T) -> Result<String, JsValue> {
-    let value = value.serialize(&serde_wasm_bindgen::Serializer::json_compatible())?;
-    js_sys::JSON::stringify(&value).map(String::from)
+/// A value as JSON text (a request's body, the page's storage), written in Wasm by `serde_json`'s writer, as the
+/// browser's `JSON.stringify` would write it; none of `serde_json`'s reader comes along.
+pub(crate) fn to_json<T: Serialize>(value: &T) -> Result<String, serde_json::Error> {
+    serde_json::to_string(value)
 }
 
-pub(crate) fn from_json<T: DeserializeOwned>(text: &str) -> Result<T, JsValue> {
-    Ok(serde_wasm_bindgen::from_value(js_sys::JSON::parse(text)?)?)
+/// Why a JSON text could not be read. Without a message: serde's messages format the unexpected value (a float
+/// among them), and that formatting was the bundle's largest single piece (PERFORMANCE.md).
+#[derive(Debug)]
+pub(crate) struct Unreadable;
+
+/// A value read from JSON text (a response's body, the page's storage), by `serde-json-core`, whose errors carry no
+/// message. Strings are unescaped into a buffer as long as the text, which no unescaped string can outgrow. A
+/// character beyond the Basic Multilingual Plane written as two `\u` escapes (a surrogate pair) is refused: the
+/// server's `serde_json` and the browser's `JSON.stringify` (the page's storage) write such characters as they are.
+pub(crate) fn from_json<T: DeserializeOwned>(text: &str) -> Result<T, Unreadable> {
+    let mut unescaped = vec![0; text.len()];
+    serde_json_core::from_str_escaped(text, &mut unescaped).map(|(value, _)| value).map_err(|_| Unreadable)
 }
 
 /// Sends a request to the callpop server (same origin as the softphone) and parses its JSON answer.
@@ -86,7 +97,8 @@ async fn request_as<T: DeserializeOwned>(
     token: Option<String>,
 ) -> Result<T, RequestError> {
     let text = exchange(method, path, body, token).await?;
-    from_json(if text.is_empty() { "null" } else { &text }).map_err(unavailable)
+    from_json(if text.is_empty() { "null" } else { &text })
+        .map_err(|_| RequestError::Unavailable("the server's answer could not be read".to_owned()))
 }
 
 /// A request that failed in the browser (no network, a refused connection): its error's message.
