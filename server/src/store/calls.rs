@@ -4,7 +4,7 @@
 //! engine's outbox item. A telephony retry of the same event, or a softphone's repeated append, changes nothing.
 
 use super::accounts::corrupt;
-use super::sync::{OutboxJob, OutboxSubject, enqueue};
+use super::sync::{OutboxJob, OutboxSubject, enqueue, insert_outbox_item};
 use super::{SqlStore, in_group_tx, in_write_tx, on_db};
 use crate::model::{
     Call, CallEventOutcome, NewActivity, NewCallEvent, PopClaimOutcome, RecordedActivity, RecordedCallEvent,
@@ -265,7 +265,8 @@ impl CallStore for SqlStore {
                             .await?;
                     }
                     let job = OutboxJob::CallEvent { call_event_id: event_id, kind: event.state, late: false };
-                    enqueue!(tx, account_id, OutboxSubject::Call(call_row_id), job, now);
+                    // The event's own statement set the call's sync status.
+                    insert_outbox_item!(tx, account_id, OutboxSubject::Call(call_row_id), job, now);
                     (row, false)
                 }
                 // A repeat of an event kind the call has: a telephony retry changes nothing, but a repeat that
@@ -290,7 +291,8 @@ impl CallStore for SqlStore {
                                     .await?;
                             // `late`: the event was synced before; only what it added is new (no trigger fires twice).
                             let job = OutboxJob::CallEvent { call_event_id: event_id, kind: event.state, late: true };
-                            enqueue!(tx, account_id, OutboxSubject::Call(call_row_id), job, now);
+                            // The merge's statement set the call's sync status.
+                            insert_outbox_item!(tx, account_id, OutboxSubject::Call(call_row_id), job, now);
                             (row, false)
                         }
                         None => {

@@ -96,6 +96,21 @@ impl OutboxSubject {
 /// `$now`. A call's sync status becomes `pending` with it: Salesforce has not seen everything the call has.
 macro_rules! enqueue {
     ($tx:ident, $account_id:expr, $subject:expr, $job:expr, $now:expr) => {{
+        let subject: $crate::store::sync::OutboxSubject = $subject;
+        $crate::store::sync::insert_outbox_item!($tx, $account_id, subject, $job, $now);
+        if let $crate::store::sync::OutboxSubject::Call(call_row_id) = subject {
+            sqlx::query("UPDATE calls SET sync_status = 'pending' WHERE id = $1")
+                .bind(call_row_id)
+                .execute(&mut *$tx)
+                .await?;
+        }
+    }};
+}
+
+/// `enqueue!` without the call's sync status: for the call event's own statements, which set it already (one
+/// statement fewer on the ingestion path).
+macro_rules! insert_outbox_item {
+    ($tx:ident, $account_id:expr, $subject:expr, $job:expr, $now:expr) => {{
         let (kind, payload) = $crate::store::sync::OutboxJob::stored_form($job)?;
         let (call_row_id, text_row_id) = $crate::store::sync::OutboxSubject::row_ids($subject);
         let now: chrono::DateTime<chrono::Utc> = $now;
@@ -112,16 +127,11 @@ macro_rules! enqueue {
         .bind(now)
         .execute(&mut *$tx)
         .await?;
-        if let Some(call_row_id) = call_row_id {
-            sqlx::query("UPDATE calls SET sync_status = 'pending' WHERE id = $1")
-                .bind(call_row_id)
-                .execute(&mut *$tx)
-                .await?;
-        }
     }};
 }
 
 pub(crate) use enqueue;
+pub(crate) use insert_outbox_item;
 
 impl OutboxItem {
     /// The item's job; `None` for a kind or payload this server does not know (parked as `UNKNOWN_ITEM`).
