@@ -6,7 +6,8 @@
 //! a card redrawn for a change of its call keeps the same notes box (moved into the new card, with the keyboard
 //! where it was); notes are saved a moment after the agent stops typing, a disposition at once; and what the server
 //! does not have yet is kept in `localStorage` (where the frame has any), so a reload or a dropped connection loses
-//! nothing: a restored box sends it again.
+//! nothing: a restored box sends it again. A card drawn anew after a reload starts from what the server holds
+//! (`WrapUpCard::saved`), and what was kept unsent, being newer, goes over it.
 
 use crate::dom::{El, by_id, closest_data, focus, listen};
 use crate::server::{self, RequestError, from_json, to_json};
@@ -163,9 +164,9 @@ fn all(selector: &str) -> Vec<Element> {
 }
 
 /// Gives the new card of a call its wrap-up part: the one the old card had (the same notes box, so nothing typed is
-/// lost and the keyboard stays), or a new one, restored from what was not sent yet.
+/// lost and the keyboard stays), or a new one, filled from what the server holds and what was not sent yet.
 pub(crate) fn attach(old: Option<&Element>, card: &Element, call: &CallCard) {
-    let Some(wrap_up) = call.wrap_up else { return };
+    let Some(wrap_up) = &call.wrap_up else { return };
     let kept = old.and_then(|old| old.query_selector(".wrap-up").ok().flatten());
     let (section, fresh) = match kept {
         Some(section) => (section, false),
@@ -189,8 +190,12 @@ pub(crate) fn attach(old: Option<&Element>, card: &Element, call: &CallCard) {
     if fresh {
         // Restored once the dispositions are there, so the one that was chosen can be chosen again.
         let call_id = call.call_id.clone();
+        let saved = wrap_up.saved.clone();
         spawn_local(async move {
             refresh_settings().await;
+            if let Some(saved) = saved {
+                fill(&section, &saved.notes, saved.disposition.as_deref());
+            }
             if restore_unsent(&section, &call_id) {
                 schedule_save(call_id, 0);
             }
@@ -300,14 +305,19 @@ fn unsent(call_id: &str) -> Option<CallWrapUp> {
 /// Puts back into a new section what the server did not get before a reload; whether there was any.
 fn restore_unsent(section: &Element, call_id: &str) -> bool {
     let Some(wrap_up) = unsent(call_id) else { return false };
+    fill(section, &wrap_up.notes, wrap_up.disposition.as_deref());
+    true
+}
+
+/// Writes notes and a disposition into a section's box and select.
+fn fill(section: &Element, notes: &str, disposition: Option<&str>) {
     let find = |selector: &str| section.query_selector(selector).ok().flatten();
     if let Some(area) = find("textarea").and_then(|area| area.dyn_into::<HtmlTextAreaElement>().ok()) {
-        area.set_value(&wrap_up.notes);
+        area.set_value(notes);
     }
     if let Some(select) = find("select").and_then(|select| select.dyn_into::<HtmlSelectElement>().ok()) {
-        select.set_value(wrap_up.disposition.as_deref().unwrap_or(""));
+        select.set_value(disposition.unwrap_or(""));
     }
-    true
 }
 
 fn next_generation(call_id: &str) -> u32 {
