@@ -8,6 +8,9 @@
 //! does not have yet is kept in `localStorage` (where the frame has any), so a reload or a dropped connection loses
 //! nothing: a restored box sends it again. A card drawn anew after a reload starts from what the server holds
 //! (`WrapUpCard::saved`), and what was kept unsent, being newer, goes over it.
+//!
+//! Once the call ended, the countdown and Done come first in the wrap-up, on one row above the notes: at Salesforce's
+//! smallest softphone (200 × 400) they are on screen without scrolling, and the notes box below stays as it was.
 
 use crate::dom::{El, by_id, closest_data, focus, listen};
 use crate::server::{self, RequestError, from_json, to_json};
@@ -174,8 +177,11 @@ pub(crate) fn attach(old: Option<&Element>, card: &Element, call: &CallCard) {
     };
     let _ = card.append_child(&section);
     let ended_before = section.get_attribute("data-ended").is_some();
-    if let Some(done) = section.query_selector("[data-done]").ok().flatten() {
-        let _ = if wrap_up.ended { done.remove_attribute("hidden") } else { done.set_attribute("hidden", "") };
+    for shown_once_ended in ["[data-after-call]", "[data-done]"] {
+        if let Some(element) = section.query_selector(shown_once_ended).ok().flatten() {
+            let _ =
+                if wrap_up.ended { element.remove_attribute("hidden") } else { element.set_attribute("hidden", "") };
+        }
     }
     if wrap_up.ended {
         let _ = section.set_attribute("data-ended", "");
@@ -234,6 +240,21 @@ fn new_section(call_id: &str) -> Element {
         .class("wrap-up")
         .attr("id", &section_id(call_id))
         .attr("aria-label", "Wrap-up")
+        .child(
+            El::new("div")
+                .class("after-call")
+                .attr("data-after-call", "")
+                .attr("hidden", "")
+                .child(El::new("p").class("countdown").attr("data-countdown", "").attr("hidden", ""))
+                .child(
+                    El::new("button")
+                        .class("done primary")
+                        .attr("type", "button")
+                        .attr("data-done", call_id)
+                        .attr("hidden", "")
+                        .text("Done"),
+                ),
+        )
         .child(El::new("label").attr("for", &notes_id).text("Notes"))
         .child(
             El::new("textarea")
@@ -246,15 +267,6 @@ fn new_section(call_id: &str) -> Element {
         .child(El::new("label").attr("for", &disposition_id).text("Disposition"))
         .child(dispositions(El::new("select").attr("id", &disposition_id).attr("data-disposition", call_id)))
         .child(El::new("p").class("wrap-up-state").attr("role", "status").attr("data-save-state", ""))
-        .child(El::new("p").class("countdown").attr("data-countdown", "").attr("hidden", ""))
-        .child(
-            El::new("button")
-                .class("done primary")
-                .attr("type", "button")
-                .attr("data-done", call_id)
-                .attr("hidden", "")
-                .text("Done"),
-        )
         .build()
 }
 

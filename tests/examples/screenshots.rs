@@ -174,7 +174,7 @@ async fn softphone_states(label: &str, width: u32, height: u32) -> anyhow::Resul
     let stack = Stack::start().await?;
     let browser = Browser::start().await?;
     browser.client.goto(&stack.lightning_url()).await?;
-    size_frame(&browser, width, height).await?;
+    browser.size_softphone(width, height).await?;
     set_wrap_up(&stack).await?;
     browser.sign_in_agent().await?;
     browser.leave_softphone().await?;
@@ -229,18 +229,6 @@ async fn softphone_states(label: &str, width: u32, height: u32) -> anyhow::Resul
     save_softphone(&browser, &format!("softphone-{label}-recent")).await
 }
 
-/// Opens the org's Lightning home with the softphone's frame sized `width` × `height` (the panel grows around it).
-async fn size_frame(browser: &Browser, width: u32, height: u32) -> anyhow::Result<()> {
-    browser.wait_for("[data-page='home']").await?;
-    let resize = format!(
-        "const panel = document.getElementById('softphone-panel'); panel.style.width = 'auto'; panel.style.height = 'auto';
-         const frame = document.getElementById('softphone'); frame.style.flex = 'none';
-         frame.style.width = '{width}px'; frame.style.height = '{height}px'; return true;"
-    );
-    browser.eval(&resize).await?;
-    Ok(())
-}
-
 /// The call controls in each state, at one size: an answered call's buttons, a hold waiting for the telephony
 /// side, held and muted as confirmed, the transfer form, the keypad, and the idle dial pad. The telephony side is
 /// `simulate::Line`, the demo's.
@@ -249,7 +237,7 @@ async fn controls_states(label: &str, width: u32, height: u32) -> anyhow::Result
     let stack = Stack::start().await?;
     let browser = Browser::start().await?;
     browser.client.goto(&stack.lightning_url()).await?;
-    size_frame(&browser, width, height).await?;
+    browser.size_softphone(width, height).await?;
     browser.sign_in_agent().await?;
     let line = Line::new(&stack.server_url, &stack.api_key, CallBook::default());
     let call_id = format!("{label}-controls");

@@ -2,8 +2,8 @@
 //! Classic pages (third-party cookies blocked): the agent types notes and picks a disposition on the call's card,
 //! the call ends, after-call work counts down and the agent is available again, the telephony side reads each
 //! status from the API, Done closes the card, and the notes and disposition are on the call's Task in the org. A
-//! reload during after-call work brings the ended call's card back. The administrator keeps the dispositions on the
-//! console's Wrap-up page.
+//! reload during after-call work brings the ended call's card back; at the smallest softphone (200 × 400) its
+//! countdown and Done are on screen. The administrator keeps the dispositions on the console's Wrap-up page.
 
 use anyhow::Context;
 use callpop_core::open_cti::Ui;
@@ -203,6 +203,41 @@ per_ui!(
     lightning_a_reload_during_after_call_work_brings_the_card_back_with_its_notes_countdown_and_done,
     classic_a_reload_during_after_call_work_brings_the_card_back_with_its_notes_countdown_and_done
 );
+
+/// At the smallest softphone Salesforce allows (200 × 400), an ended call's countdown and Done are on screen
+/// without scrolling, and Done takes a click there.
+#[tokio::test]
+async fn lightning_at_200_by_400_the_countdown_and_done_are_on_screen_without_scrolling() -> anyhow::Result<()> {
+    let stack = Stack::start().await?;
+    let browser = Browser::start().await?;
+    browser.client.goto(&stack.lightning_url()).await?;
+    browser.size_softphone(200, 400).await?;
+    set_wrap_up(&stack, &json!({ "dispositions": ["Sale", "Callback"], "wrap_up_secs": 600 })).await?;
+    browser.sign_in_agent().await?;
+    answer_a_call(&stack, &browser, "WU-S").await?;
+    let card = "article.call[data-call-id='WU-S']";
+    browser.wait_for("#notes-WU-S").await?.send_keys("Wants a quote for 12 seats").await?;
+    saved(&browser, card).await?;
+    stack.post_call_event("WU-S", "completed", numbers::ONE_CONTACT).await?;
+    browser.wait_for("#app[data-agent-status='after_call_work'] [data-countdown]:not([hidden])").await?;
+
+    let viewport = browser.eval("return [window.innerWidth, window.innerHeight];").await?;
+    assert_eq!(viewport, json!([200, 400]), "the softphone's frame is 200 × 400");
+    // Typing in the notes may have scrolled the frame a little: from its top, as the agent finds it.
+    browser.eval("window.scrollTo(0, 0); return document.scrollingElement.scrollTop;").await?;
+    for (what, css) in
+        [("the countdown", format!("{card} [data-countdown]")), ("Done", "[data-done='WU-S']".to_owned())]
+    {
+        let placed = browser.placement(&css).await?.with_context(|| format!("{what} is on the card"))?;
+        assert!(placed.on_screen() && placed.clickable, "{what} is on screen and takes a click: {placed:?}");
+    }
+    browser.wait_for("[data-done='WU-S']").await?.click().await?;
+    eventually("the card leaves the panel", || async {
+        Ok(browser.client.find_all(Locator::Css(card)).await?.is_empty().then_some(()))
+    })
+    .await?;
+    Ok(())
+}
 
 #[tokio::test]
 async fn lightning_done_ends_after_call_work_at_once_and_the_status_the_agent_picks_is_what_the_telephony_side_reads()
