@@ -215,6 +215,8 @@ async fn softphone_states(label: &str, width: u32, height: u32) -> anyhow::Resul
     stack.post_call_event(&call_id, "completed", numbers::SEVERAL).await?;
     browser.enter_softphone().await?;
     browser.wait_for("#app[data-agent-status='after_call_work'] [data-countdown]:not([hidden])").await?;
+    // From the frame's top, as the agent finds it: the header's status, then the countdown and Done on the card.
+    browser.eval("window.scrollTo(0, 0); return true;").await?;
     browser.leave_softphone().await?;
     save_softphone(&browser, &format!("softphone-{label}-after-call-work")).await?;
 
@@ -279,6 +281,8 @@ async fn controls_states(label: &str, width: u32, height: u32) -> anyhow::Result
     shoot("keypad").await?;
     browser.wait_for(&within("[data-control='hang_up']")).await?.click().await?;
     line.obey_pending().await?;
+    // The ended call waits in after-call work until Done; then the idle dial pad is back.
+    browser.wait_for(&format!("[data-done='{call_id}']:not([hidden])")).await?.click().await?;
     browser.wait_for("#dialpad:not([hidden]) summary").await?.click().await?;
     browser.wait_for("#dialpad-number").await?.send_keys("+1 415 555 0173").await?;
     shoot("dialpad").await?;
