@@ -6,7 +6,11 @@
 //! a card redrawn for a change of its call keeps the same notes box (moved into the new card, with the keyboard
 //! where it was); notes are saved a moment after the agent stops typing, a disposition at once; and what the server
 //! does not have yet is kept in `localStorage` (where the frame has any), so a reload or a dropped connection loses
-//! nothing: a restored box sends it again.
+//! nothing: a restored box sends it again. A card drawn anew after a reload starts from what the server holds
+//! (`WrapUpCard::saved`), and what was kept unsent, being newer, goes over it.
+//!
+//! Once the call ended, the countdown and Done come first in the wrap-up, on one row above the notes: at Salesforce's
+//! smallest softphone (200 × 400) they are on screen without scrolling, and the notes box below stays as it was.
 
 use crate::dom::{El, by_id, closest_data, focus, listen};
 use crate::server::{self, RequestError, from_json, to_json};
@@ -163,9 +167,9 @@ fn all(selector: &str) -> Vec<Element> {
 }
 
 /// Gives the new card of a call its wrap-up part: the one the old card had (the same notes box, so nothing typed is
-/// lost and the keyboard stays), or a new one, restored from what was not sent yet.
+/// lost and the keyboard stays), or a new one, filled from what the server holds and what was not sent yet.
 pub(crate) fn attach(old: Option<&Element>, card: &Element, call: &CallCard) {
-    let Some(wrap_up) = call.wrap_up else { return };
+    let Some(wrap_up) = &call.wrap_up else { return };
     let kept = old.and_then(|old| old.query_selector(".wrap-up").ok().flatten());
     let (section, fresh) = match kept {
         Some(section) => (section, false),
@@ -173,8 +177,11 @@ pub(crate) fn attach(old: Option<&Element>, card: &Element, call: &CallCard) {
     };
     let _ = card.append_child(&section);
     let ended_before = section.get_attribute("data-ended").is_some();
-    if let Some(done) = section.query_selector("[data-done]").ok().flatten() {
-        let _ = if wrap_up.ended { done.remove_attribute("hidden") } else { done.set_attribute("hidden", "") };
+    for shown_once_ended in ["[data-after-call]", "[data-done]"] {
+        if let Some(element) = section.query_selector(shown_once_ended).ok().flatten() {
+            let _ =
+                if wrap_up.ended { element.remove_attribute("hidden") } else { element.set_attribute("hidden", "") };
+        }
     }
     if wrap_up.ended {
         let _ = section.set_attribute("data-ended", "");
@@ -189,8 +196,12 @@ pub(crate) fn attach(old: Option<&Element>, card: &Element, call: &CallCard) {
     if fresh {
         // Restored once the dispositions are there, so the one that was chosen can be chosen again.
         let call_id = call.call_id.clone();
+        let saved = wrap_up.saved.clone();
         spawn_local(async move {
             refresh_settings().await;
+            if let Some(saved) = saved {
+                fill(&section, &saved.notes, saved.disposition.as_deref());
+            }
             if restore_unsent(&section, &call_id) {
                 schedule_save(call_id, 0);
             }
@@ -229,6 +240,21 @@ fn new_section(call_id: &str) -> Element {
         .class("wrap-up")
         .attr("id", &section_id(call_id))
         .attr("aria-label", "Wrap-up")
+        .child(
+            El::new("div")
+                .class("after-call")
+                .attr("data-after-call", "")
+                .attr("hidden", "")
+                .child(El::new("p").class("countdown").attr("data-countdown", "").attr("hidden", ""))
+                .child(
+                    El::new("button")
+                        .class("done primary")
+                        .attr("type", "button")
+                        .attr("data-done", call_id)
+                        .attr("hidden", "")
+                        .text("Done"),
+                ),
+        )
         .child(El::new("label").attr("for", &notes_id).text("Notes"))
         .child(
             El::new("textarea")
@@ -241,15 +267,6 @@ fn new_section(call_id: &str) -> Element {
         .child(El::new("label").attr("for", &disposition_id).text("Disposition"))
         .child(dispositions(El::new("select").attr("id", &disposition_id).attr("data-disposition", call_id)))
         .child(El::new("p").class("wrap-up-state").attr("role", "status").attr("data-save-state", ""))
-        .child(El::new("p").class("countdown").attr("data-countdown", "").attr("hidden", ""))
-        .child(
-            El::new("button")
-                .class("done primary")
-                .attr("type", "button")
-                .attr("data-done", call_id)
-                .attr("hidden", "")
-                .text("Done"),
-        )
         .build()
 }
 
@@ -300,14 +317,19 @@ fn unsent(call_id: &str) -> Option<CallWrapUp> {
 /// Puts back into a new section what the server did not get before a reload; whether there was any.
 fn restore_unsent(section: &Element, call_id: &str) -> bool {
     let Some(wrap_up) = unsent(call_id) else { return false };
+    fill(section, &wrap_up.notes, wrap_up.disposition.as_deref());
+    true
+}
+
+/// Writes notes and a disposition into a section's box and select.
+fn fill(section: &Element, notes: &str, disposition: Option<&str>) {
     let find = |selector: &str| section.query_selector(selector).ok().flatten();
     if let Some(area) = find("textarea").and_then(|area| area.dyn_into::<HtmlTextAreaElement>().ok()) {
-        area.set_value(&wrap_up.notes);
+        area.set_value(notes);
     }
     if let Some(select) = find("select").and_then(|select| select.dyn_into::<HtmlSelectElement>().ok()) {
-        select.set_value(wrap_up.disposition.as_deref().unwrap_or(""));
+        select.set_value(disposition.unwrap_or(""));
     }
-    true
 }
 
 fn next_generation(call_id: &str) -> u32 {

@@ -10,7 +10,7 @@ use crate::control::{CommandKind, ControlsView, card_controls};
 use crate::open_cti::{OpenCtiCall, Ui};
 use crate::record::{RecordId, RecordMatch, SObjectType};
 use crate::screen_pop::{self, ActivityPlan, Caller, Found};
-use crate::wire::{ActivityAppend, CallUpdate, ChoiceReason, CommandRequest, DialRequest};
+use crate::wire::{ActivityAppend, CallUpdate, ChoiceReason, CommandRequest, DialRequest, SavedWrapUp};
 
 /// What the adapter needs from the browser. `callpop-adapter` implements it over Open CTI, `fetch` and the DOM.
 pub trait Host {
@@ -175,6 +175,8 @@ struct TrackedCall {
     refused: Option<String>,
     /// The agent clicked Done on the call's wrap-up.
     wrapped_up: bool,
+    /// The notes and disposition the server held when this softphone first saw the call (after a reload).
+    saved_wrap_up: Option<SavedWrapUp>,
 }
 
 impl TrackedCall {
@@ -189,6 +191,11 @@ impl TrackedCall {
 
 /// How far this softphone got with a call it popped. The shell keeps it in the tab's storage and hands it back after
 /// a reload (`Adapter::resume`), so the call resumes in this softphone instead of showing as another one's.
+///
+/// A call that ended while its card waited for Done comes back too, with the notes and disposition the server
+/// holds, for as long as the server says it is in the agent's after-call work (`CallUpdate::after_call_work`,
+/// decided by `wrap_up::after_call_work_covers`): in the softphone that popped it (this resume), or in any for a
+/// call the agent dialled. Other tabs of the agent's get nothing for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Resume {
     /// Popped; the activity went to `logged_to` (none when the server decides).
@@ -264,10 +271,13 @@ pub struct CallCard {
 }
 
 /// The wrap-up part of a call card.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WrapUpCard {
     /// The call ended: after-call work, and Done closes the card.
     pub ended: bool,
+    /// What the server holds of the agent's notes and disposition, for a card drawn after a reload (typing the
+    /// softphone kept and did not send yet is newer, and wins).
+    pub saved: Option<SavedWrapUp>,
 }
 
 /// The multi-match dialog as the softphone shows it.
@@ -472,7 +482,7 @@ impl<H: Host> Adapter<H> {
                 call.update = update;
             }
             None => {
-                if update.state == CallState::Completed {
+                if update.state == CallState::Completed && !update.after_call_work {
                     return; // A call that ended before this softphone saw it needs nothing from the agent.
                 }
                 let kept = self
@@ -485,12 +495,6 @@ impl<H: Host> Adapter<H> {
                 let answer_again = !popped_elsewhere && kept == Some(Resume::PopAgain);
                 let resumed = kept.filter(|_| popped_elsewhere);
                 let rings_here = update.direction == Direction::Inbound && !popped_elsewhere;
-                if update.direction == Direction::Inbound && (rings_here || resumed.is_some()) {
-                    self.host.open_cti(&update.call_id, OpenCtiCall::ShowPanel);
-                }
-                if update.direction == Direction::Outbound {
-                    self.notice = None; // The call the agent dialled has arrived.
-                }
                 let call_id = update.call_id.clone();
                 // A call that rings while the stream is live is searched for at once, so that Answer pops without
                 // waiting for Salesforce. Calls the stream brings on (re)connecting wait for Answer: an agent with
@@ -500,6 +504,7 @@ impl<H: Host> Adapter<H> {
                     && update.state == CallState::Ringing
                     && update.record.is_none()
                     && self.connection == Connection::Live;
+                let shows_panel = update.direction == Direction::Inbound && (rings_here || resumed.is_some());
                 let (phase, claim) = match &resumed {
                     Some(Resume::InCall { logged_to }) => {
                         (Phase::Popped { logged_to: logged_to.clone() }, Claim::Granted)
@@ -509,7 +514,9 @@ impl<H: Host> Adapter<H> {
                     None if popped_elsewhere => (Phase::HandledElsewhere, Claim::NotAsked),
                     None => (Phase::Waiting, Claim::NotAsked),
                 };
-                self.calls.push(TrackedCall {
+                let mut update = update;
+                let saved_wrap_up = update.saved_wrap_up.take();
+                let call = TrackedCall {
                     update,
                     phase,
                     search: Search::NotAsked,
@@ -518,7 +525,20 @@ impl<H: Host> Adapter<H> {
                     sending: None,
                     refused: None,
                     wrapped_up: false,
-                });
+                    saved_wrap_up,
+                };
+                if !call.update.state.is_live() && wrap_up_of(&call).is_none() {
+                    // An ended call in after-call work comes back only to the softphone that had it (its resume)
+                    // or, dialled by the agent, to any: elsewhere it would be another tab's, with nothing to do.
+                    return;
+                }
+                if shows_panel {
+                    self.host.open_cti(&call_id, OpenCtiCall::ShowPanel);
+                }
+                if call.update.direction == Direction::Outbound {
+                    self.notice = None; // The call the agent dialled has arrived.
+                }
+                self.calls.push(call);
                 self.dirty.push(call_id.clone());
                 if resumed == Some(Resume::PopAgain) {
                     self.pop(&call_id);
@@ -834,7 +854,8 @@ fn wrap_up_of(call: &TrackedCall) -> Option<WrapUpCard> {
         (Phase::Waiting, Direction::Outbound) => call.update.state != CallState::Ringing,
         _ => false,
     };
-    (theirs && !call.wrapped_up).then_some(WrapUpCard { ended: call.update.state == CallState::Completed })
+    (theirs && !call.wrapped_up)
+        .then(|| WrapUpCard { ended: call.update.state == CallState::Completed, saved: call.saved_wrap_up.clone() })
 }
 
 /// Whether the agent can answer the call here.
@@ -898,6 +919,8 @@ mod tests {
             remembered_record: None,
             options: IntegrationOptions::default(),
             control: crate::control::ControlState::default(),
+            saved_wrap_up: None,
+            after_call_work: false,
         }
     }
 
@@ -1176,11 +1199,14 @@ mod tests {
         adapter.handle(Event::SearchCompleted { call_id: "c1".to_owned(), matches: vec![contact()] });
         assert_eq!(adapter.view().calls[0].wrap_up, None, "not before the server confirms the pop is this one's");
         adapter.handle(Event::PopClaimed { call_id: "c1".to_owned(), claimed: true });
-        assert_eq!(adapter.view().calls[0].wrap_up, Some(WrapUpCard { ended: false }));
+        assert_eq!(adapter.view().calls[0].wrap_up, Some(WrapUpCard { ended: false, saved: None }));
 
         adapter.handle(Event::CallUpdated(Box::new(CallUpdate { state: CallState::Completed, ..ringing("c1") })));
         let card = &adapter.view().calls[0];
-        assert_eq!((card.status.as_str(), card.wrap_up), ("Call ended", Some(WrapUpCard { ended: true })));
+        assert_eq!(
+            (card.status.as_str(), card.wrap_up.clone()),
+            ("Call ended", Some(WrapUpCard { ended: true, saved: None }))
+        );
 
         adapter.handle(Event::WrapUpDone { call_id: "c1".to_owned() });
         assert!(adapter.view().calls.is_empty());
@@ -1195,6 +1221,58 @@ mod tests {
         assert_eq!(adapter.view().calls[0].wrap_up, None);
         adapter.handle(Event::CallUpdated(Box::new(CallUpdate { state: CallState::Completed, ..ringing("c1") })));
         assert!(adapter.view().calls.is_empty());
+    }
+
+    /// The call `c1`, popped here, as a softphone reloaded during its after-call work receives it.
+    fn in_after_call_work(notes: &str) -> CallUpdate {
+        let saved = SavedWrapUp { notes: notes.to_owned(), disposition: Some("Callback".to_owned()) };
+        CallUpdate {
+            state: CallState::Completed,
+            after_call_work: true,
+            saved_wrap_up: Some(saved),
+            ..answered_and_popped("c1")
+        }
+    }
+
+    #[test]
+    fn an_ended_call_in_after_call_work_comes_back_after_a_reload_with_the_servers_notes_until_done() {
+        let mut adapter = Adapter::new(Recorder::default(), Ui::Lightning);
+        adapter
+            .resume(vec![("c1".to_owned(), Resume::InCall { logged_to: Some("Ada Lovelace · Contact".to_owned()) })]);
+        adapter.handle(Event::CallUpdated(Box::new(in_after_call_work("Wants a quote"))));
+        let card = &adapter.view().calls[0];
+        let saved = SavedWrapUp { notes: "Wants a quote".to_owned(), disposition: Some("Callback".to_owned()) };
+        assert_eq!((card.status.as_str(), card.logged_to.as_deref()), ("Call ended", Some("Ada Lovelace · Contact")));
+        assert_eq!(card.wrap_up, Some(WrapUpCard { ended: true, saved: Some(saved) }));
+        assert_eq!(card.controls, None);
+        assert!(adapter.host().sent.is_empty(), "nothing is claimed or written again");
+
+        adapter.handle(Event::WrapUpDone { call_id: "c1".to_owned() });
+        assert!(adapter.view().calls.is_empty());
+        assert_eq!(adapter.host().changes.last().and_then(|change| change.resume.clone()), Some(Vec::new()));
+    }
+
+    #[test]
+    fn an_ended_call_comes_back_neither_to_another_tab_nor_once_after_call_work_is_over() {
+        let mut other_tab = Adapter::new(Recorder::default(), Ui::Lightning);
+        other_tab.handle(Event::CallUpdated(Box::new(in_after_call_work("Wants a quote"))));
+        assert!(other_tab.view().calls.is_empty());
+        assert!(other_tab.host().open_cti.is_empty(), "the panel does not open for it");
+        assert!(other_tab.host().changes.iter().all(|change| change.changed.is_empty() && change.removed.is_empty()));
+
+        let mut over = Adapter::new(Recorder::default(), Ui::Lightning);
+        over.resume(vec![("c1".to_owned(), Resume::InCall { logged_to: None })]);
+        let update = CallUpdate { after_call_work: false, ..in_after_call_work("Wants a quote") };
+        over.handle(Event::CallUpdated(Box::new(update)));
+        assert!(over.view().calls.is_empty());
+    }
+
+    #[test]
+    fn an_ended_call_the_agent_dialled_comes_back_to_any_of_their_softphones() {
+        let mut adapter = Adapter::new(Recorder::default(), Ui::Classic);
+        let dialled = CallUpdate { direction: Direction::Outbound, popped: false, ..in_after_call_work("") };
+        adapter.handle(Event::CallUpdated(Box::new(dialled)));
+        assert_eq!(adapter.view().calls[0].wrap_up.as_ref().map(|wrap_up| wrap_up.ended), Some(true));
     }
 
     #[test]

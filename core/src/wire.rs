@@ -44,6 +44,23 @@ pub struct CallUpdate {
     /// waiting for it (`control.rs`).
     #[serde(default)]
     pub control: ControlState,
+    /// The notes and disposition the server holds for the call, sent with the calls a softphone gets when it
+    /// (re)loads (the first events of a fresh stream), so that a card drawn anew shows what the agent wrote.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub saved_wrap_up: Option<SavedWrapUp>,
+    /// The call ended and is still in the agent's after-call work (`wrap_up::after_call_work_covers`): sent with
+    /// the calls a softphone gets when it (re)loads, so the ended call's card comes back until the agent clicks
+    /// Done.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub after_call_work: bool,
+}
+
+/// The agent's notes and disposition for a call, as the server holds them.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SavedWrapUp {
+    pub notes: String,
+    pub disposition: Option<String>,
 }
 
 /// A record named by id and object.

@@ -111,6 +111,26 @@ pub fn effective_status(input: StatusInput) -> EffectiveStatus {
     plain(input.chosen)
 }
 
+/// Whether a call the agent answered, which ended at `ended_at` (Unix milliseconds), is still in their after-call
+/// work. A softphone that (re)loads gets such calls back from the server (`CallUpdate::after_call_work`), so the
+/// agent finds the ended call's card with its notes, disposition, countdown and Done, as before the reload.
+///
+/// It is `effective_status`'s rule for that one call, whatever the agent does now:
+/// - each such call comes back, not only the latest: two calls that ended within the account's seconds both
+///   wait for Done, and one comes back even while the agent is on a newer call;
+/// - for as long as after-call work lasts: less than the account's seconds since the call ended (none when the
+///   account has no after-call work). Later the agent is available again and a reload shows no card; the notes
+///   they saved are on the call's Task, and the call is in the Recent list;
+/// - until the agent acts after the call ended: Done (the server keeps one per agent, so Done on a later call
+///   ends an earlier one's too) or a status they choose; and never for an offline agent.
+///
+/// Which softphone shows it is the adapter's rule: the one that had the call (`adapter::Resume`), or any for a
+/// call the agent dialled.
+pub fn after_call_work_covers(ended_at: i64, input: StatusInput) -> bool {
+    let for_this_call = StatusInput { on_call: false, last_call_ended_at: Some(ended_at), ..input };
+    effective_status(for_this_call).until.is_some()
+}
+
 /// What is wrong with a disposition list; `index` is the value's position.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DispositionError {
@@ -267,6 +287,34 @@ mod tests {
             let expected = EffectiveStatus { status, until: until.map(ms) };
             assert_eq!(effective_status(input), expected, "row {row}: {input:?}");
         }
+    }
+
+    #[test]
+    fn an_ended_call_comes_back_after_a_reload_while_its_after_call_work_lasts() {
+        let input = |chosen, chosen_at, done_at, on_call, now| StatusInput {
+            chosen,
+            chosen_at,
+            done_at,
+            on_call,
+            last_call_ended_at: Some(990_000),
+            wrap_up_secs: 60,
+            now,
+        };
+        // Ended 10 s ago, 60 s of after-call work: it comes back, even while the agent is on a newer call.
+        assert!(after_call_work_covers(990_000, input(Available, 0, None, false, 1_000_000)));
+        assert!(after_call_work_covers(990_000, input(Busy, 0, None, true, 1_000_000)));
+        // An earlier call that ended within the seconds too.
+        assert!(after_call_work_covers(960_000, input(Available, 0, None, false, 1_000_000)));
+        // Not once the seconds ran out, nor after Done or a status chosen since it ended, nor for an offline agent.
+        assert!(!after_call_work_covers(900_000, input(Available, 0, None, false, 1_000_000)));
+        assert!(!after_call_work_covers(990_000, input(Available, 0, Some(995_000), false, 1_000_000)));
+        assert!(!after_call_work_covers(990_000, input(Busy, 995_000, None, false, 1_000_000)));
+        assert!(!after_call_work_covers(990_000, input(Offline, 0, None, false, 1_000_000)));
+        // Done for an earlier call leaves this one's after-call work running.
+        assert!(after_call_work_covers(990_000, input(Available, 0, Some(500_000), false, 1_000_000)));
+        // No after-call work set: nothing comes back.
+        let none = StatusInput { wrap_up_secs: 0, ..input(Available, 0, None, false, 1_000_000) };
+        assert!(!after_call_work_covers(990_000, none));
     }
 
     #[test]

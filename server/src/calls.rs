@@ -28,5 +28,9 @@ pub fn call_update(call: &Call, account: &Account) -> CallUpdate {
         options: account.options,
         // The confirmed controls are in `call_controls`: `routes/agent.rs` fills them in for a live call.
         control: Default::default(),
+        // What the agent wrote, and whether the call is in their after-call work, go only with the calls a
+        // softphone gets when it (re)loads: `routes/agent.rs` fills them in.
+        saved_wrap_up: None,
+        after_call_work: false,
     }
 }

@@ -174,7 +174,7 @@ async fn softphone_states(label: &str, width: u32, height: u32) -> anyhow::Resul
     let stack = Stack::start().await?;
     let browser = Browser::start().await?;
     browser.client.goto(&stack.lightning_url()).await?;
-    size_frame(&browser, width, height).await?;
+    browser.size_softphone(width, height).await?;
     set_wrap_up(&stack).await?;
     browser.sign_in_agent().await?;
     browser.leave_softphone().await?;
@@ -215,6 +215,8 @@ async fn softphone_states(label: &str, width: u32, height: u32) -> anyhow::Resul
     stack.post_call_event(&call_id, "completed", numbers::SEVERAL).await?;
     browser.enter_softphone().await?;
     browser.wait_for("#app[data-agent-status='after_call_work'] [data-countdown]:not([hidden])").await?;
+    // From the frame's top, as the agent finds it: the header's status, then the countdown and Done on the card.
+    browser.eval("window.scrollTo(0, 0); return true;").await?;
     browser.leave_softphone().await?;
     save_softphone(&browser, &format!("softphone-{label}-after-call-work")).await?;
 
@@ -229,18 +231,6 @@ async fn softphone_states(label: &str, width: u32, height: u32) -> anyhow::Resul
     save_softphone(&browser, &format!("softphone-{label}-recent")).await
 }
 
-/// Opens the org's Lightning home with the softphone's frame sized `width` × `height` (the panel grows around it).
-async fn size_frame(browser: &Browser, width: u32, height: u32) -> anyhow::Result<()> {
-    browser.wait_for("[data-page='home']").await?;
-    let resize = format!(
-        "const panel = document.getElementById('softphone-panel'); panel.style.width = 'auto'; panel.style.height = 'auto';
-         const frame = document.getElementById('softphone'); frame.style.flex = 'none';
-         frame.style.width = '{width}px'; frame.style.height = '{height}px'; return true;"
-    );
-    browser.eval(&resize).await?;
-    Ok(())
-}
-
 /// The call controls in each state, at one size: an answered call's buttons, a hold waiting for the telephony
 /// side, held and muted as confirmed, the transfer form, the keypad, and the idle dial pad. The telephony side is
 /// `simulate::Line`, the demo's.
@@ -249,7 +239,7 @@ async fn controls_states(label: &str, width: u32, height: u32) -> anyhow::Result
     let stack = Stack::start().await?;
     let browser = Browser::start().await?;
     browser.client.goto(&stack.lightning_url()).await?;
-    size_frame(&browser, width, height).await?;
+    browser.size_softphone(width, height).await?;
     browser.sign_in_agent().await?;
     let line = Line::new(&stack.server_url, &stack.api_key, CallBook::default());
     let call_id = format!("{label}-controls");
@@ -291,6 +281,8 @@ async fn controls_states(label: &str, width: u32, height: u32) -> anyhow::Result
     shoot("keypad").await?;
     browser.wait_for(&within("[data-control='hang_up']")).await?.click().await?;
     line.obey_pending().await?;
+    // The ended call waits in after-call work until Done; then the idle dial pad is back.
+    browser.wait_for(&format!("[data-done='{call_id}']:not([hidden])")).await?.click().await?;
     browser.wait_for("#dialpad:not([hidden]) summary").await?.click().await?;
     browser.wait_for("#dialpad-number").await?.send_keys("+1 415 555 0173").await?;
     shoot("dialpad").await?;

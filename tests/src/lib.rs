@@ -826,6 +826,45 @@ impl Browser {
         Ok(())
     }
 
+    /// On the org's Lightning home, sizes the softphone's frame `width` × `height` (the utility panel grows around
+    /// it), as Salesforce sizes it from the call center's settings.
+    pub async fn size_softphone(&self, width: u32, height: u32) -> anyhow::Result<()> {
+        self.wait_for("[data-page='home']").await?;
+        let resize = format!(
+            "const panel = document.getElementById('softphone-panel'); panel.style.width = 'auto'; panel.style.height = 'auto';
+             const frame = document.getElementById('softphone'); frame.style.flex = 'none';
+             frame.style.width = '{width}px'; frame.style.height = '{height}px'; return true;"
+        );
+        self.eval(&resize).await?;
+        Ok(())
+    }
+
+    /// Where `css`'s first element is in the frame the browser is in, and whether a click at its middle reaches it
+    /// (nothing covers it): none when nothing matches.
+    pub async fn placement(&self, css: &str) -> anyhow::Result<Option<Placement>> {
+        let script = "const element = document.querySelector(arguments[0]);
+            if (!element) return null;
+            const rect = element.getBoundingClientRect();
+            const hit = document.elementFromPoint((rect.left + rect.right) / 2, (rect.top + rect.bottom) / 2);
+            return { top: rect.top, bottom: rect.bottom, left: rect.left, right: rect.right,
+                     viewport_width: window.innerWidth, viewport_height: window.innerHeight,
+                     clickable: !!hit && element.contains(hit) };";
+        let placed = self.client.execute(script, vec![Value::from(css)]).await?;
+        if placed.is_null() {
+            return Ok(None);
+        }
+        let number = |name: &str| placed[name].as_f64().with_context(|| format!("`{name}` in {placed}"));
+        Ok(Some(Placement {
+            top: number("top")?,
+            bottom: number("bottom")?,
+            left: number("left")?,
+            right: number("right")?,
+            viewport_width: number("viewport_width")?,
+            viewport_height: number("viewport_height")?,
+            clickable: placed["clickable"].as_bool().unwrap_or(false),
+        }))
+    }
+
     /// Waits for Chromium to finish downloading `file_name` and returns its content.
     pub async fn downloaded(&self, file_name: &str) -> anyhow::Result<String> {
         let path = self.downloads.join(file_name);
@@ -833,6 +872,26 @@ impl Browser {
             Ok(std::fs::read_to_string(&path).ok().filter(|content| !content.is_empty()))
         })
         .await
+    }
+}
+
+/// An element's box in its frame's viewport, in CSS pixels (`Browser::placement`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Placement {
+    pub top: f64,
+    pub bottom: f64,
+    pub left: f64,
+    pub right: f64,
+    pub viewport_width: f64,
+    pub viewport_height: f64,
+    /// A click at the element's middle reaches it.
+    pub clickable: bool,
+}
+
+impl Placement {
+    /// Whole within the viewport, as it stands: seen without scrolling.
+    pub fn on_screen(&self) -> bool {
+        self.top >= 0.0 && self.left >= 0.0 && self.bottom <= self.viewport_height && self.right <= self.viewport_width
     }
 }
 

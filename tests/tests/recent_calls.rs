@@ -1,8 +1,10 @@
 //! The softphone's Recent list in both UIs, in Salesforce's cross-site frame: a missed call is marked and called
-//! back with one click, and a call the agent logged pops its record again from the list.
+//! back with one click, and a call the agent logged pops its record again from the list. At the narrowest softphone
+//! (200 px) a caller's number stays whole on one line, and Call back is still at hand.
 
+use anyhow::Context;
 use callpop_core::open_cti::Ui;
-use callpop_e2e::{Stack, eventually, per_ui, start_signed_in};
+use callpop_e2e::{Browser, Stack, eventually, per_ui, start_signed_in};
 use callpop_sandbox::OpenCtiLogEntry;
 use callpop_sandbox::seed::numbers;
 
@@ -96,3 +98,43 @@ per_ui!(
     lightning_recent_list_pops_again_and_calls_a_missed_caller_back,
     classic_recent_list_pops_again_and_calls_a_missed_caller_back
 );
+
+/// At Salesforce's narrowest softphone (200 × 400), a missed caller's number stays whole on one line, and Call back
+/// is on screen and dials them.
+#[tokio::test]
+async fn lightning_at_200_px_a_missed_callers_number_stays_on_one_line_and_call_back_is_at_hand() -> anyhow::Result<()>
+{
+    let stack = Stack::start().await?;
+    let browser = Browser::start().await?;
+    browser.client.goto(&stack.lightning_url()).await?;
+    browser.size_softphone(200, 400).await?;
+    browser.sign_in_agent().await?;
+    stack.post_call_event("MISSED-200", "ringing", numbers::NOBODY).await?;
+    stack.post_call_event("MISSED-200", "completed", numbers::NOBODY).await?;
+
+    browser.wait_for("#show-recent").await?.click().await?;
+    let entry = ".recent-entry[data-key='call:MISSED-200']";
+    browser.wait_for(entry).await?;
+    // The title's text as laid out: how many lines it takes, and whether any of it is cut off.
+    let title = browser
+        .client
+        .execute(
+            "const title = document.querySelector(arguments[0]);
+             const range = document.createRange(); range.selectNodeContents(title);
+             return [title.textContent, range.getClientRects().length, title.scrollWidth <= title.clientWidth];",
+            vec![serde_json::Value::from(format!("{entry} .recent-title"))],
+        )
+        .await?;
+    assert_eq!(title, serde_json::json!([numbers::NOBODY, 1, true]), "[number, lines, whole]");
+    let call_back =
+        browser.placement(&format!("{entry} .call-back")).await?.context("a missed call offers Call back")?;
+    assert!(call_back.on_screen() && call_back.clickable, "Call back is on screen and takes a click: {call_back:?}");
+
+    browser.wait_for(&format!("{entry} .call-back")).await?.click().await?;
+    let pending = eventually("the call back's dial request", || async {
+        Ok(Some(stack.pending_dials().await?).filter(|pending| !pending.is_empty()))
+    })
+    .await?;
+    assert_eq!(pending[0]["number"], numbers::NOBODY);
+    Ok(())
+}

@@ -1,8 +1,9 @@
 //! Notes, disposition and after-call work in the softphone, framed cross-site by the local org's Lightning and
 //! Classic pages (third-party cookies blocked): the agent types notes and picks a disposition on the call's card,
 //! the call ends, after-call work counts down and the agent is available again, the telephony side reads each
-//! status from the API, Done closes the card, and the notes and disposition are on the call's Task in the org. The
-//! administrator keeps the dispositions on the console's Wrap-up page.
+//! status from the API, Done closes the card, and the notes and disposition are on the call's Task in the org. A
+//! reload during after-call work brings the ended call's card back; at the smallest softphone (200 × 400) its
+//! countdown and Done are on screen. The administrator keeps the dispositions on the console's Wrap-up page.
 
 use anyhow::Context;
 use callpop_core::open_cti::Ui;
@@ -10,6 +11,7 @@ use callpop_e2e::{ADMIN_EMAIL, Browser, Stack, eventually, per_ui, start_signed_
 use callpop_sandbox::seed::numbers;
 use fantoccini::Locator;
 use serde_json::{Value, json};
+use std::time::Duration;
 
 const AGENT_EMAIL: &str = "agent@demo.callpop.test";
 /// Short, so the test sees after-call work end; long enough to read it while it lasts.
@@ -111,6 +113,131 @@ per_ui!(
     lightning_notes_and_disposition_reach_the_task_and_after_call_work_ends_in_available,
     classic_notes_and_disposition_reach_the_task_and_after_call_work_ends_in_available
 );
+
+/// Rings the demo agent from a known Contact, answers in the softphone and has the telephony side report the call
+/// answered: the card is in call, with its wrap-up.
+async fn answer_a_call(stack: &Stack, browser: &Browser, call_id: &str) -> anyhow::Result<()> {
+    stack.post_call_event(call_id, "ringing", numbers::ONE_CONTACT).await?;
+    browser.wait_for(&format!("[data-answer='{call_id}']")).await?.click().await?;
+    browser.wait_for(&format!("article.call[data-call-id='{call_id}'] [data-status='In call']")).await?;
+    stack.post_call_event(call_id, "answered", numbers::ONE_CONTACT).await?;
+    browser.wait_for(&format!("#notes-{call_id}")).await?;
+    Ok(())
+}
+
+/// The agent's notes saved, as the card says.
+async fn saved(browser: &Browser, card: &str) -> anyhow::Result<()> {
+    eventually("the notes saved", || async {
+        Ok((browser.text_of(&format!("{card} [data-save-state]")).await? == "Saved").then_some(()))
+    })
+    .await
+}
+
+/// The agent reloads Salesforce during after-call work: the ended call's card comes back with the notes and
+/// disposition the server has and what they typed just before, the countdown going on from the server's clock,
+/// and Done, which closes it; the Task has the notes.
+async fn after_call_work_comes_back_after_a_reload(ui: Ui) -> anyhow::Result<()> {
+    // Arrange: ten minutes of after-call work; a call answered, notes and a disposition saved, the call ended.
+    let (stack, browser) = start_signed_in(ui).await?;
+    stack.link_org().await?;
+    set_wrap_up(&stack, &json!({ "dispositions": ["Sale", "Callback"], "wrap_up_secs": 600 })).await?;
+    browser.wait_for("#agent-status:not([hidden])").await?;
+    answer_a_call(&stack, &browser, "WU-R").await?;
+    let card = "article.call[data-call-id='WU-R']";
+    browser.wait_for("#notes-WU-R").await?.send_keys("Wants a quote for 12 seats").await?;
+    browser.wait_for("#disposition-WU-R option[value='Callback']").await?.click().await?;
+    saved(&browser, card).await?;
+    stack.post_call_event("WU-R", "completed", numbers::ONE_CONTACT).await?;
+    browser.wait_for("#app[data-agent-status='after_call_work']").await?;
+    browser.wait_for(&format!("{card} [data-done]:not([hidden])")).await?;
+    // A second passes on the countdown, then the agent types a little more and reloads at once.
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    browser.wait_for("#notes-WU-R").await?.send_keys(", then call back Monday").await?;
+
+    // Act: the whole Salesforce page is reloaded.
+    browser.reload_page().await?;
+    browser.wait_for("#connection[data-connection='live']").await?;
+
+    // Assert: the card is back, ended, with everything the agent wrote, the countdown and Done.
+    browser.wait_for(&format!("{card} [data-done]:not([hidden])")).await?;
+    assert_eq!(browser.text_of(&format!("{card} [data-status]")).await?, "Call ended");
+    let notes = eventually("the notes back in their box", || async {
+        let notes = browser.wait_for("#notes-WU-R").await?.prop("value").await?.unwrap_or_default();
+        Ok((!notes.is_empty()).then_some(notes))
+    })
+    .await?;
+    assert_eq!(notes, "Wants a quote for 12 seats, then call back Monday");
+    let disposition = browser.wait_for("#disposition-WU-R").await?.prop("value").await?;
+    assert_eq!(disposition.as_deref(), Some("Callback"));
+    let countdown = eventually("the countdown", || async {
+        let text = browser.text_of(&format!("{card} [data-countdown]:not([hidden])")).await?;
+        Ok((!text.is_empty()).then_some(text))
+    })
+    .await?;
+    assert!(countdown.starts_with("After-call work: 9:"), "the server's clock goes on: {countdown}");
+    browser.wait_for("#app[data-agent-status='after_call_work']").await?;
+    assert_eq!(telephony_status(&stack).await?, "after_call_work");
+
+    // Done closes it, ends after-call work, and the Task has the notes.
+    browser.wait_for("[data-done='WU-R']").await?.click().await?;
+    eventually("the card leaves the panel", || async {
+        Ok(browser.client.find_all(Locator::Css(card)).await?.is_empty().then_some(()))
+    })
+    .await?;
+    browser.wait_for("#app[data-agent-status='available']").await?;
+    let task = eventually("the Task with the agent's notes", || async {
+        let tasks = stack.org_records_where("Task", "CallObject", "WU-R").await?;
+        Ok(tasks.into_iter().find(|task| {
+            task["Description"]
+                .as_str()
+                .is_some_and(|text| text.starts_with("Wants a quote for 12 seats, then call back Monday\n\n"))
+        }))
+    })
+    .await?;
+    assert_eq!(task["CallDisposition"], "Callback", "{task}");
+    Ok(())
+}
+
+per_ui!(
+    after_call_work_comes_back_after_a_reload:
+    lightning_a_reload_during_after_call_work_brings_the_card_back_with_its_notes_countdown_and_done,
+    classic_a_reload_during_after_call_work_brings_the_card_back_with_its_notes_countdown_and_done
+);
+
+/// At the smallest softphone Salesforce allows (200 × 400), an ended call's countdown and Done are on screen
+/// without scrolling, and Done takes a click there.
+#[tokio::test]
+async fn lightning_at_200_by_400_the_countdown_and_done_are_on_screen_without_scrolling() -> anyhow::Result<()> {
+    let stack = Stack::start().await?;
+    let browser = Browser::start().await?;
+    browser.client.goto(&stack.lightning_url()).await?;
+    browser.size_softphone(200, 400).await?;
+    set_wrap_up(&stack, &json!({ "dispositions": ["Sale", "Callback"], "wrap_up_secs": 600 })).await?;
+    browser.sign_in_agent().await?;
+    answer_a_call(&stack, &browser, "WU-S").await?;
+    let card = "article.call[data-call-id='WU-S']";
+    browser.wait_for("#notes-WU-S").await?.send_keys("Wants a quote for 12 seats").await?;
+    saved(&browser, card).await?;
+    stack.post_call_event("WU-S", "completed", numbers::ONE_CONTACT).await?;
+    browser.wait_for("#app[data-agent-status='after_call_work'] [data-countdown]:not([hidden])").await?;
+
+    let viewport = browser.eval("return [window.innerWidth, window.innerHeight];").await?;
+    assert_eq!(viewport, json!([200, 400]), "the softphone's frame is 200 × 400");
+    // Typing in the notes may have scrolled the frame a little: from its top, as the agent finds it.
+    browser.eval("window.scrollTo(0, 0); return document.scrollingElement.scrollTop;").await?;
+    for (what, css) in
+        [("the countdown", format!("{card} [data-countdown]")), ("Done", "[data-done='WU-S']".to_owned())]
+    {
+        let placed = browser.placement(&css).await?.with_context(|| format!("{what} is on the card"))?;
+        assert!(placed.on_screen() && placed.clickable, "{what} is on screen and takes a click: {placed:?}");
+    }
+    browser.wait_for("[data-done='WU-S']").await?.click().await?;
+    eventually("the card leaves the panel", || async {
+        Ok(browser.client.find_all(Locator::Css(card)).await?.is_empty().then_some(()))
+    })
+    .await?;
+    Ok(())
+}
 
 #[tokio::test]
 async fn lightning_done_ends_after_call_work_at_once_and_the_status_the_agent_picks_is_what_the_telephony_side_reads()

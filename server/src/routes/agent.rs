@@ -2,8 +2,11 @@
 //!
 //! `GET /api/v1/agent/stream` is Server-Sent Events. Each event's id is a stream notice id and its data the call's
 //! current state (`CallUpdate`). A softphone that reconnects with `Last-Event-ID` (or `?after=`) gets every call that
-//! changed since; one that connects fresh gets the calls that are still ringing or live. `EventSource` cannot send
-//! headers, so the connection is authorised by a single-use ticket from `POST /api/v1/agent/stream-tickets`.
+//! changed since; one that connects fresh (a reload) gets the calls that are still ringing or live, and those that
+//! ended and are still in the agent's after-call work (`callpop_core::wrap_up::after_call_work_covers`), marked
+//! so; each of these with the notes and disposition the agent saved for it, so a card drawn anew shows them.
+//! `EventSource` cannot send headers, so the connection is authorised by a single-use ticket from
+//! `POST /api/v1/agent/stream-tickets`.
 //!
 //! A ticket and a stream belong to the session that asked for the ticket. When that session ends (the agent signs
 //! out, an administrator ends it, a password change ends them all, or it expires), an unused ticket is refused and
@@ -22,7 +25,8 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use callpop_core::call::Direction;
-use callpop_core::wire::{ApiErrorBody, CallUpdate, PopClaim, StreamTicket};
+use callpop_core::wire::{ApiErrorBody, CallUpdate, PopClaim, SavedWrapUp, StreamTicket};
+use callpop_core::wrap_up::after_call_work_covers;
 use chrono::{Duration, Utc};
 use futures_util::Stream;
 use serde::Deserialize;
@@ -152,10 +156,22 @@ async fn feed_stream_inner(
         None => {
             let high_water = state.store.latest_agent_event_id(user_id).await?;
             let account = state.store.account(session.account.id).await?.unwrap_or_else(|| session.account.clone());
-            let live = state.store.live_calls_for_agent(user_id, Utc::now() - LIVE_CALL_WINDOW).await?;
+            let now = Utc::now();
+            let live = state.store.live_calls_for_agent(user_id, now - LIVE_CALL_WINDOW).await?;
+            let mut calls: Vec<(i64, Call, bool)> = live.into_iter().map(|(id, call)| (id, call, false)).collect();
+            let ended = calls_in_after_call_work(state, user_id, account.id, now).await?;
+            calls.extend(ended.into_iter().map(|(id, call)| (id, call, true)));
+            calls.sort_by_key(|(event_id, ..)| *event_id);
             let mut last = high_water;
-            for (event_id, call) in live {
-                send_call(sender, event_id, &rendered(state, &call, &account, user_id).await?).await?;
+            for (event_id, call, after_call_work) in calls {
+                let mut update = rendered(state, &call, &account, user_id).await?;
+                update.after_call_work = after_call_work;
+                update.saved_wrap_up = state
+                    .store
+                    .call_wrap_up(call.id)
+                    .await?
+                    .map(|saved| SavedWrapUp { notes: saved.notes, disposition: saved.disposition });
+                send_call(sender, event_id, &update).await?;
                 last = last.max(event_id);
             }
             last
@@ -206,6 +222,25 @@ async fn feed_stream_inner(
             () = open.woken() => {}
         }
     }
+}
+
+/// The calls the agent answered that ended and are still in their after-call work at `now`, as core decides it
+/// from their status and the account's seconds, with each call's newest notice id.
+async fn calls_in_after_call_work(
+    state: &AppState,
+    user_id: i64,
+    account_id: i64,
+    now: chrono::DateTime<Utc>,
+) -> anyhow::Result<Vec<(i64, Call)>> {
+    let settings = state.store.wrap_up_settings(account_id).await?;
+    let facts = state.store.status_facts(user_id, now - LIVE_CALL_WINDOW).await?;
+    let input = super::wrap_up::status_input(&facts, &settings, now);
+    let since = now - Duration::seconds(i64::from(settings.wrap_up_secs));
+    let ended = state.store.answered_calls_ended_since(user_id, since).await?;
+    Ok(ended
+        .into_iter()
+        .filter(|(_, call)| call.ended_at.is_some_and(|at| after_call_work_covers(at.timestamp_millis(), input)))
+        .collect())
 }
 
 /// The call as `agent`'s softphone receives it: its current state, who popped it when that was another agent, plus,

@@ -189,26 +189,31 @@ async fn current_status(state: &AppState, user_id: i64, account_id: i64) -> ApiR
     Ok(status_view(&state.store.status_facts(user_id, now - LIVE_CALL_WINDOW).await?, &settings, now))
 }
 
-/// The status core computes from the stored facts at `now`.
-fn status_view(facts: &StatusFacts, settings: &WrapUpSettings, now: DateTime<Utc>) -> AgentStatusView {
-    let (chosen, chosen_at) = match facts.chosen {
-        Some((status, at)) => (status, Some(at)),
-        None => (AgentStatus::Available, None),
-    };
-    let effective = effective_status(StatusInput {
+/// What core computes the agent's status from: the stored facts, the account's seconds and `now` (an agent who
+/// never chose a status is available since the epoch).
+pub(super) fn status_input(facts: &StatusFacts, settings: &WrapUpSettings, now: DateTime<Utc>) -> StatusInput {
+    let (chosen, chosen_at) =
+        facts.chosen.map_or((AgentStatus::Available, i64::MIN), |(status, at)| (status, at.timestamp_millis()));
+    StatusInput {
         chosen,
-        chosen_at: chosen_at.map_or(i64::MIN, |at| at.timestamp_millis()),
+        chosen_at,
         done_at: facts.done_at.map(|at| at.timestamp_millis()),
         on_call: facts.on_call,
         last_call_ended_at: facts.last_call_ended_at.map(|at| at.timestamp_millis()),
         wrap_up_secs: settings.wrap_up_secs,
         now: now.timestamp_millis(),
-    });
+    }
+}
+
+/// The status core computes from the stored facts at `now`.
+fn status_view(facts: &StatusFacts, settings: &WrapUpSettings, now: DateTime<Utc>) -> AgentStatusView {
+    let input = status_input(facts, settings, now);
+    let effective = effective_status(input);
     let until = effective.until.and_then(DateTime::from_timestamp_millis);
     AgentStatusView {
         status: effective.status,
-        chosen,
-        chosen_at: chosen_at.map(rfc3339),
+        chosen: input.chosen,
+        chosen_at: facts.chosen.map(|(_, at)| rfc3339(at)),
         after_call_work_until: until.map(rfc3339),
         after_call_work_remaining_secs: effective
             .until

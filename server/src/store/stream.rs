@@ -1,5 +1,6 @@
-//! The agents' event streams: which calls changed for an agent since a given event id, and which are live now; for
-//! the server's stream watchman, the notices of everyone since an id, and which of the open streams' sessions last.
+//! The agents' event streams: which calls changed for an agent since a given event id, which are live now and which
+//! they answered that ended lately (after-call work); for the server's stream watchman, the notices of everyone
+//! since an id, and which of the open streams' sessions last.
 
 use super::calls::CALL_COLUMNS;
 use super::{SqlStore, on_db};
@@ -15,6 +16,9 @@ pub trait StreamStore {
     /// The agent's calls that are still ringing or in progress and started after `since`, each with the id of its
     /// newest notice, oldest first: what a softphone that just (re)loaded must show.
     async fn live_calls_for_agent(&self, user_id: i64, since: DateTime<Utc>) -> sqlx::Result<Vec<(i64, Call)>>;
+    /// The calls the agent answered that ended after `since`, each with the id of its newest notice, oldest first:
+    /// those still in the agent's after-call work come back to a softphone that just (re)loaded.
+    async fn answered_calls_ended_since(&self, user_id: i64, since: DateTime<Utc>) -> sqlx::Result<Vec<(i64, Call)>>;
     /// Every user's stream notices after `after_id`, oldest first, as `(event id, user id)`.
     async fn all_agent_events_after(&self, after_id: i64, limit: i64) -> sqlx::Result<Vec<(i64, i64)>>;
     /// The newest notice id of all streams (0 when there is none).
@@ -31,6 +35,29 @@ struct LiveCallRow {
     latest_event_id: i64,
     #[sqlx(flatten)]
     call: super::calls::CallRow,
+}
+
+impl SqlStore {
+    /// The agent's calls that meet `condition` (on `calls`, with the agent as `$1` and `since` as `$2`), each with
+    /// the id of its newest notice, oldest first.
+    async fn agent_calls_where(
+        &self,
+        user_id: i64,
+        condition: &'static str,
+        since: DateTime<Utc>,
+    ) -> sqlx::Result<Vec<(i64, Call)>> {
+        let sql = format!(
+            "SELECT latest.latest_event_id, {CALL_COLUMNS} FROM calls
+             JOIN (SELECT call_row_id, MAX(id) AS latest_event_id FROM agent_events WHERE user_id = $1 GROUP BY call_row_id)
+                  AS latest ON latest.call_row_id = calls.id
+             WHERE calls.agent_user_id = $1 AND {condition}
+             ORDER BY latest.latest_event_id"
+        );
+        let rows: Vec<LiveCallRow> = on_db!(self.db(), pool => {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(user_id).bind(since).fetch_all(pool).await?
+        });
+        rows.into_iter().map(|row| Ok((row.latest_event_id, row.call.try_into()?))).collect()
+    }
 }
 
 #[async_trait::async_trait]
@@ -54,17 +81,12 @@ impl StreamStore for SqlStore {
     }
 
     async fn live_calls_for_agent(&self, user_id: i64, since: DateTime<Utc>) -> sqlx::Result<Vec<(i64, Call)>> {
-        let sql = format!(
-            "SELECT latest.latest_event_id, {CALL_COLUMNS} FROM calls
-             JOIN (SELECT call_row_id, MAX(id) AS latest_event_id FROM agent_events WHERE user_id = $1 GROUP BY call_row_id)
-                  AS latest ON latest.call_row_id = calls.id
-             WHERE calls.agent_user_id = $1 AND calls.state <> 'completed' AND calls.started_at > $2
-             ORDER BY latest.latest_event_id"
-        );
-        let rows: Vec<LiveCallRow> = on_db!(self.db(), pool => {
-            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(user_id).bind(since).fetch_all(pool).await?
-        });
-        rows.into_iter().map(|row| Ok((row.latest_event_id, row.call.try_into()?))).collect()
+        self.agent_calls_where(user_id, "calls.state <> 'completed' AND calls.started_at > $2", since).await
+    }
+
+    async fn answered_calls_ended_since(&self, user_id: i64, since: DateTime<Utc>) -> sqlx::Result<Vec<(i64, Call)>> {
+        let condition = "calls.state = 'completed' AND calls.answered_at IS NOT NULL AND calls.ended_at > $2";
+        self.agent_calls_where(user_id, condition, since).await
     }
 
     async fn all_agent_events_after(&self, after_id: i64, limit: i64) -> sqlx::Result<Vec<(i64, i64)>> {

@@ -221,6 +221,57 @@ api_test! {
     }
 }
 
+/// The `call` events a fresh stream of `token`'s session sends before its `ready`: what a reloaded softphone gets.
+async fn calls_on_reload(app: &crate::helpers::TestApp, token: &str) -> Vec<Value> {
+    let ticket = stream_ticket(app, token).await;
+    let mut stream = app.get(None, &format!("/api/v1/agent/stream?ticket={ticket}")).await;
+    assert_eq!(stream.status(), StatusCode::OK);
+    let sent = read_stream(&mut stream, |sent| sent.contains("event: ready")).await;
+    assert!(sent.contains("event: ready"), "{sent:?}");
+    calls_sent(&sent)
+}
+
+api_test! {
+    async fn a_reloaded_softphone_gets_back_the_ended_call_in_after_call_work_with_its_notes_until_done(app: TestApp) {
+        // Arrange: ten minutes of after-call work; a call the agent answered, ended, with their notes, and a call
+        // that rang and ended unanswered.
+        let account = app.create_account("Acme", Plan::Enterprise).await;
+        let agent = &account.agent;
+        let settings = json!({ "dispositions": ["Sale"], "wrap_up_secs": 600 });
+        let (admin, put) = (Some(account.admin.token.as_str()), reqwest::Method::PUT);
+        let response = app.send_json(put, admin, "/api/v1/settings/wrap-up", &settings).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let answered = ("CA-ACW", &["ringing", "answered", "completed"][..]);
+        for (call_id, kinds) in [answered, ("CA-MISSED", &["ringing", "completed"])] {
+            for kind in kinds {
+                let mut event = crate::helpers::call_event(call_id, kind, &agent.email, 0, "Google Ads");
+                event["occurred_at"] = json!(chrono::Utc::now().to_rfc3339());
+                let response = app.post_json(Some(&account.api_key), "/api/v1/call-events", &event).await;
+                assert_eq!(response.status(), StatusCode::ACCEPTED);
+            }
+        }
+        let notes = json!({ "notes": "Wants a quote", "disposition": "Sale" });
+        let path = "/api/v1/agent/calls/CA-ACW/wrap-up";
+        let response = app.send_json(reqwest::Method::PUT, Some(&agent.token), path, &notes).await;
+        assert_eq!(response.status(), StatusCode::OK);
+
+        // Act and assert: a reload gets the ended call, marked, with the notes; not the missed one.
+        let calls = calls_on_reload(&app, &agent.token).await;
+        assert_eq!(calls.len(), 1, "{calls:#?}");
+        assert_eq!((&calls[0]["call_id"], &calls[0]["state"]), (&json!("CA-ACW"), &json!("completed")));
+        assert_eq!(calls[0]["after_call_work"], true);
+        assert_eq!(calls[0]["saved_wrap_up"], notes);
+        // Another agent's reload gets nothing of it.
+        assert!(calls_on_reload(&app, &account.other_agent.token).await.is_empty());
+
+        // Once the agent clicked Done, a reload brings nothing back.
+        let done = json!({ "notes": "Wants a quote", "disposition": "Sale", "done": true });
+        let response = app.send_json(reqwest::Method::PUT, Some(&agent.token), path, &done).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        assert!(calls_on_reload(&app, &agent.token).await.is_empty());
+    }
+}
+
 /// The server's stream watchman looks every 50 ms (a session check every 750 ms), and no sync worker runs, so
 /// nothing else wakes the streams.
 fn quick_watchman(config: &mut callpop_server::Config) {
