@@ -38,6 +38,8 @@ thread_local! {
     /// When after-call work ends, in the browser's milliseconds (`Date.now()`).
     static DEADLINE: Cell<Option<f64>> = const { Cell::new(None) };
     static TICKING: Cell<bool> = const { Cell::new(false) };
+    /// How many times the server was asked for the agent's status (`refresh_status`).
+    static STATUS_ASKS: Cell<u32> = const { Cell::new(0) };
 }
 
 fn storage() -> Option<web_sys::Storage> {
@@ -74,8 +76,9 @@ pub(crate) fn mount(calls: &Element) {
             };
             spawn_local(async move {
                 let body = to_json(&SetAgentStatus { status }).ok();
+                let asked = ask_status();
                 if let Ok(view) = server::request::<AgentStatusView>("PUT", "/api/v1/agent/status", body).await {
-                    show_status(&view);
+                    show_status_if_latest(asked, &view);
                 }
             });
         });
@@ -102,8 +105,23 @@ async fn refresh_settings() {
 }
 
 async fn refresh_status() {
+    let asked = ask_status();
     if let Ok(view) = server::request::<AgentStatusView>("GET", "/api/v1/agent/status", None).await {
-        show_status(&view);
+        show_status_if_latest(asked, &view);
+    }
+}
+
+/// Counts a request whose answer carries the agent's status. Answers can arrive out of order (a call answered then
+/// ended at once, a save while the status is read), and only the latest request's answer is the status now.
+fn ask_status() -> u32 {
+    let asked = STATUS_ASKS.get().wrapping_add(1);
+    STATUS_ASKS.set(asked);
+    asked
+}
+
+fn show_status_if_latest(asked: u32, view: &AgentStatusView) {
+    if STATUS_ASKS.get() == asked {
+        show_status(view);
     }
 }
 
@@ -192,6 +210,11 @@ pub(crate) fn attach(old: Option<&Element>, card: &Element, call: &CallCard) {
             // The call just ended (or ended before this card was drawn): after-call work's clock is the server's.
             spawn_local(refresh_status());
         }
+    } else {
+        // The agent's live call changed (answered, held, resumed): the status the telephony side reads may have
+        // changed with it (busy once the answer is reported, whatever after-call work an earlier call left), and the
+        // header shows the server's word for it, never its own guess.
+        spawn_local(refresh_status());
     }
     if fresh {
         // Restored once the dispositions are there, so the one that was chosen can be chosen again.
@@ -382,6 +405,7 @@ async fn save(call_id: String, done: bool) {
     wrap_up.done = done;
     let Ok(body) = to_json(&wrap_up) else { return };
     let path = format!("/api/v1/agent/calls/{}/wrap-up", String::from(js_sys::encode_uri_component(&call_id)));
+    let asked = ask_status();
     match server::request::<CallWrapUpSaved>("PUT", &path, Some(body)).await {
         Ok(saved) => {
             // Typed meanwhile: what is unsent now is newer than what was saved, and its own save is scheduled.
@@ -391,7 +415,7 @@ async fn save(call_id: String, done: bool) {
                 let _ = storage.remove_item(&format!("{UNSENT_PREFIX}{call_id}"));
             }
             set_save_state(&call_id, "Saved");
-            show_status(&saved.status);
+            show_status_if_latest(asked, &saved.status);
             if done {
                 crate::dispatch(Event::WrapUpDone { call_id });
             }

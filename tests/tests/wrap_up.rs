@@ -271,6 +271,35 @@ async fn lightning_done_ends_after_call_work_at_once_and_the_status_the_agent_pi
     Ok(())
 }
 
+async fn the_header_says_busy_as_soon_as_the_next_call_is_answered(ui: Ui) -> anyhow::Result<()> {
+    // Arrange: the agent is in after-call work after a first call and has not clicked Done.
+    let (stack, browser) = start_signed_in(ui).await?;
+    set_wrap_up(&stack, &json!({ "dispositions": [], "wrap_up_secs": 600 })).await?;
+    browser.wait_for("#agent-status:not([hidden])").await?;
+    answer_a_call(&stack, &browser, "WU-5").await?;
+    stack.post_call_event("WU-5", "completed", numbers::ONE_CONTACT).await?;
+    browser.wait_for("#app[data-agent-status='after_call_work']").await?;
+
+    // Act: the next call rings and the agent answers it.
+    answer_a_call(&stack, &browser, "WU-6").await?;
+
+    // Assert: the telephony side reads busy, and the header says so too, not the first call's after-call work.
+    eventually("the telephony side reads busy", || async {
+        Ok((telephony_status(&stack).await? == "busy").then_some(()))
+    })
+    .await?;
+    browser.wait_for("#app[data-agent-status='busy']").await?;
+    let chosen = browser.wait_for("#agent-status").await?.prop("value").await?;
+    assert_eq!(chosen.as_deref(), Some("busy"), "the header's status");
+    Ok(())
+}
+
+per_ui!(
+    the_header_says_busy_as_soon_as_the_next_call_is_answered:
+    lightning_the_header_says_busy_as_soon_as_the_next_call_is_answered_after_the_last_ones_after_call_work,
+    classic_the_header_says_busy_as_soon_as_the_next_call_is_answered_after_the_last_ones_after_call_work
+);
+
 #[tokio::test]
 async fn the_administrator_edits_the_dispositions_in_the_console_and_a_repeated_one_is_shown_under_its_input()
 -> anyhow::Result<()> {
