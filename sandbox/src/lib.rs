@@ -285,6 +285,18 @@ impl Sandbox {
         &self.org
     }
 
+    /// Imports (or replaces) a Salesforce Voice contact center with the vendor's PEM X.509 certificate, as the
+    /// customer's imported contact-center definition holds it (`reqTelephonyIntegrationCertificate`).
+    pub fn set_contact_center(&self, api_name: &str, certificate_pem: &str) -> Result<(), ConfigError> {
+        let definition = telephony::ContactCenterDefinition { certificate: certificate_pem.to_owned(), name: None };
+        self.org.lock().set_contact_center(api_name, definition)
+    }
+
+    /// The org's id (`00D…`, 18 characters): the `iss` of Telephony Integration REST API tokens.
+    pub fn org_id(&self) -> String {
+        self.org.lock().auth.org_id.as_str().to_owned()
+    }
+
     /// Sets the softphone's URL, as an admin does when importing the call center definition.
     pub fn set_adapter_url(&self, adapter_url: &str) {
         self.org.lock().adapter_url = Some(adapter_url.to_owned());

@@ -68,7 +68,7 @@ async fn org_with_center() -> TestOrg {
 }
 
 fn org_id(org: &TestOrg) -> String {
-    org.sandbox.org().lock().auth.org_id.as_str().to_owned()
+    org.sandbox.org_id()
 }
 
 /// A well-formed token for the contact center, valid for four hours.
@@ -195,10 +195,7 @@ fn call_with(vendor_call_key: &str, field: &str, value: Value) -> Value {
 #[tokio::test]
 async fn bad_tokens_unknown_centers_and_incomplete_bodies_are_refused_and_store_nothing() {
     let org = org_with_center().await;
-    let other = org
-        .control(Method::PUT, "contact-centers/OtherCenter", Some(json!({"certificate": STRANGER.certificate_pem})))
-        .await;
-    assert_eq!(other.status, 204, "{}", other.text);
+    org.sandbox.set_contact_center("OtherCenter", &STRANGER.certificate_pem).expect("a valid certificate");
     let with = |change: fn(&mut Claims)| {
         let mut claims = good_claims(&org);
         change(&mut claims);
