@@ -47,8 +47,12 @@
 //!   or `INVALID_ARGUMENT` naming the field; 404 `NOT_FOUND` for a voiceCallId-shaped `{CALL ID}` that names no
 //!   voice call of the token's call center. Success is 200 for both operations.
 //! - `aud` is not checked (the pages list no audience); `Telephony-Provider-Name` is kept in the journal but not
-//!   required (the pages mark only `Authorization` and `Content-Type` required); the certificate's own validity
-//!   dates are not checked, only its key.
+//!   required (the pages mark only `Authorization` and `Content-Type` required); bodies are read as JSON whatever
+//!   their `Content-Type` says (the XML the pages also allow is not served); the certificate's own validity dates
+//!   are not checked, only its key.
+//! - A `jti` is remembered once its token verifies, even when the request is then refused for its body; a vendor
+//!   that retries a lost request with a `jti` must sign a new token for the retry, as Salesforce's replay check
+//!   implies.
 //! - A PATCH whose `callAttributes` the org refuses still applies the other fields (the operation is asynchronous,
 //!   so its caller never learns of them); `isActiveCall: false` does not zero the hold counts the same request sets.
 //! - `totalHoldDuration` is stored as VoiceCall's `CustomerHoldDuration` (the object reference's "total duration of
