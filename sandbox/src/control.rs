@@ -26,12 +26,18 @@
 //! | `GET`/`DELETE /__control/requests` | the request journal (`faults::JournalEntry`) |
 //! | `GET /__control/requests/counts[?method=POST&path=/services/data/*/composite]` | requests per endpoint, or one count |
 //! | `GET`/`POST`/`DELETE /__control/opencti-log`, `PUT /__control/call-center` | the page's Open CTI log and adapter URL |
+//! | `GET /__control/contact-centers` | the Salesforce Voice contact centers (`telephony::ContactCenter`) |
+//! | `PUT /__control/contact-centers/{apiName}` `{"certificate": "-----BEGIN CERTIFICATE-----…", "name": …}` | imports (replaces) a contact center with the vendor's certificate; a bad certificate is refused |
+//! | `DELETE /__control/contact-centers/{apiName}` | removes a contact center (its `CallCenter` row stays) |
+//!
+//! A reset removes the contact centers too: they are the org's configuration, like its custom fields.
 
 use crate::faults::Fault;
 use crate::oauth::{ConnectedApp, DEFAULT_CLIENT_ID};
 use crate::rules::{DuplicateRule, ValidationRule};
 use crate::schema::{CustomField, TASK_CALL_ID_FIELD};
 use crate::settings::{ApiUsage, OrgSettings};
+use crate::telephony::{ContactCenter, ContactCenterDefinition};
 use crate::{ConfigError, OPEN_CTI_API_VERSION, OpenCtiLogEntry, Org, seed};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -70,6 +76,8 @@ pub(crate) fn router() -> Router<Org> {
         .route("/__control/requests/counts", get(count_requests))
         .route("/__control/opencti-log", get(read_log).post(append_log).delete(clear_log))
         .route("/__control/call-center", put(set_call_center))
+        .route("/__control/contact-centers", get(list_contact_centers))
+        .route("/__control/contact-centers/{api_name}", put(set_contact_center).delete(remove_contact_center))
 }
 
 fn refused(message: impl std::fmt::Display) -> Response {
@@ -115,7 +123,11 @@ async fn create_record(
     Path(object): Path<String>,
     Json(fields): Json<Map<String, Value>>,
 ) -> (StatusCode, Json<Value>) {
-    let id = org.lock().records.insert(&object, fields, Utc::now());
+    let mut state = org.lock();
+    let id = match state.schema.object(&object).map(|definition| definition.key_prefix.clone()) {
+        Some(prefix) => state.records.insert_as(&object, &prefix, fields, Utc::now()),
+        None => state.records.insert(&object, fields, Utc::now()),
+    };
     (StatusCode::CREATED, Json(json!({ "id": id.as_str() })))
 }
 
@@ -352,4 +364,20 @@ struct CallCenter {
 async fn set_call_center(State(org): State<Org>, Json(call_center): Json<CallCenter>) -> StatusCode {
     org.lock().adapter_url = Some(call_center.adapter_url);
     StatusCode::NO_CONTENT
+}
+
+async fn list_contact_centers(State(org): State<Org>) -> Json<Vec<ContactCenter>> {
+    Json(org.lock().telephony.contact_centers().cloned().collect())
+}
+
+async fn set_contact_center(
+    State(org): State<Org>,
+    Path(api_name): Path<String>,
+    Json(definition): Json<ContactCenterDefinition>,
+) -> Response {
+    done(org.lock().set_contact_center(&api_name, definition))
+}
+
+async fn remove_contact_center(State(org): State<Org>, Path(api_name): Path<String>) -> StatusCode {
+    found(org.lock().remove_contact_center(&api_name))
 }

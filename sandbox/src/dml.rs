@@ -7,7 +7,7 @@
 
 use crate::OrgState;
 use crate::errors::ApiError;
-use crate::org::{Record, salesforce_datetime};
+use crate::org::{Record, Records, salesforce_datetime};
 use crate::rules::{DuplicateAction, DuplicateMatch, DuplicateRuleHeader, check_address};
 use crate::schema::{
     CLOSED_CASE_STATUSES, CLOSED_OPPORTUNITY_STAGES, CLOSED_TASK_STATUSES, FieldDef, FieldType, ObjectDef,
@@ -301,7 +301,7 @@ impl OrgState {
         }
         fields.insert("IsDeleted".to_owned(), json!(false));
         self.derive_fields(object, &mut fields);
-        Ok(self.records.insert(&object.name, fields, context.now))
+        Ok(self.records.insert_as(&object.name, &object.key_prefix, fields, context.now))
     }
 
     /// Updates the record `id` of `object` with a REST body (only the fields it names change).
@@ -570,6 +570,9 @@ impl OrgState {
                     text(fields, "Status").is_some_and(|status| RESPONDED_MEMBER_STATUSES.contains(&status));
                 fields.insert("HasResponded".to_owned(), json!(responded));
             }
+            "VoiceCall" if !fields.contains_key("Name") => {
+                fields.insert("Name".to_owned(), json!(next_voice_call_name(&self.records)));
+            }
             _ => {}
         }
     }
@@ -584,4 +587,10 @@ fn invalid_cross_reference(field: &FieldDef) -> ApiError {
 fn converted_lead() -> ApiError {
     ApiError::bad_request("CANNOT_UPDATE_CONVERTED_LEAD", "cannot reference converted lead")
         .with_fields(Vec::<String>::new())
+}
+
+/// The next VoiceCall's auto-number name, as Salesforce names voice calls: VC-00000001, VC-00000002, …
+pub(crate) fn next_voice_call_name(records: &Records) -> String {
+    let number = records.of("VoiceCall").count() + records.deleted_of("VoiceCall").count() + 1;
+    format!("VC-{number:08}")
 }

@@ -1,4 +1,5 @@
-//! Failure injection and the request journal, for every request to `/services/…` (OAuth and REST) and `/id/…`.
+//! Failure injection and the request journal, for every request to `/services/…` (OAuth and REST), `/id/…` and
+//! `/telephony/…` (the Telephony Integration REST API).
 //!
 //! A fault rule matches a method (or any) and a path pattern (`*` within a segment, `**` across segments, e.g.
 //! `/services/data/*/composite`), lets `after` matching requests through, then fires `times` times (or for ever),

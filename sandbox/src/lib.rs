@@ -6,6 +6,8 @@
 //! - OAuth 2.0 (`oauth`) and the REST data API (`rest`): sObjects, upsert, SOQL (`soql`), SOSL (`sosl`),
 //!   composite and collections (`composite`), describe, limits, with Salesforce's validation, duplicate rules and
 //!   error bodies (`dml`, `rules`, `errors`);
+//! - Salesforce Voice's Telephony Integration REST API under `/telephony/v1`, which writes `VoiceCall` records with
+//!   RS256 JWTs checked against each contact center's certificate (`telephony`);
 //! - failure injection and a request journal (`faults`);
 //! - a control API (`/__control/…`, `control`) through which tests seed, configure and inspect the org.
 //!
@@ -29,6 +31,7 @@ pub mod seed;
 pub mod settings;
 pub mod soql;
 pub mod sosl;
+pub mod telephony;
 
 use anyhow::Context;
 use chrono::Utc;
@@ -106,6 +109,8 @@ pub struct OrgState {
     pub usage: ApiUsage,
     pub auth: AuthState,
     pub faults: FaultPlane,
+    /// Contact centers and their certificates, for the Telephony Integration REST API.
+    pub telephony: telephony::TelephonyState,
 }
 
 /// Why the org refused a configuration change.
@@ -117,6 +122,8 @@ pub enum ConfigError {
     UnknownObject(String),
     #[error("{0}")]
     BadRule(String),
+    #[error("{0}")]
+    BadContactCenter(String),
 }
 
 impl OrgState {
@@ -134,13 +141,14 @@ impl OrgState {
             usage: ApiUsage::default(),
             auth: AuthState::default(),
             faults: FaultPlane::default(),
+            telephony: telephony::TelephonyState::default(),
         };
         state.reset(config.seed, config.task_call_id_field);
         state
     }
 
     /// Puts the org's data and configuration back to a fresh org's: records (seeded or empty), schema, rules,
-    /// settings, API usage and faults. Connected apps, tokens, the journal and the Open CTI log stay.
+    /// settings, API usage, faults and contact centers. Connected apps, tokens, the journal and the Open CTI log stay.
     pub fn reset(&mut self, seed: bool, task_call_id_field: bool) {
         self.records = Records::default();
         if seed {
@@ -158,6 +166,7 @@ impl OrgState {
         self.duplicate_rules.clear();
         self.usage = ApiUsage::default();
         self.faults.clear_rules();
+        self.telephony = telephony::TelephonyState::default();
     }
 
     /// Replaces the settings, turning the schema's State and Country code fields on or off to match.
@@ -255,6 +264,7 @@ impl Sandbox {
         let org = Org(Arc::new(Mutex::new(OrgState::new(base_url.clone(), config.adapter_url.clone(), &config))));
         let api = oauth::router()
             .merge(rest::router())
+            .merge(telephony::router())
             .layer(axum::middleware::from_fn_with_state(org.clone(), faults::intercept));
         let router =
             pages::router().merge(classic::router()).merge(control::router()).merge(api).with_state(org.clone());
@@ -273,6 +283,18 @@ impl Sandbox {
 
     pub fn org(&self) -> &Org {
         &self.org
+    }
+
+    /// Imports (or replaces) a Salesforce Voice contact center with the vendor's PEM X.509 certificate, as the
+    /// customer's imported contact-center definition holds it (`reqTelephonyIntegrationCertificate`).
+    pub fn set_contact_center(&self, api_name: &str, certificate_pem: &str) -> Result<(), ConfigError> {
+        let definition = telephony::ContactCenterDefinition { certificate: certificate_pem.to_owned(), name: None };
+        self.org.lock().set_contact_center(api_name, definition)
+    }
+
+    /// The org's id (`00D…`, 18 characters): the `iss` of Telephony Integration REST API tokens.
+    pub fn org_id(&self) -> String {
+        self.org.lock().auth.org_id.as_str().to_owned()
     }
 
     /// Sets the softphone's URL, as an admin does when importing the call center definition.
@@ -298,7 +320,7 @@ impl Sandbox {
         self.org.lock().faults.clear_rules();
     }
 
-    /// Every request to `/services/…` and `/id/…` so far, oldest first.
+    /// Every request to `/services/…`, `/id/…` and `/telephony/…` so far, oldest first.
     pub fn requests(&self) -> Vec<JournalEntry> {
         self.org.lock().faults.journal().to_vec()
     }

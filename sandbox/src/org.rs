@@ -104,10 +104,22 @@ pub struct Records {
 
 impl Records {
     /// Creates a record with the given fields, stamping `Id` and the audit dates.
-    pub fn insert(&mut self, object: &str, mut fields: Map<String, Value>, now: DateTime<Utc>) -> RecordId {
-        self.minted += 1;
+    pub fn insert(&mut self, object: &str, fields: Map<String, Value>, now: DateTime<Utc>) -> RecordId {
         let prefix = SObjectType::from_api_name(object).key_prefix().unwrap_or("a00");
-        let id = RecordId::mint(prefix, self.minted);
+        self.insert_as(object, prefix, fields, now)
+    }
+
+    /// Creates a record whose id starts with `key_prefix` (the schema's, for objects callpop's core does not name,
+    /// such as `VoiceCall`'s `0LQ`), stamping `Id` and the audit dates.
+    pub fn insert_as(
+        &mut self,
+        object: &str,
+        key_prefix: &str,
+        mut fields: Map<String, Value>,
+        now: DateTime<Utc>,
+    ) -> RecordId {
+        self.minted += 1;
+        let id = RecordId::mint(key_prefix, self.minted);
         let stamp = Value::String(salesforce_datetime(now));
         fields.insert("Id".to_owned(), Value::String(id.as_str().to_owned()));
         for field in ["CreatedDate", "LastModifiedDate", "SystemModstamp"] {

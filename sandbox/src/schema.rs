@@ -592,6 +592,71 @@ fn user() -> ObjectDef {
     ObjectDef::new("User", "Users", "005", fields).read_only()
 }
 
+/// `CallCenter`: one row per contact center (or Open CTI call center) the admin imported. `InternalName` is the
+/// API name the Telephony Integration REST API's `callCenterApiName` and JWT `sub` name. Rows come from the control
+/// API (`PUT /__control/contact-centers/{apiName}`), not from REST writes, as in Salesforce, where they come from an
+/// imported definition.
+fn call_center() -> ObjectDef {
+    let fields = vec![FieldDef::text("Name", 80), FieldDef::text("InternalName", 80).labelled("Internal Name")];
+    ObjectDef::new("CallCenter", "Call Centers", "04v", fields).read_only()
+}
+
+/// The values of a VoiceCall's `CallType` under Service Cloud Voice (Salesforce's object reference; Sales Dialer
+/// adds `Bridge`, `Coach` and `Internal`).
+pub const VOICE_CALL_TYPES: [&str; 6] = ["Callback", "Consult", "Inbound", "InternalCall", "Outbound", "Transfer"];
+
+/// `VoiceCall`, as Salesforce's object reference lists the fields a Partner Telephony call fills: written by the
+/// Telephony Integration REST API (`telephony`) and readable through `sobjects` and SOQL like every other object.
+/// `FromPhoneNumber` and `ToPhoneNumber` keep their names from before API 62.0 (Salesforce renamed them
+/// `RecipientContactInfo` and `CallerContactInfo` then); the local org does not version field names.
+fn voice_call() -> ObjectDef {
+    let related = ["Account", "Case", "Contact", "Lead", "Opportunity"];
+    let fields = vec![
+        FieldDef::text("Name", 80).labelled("Voice Call Name").read_only(),
+        FieldDef::reference("CallCenterId", &["CallCenter"]).labelled("Call Center ID").create_only(),
+        FieldDef::text("VendorCallKey", 255).labelled("Vendor Call Key"),
+        FieldDef::of_type("FromPhoneNumber", FieldType::Phone).labelled("Caller Number"),
+        FieldDef::of_type("ToPhoneNumber", FieldType::Phone).labelled("Recipient Number"),
+        FieldDef::picklist("CallType", &VOICE_CALL_TYPES).labelled("Call Type").restricted().required(),
+        FieldDef::picklist("CallSubtype", &["PSTN", "WebRTC"]).labelled("Call Subtype").restricted(),
+        FieldDef::picklist("CallOrigin", &["Preview", "Progressive", "Voicemail"]).labelled("Call Origin").restricted(),
+        FieldDef::of_type("CallStartDateTime", FieldType::Datetime).labelled("Call Started").required(),
+        FieldDef::of_type("CallEndDateTime", FieldType::Datetime).labelled("Call Ended"),
+        FieldDef::of_type("CallQueuedDateTime", FieldType::Datetime).labelled("Call Queued"),
+        FieldDef::of_type("CallAcceptDateTime", FieldType::Datetime).labelled("Call Accepted"),
+        FieldDef::of_type("CallDurationInSeconds", FieldType::Int).labelled("Call Duration"),
+        FieldDef::text("CallDisposition", 255).labelled("Call Disposition"),
+        FieldDef::picklist("CallResolution", &["Resolved", "Unresolved"]).labelled("Call Resolution"),
+        FieldDef::of_type("CustomerHoldDuration", FieldType::Int).labelled("Customer Hold Duration"),
+        FieldDef::of_type("LongestHoldDuration", FieldType::Int).labelled("Longest Hold Duration"),
+        FieldDef::of_type("NumberOfHolds", FieldType::Int).labelled("Number of Holds"),
+        FieldDef::text("QueueName", 255).labelled("Queue Name"),
+        FieldDef::text("DisconnectReason", 255).labelled("Disconnect Reason"),
+        FieldDef::of_type("Description", FieldType::Textarea).labelled("Call Summary"),
+        FieldDef::reference("ActivityId", &["Task"]).labelled("Activity ID"),
+        FieldDef::reference("RelatedRecordId", &related).labelled("Related Record ID"),
+        FieldDef::reference("PreviousCallId", &["VoiceCall"]).labelled("Previous Call ID"),
+        FieldDef::reference("NextCallId", &["VoiceCall"]).labelled("Next Call ID"),
+        FieldDef::reference("CallRecordingId", &["VoiceCallRecording"]).labelled("Call Recording ID"),
+        FieldDef::of_type("IsRecorded", FieldType::Boolean).labelled("Recorded").defaulted(json!(false)),
+        owner(),
+    ];
+    ObjectDef::new("VoiceCall", "Voice Calls", "0LQ", fields)
+}
+
+/// `VoiceCallRecording`: the recording the Update a Voice Call Record API creates from `recordingLocation`.
+/// Salesforce keeps the media behind `MediaContentId`; the local org, which stores no media, keeps the vendor's
+/// location in `RecordingLocation` instead (a field of the local org only, so tests can read it back).
+fn voice_call_recording() -> ObjectDef {
+    let fields = vec![
+        FieldDef::reference("VoiceCallId", &["VoiceCall"]).labelled("Voice Call ID").create_only(),
+        FieldDef::of_type("DurationInSeconds", FieldType::Int).labelled("Duration"),
+        FieldDef::of_type("RecordingLocation", FieldType::Url).labelled("Recording Location").with_length(1000),
+        owner(),
+    ];
+    ObjectDef::new("VoiceCallRecording", "Voice Call Recordings", "0Ls", fields)
+}
+
 /// `Organization`: one row, the org itself (its id is the org id), computed from the org's settings. Its
 /// `TimeZoneSidKey` is the org's default time zone, an IANA name (`America/Los_Angeles`).
 fn organization() -> ObjectDef {
@@ -651,6 +716,9 @@ impl Schema {
             opportunity(),
             user(),
             organization(),
+            call_center(),
+            voice_call(),
+            voice_call_recording(),
             duplicate_rule_object(),
             validation_rule_object(),
         ];

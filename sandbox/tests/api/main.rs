@@ -10,3 +10,4 @@ mod oauth;
 mod rules;
 mod search;
 mod sobjects;
+mod telephony;
