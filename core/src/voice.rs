@@ -48,10 +48,17 @@ pub struct VoiceSettings {
     pub host: VoiceHost,
     /// The contact center's API name (its `InternalName`), the `sub` of every Telephony Integration token.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^[A-Za-z](_?[A-Za-z0-9])*$", max_length = 80))]
     pub contact_center_api_name: Option<String>,
     /// The Telephony Integration REST API's base URL, in production
-    /// `https://{MyDomain}.my.salesforce-scrt.com/telephony/v1`.
+    /// `https://{MyDomain}.my.salesforce-scrt.com/telephony/v1`: HTTPS, or HTTP on loopback only.
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            pattern = r"^(https://([A-Za-z0-9-]+\.)*[A-Za-z][A-Za-z0-9-]*|http://(127\.0\.0\.1|localhost))(:[1-9][0-9]{0,3})?(/[A-Za-z0-9._~-]*)*$"
+        )
+    )]
     pub telephony_base_url: Option<String>,
 }
 

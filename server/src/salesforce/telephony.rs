@@ -281,6 +281,10 @@ mod tests {
         for (raw, kept) in [
             ("https://acme.my.salesforce-scrt.com/telephony/v1/", "https://acme.my.salesforce-scrt.com/telephony/v1"),
             ("http://127.0.0.1:8081/telephony/v1", "http://127.0.0.1:8081/telephony/v1"),
+            // The shapes the OpenAPI document's pattern allows at its edges (a bare label, hyphens, dots in paths).
+            ("https://-a-", "https://-a-"),
+            ("https://0.x/./~", "https://0.x/./~"),
+            ("http://localhost:9/", "http://localhost:9"),
         ] {
             assert_eq!(check_base_url(raw).as_deref(), Ok(kept));
         }
