@@ -142,10 +142,12 @@ pub enum AdminTask {
     ManageSyncLog,
     /// List and end the sessions of the account's users (a lost laptop, an agent who left).
     ManageUserSessions,
+    /// Change the Salesforce Voice settings, generate the Telephony Integration key pair, download its certificate.
+    ManageSalesforceVoice,
 }
 
 impl AdminTask {
-    pub const ALL: [AdminTask; 9] = [
+    pub const ALL: [AdminTask; 10] = [
         AdminTask::ReadIntegrationOptions,
         AdminTask::ChangeIntegrationOptions,
         AdminTask::ReadSettingsHistory,
@@ -155,6 +157,7 @@ impl AdminTask {
         AdminTask::ManageTriggers,
         AdminTask::ManageSyncLog,
         AdminTask::ManageUserSessions,
+        AdminTask::ManageSalesforceVoice,
     ];
 }
 
@@ -170,7 +173,8 @@ pub fn role_needed_for(task: AdminTask) -> Role {
         | AdminTask::ManageSalesforceLink
         | AdminTask::ManageTriggers
         | AdminTask::ManageSyncLog
-        | AdminTask::ManageUserSessions => Role::Administrator,
+        | AdminTask::ManageUserSessions
+        | AdminTask::ManageSalesforceVoice => Role::Administrator,
     }
 }
 

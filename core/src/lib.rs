@@ -20,6 +20,7 @@ pub mod salesforce_hosts;
 pub mod screen_pop;
 pub mod sign_in;
 pub mod triggers;
+pub mod voice;
 pub mod wire;
 pub mod wrap_up;
 pub mod write_plan;

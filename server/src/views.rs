@@ -72,6 +72,7 @@ fn admin_task_name(task: AdminTask) -> &'static str {
         AdminTask::ManageTriggers => "manage_triggers",
         AdminTask::ManageSyncLog => "manage_sync_log",
         AdminTask::ManageUserSessions => "manage_user_sessions",
+        AdminTask::ManageSalesforceVoice => "manage_salesforce_voice",
     }
 }
 

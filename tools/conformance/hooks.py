@@ -194,3 +194,18 @@ def usable_dispositions(context, case, kwargs):
                 seen.add(value.strip().lower())
                 kept.append(value)
         case.body = {**body, "dispositions": kept}
+
+
+@schemathesis.hook("before_call").apply_to(name=["PUT /api/v1/settings/voice"])
+def complete_voice_settings(context, case, kwargs):
+    # A host that uses Salesforce Voice (`salesforce_voice`, `both`) needs the contact center's API name and the
+    # Telephony Integration URL; the server refuses it without them with a 422 naming the missing one, a rule between
+    # fields that the document cannot state. A body that names such a host gets the ones it left out.
+    body = case.body
+    if isinstance(body, dict) and body.get("host") in ("salesforce_voice", "both"):
+        completed = dict(body)
+        if completed.get("contact_center_api_name") is None:
+            completed["contact_center_api_name"] = "callpopContactCenter"
+        if completed.get("telephony_base_url") is None:
+            completed["telephony_base_url"] = "https://acme.my.salesforce-scrt.com/telephony/v1"
+        case.body = completed

@@ -28,6 +28,7 @@ mod sync_log;
 mod texts;
 mod triggers;
 mod user_sessions;
+mod voice;
 mod wrap_up;
 
 use crate::error::ApiError;
@@ -89,6 +90,7 @@ pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(sync_log::router())
         .merge(call_log::router())
         .merge(settings::router())
+        .merge(voice::router())
         .merge(api_keys::router())
         .merge(call_center::router())
         .merge(softphone::api_router())

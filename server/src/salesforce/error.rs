@@ -272,6 +272,13 @@ impl SalesforceError {
         }
     }
 
+    /// Whether the Telephony Integration API refused the request's token (401 `INVALID_JWT`): the certificate on
+    /// the contact center is not the account's current one (regenerated but not uploaded), or the contact center or
+    /// org is not the one the settings name. Retrying does not help; the administrator uploads the certificate.
+    pub fn is_refused_telephony_token(&self) -> bool {
+        self.status() == Some(401) && self.has_code("INVALID_JWT")
+    }
+
     /// Whether any reported error has this code.
     pub fn has_code(&self, code: &str) -> bool {
         self.errors().iter().any(|error| error.code == code)

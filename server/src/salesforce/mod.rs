@@ -9,7 +9,9 @@
 //! - [`limits`]: the `Sforce-Limit-Info` header;
 //! - [`hosts`]: which hosts may receive credentials (login, instance and identity URLs are checked first);
 //! - [`escape`]: SOSL and SOQL escaping; [`search`]: the phone search; [`composite`]: `@{ref}` requests;
-//!   [`record`]: records and save results.
+//!   [`record`]: records and save results;
+//! - [`telephony`]: Salesforce Voice's Telephony Integration REST API ([`TelephonyClient`]): VoiceCalls created and
+//!   updated as the telephony vendor, each request signed with a fresh JWT.
 //!
 //! What it must not do: retry, wait, refresh on its own, or decide which record a call belongs to. Those are the
 //! sync engine's (retries, refresh) and `callpop_core::legacy`'s and `callpop_core::triggers`' (decisions).
@@ -25,6 +27,7 @@ pub mod oauth;
 pub mod record;
 pub mod search;
 pub mod soql;
+pub mod telephony;
 
 #[cfg(test)]
 mod wire_tests;
@@ -32,3 +35,4 @@ mod wire_tests;
 pub use cipher::TokenCipher;
 pub use client::{API_VERSION, SalesforceClient, Session};
 pub use error::{RetryClass, SalesforceError};
+pub use telephony::TelephonyClient;

@@ -20,6 +20,7 @@ mod stream;
 pub mod sync;
 pub mod sync_log;
 mod texts;
+pub mod voice;
 pub mod wrap_up;
 
 pub use accounts::AccountStore;
@@ -36,6 +37,7 @@ pub use stream::StreamStore;
 pub use sync::SyncStore;
 pub use sync_log::SyncLogStore;
 pub use texts::TextStore;
+pub use voice::VoiceStore;
 pub use wrap_up::WrapUpStore;
 
 use anyhow::{Context, bail};
@@ -62,6 +64,7 @@ pub trait Store:
     + LoggingStore
     + CallCommandStore
     + WrapUpStore
+    + VoiceStore
     + Send
     + Sync
     + std::fmt::Debug

@@ -29,6 +29,7 @@ mod texts;
 mod tidy;
 mod triggers;
 mod unlogged;
+pub mod voice;
 mod wrap_up;
 
 use crate::config::{Config, SyncTiming};

@@ -70,7 +70,7 @@ api_test! {
             me["may"],
             json!(["read_integration_options", "change_integration_options", "read_settings_history",
                 "manage_api_keys", "download_call_center_definition", "manage_salesforce_link", "manage_triggers",
-                "manage_sync_log", "manage_user_sessions"])
+                "manage_sync_log", "manage_user_sessions", "manage_salesforce_voice"])
         );
         let (_, agent) = app.get_json(&acme.agent, "/api/v1/me").await;
         assert_eq!((agent["role"].as_str(), agent["sees_all_calls"].as_bool()), (Some("call_agent"), Some(false)));

@@ -35,4 +35,5 @@ mod sync_triggers;
 mod sync_unlogged;
 mod texts;
 mod two_servers;
+mod voice;
 mod wrap_up;

@@ -1,0 +1,157 @@
+//! Salesforce Voice with Partner Telephony (issue 15): which softphone host an account uses, and what makes its
+//! voice settings valid. The server stores them and signs the Telephony Integration requests; the decisions live
+//! here.
+
+use serde::{Deserialize, Serialize};
+
+/// Which Salesforce host the account's agents take calls in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum VoiceHost {
+    /// The Open CTI softphone in the utility bar (callpop's Wasm adapter); the default.
+    #[default]
+    OpenCti,
+    /// Salesforce Voice's Omni-Channel softphone, fed by Partner Telephony.
+    SalesforceVoice,
+    /// Both at once, while an org moves from Open CTI to Salesforce Voice.
+    Both,
+}
+
+impl VoiceHost {
+    /// The stored and wire name (`open_cti`, `salesforce_voice`, `both`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::OpenCti => "open_cti",
+            Self::SalesforceVoice => "salesforce_voice",
+            Self::Both => "both",
+        }
+    }
+
+    /// The host named `name`, as `as_str` spells it.
+    pub fn parse(name: &str) -> Option<Self> {
+        [Self::OpenCti, Self::SalesforceVoice, Self::Both].into_iter().find(|host| host.as_str() == name)
+    }
+
+    /// Whether calls go to Salesforce Voice, so the contact center and the Telephony Integration URL are needed.
+    pub fn uses_salesforce_voice(self) -> bool {
+        matches!(self, Self::SalesforceVoice | Self::Both)
+    }
+}
+
+/// The account's Salesforce Voice settings, as the administrator sets them (`PUT /api/v1/settings/voice`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct VoiceSettings {
+    /// Which host the agents take calls in.
+    pub host: VoiceHost,
+    /// The contact center's API name (its `InternalName`), the `sub` of every Telephony Integration token.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^[A-Za-z](_?[A-Za-z0-9])*$", max_length = 80))]
+    pub contact_center_api_name: Option<String>,
+    /// The Telephony Integration REST API's base URL, in production
+    /// `https://{MyDomain}.my.salesforce-scrt.com/telephony/v1`: HTTPS, or HTTP on loopback only.
+    #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            pattern = r"^(https://([A-Za-z0-9-]+\.)*[A-Za-z][A-Za-z0-9-]*|http://(127\.0\.0\.1|localhost))(:[1-9][0-9]{0,3})?(/[A-Za-z0-9._~-]*)*$"
+        )
+    )]
+    pub telephony_base_url: Option<String>,
+}
+
+/// A setting refused: the field it names and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidVoiceSetting {
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl VoiceSettings {
+    /// Checks what core can decide: the API name's form, and that a host using Salesforce Voice has both the
+    /// contact center and the base URL (the URL's own form is the server's to check, with its URL parser).
+    /// Open CTI accounts may fill them in ahead of the switch, or leave them empty.
+    pub fn check(&self) -> Result<(), InvalidVoiceSetting> {
+        if let Some(name) = self.contact_center_api_name.as_deref().filter(|name| !is_api_name(name)) {
+            return Err(InvalidVoiceSetting {
+                field: "contact_center_api_name",
+                message: format!(
+                    "{name:?} is not a contact center API name: a letter, then letters, digits and single \
+                     underscores, at most {MAX_API_NAME_LEN} characters"
+                ),
+            });
+        }
+        if self.host.uses_salesforce_voice() {
+            for (field, value) in [
+                ("contact_center_api_name", &self.contact_center_api_name),
+                ("telephony_base_url", &self.telephony_base_url),
+            ] {
+                if value.is_none() {
+                    return Err(InvalidVoiceSetting {
+                        field,
+                        message: format!("`{field}` is required when the host is {}", self.host.as_str()),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The longest contact center API name Salesforce accepts (a developer name: 80 characters).
+pub const MAX_API_NAME_LEN: usize = 80;
+
+/// Whether `name` is a Salesforce developer name: a letter first, then letters, digits and single underscores,
+/// no underscore at the end, at most [`MAX_API_NAME_LEN`] characters.
+pub fn is_api_name(name: &str) -> bool {
+    let mut characters = name.chars();
+    let starts_with_letter = characters.next().is_some_and(|first| first.is_ascii_alphabetic());
+    starts_with_letter
+        && name.len() <= MAX_API_NAME_LEN
+        && name.chars().all(|character| character.is_ascii_alphanumeric() || character == '_')
+        && !name.contains("__")
+        && !name.ends_with('_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hosts_round_trip_through_their_names_and_default_to_open_cti() {
+        for host in [VoiceHost::OpenCti, VoiceHost::SalesforceVoice, VoiceHost::Both] {
+            assert_eq!(VoiceHost::parse(host.as_str()), Some(host));
+            assert_eq!(serde_json::to_value(host).unwrap(), serde_json::json!(host.as_str()));
+        }
+        assert_eq!(VoiceHost::default(), VoiceHost::OpenCti);
+        assert_eq!(VoiceHost::parse("voice"), None);
+        assert!(!VoiceHost::OpenCti.uses_salesforce_voice());
+        assert!(VoiceHost::Both.uses_salesforce_voice());
+    }
+
+    #[test]
+    fn salesforce_voice_needs_its_contact_center_and_url_and_open_cti_does_not() {
+        let mut settings = VoiceSettings { host: VoiceHost::Both, ..VoiceSettings::default() };
+        assert_eq!(settings.check().unwrap_err().field, "contact_center_api_name");
+        settings.contact_center_api_name = Some("Acme_CC".to_owned());
+        assert_eq!(settings.check().unwrap_err().field, "telephony_base_url");
+        settings.telephony_base_url = Some("https://acme.my.salesforce-scrt.com/telephony/v1".to_owned());
+        assert_eq!(settings.check(), Ok(()));
+        assert_eq!(VoiceSettings::default().check(), Ok(()));
+        let bad_name =
+            VoiceSettings { contact_center_api_name: Some("no spaces".to_owned()), ..VoiceSettings::default() };
+        assert_eq!(bad_name.check().unwrap_err().field, "contact_center_api_name");
+    }
+
+    #[test]
+    fn api_names_follow_salesforce_developer_names() {
+        for good in ["callpopContactCenter", "Acme_CC", "A1"] {
+            assert!(is_api_name(good), "{good}");
+        }
+        for bad in ["", "1acme", "_acme", "acme_", "ac__me", "ac me", "acmé", &"a".repeat(81)] {
+            assert!(!is_api_name(bad), "{bad}");
+        }
+    }
+}
