@@ -30,6 +30,7 @@ use callpop_core::wrap_up::after_call_work_covers;
 use chrono::{Duration, Utc};
 use futures_util::Stream;
 use serde::Deserialize;
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::time::Instant;
 use tokio::sync::mpsc;
@@ -162,15 +163,19 @@ async fn feed_stream_inner(
             let ended = calls_in_after_call_work(state, user_id, account.id, now).await?;
             calls.extend(ended.into_iter().map(|(id, call)| (id, call, true)));
             calls.sort_by_key(|(event_id, ..)| *event_id);
+            let call_row_ids: Vec<i64> = calls.iter().map(|(_, call, _)| call.id).collect();
+            let mut saved_wrap_ups: HashMap<i64, SavedWrapUp> = state
+                .store
+                .call_wrap_ups(&call_row_ids)
+                .await?
+                .into_iter()
+                .map(|saved| (saved.call_row_id, SavedWrapUp { notes: saved.notes, disposition: saved.disposition }))
+                .collect();
             let mut last = high_water;
             for (event_id, call, after_call_work) in calls {
                 let mut update = rendered(state, &call, &account, user_id).await?;
                 update.after_call_work = after_call_work;
-                update.saved_wrap_up = state
-                    .store
-                    .call_wrap_up(call.id)
-                    .await?
-                    .map(|saved| SavedWrapUp { notes: saved.notes, disposition: saved.disposition });
+                update.saved_wrap_up = saved_wrap_ups.remove(&call.id);
                 send_call(sender, event_id, &update).await?;
                 last = last.max(event_id);
             }

@@ -12,6 +12,7 @@ use callpop_core::wire::WrapUpSettings;
 use callpop_core::wrap_up::{AgentStatus, DEFAULT_WRAP_UP_SECS};
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
+use std::sync::LazyLock;
 
 /// What an agent's effective status is computed from, as stored.
 #[derive(Debug, Clone, PartialEq)]
@@ -74,6 +75,9 @@ pub trait WrapUpStore {
     ) -> sqlx::Result<Option<StoredWrapUp>>;
     /// The agent's notes and disposition for a call row, if any were saved.
     async fn call_wrap_up(&self, call_row_id: i64) -> sqlx::Result<Option<StoredWrapUp>>;
+    /// The saved notes and dispositions of these call rows, in a few reads rather than one per call (a softphone
+    /// that connects is sent all of its agent's calls at once, thousands for some).
+    async fn call_wrap_ups(&self, call_row_ids: &[i64]) -> sqlx::Result<Vec<StoredWrapUp>>;
 }
 
 #[derive(sqlx::FromRow)]
@@ -99,11 +103,18 @@ impl From<WrapUpRow> for StoredWrapUp {
     }
 }
 
-const WRAP_UP_SELECT: &str = "SELECT call_wrap_ups.call_row_id, calls.call_id, call_wrap_ups.notes,
+/// The agent's notes and disposition with the call's id and the writer's email; a `WHERE` follows.
+const WRAP_UP_COLUMNS: &str = "SELECT call_wrap_ups.call_row_id, calls.call_id, call_wrap_ups.notes,
         call_wrap_ups.disposition, users.email AS written_by, call_wrap_ups.written_at
      FROM call_wrap_ups JOIN calls ON calls.id = call_wrap_ups.call_row_id
-     JOIN users ON users.id = call_wrap_ups.user_id
-     WHERE call_wrap_ups.call_row_id = $1";
+     JOIN users ON users.id = call_wrap_ups.user_id";
+
+/// One call's saved notes and disposition.
+static WRAP_UP_BY_CALL_SQL: LazyLock<String> =
+    LazyLock::new(|| format!("{WRAP_UP_COLUMNS} WHERE call_wrap_ups.call_row_id = $1"));
+
+/// How many calls one read of saved wrap-ups names (well under SQLite's and PostgreSQL's parameter limits).
+const WRAP_UPS_PER_READ: usize = 500;
 
 /// Records that the agent clicked Done (their chosen status stays; an agent who never chose one is available).
 macro_rules! mark_done {
@@ -275,8 +286,26 @@ impl WrapUpStore for SqlStore {
 
     async fn call_wrap_up(&self, call_row_id: i64) -> sqlx::Result<Option<StoredWrapUp>> {
         let row: Option<WrapUpRow> = on_db!(self.db(), pool => {
-            sqlx::query_as(WRAP_UP_SELECT).bind(call_row_id).fetch_optional(pool).await?
+            sqlx::query_as(WRAP_UP_BY_CALL_SQL.as_str()).bind(call_row_id).fetch_optional(pool).await?
         });
         Ok(row.map(StoredWrapUp::from))
+    }
+
+    async fn call_wrap_ups(&self, call_row_ids: &[i64]) -> sqlx::Result<Vec<StoredWrapUp>> {
+        let mut saved = Vec::new();
+        for chunk in call_row_ids.chunks(WRAP_UPS_PER_READ) {
+            let placeholders: Vec<String> = (1..=chunk.len()).map(|index| format!("${index}")).collect();
+            let sql = format!("{WRAP_UP_COLUMNS} WHERE call_wrap_ups.call_row_id IN ({})", placeholders.join(", "));
+            let rows: Vec<WrapUpRow> = on_db!(self.db(), pool => {
+                // Only numbered placeholders are formatted in; the ids are bound.
+                let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()));
+                for call_row_id in chunk {
+                    query = query.bind(call_row_id);
+                }
+                query.fetch_all(pool).await?
+            });
+            saved.extend(rows.into_iter().map(StoredWrapUp::from));
+        }
+        Ok(saved)
     }
 }
