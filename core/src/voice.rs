@@ -1,7 +1,9 @@
-//! Salesforce Voice with Partner Telephony (issue 15): which softphone host an account uses, and what makes its
-//! voice settings valid. The server stores them and signs the Telephony Integration requests; the decisions live
-//! here.
+//! Salesforce Voice with Partner Telephony (issue 15): which softphone host an account uses, what makes its
+//! voice settings valid, and what each of a call's events writes to the call's `VoiceCall` (`voice_call_plan`).
+//! The server stores the settings, signs the Telephony Integration requests and carries out the plan; the
+//! decisions live here.
 
+use crate::call::{CallState, Direction};
 use serde::{Deserialize, Serialize};
 
 /// Which Salesforce host the account's agents take calls in.
@@ -100,6 +102,51 @@ impl VoiceSettings {
     }
 }
 
+/// The VoiceCall custom field that holds the call's disposition (the telephony side's, or the agent's), written
+/// through the Telephony Integration API's `callAttributes`. VoiceCall's own `CallDisposition` is the call's
+/// status (`new`, `in-progress`, `completed`), which Salesforce sets itself, so callpop never writes it.
+pub const DISPOSITION_FIELD: &str = "Callpop_Disposition__c";
+
+/// What one of a call's events writes to the call's VoiceCall, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VoiceCallPlan {
+    /// Create the VoiceCall first (`POST /voiceCalls`, keyed by the call id, so a repeat finds the same record):
+    /// the call has none that callpop knows of.
+    pub create: bool,
+    /// What the Telephony Integration update (`PATCH /voiceCalls/{id}`) says about the call, if anything.
+    pub mark: Option<VoiceCallMark>,
+    /// Link the VoiceCall to the call's Task (`ActivityId`) and the caller's record (`RelatedRecordId`) once the
+    /// Task side has settled: only at the end, when nothing more will change them.
+    pub link: bool,
+}
+
+/// What an update says about the call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VoiceCallMark {
+    /// The agent took the call: its accept time, still in progress.
+    Accepted,
+    /// The call is over: its end time, the recording's location when there is one, and the disposition.
+    Ended,
+}
+
+/// What a call's `event` writes to its VoiceCall, when `has_voice_call` says whether callpop already holds the
+/// VoiceCall's id. `None`: nothing, because the Telephony Integration API creates only inbound and transferred
+/// calls ("Outbound calls aren't supported"); an outbound call's VoiceCall is Salesforce's own, made when the
+/// agent dials from the Omni-Channel softphone. An event that comes before the account moved to Salesforce Voice
+/// wrote nothing, so the first event after the move creates the VoiceCall: a call that spans the switch still gets
+/// exactly one.
+pub fn voice_call_plan(direction: Direction, event: CallState, has_voice_call: bool) -> Option<VoiceCallPlan> {
+    if direction == Direction::Outbound {
+        return None;
+    }
+    let (mark, link) = match event {
+        CallState::Ringing => (None, false),
+        CallState::Answered => (Some(VoiceCallMark::Accepted), false),
+        CallState::Completed => (Some(VoiceCallMark::Ended), true),
+    };
+    Some(VoiceCallPlan { create: !has_voice_call, mark, link })
+}
+
 /// The longest contact center API name Salesforce accepts (a developer name: 80 characters).
 pub const MAX_API_NAME_LEN: usize = 80;
 
@@ -143,6 +190,26 @@ mod tests {
         let bad_name =
             VoiceSettings { contact_center_api_name: Some("no spaces".to_owned()), ..VoiceSettings::default() };
         assert_eq!(bad_name.check().unwrap_err().field, "contact_center_api_name");
+    }
+
+    #[test]
+    fn each_event_creates_the_voice_call_if_needed_then_marks_it_and_only_the_end_links_it() {
+        use CallState::{Answered, Completed, Ringing};
+        let plan = |direction, event, has| voice_call_plan(direction, event, has);
+        let accepted = Some(VoiceCallMark::Accepted);
+        let ended = Some(VoiceCallMark::Ended);
+        for (event, has, expected) in [
+            (Ringing, false, VoiceCallPlan { create: true, mark: None, link: false }),
+            (Ringing, true, VoiceCallPlan { create: false, mark: None, link: false }),
+            (Answered, true, VoiceCallPlan { create: false, mark: accepted, link: false }),
+            // The account moved to Salesforce Voice while the call rang: the answer creates it.
+            (Answered, false, VoiceCallPlan { create: true, mark: accepted, link: false }),
+            (Completed, true, VoiceCallPlan { create: false, mark: ended, link: true }),
+            (Completed, false, VoiceCallPlan { create: true, mark: ended, link: true }),
+        ] {
+            assert_eq!(plan(Direction::Inbound, event, has), Some(expected), "{event:?} {has}");
+            assert_eq!(plan(Direction::Outbound, event, has), None, "{event:?} {has}");
+        }
     }
 
     #[test]

@@ -1,7 +1,10 @@
 //! The call center definition file an administrator imports in Salesforce Setup → Call Centers (`opencti.md` §6):
 //! the import format (`<callCenter>`, no namespace), written with a real XML writer so every value is escaped.
 //!
-//! `GET /api/v1/call-center.xml` and `callpop call-center-xml --account …` both print this.
+//! `GET /api/v1/call-center.xml` and `callpop call-center-xml --account …` both print this. For Salesforce Voice,
+//! `contact_center_xml` writes the contact-center definition in the same import format (Setup → Contact Centers →
+//! Import): `reqGeneralInfo` naming the vendor (`reqVendorInfoApiName`) and `reqHvcc` with the Telephony Integration
+//! certificate, the one Salesforce checks callpop's tokens with.
 
 use crate::model::Account;
 use quick_xml::Writer;
@@ -88,10 +91,50 @@ fn sections(account: &Account, open_cti_version: &str) -> Vec<Section> {
 
 /// The account's call center definition, as UTF-8 XML.
 pub fn call_center_xml(account: &Account, open_cti_version: &str) -> std::io::Result<String> {
+    definition_xml(&sections(account, open_cti_version))
+}
+
+/// The `ConversationVendorInfo` developer name callpop's package metadata deploys (`salesforce/`), which a contact
+/// center names as its vendor.
+pub const VENDOR_INFO_API_NAME: &str = "callpop";
+
+/// The account's Salesforce Voice contact-center definition: its API name (`contact_center_api_name`, the tokens'
+/// `sub`), callpop as the vendor, and the certificate the administrator generated (empty until they generate one:
+/// they paste it later under the contact center's Telephony Integration settings).
+pub fn contact_center_xml(
+    account: &Account,
+    contact_center_api_name: &str,
+    certificate_pem: Option<&str>,
+) -> std::io::Result<String> {
+    let display_name: String = format!("callpop: {}", account.name).chars().take(1000).collect();
+    definition_xml(&[
+        Section {
+            name: "reqGeneralInfo",
+            label: "General Information",
+            items: vec![
+                item("reqInternalName", "InternalName", contact_center_api_name),
+                item("reqDisplayName", "Display Name", display_name),
+                item("reqVendorInfoApiName", "Conversation Vendor Info Developer Name", VENDOR_INFO_API_NAME),
+            ],
+        },
+        Section {
+            name: "reqHvcc",
+            label: "Salesforce Voice",
+            items: vec![item(
+                "reqTelephonyIntegrationCertificate",
+                "Telephony Integration Certificate",
+                certificate_pem.unwrap_or_default().trim(),
+            )],
+        },
+    ])
+}
+
+/// Writes `sections` in the import format.
+fn definition_xml(sections: &[Section]) -> std::io::Result<String> {
     let mut writer = Writer::new_with_indent(Vec::new(), b' ', 2);
     writer.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
     writer.create_element("callCenter").write_inner_content(|writer| {
-        for (section_order, section) in sections(account, open_cti_version).iter().enumerate() {
+        for (section_order, section) in sections.iter().enumerate() {
             writer
                 .create_element("section")
                 .with_attribute(("sortOrder", section_order.to_string().as_str()))
@@ -137,6 +180,23 @@ mod tests {
         let name = internal_name(&account("x"));
         assert_eq!(name, "callpopacctAb12Cd34Ef56Gh78");
         assert!(name.len() <= 40 && name.starts_with(|first: char| first.is_ascii_alphabetic()));
+    }
+
+    #[test]
+    fn the_contact_center_names_callpop_as_its_vendor_and_carries_the_certificate() {
+        let pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+        let xml = contact_center_xml(&account("Acme"), "Acme_CC", Some(pem)).unwrap();
+        assert!(xml.contains(r#"<section sortOrder="0" name="reqGeneralInfo""#), "{xml}");
+        assert!(xml.contains(r#"name="reqInternalName" label="InternalName">Acme_CC</item>"#), "{xml}");
+        assert!(
+            xml.contains(
+                r#"name="reqVendorInfoApiName" label="Conversation Vendor Info Developer Name">callpop</item>"#
+            ),
+            "{xml}"
+        );
+        assert!(xml.contains(r#"<section sortOrder="1" name="reqHvcc""#), "{xml}");
+        assert!(xml.contains("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----</item>"), "{xml}");
+        assert!(!xml.contains("reqAdapterUrl"), "Salesforce Voice finds the connector through the vendor: {xml}");
     }
 
     #[test]

@@ -75,6 +75,12 @@ export const SECTIONS = [
         describe: () => 'Download the call center definition and follow the Setup steps to put the softphone in Salesforce.',
       },
       {
+        slug: 'voice',
+        title: 'Salesforce Voice',
+        shows: may('manage_salesforce_voice'),
+        describe: () => 'Open CTI or Salesforce Voice (or both while you move): the contact center, the key pair, the certificate and the contact-center file.',
+      },
+      {
         slug: 'salesforce',
         title: 'Salesforce connection',
         shows: may('manage_salesforce_link'),

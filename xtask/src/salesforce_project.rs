@@ -7,6 +7,7 @@
 
 use crate::tools::{ensure_salesforce_cli, root, run, target_dir};
 use anyhow::{Context, bail};
+use callpop_core::voice::DISPOSITION_FIELD;
 use callpop_core::write_plan::{CALL_ID_FIELD, LEAD_ID_FIELD};
 use quick_xml::events::Event;
 use std::collections::BTreeMap;
@@ -36,7 +37,14 @@ pub(crate) fn check() -> anyhow::Result<()> {
     .context("Salesforce's CLI could not convert salesforce/ (its message is above)")?;
     let members = package_members(&out.join("package.xml"))?;
     let expected: BTreeMap<&str, Vec<String>> = BTreeMap::from([
-        ("CustomField", vec![format!("Activity.{CALL_ID_FIELD}"), format!("Lead.{LEAD_ID_FIELD}")]),
+        (
+            "CustomField",
+            vec![
+                format!("Activity.{CALL_ID_FIELD}"),
+                format!("Lead.{LEAD_ID_FIELD}"),
+                format!("VoiceCall.{DISPOSITION_FIELD}"),
+            ],
+        ),
         ("PermissionSet", vec![PERMISSION_SET.to_owned()]),
     ]);
     let found: BTreeMap<&str, Vec<String>> =
@@ -45,7 +53,9 @@ pub(crate) fn check() -> anyhow::Result<()> {
         bail!("salesforce/ holds {found:?}; callpop needs exactly {expected:?}");
     }
     let permissions = std::fs::read_to_string(out.join(format!("permissionsets/{PERMISSION_SET}.permissionset")))?;
-    for field in [format!("Task.{CALL_ID_FIELD}"), format!("Lead.{LEAD_ID_FIELD}")] {
+    for field in
+        [format!("Task.{CALL_ID_FIELD}"), format!("Lead.{LEAD_ID_FIELD}"), format!("VoiceCall.{DISPOSITION_FIELD}")]
+    {
         if !permissions.contains(&format!("<field>{field}</field>")) {
             bail!("the permission set {PERMISSION_SET} does not grant {field}");
         }

@@ -95,6 +95,9 @@ pub struct VoiceCallUpdate {
     pub number_of_holds: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub call_origin: Option<String>,
+    /// More VoiceCall fields (custom ones, such as `Callpop_Disposition__c`), as a string holding a JSON object.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub call_attributes: Option<String>,
     /// `false` (Salesforce's default) completes the call; `true` keeps it in progress.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub is_active_call: Option<bool>,

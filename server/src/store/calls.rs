@@ -4,7 +4,7 @@
 //! engine's outbox item. A telephony retry of the same event, or a softphone's repeated append, changes nothing.
 
 use super::accounts::corrupt;
-use super::sync::{OutboxJob, OutboxSubject, enqueue, insert_outbox_item};
+use super::sync::{OutboxJob, OutboxSubject, enqueue, insert_outbox_item, insert_voice_call_item};
 use super::{SqlStore, in_group_tx, in_write_tx, on_db};
 use crate::model::{
     Call, CallEventOutcome, NewActivity, NewCallEvent, PopClaimOutcome, RecordedActivity, RecordedCallEvent,
@@ -267,6 +267,8 @@ impl CallStore for SqlStore {
                     let job = OutboxJob::CallEvent { call_event_id: event_id, kind: event.state, late: false };
                     // The event's own statement set the call's sync status.
                     insert_outbox_item!(tx, account_id, OutboxSubject::Call(call_row_id), job, now);
+                    let voice = OutboxJob::VoiceCall { kind: event.state, late: false };
+                    insert_voice_call_item!(tx, account_id, call_row_id, voice, now);
                     (row, false)
                 }
                 // A repeat of an event kind the call has: a telephony retry changes nothing, but a repeat that
@@ -293,6 +295,8 @@ impl CallStore for SqlStore {
                             let job = OutboxJob::CallEvent { call_event_id: event_id, kind: event.state, late: true };
                             // The merge's statement set the call's sync status.
                             insert_outbox_item!(tx, account_id, OutboxSubject::Call(call_row_id), job, now);
+                            let voice = OutboxJob::VoiceCall { kind: event.state, late: true };
+                            insert_voice_call_item!(tx, account_id, call_row_id, voice, now);
                             (row, false)
                         }
                         None => {

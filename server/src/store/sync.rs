@@ -21,7 +21,7 @@ use sqlx::types::Json;
 pub struct OutboxItem {
     pub id: i64,
     pub account_id: i64,
-    /// `call_event`, `activity_append`, `text_event` or `agent_wrap_up` (`OutboxJob`'s tag).
+    /// `call_event`, `activity_append`, `text_event`, `agent_wrap_up` or `voice_call` (`OutboxJob`'s tag).
     pub kind: String,
     pub call_row_id: Option<i64>,
     pub text_row_id: Option<i64>,
@@ -38,7 +38,7 @@ pub struct OutboxItem {
 /// What an outbox item asks the sync engine to do.
 ///
 /// Its serde form is the item's two columns: the tag is the stored `kind` (`call_event`, `activity_append`,
-/// `text_event`, `agent_wrap_up`) and the content is the `payload`. `enqueue!` writes both from a job and
+/// `text_event`, `agent_wrap_up`, `voice_call`) and the content is the `payload`. `enqueue!` writes both from a job and
 /// `OutboxItem::job` reads them back through the same definition, so an item's kind and payload cannot disagree.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "payload", rename_all = "snake_case")]
@@ -57,6 +57,14 @@ pub enum OutboxJob {
     TextEvent { text_row_id: i64 },
     /// The agent saved notes or a disposition for the call (`user_id` wrote them): they go on the call's Task.
     AgentWrapUp { user_id: i64 },
+    /// A call event's part for Salesforce Voice: the call's VoiceCall, for an account whose host uses Salesforce
+    /// Voice. Queued beside the event's `CallEvent` item, in a lane of its own (see `CLAIM_FREE_SQL`), and again
+    /// (`Completed`, `late`) when the agent changes an ended call's disposition.
+    VoiceCall {
+        kind: callpop_core::call::CallState,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        late: bool,
+    },
 }
 
 impl OutboxJob {
@@ -130,8 +138,32 @@ macro_rules! insert_outbox_item {
     }};
 }
 
+/// Queues a call event's `OutboxJob::VoiceCall` item in `$tx`, in the same statement as the check that the account's
+/// host uses Salesforce Voice (`voice_settings.host`): an Open CTI account's event costs no extra row, and an
+/// account that moves to Salesforce Voice gets the items of the events that come after the move.
+macro_rules! insert_voice_call_item {
+    ($tx:ident, $account_id:expr, $call_row_id:expr, $job:expr, $now:expr) => {{
+        let (kind, payload) = $crate::store::sync::OutboxJob::stored_form($job)?;
+        let now: chrono::DateTime<chrono::Utc> = $now;
+        sqlx::query(
+            "INSERT INTO outbox (account_id, kind, call_row_id, payload, status, next_attempt_at, created_at,
+                updated_at)
+             SELECT $1, $2, $3, $4, 'pending', $5, $5, $5 FROM voice_settings
+             WHERE voice_settings.account_id = $1 AND voice_settings.host IN ('salesforce_voice', 'both')",
+        )
+        .bind($account_id)
+        .bind(kind)
+        .bind($call_row_id)
+        .bind(sqlx::types::Json(payload))
+        .bind(now)
+        .execute(&mut *$tx)
+        .await?;
+    }};
+}
+
 pub(crate) use enqueue;
 pub(crate) use insert_outbox_item;
+pub(crate) use insert_voice_call_item;
 
 impl OutboxItem {
     /// The item's job; `None` for a kind or payload this server does not know (parked as `UNKNOWN_ITEM`).
@@ -314,6 +346,13 @@ pub trait SyncStore {
     async fn set_call_task(&self, call_row_id: i64, task_id: &str, record_id: &str) -> sqlx::Result<()>;
     /// The Task callpop logged for a call and its record, if any.
     async fn call_task(&self, call_row_id: i64) -> sqlx::Result<Option<(String, String)>>;
+    /// Keeps the id of the call's VoiceCall.
+    async fn set_call_voice_call(&self, call_row_id: i64, voice_call_id: &str) -> sqlx::Result<()>;
+    /// The id of the call's VoiceCall, once created.
+    async fn call_voice_call(&self, call_row_id: i64) -> sqlx::Result<Option<String>>;
+    /// Whether the call's Task side (every item but its VoiceCall's) may still write: an item of it is pending,
+    /// retrying, held or being worked on. Parked and failed items wait for a person and do not count.
+    async fn call_task_side_busy(&self, call_row_id: i64) -> sqlx::Result<bool>;
     /// Remembers the record a trigger's find_or_create settled on for a call.
     async fn set_call_trigger_record(&self, call_row_id: i64, record_id: &str) -> sqlx::Result<()>;
     /// The record a trigger settled on for a call, if any.
@@ -364,14 +403,18 @@ const CLAIM_SQL: &str =
     RETURNING id, account_id, kind, call_row_id, text_row_id, payload, attempts, created_at,
         last_error_code IS NOT NULL AS failed_before";
 
-/// What makes a candidate free to claim: its account is not paused, and no earlier item of its call or text is
-/// unfinished. An activity append or the agent's notes do not wait behind an item that was parked or failed, nor
+/// What makes a candidate free to claim: its account is not paused, and no earlier item of its call or text, in its
+/// lane, is unfinished. A call has two lanes: its VoiceCall's items (`voice_call`) and the rest (its Task, Lead,
+/// Campaign, appends and notes). A VoiceCall refused by the org never holds up the Task, nor the other way round;
+/// the VoiceCall's last item waits for the Task side by itself (`sync/voice_calls.rs`). An activity append or the
+/// agent's notes do not wait behind an item that was parked or failed, nor
 /// behind a later event of the call that itself waits behind one (a call whose Lead the org refused, answered in the
 /// softphone: the `answered` event waits for the administrator, the agent's append to the Lead they saved does not).
 const CLAIM_FREE_SQL: &str = "NOT EXISTS (SELECT 1 FROM salesforce_connections AS connection
                   WHERE connection.account_id = candidate.account_id AND connection.paused_until > $1)
           AND NOT EXISTS (SELECT 1 FROM outbox AS earlier
                   WHERE earlier.id < candidate.id AND earlier.status <> 'done'
+                    AND (earlier.kind = 'voice_call') = (candidate.kind = 'voice_call')
                     AND NOT (candidate.kind IN ('activity_append', 'agent_wrap_up')
                       AND (earlier.status IN ('parked', 'failed')
                         OR EXISTS (SELECT 1 FROM outbox AS stuck
@@ -639,6 +682,39 @@ impl SyncStore for SqlStore {
         Ok(match task {
             Some((Some(task), Some(record))) => Some((task, record)),
             _ => None,
+        })
+    }
+
+    async fn set_call_voice_call(&self, call_row_id: i64, voice_call_id: &str) -> sqlx::Result<()> {
+        on_db!(self.db(), pool => {
+            sqlx::query("UPDATE calls SET voice_call_id = $2 WHERE id = $1")
+                .bind(call_row_id)
+                .bind(voice_call_id)
+                .execute(pool)
+                .await
+                .map(|_| ())
+        })
+    }
+
+    async fn call_voice_call(&self, call_row_id: i64) -> sqlx::Result<Option<String>> {
+        let id: Option<Option<String>> = on_db!(self.db(), pool => {
+            sqlx::query_scalar("SELECT voice_call_id FROM calls WHERE id = $1")
+                .bind(call_row_id)
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(id.flatten())
+    }
+
+    async fn call_task_side_busy(&self, call_row_id: i64) -> sqlx::Result<bool> {
+        on_db!(self.db(), pool => {
+            sqlx::query_scalar(
+                "SELECT EXISTS (SELECT 1 FROM outbox WHERE call_row_id = $1 AND kind <> 'voice_call'
+                     AND status IN ('pending', 'retrying', 'processing'))",
+            )
+            .bind(call_row_id)
+            .fetch_one(pool)
+            .await
         })
     }
 

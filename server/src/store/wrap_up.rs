@@ -5,9 +5,10 @@
 //! exactly once through the sync engine; a save that changes nothing stores nothing and queues nothing. The
 //! effective status is not stored: `callpop_core::wrap_up::effective_status` computes it from `StatusFacts`.
 
-use super::sync::{OutboxJob, OutboxSubject, enqueue};
+use super::sync::{OutboxJob, OutboxSubject, enqueue, insert_voice_call_item};
 use super::{SqlStore, in_write_tx, on_db};
 use crate::model::User;
+use callpop_core::call::CallState;
 use callpop_core::wire::WrapUpSettings;
 use callpop_core::wrap_up::{AgentStatus, DEFAULT_WRAP_UP_SECS};
 use chrono::{DateTime, Utc};
@@ -259,6 +260,21 @@ impl WrapUpStore for SqlStore {
                 .execute(&mut *tx)
                 .await?;
                 enqueue!(tx, account_id, OutboxSubject::Call(call_row_id), OutboxJob::AgentWrapUp { user_id }, now);
+                // An ended call's VoiceCall carries the disposition too: a new one is sent again. A live call's
+                // VoiceCall gets it with the call's end.
+                let disposition_before = before.as_ref().and_then(|(_, disposition)| disposition.as_ref());
+                if disposition_before != save.disposition.as_ref() {
+                    let ended: bool = sqlx::query_scalar(
+                        "SELECT EXISTS (SELECT 1 FROM call_events WHERE call_row_id = $1 AND kind = 'completed')",
+                    )
+                    .bind(call_row_id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    if ended {
+                        let voice = OutboxJob::VoiceCall { kind: CallState::Completed, late: true };
+                        insert_voice_call_item!(tx, account_id, call_row_id, voice, now);
+                    }
+                }
             }
             if let Some(done_at) = save.done_at {
                 mark_done!(tx, user_id, done_at);

@@ -30,6 +30,7 @@ mod tidy;
 mod triggers;
 mod unlogged;
 pub mod voice;
+mod voice_calls;
 mod wrap_up;
 
 use crate::config::{Config, SyncTiming};
@@ -553,6 +554,7 @@ impl SyncEngine {
             Some(OutboxJob::TextEvent { .. }) if context.options.legacy_mode => Box::pin(texts::text_event(&context)),
             Some(OutboxJob::TextEvent { .. }) => Box::pin(triggers::text_event(&context)),
             Some(OutboxJob::AgentWrapUp { .. }) => Box::pin(wrap_up::agent_wrap_up(&context)),
+            Some(OutboxJob::VoiceCall { kind, .. }) => Box::pin(voice_calls::voice_call_event(&context, kind)),
             None => {
                 let error = ItemError {
                     code: "UNKNOWN_ITEM".to_owned(),

@@ -216,3 +216,195 @@ org_test! {
         assert!(voice_calls_of(&linked, "CA-NEW-KEY").is_empty());
     }
 }
+
+/// The org's VoiceCall custom field for the disposition, as the `salesforce/` project defines it.
+fn add_disposition_field(linked: &Linked) {
+    let field = serde_json::from_value(
+        json!({"name": callpop_core::voice::DISPOSITION_FIELD, "type": "string", "length": 255}),
+    )
+    .expect("a custom field");
+    linked.org.add_custom_field("VoiceCall", field).expect("a new VoiceCall field");
+}
+
+/// The call's one VoiceCall; fails when there is none or more than one.
+#[track_caller]
+fn the_voice_call_of(linked: &Linked, call_id: &str) -> callpop_sandbox::org::Record {
+    let mut calls = voice_calls_of(linked, call_id);
+    assert_eq!(calls.len(), 1, "the org has {} VoiceCalls for {call_id}: {calls:#?}", calls.len());
+    calls.remove(0)
+}
+
+/// A Contact who calls from `(415) 555-0199`, as a user saved them in Salesforce; returns its id.
+fn known_caller(linked: &Linked) -> String {
+    linked.insert("Contact", &json!({"FirstName": "Vera", "LastName": "Voiceley", "Phone": "(415) 555-0199"}))
+}
+
+const KNOWN_CALLER: &str = "+14155550199";
+
+org_test! {
+    async fn a_call_gets_its_voice_call_while_it_rings_and_at_its_end_the_task_the_record_the_recording_and_the_disposition(linked: Linked) {
+        // Arrange
+        set_up_voice(&linked).await;
+        add_disposition_field(&linked);
+        linked.set_options(&json!({"local_number_format": true})).await;
+        let contact = known_caller(&linked);
+
+        // Act 1: the call rings.
+        linked.ring("CA-V1", KNOWN_CALLER).await;
+
+        // Assert 1: the VoiceCall exists while the call is live, in the account's number format.
+        linked.wait_for_org("the ringing call's VoiceCall", |org| {
+            org.records("VoiceCall").iter().any(|call| call.text("VendorCallKey") == Some("CA-V1"))
+        }).await;
+        let ringing = the_voice_call_of(&linked, "CA-V1");
+        assert_eq!((ringing.text("CallType"), ringing.text("CallDisposition")), (Some("Inbound"), Some("new")));
+        assert_eq!(ringing.text("FromPhoneNumber"), Some("(415) 555-0199"), "{ringing:#?}");
+
+        // Act 2: answered, then over, with the telephony side's disposition and the recording.
+        linked.event("CA-V1", "answered", 1, &json!({"caller_number": KNOWN_CALLER})).await;
+        linked.wait_for_org("the answered VoiceCall", |org| {
+            org.records("VoiceCall").iter().any(|call| call.text("CallDisposition") == Some("in-progress"))
+        }).await;
+        let end = json!({"caller_number": KNOWN_CALLER, "duration_secs": 95, "disposition": "Quote sent",
+                         "recording_url": "https://recordings.example.com/CA-V1.mp3"});
+        linked.event("CA-V1", "completed", 3, &end).await;
+        linked.settle().await;
+
+        // Assert 2: one VoiceCall, completed, linked to the call's one Task and the Contact, with the recording and
+        // the disposition; the Task is where legacy mode put it, as under Open CTI.
+        let call = the_voice_call_of(&linked, "CA-V1");
+        let task = linked.the_task_of("CA-V1");
+        assert_eq!(task.text("WhoId"), Some(contact.as_str()));
+        assert_eq!(call.text("CallDisposition"), Some("completed"));
+        assert!(call.text("CallAcceptDateTime").is_some() && call.text("CallEndDateTime").is_some(), "{call:#?}");
+        assert_eq!(call.text("ActivityId"), Some(task.id.as_str()));
+        assert_eq!(call.text("RelatedRecordId"), Some(contact.as_str()));
+        assert_eq!(call.text(callpop_core::voice::DISPOSITION_FIELD), Some("Quote sent"), "{call:#?}");
+        let recording_id = call.text("CallRecordingId").expect("a recording").to_owned();
+        let recording = linked.org.records("VoiceCallRecording").into_iter().find(|r| r.id.as_str() == recording_id);
+        assert_eq!(
+            recording.as_ref().and_then(|r| r.text("RecordingLocation")),
+            Some("https://recordings.example.com/CA-V1.mp3")
+        );
+        assert_eq!(linked.org.request_count(Some("POST"), "/telephony/v1/voiceCalls"), 1);
+    }
+}
+
+org_test! {
+    async fn the_engine_sends_a_create_whose_answer_was_lost_again_and_the_call_keeps_one_voice_call(linked: Linked) {
+        // Arrange
+        set_up_voice(&linked).await;
+        linked.org.inject(Fault::on("POST", "/telephony/v1/voiceCalls", FaultAction::CommitThenDrop).times(1));
+
+        // Act
+        linked.ring("CA-V2", KNOWN_CALLER).await;
+        linked.event("CA-V2", "completed", 2, &json!({"caller_number": KNOWN_CALLER})).await;
+        linked.settle().await;
+
+        // Assert: the create went twice, and the org has one VoiceCall, completed.
+        assert_eq!(linked.org.request_count(Some("POST"), "/telephony/v1/voiceCalls"), 2);
+        assert_eq!(the_voice_call_of(&linked, "CA-V2").text("CallDisposition"), Some("completed"));
+        assert_eq!(linked.tasks_of("CA-V2").len(), 1);
+    }
+}
+
+org_test! {
+    async fn an_account_moved_from_open_cti_to_salesforce_voice_mid_call_loses_and_doubles_nothing(linked: Linked) {
+        // Arrange: the administrator prepares Salesforce Voice but keeps Open CTI; a call rings.
+        set_up_voice(&linked).await;
+        let base_url = format!("{}/telephony/v1", linked.org.base_url());
+        let settings = |host| json!({"host": host, "contact_center_api_name": CONTACT_CENTER, "telephony_base_url": base_url});
+        let (status, body) = put_settings(&linked.app, &linked.acme.admin, &settings("open_cti")).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        linked.ring("CA-BEFORE", KNOWN_CALLER).await;
+        linked.settle().await;
+        assert!(voice_calls_of(&linked, "CA-BEFORE").is_empty(), "Open CTI writes no VoiceCall");
+
+        // Act: the switch, mid-call; the call ends, and the next one comes in under Salesforce Voice.
+        let (status, body) = put_settings(&linked.app, &linked.acme.admin, &settings("salesforce_voice")).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        linked.event("CA-BEFORE", "answered", 1, &json!({"caller_number": KNOWN_CALLER})).await;
+        linked.event("CA-BEFORE", "completed", 2, &json!({"caller_number": KNOWN_CALLER})).await;
+        linked.ring("CA-AFTER", KNOWN_CALLER).await;
+        linked.event("CA-AFTER", "completed", 4, &json!({"caller_number": KNOWN_CALLER})).await;
+        linked.settle().await;
+
+        // Assert: each call has one Task and one VoiceCall, completed, linked to that Task.
+        for call_id in ["CA-BEFORE", "CA-AFTER"] {
+            let task = linked.the_task_of(call_id);
+            let call = the_voice_call_of(&linked, call_id);
+            assert_eq!(call.text("CallDisposition"), Some("completed"), "{call_id}");
+            assert_eq!(call.text("ActivityId"), Some(task.id.as_str()), "{call_id}");
+        }
+    }
+}
+
+org_test! {
+    async fn a_voice_call_without_a_key_pair_is_parked_by_name_the_task_is_written_and_a_retry_after_the_fix_writes_it(linked: Linked) {
+        // Arrange: Salesforce Voice chosen, but no key pair generated.
+        let base_url = format!("{}/telephony/v1", linked.org.base_url());
+        let settings = json!({"host": "both", "contact_center_api_name": CONTACT_CENTER, "telephony_base_url": base_url});
+        let (status, body) = put_settings(&linked.app, &linked.acme.admin, &settings).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+
+        // Act 1: a whole call.
+        linked.ring("CA-NOKEY", KNOWN_CALLER).await;
+        linked.event("CA-NOKEY", "completed", 2, &json!({"caller_number": KNOWN_CALLER})).await;
+
+        // Assert 1: the Task is written; the VoiceCall's first item waits in the sync log saying what to do, and
+        // the call's later VoiceCall item waits behind it.
+        linked.wait_for_org("the call's Task, completed", |_| {
+            linked.tasks_of("CA-NOKEY").iter().any(|task| task.text("Status") == Some("Completed"))
+        }).await;
+        let parked = loop {
+            let log = linked.sync_log().await;
+            if let Some(item) = log.iter().find(|item| item["error"]["code"] == "VOICE_NOT_SET_UP") {
+                break item.clone();
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        };
+        let message = parked["error"]["message"].as_str().unwrap_or_default();
+        assert!(message.contains("generate one (POST /api/v1/settings/voice/key-pair)"), "{parked:#}");
+        assert!(voice_calls_of(&linked, "CA-NOKEY").is_empty());
+
+        // Act 2: the administrator generates the key pair, uploads the certificate and retries the item.
+        generate_key_pair(&linked.app, &linked.acme.admin).await;
+        let certificate = download_certificate(&linked.app, &linked.acme.admin).await;
+        linked.org.set_contact_center(CONTACT_CENTER, &certificate).expect("the org takes the certificate");
+        let retry = format!("/api/v1/sync-log/{}/retry", parked["id"]);
+        let response = linked.app.post_json(Some(&linked.acme.admin.token), &retry, &json!({})).await;
+        assert!(response.status().is_success(), "{}", response.text().await.unwrap_or_default());
+        linked.settle().await;
+
+        // Assert 2: one VoiceCall, completed, linked to the Task.
+        let call = the_voice_call_of(&linked, "CA-NOKEY");
+        assert_eq!(call.text("CallDisposition"), Some("completed"));
+        assert_eq!(call.text("ActivityId"), Some(linked.the_task_of("CA-NOKEY").id.as_str()));
+    }
+}
+
+org_test! {
+    async fn the_call_center_download_gives_the_contact_center_of_salesforce_voice_with_its_certificate(linked: Linked) {
+        // Arrange: before any voice settings, asking for Salesforce Voice's definition names what is missing.
+        let voice_xml = "/api/v1/call-center.xml?host=salesforce_voice";
+        let refused = linked.app.get(Some(&linked.acme.admin.token), voice_xml).await;
+        let status = refused.status();
+        assert_error(status, &refused.json().await.expect("a JSON error"), 409, "voice_not_set_up", None);
+        set_up_voice(&linked).await;
+        let certificate = download_certificate(&linked.app, &linked.acme.admin).await;
+
+        // Act: the account is on both hosts, so the plain download stays Open CTI's and Voice's is asked by name.
+        let open_cti = linked.app.get(Some(&linked.acme.admin.token), "/api/v1/call-center.xml").await;
+        let open_cti = open_cti.text().await.expect("the XML");
+        let voice = linked.app.get(Some(&linked.acme.admin.token), voice_xml).await;
+        let disposition = voice.headers().get("content-disposition").and_then(|value| value.to_str().ok()).map(str::to_owned);
+        let voice = voice.text().await.expect("the XML");
+
+        // Assert
+        assert!(open_cti.contains("name=\"reqAdapterUrl\""), "{open_cti}");
+        assert_eq!(disposition.as_deref(), Some("attachment; filename=\"callpop-contact-center.xml\""));
+        assert!(voice.contains(&format!(">{CONTACT_CENTER}</item>")), "{voice}");
+        assert!(voice.contains("name=\"reqVendorInfoApiName\""), "{voice}");
+        assert!(voice.contains(certificate.trim()), "{voice}");
+    }
+}
