@@ -102,6 +102,10 @@ impl VoiceSettings {
     }
 }
 
+/// The developer name of callpop's `ConversationVendorInfo` (the `salesforce/` project deploys it), which a contact
+/// center names as its vendor (`reqVendorInfoApiName`).
+pub const VENDOR_INFO_API_NAME: &str = "callpop";
+
 /// The VoiceCall custom field that holds the call's disposition (the telephony side's, or the agent's), written
 /// through the Telephony Integration API's `callAttributes`. VoiceCall's own `CallDisposition` is the call's
 /// status (`new`, `in-progress`, `completed`), which Salesforce sets itself, so callpop never writes it.

@@ -7,6 +7,7 @@
 //! certificate, the one Salesforce checks callpop's tokens with.
 
 use crate::model::Account;
+use callpop_core::voice::VENDOR_INFO_API_NAME;
 use quick_xml::Writer;
 use quick_xml::events::{BytesDecl, BytesText, Event};
 
@@ -93,10 +94,6 @@ fn sections(account: &Account, open_cti_version: &str) -> Vec<Section> {
 pub fn call_center_xml(account: &Account, open_cti_version: &str) -> std::io::Result<String> {
     definition_xml(&sections(account, open_cti_version))
 }
-
-/// The `ConversationVendorInfo` developer name callpop's package metadata deploys (`salesforce/`), which a contact
-/// center names as its vendor.
-pub const VENDOR_INFO_API_NAME: &str = "callpop";
 
 /// The account's Salesforce Voice contact-center definition: its API name (`contact_center_api_name`, the tokens'
 /// `sub`), callpop as the vendor, and the certificate the administrator generated (empty until they generate one:

@@ -7,60 +7,87 @@
 
 use crate::tools::{ensure_salesforce_cli, root, run, target_dir};
 use anyhow::{Context, bail};
-use callpop_core::voice::DISPOSITION_FIELD;
+use callpop_core::voice::{DISPOSITION_FIELD, VENDOR_INFO_API_NAME};
 use callpop_core::write_plan::{CALL_ID_FIELD, LEAD_ID_FIELD};
 use quick_xml::events::Event;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
-/// The permission set that lets callpop's integration user write its fields.
-const PERMISSION_SET: &str = "callpop_Integration";
+/// One package directory of the project: what it must hold, and the fields its permission set must grant.
+struct PackageDirectory {
+    /// The directory under `salesforce/`.
+    path: &'static str,
+    /// What `package.xml` lists, by metadata type.
+    members: BTreeMap<&'static str, Vec<String>>,
+    /// The permission set and the fields (`Object.Field`) it grants.
+    permission_set: &'static str,
+    granted: Vec<String>,
+}
 
-/// Converts the project with `sf project convert source` and checks what the package holds.
+/// The two package directories: `force-app` for every org (Open CTI and Salesforce Voice), `voice-app` for orgs
+/// with Salesforce Voice only (VoiceCall and ConversationVendorInfo exist only there, so an Open CTI org deploys
+/// `force-app` alone).
+fn package_directories() -> Vec<PackageDirectory> {
+    vec![
+        PackageDirectory {
+            path: "force-app",
+            members: BTreeMap::from([
+                ("CustomField", vec![format!("Activity.{CALL_ID_FIELD}"), format!("Lead.{LEAD_ID_FIELD}")]),
+                ("PermissionSet", vec!["callpop_Integration".to_owned()]),
+            ]),
+            permission_set: "callpop_Integration",
+            granted: vec![format!("Task.{CALL_ID_FIELD}"), format!("Lead.{LEAD_ID_FIELD}")],
+        },
+        PackageDirectory {
+            path: "voice-app",
+            members: BTreeMap::from([
+                ("ConversationVendorInfo", vec![VENDOR_INFO_API_NAME.to_owned()]),
+                ("CustomField", vec![format!("VoiceCall.{DISPOSITION_FIELD}")]),
+                ("PermissionSet", vec!["callpop_Voice".to_owned()]),
+            ]),
+            permission_set: "callpop_Voice",
+            granted: vec![format!("VoiceCall.{DISPOSITION_FIELD}")],
+        },
+    ]
+}
+
+/// Converts each package directory with `sf project convert source` and checks what its package holds.
 pub(crate) fn check() -> anyhow::Result<()> {
     let sf = ensure_salesforce_cli()?;
-    let out = target_dir().join("salesforce-mdapi");
-    if out.exists() {
-        std::fs::remove_dir_all(&out).with_context(|| format!("removing {}", out.display()))?;
-    }
-    run(Command::new(&sf)
-        .args(["project", "convert", "source", "--root-dir", "force-app", "--output-dir"])
-        .arg(&out)
-        .current_dir(root().join("salesforce"))
-        // The CLI runs `sf` for its own hooks: the one it is.
-        .env("PATH", path_with(sf.parent().context("sf's directory")?)?)
-        // No telemetry, no update check, no prompt: a build step, not a person at the terminal.
-        .env("SF_DISABLE_TELEMETRY", "true")
-        .env("SF_AUTOUPDATE_DISABLE", "true")
-        .env("SF_SKIP_NEW_VERSION_CHECK", "true"))
-    .context("Salesforce's CLI could not convert salesforce/ (its message is above)")?;
-    let members = package_members(&out.join("package.xml"))?;
-    let expected: BTreeMap<&str, Vec<String>> = BTreeMap::from([
-        (
-            "CustomField",
-            vec![
-                format!("Activity.{CALL_ID_FIELD}"),
-                format!("Lead.{LEAD_ID_FIELD}"),
-                format!("VoiceCall.{DISPOSITION_FIELD}"),
-            ],
-        ),
-        ("PermissionSet", vec![PERMISSION_SET.to_owned()]),
-    ]);
-    let found: BTreeMap<&str, Vec<String>> =
-        members.iter().map(|(kind, names)| (kind.as_str(), names.clone())).collect();
-    if found != expected {
-        bail!("salesforce/ holds {found:?}; callpop needs exactly {expected:?}");
-    }
-    let permissions = std::fs::read_to_string(out.join(format!("permissionsets/{PERMISSION_SET}.permissionset")))?;
-    for field in
-        [format!("Task.{CALL_ID_FIELD}"), format!("Lead.{LEAD_ID_FIELD}"), format!("VoiceCall.{DISPOSITION_FIELD}")]
-    {
-        if !permissions.contains(&format!("<field>{field}</field>")) {
-            bail!("the permission set {PERMISSION_SET} does not grant {field}");
+    for directory in package_directories() {
+        let out = target_dir().join("salesforce-mdapi").join(directory.path);
+        if out.exists() {
+            std::fs::remove_dir_all(&out).with_context(|| format!("removing {}", out.display()))?;
         }
+        run(Command::new(&sf)
+            .args(["project", "convert", "source", "--root-dir", directory.path, "--output-dir"])
+            .arg(&out)
+            .current_dir(root().join("salesforce"))
+            // The CLI runs `sf` for its own hooks: the one it is.
+            .env("PATH", path_with(sf.parent().context("sf's directory")?)?)
+            // No telemetry, no update check, no prompt: a build step, not a person at the terminal.
+            .env("SF_DISABLE_TELEMETRY", "true")
+            .env("SF_AUTOUPDATE_DISABLE", "true")
+            .env("SF_SKIP_NEW_VERSION_CHECK", "true"))
+        .with_context(|| {
+            format!("Salesforce's CLI could not convert salesforce/{} (its message is above)", directory.path)
+        })?;
+        let members = package_members(&out.join("package.xml"))?;
+        let found: BTreeMap<&str, Vec<String>> =
+            members.iter().map(|(kind, names)| (kind.as_str(), names.clone())).collect();
+        if found != directory.members {
+            bail!("salesforce/{} holds {found:?}; callpop needs exactly {:?}", directory.path, directory.members);
+        }
+        let set = directory.permission_set;
+        let permissions = std::fs::read_to_string(out.join(format!("permissionsets/{set}.permissionset")))?;
+        for field in &directory.granted {
+            if !permissions.contains(&format!("<field>{field}</field>")) {
+                bail!("the permission set {set} does not grant {field}");
+            }
+        }
+        println!("salesforce/{}: converted and checked ({})", directory.path, describe(&found));
     }
-    println!("salesforce/: {} converted and checked ({})", out.display(), describe(&found));
     Ok(())
 }
 
