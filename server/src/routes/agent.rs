@@ -18,7 +18,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::{PathParam, QueryParams};
 use crate::model::{Account, Call, PopClaimOutcome, Session};
 use crate::state::AppState;
-use crate::store::salesforce_audit::{StepOutcome, SyncStep, SyncSubject};
+use crate::store::call_commands::StoredControl;
 use crate::streams::SentNotices;
 use axum::Json;
 use axum::extract::State;
@@ -30,7 +30,7 @@ use callpop_core::wrap_up::after_call_work_covers;
 use chrono::{Duration, Utc};
 use futures_util::Stream;
 use serde::Deserialize;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::convert::Infallible;
 use std::time::Instant;
 use tokio::sync::mpsc;
@@ -172,8 +172,10 @@ async fn feed_stream_inner(
                 .map(|saved| (saved.call_row_id, SavedWrapUp { notes: saved.notes, disposition: saved.disposition }))
                 .collect();
             let mut last = high_water;
+            let listed: Vec<&Call> = calls.iter().map(|(_, call, _)| call).collect();
+            let rendering = Rendering::load(state, &account, user_id, &listed).await?;
             for (event_id, call, after_call_work) in calls {
-                let mut update = rendered(state, &call, &account, user_id).await?;
+                let mut update = rendering.render(&call, &account, user_id);
                 update.after_call_work = after_call_work;
                 update.saved_wrap_up = saved_wrap_ups.remove(&call.id);
                 send_call(sender, event_id, &update).await?;
@@ -213,9 +215,10 @@ async fn feed_stream_inner(
             }
             let row_ids: Vec<i64> = newest_per_call.iter().map(|(_, row)| *row).collect();
             let calls = state.store.calls_by_row_ids(&row_ids).await?;
+            let rendering = Rendering::load(state, &account, user_id, &calls.iter().collect::<Vec<_>>()).await?;
             for (event_id, call_row_id) in newest_per_call {
                 if let Some(call) = calls.iter().find(|call| call.id == call_row_id) {
-                    send_call(sender, event_id, &rendered(state, call, &account, user_id).await?).await?;
+                    send_call(sender, event_id, &rendering.render(call, &account, user_id)).await?;
                 }
             }
             continue;
@@ -248,31 +251,63 @@ async fn calls_in_after_call_work(
         .collect())
 }
 
-/// The call as `agent`'s softphone receives it: its current state, who popped it when that was another agent, plus,
-/// for a live inbound call, the record an agent picked for this number last time (the dialog offers it first), and
-/// whether the record the server named is one it created for this call (Lightning opens a new Lead in its Edit
-/// form).
-async fn rendered(state: &AppState, call: &Call, account: &Account, agent: i64) -> anyhow::Result<CallUpdate> {
-    let mut update = call_update(call, account);
-    if let Some(popper) = call.popped_by_user_id.filter(|popper| *popper != agent) {
-        let users = state.store.list_users(account.id).await?;
-        update.popped_by_other_agent = users.into_iter().find(|user| user.id == popper).map(|user| user.display_name);
+/// What drawing a batch of calls for one agent reads, read once per batch rather than per call (a softphone that
+/// connects with 2,500 ringing calls costs a handful of queries, not three per call): the account's users' names
+/// (for a call another agent popped, or was handed to), each live call's control state, the record an agent picked
+/// last time for each live inbound caller, and the records callpop created for those calls.
+struct Rendering {
+    names: HashMap<i64, String>,
+    controls: HashMap<i64, StoredControl>,
+    remembered: HashMap<String, String>,
+    created: HashSet<(i64, String)>,
+}
+
+impl Rendering {
+    async fn load(state: &AppState, account: &Account, agent: i64, calls: &[&Call]) -> anyhow::Result<Self> {
+        let others = |user: Option<i64>| user.is_some_and(|user| user != agent);
+        let needs_names = calls.iter().any(|call| others(call.popped_by_user_id) || others(call.agent_user_id));
+        let names = match needs_names {
+            true => {
+                state.store.list_users(account.id).await?.into_iter().map(|user| (user.id, user.display_name)).collect()
+            }
+            false => HashMap::new(),
+        };
+        let live: Vec<i64> = calls.iter().filter(|call| call.state.is_live()).map(|call| call.id).collect();
+        let inbound: Vec<&&Call> =
+            calls.iter().filter(|call| call.direction == Direction::Inbound && call.state.is_live()).collect();
+        let mut numbers: Vec<String> = inbound.iter().map(|call| call.caller_e164.clone()).collect();
+        numbers.sort();
+        numbers.dedup();
+        let inbound_ids: Vec<i64> = inbound.iter().map(|call| call.id).collect();
+        Ok(Self {
+            names,
+            controls: state.store.call_controls(&live).await?,
+            remembered: state.store.remembered_records(account.id, &numbers).await?,
+            created: state.store.records_created_for_calls(&inbound_ids).await?.into_iter().collect(),
+        })
     }
-    if call.state.is_live() {
-        update.control = super::call_commands::control_for(state, call, account, agent).await?;
-    }
-    if call.direction == Direction::Inbound && call.state.is_live() {
-        update.remembered_record = state.store.remembered_record(account.id, &call.caller_e164).await?;
-        if let Some(named) = update.record.as_mut() {
-            let trail = state.store.salesforce_audit(SyncSubject::Call(call.id)).await?;
-            named.created = trail.iter().any(|entry| {
-                entry.step == SyncStep::Create
-                    && entry.outcome == StepOutcome::Ok
-                    && entry.record_id.as_deref() == Some(named.id.as_str())
-            });
+
+    /// The call as `agent`'s softphone receives it: its current state, who popped it when that was another agent,
+    /// plus, for a live inbound call, the record an agent picked for this number last time (the dialog offers it
+    /// first), and whether the record the server named is one it created for this call (Lightning opens a new Lead
+    /// in its Edit form).
+    fn render(&self, call: &Call, account: &Account, agent: i64) -> CallUpdate {
+        let mut update = call_update(call, account);
+        if let Some(popper) = call.popped_by_user_id.filter(|popper| *popper != agent) {
+            update.popped_by_other_agent = self.names.get(&popper).cloned();
         }
+        if call.state.is_live() {
+            update.control =
+                super::call_commands::control_for(call, account, agent, &self.names, self.controls.get(&call.id));
+        }
+        if call.direction == Direction::Inbound && call.state.is_live() {
+            update.remembered_record = self.remembered.get(&call.caller_e164).cloned();
+            if let Some(named) = update.record.as_mut() {
+                named.created = self.created.contains(&(call.id, named.id.clone()));
+            }
+        }
+        update
     }
-    Ok(update)
 }
 
 async fn send_call(sender: &EventSender, event_id: i64, update: &callpop_core::wire::CallUpdate) -> anyhow::Result<()> {

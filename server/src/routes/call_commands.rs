@@ -17,7 +17,7 @@ use crate::extract::{JsonBody, PathParam, QueryParams};
 use crate::model::{Account, Call};
 use crate::phone;
 use crate::state::AppState;
-use crate::store::call_commands::{AckResult, CommandOutcome, NewCommand, StoredCommand};
+use crate::store::call_commands::{AckResult, CommandOutcome, NewCommand, StoredCommand, StoredControl};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -25,6 +25,7 @@ use callpop_core::control::{AckStatus, Command, CommandKind, CommandRequest, Con
 use callpop_core::wire::ApiErrorBody;
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::time::Duration;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -221,23 +222,21 @@ async fn acknowledge_command(
 }
 
 /// The call's controls as `agent`'s softphone shows them: the confirmed state, the pending command and the last
-/// failure. A call handed to another agent shows, to the agent who had it, who has it now.
-pub(super) async fn control_for(
-    state: &AppState,
+/// failure (`stored`, none for a call without a stored state or command). A call handed to another agent shows, to
+/// the agent who had it, who has it now (`names`: the account's users' display names).
+pub(super) fn control_for(
     call: &Call,
     account: &Account,
     agent: i64,
-) -> anyhow::Result<ControlState> {
-    if call.agent_user_id.is_some_and(|current| current != agent) {
-        let users = state.store.list_users(account.id).await?;
-        let name = users.into_iter().find(|user| Some(user.id) == call.agent_user_id).map(|user| user.display_name);
-        return Ok(ControlState {
-            transferred_to: Some(name.unwrap_or_else(|| "another agent".to_owned())),
-            ..ControlState::default()
-        });
+    names: &HashMap<i64, String>,
+    stored: Option<&StoredControl>,
+) -> ControlState {
+    if let Some(current) = call.agent_user_id.filter(|current| *current != agent) {
+        let name = names.get(&current).cloned().unwrap_or_else(|| "another agent".to_owned());
+        return ControlState { transferred_to: Some(name), ..ControlState::default() };
     }
-    let stored = state.store.call_control(call.id).await?;
-    let mut control = stored.state;
-    control.transferred_to = stored.transferred_to_e164.map(|e164| phone::as_account_writes(&e164, account));
-    Ok(control)
+    let Some(stored) = stored else { return ControlState::default() };
+    let mut control = stored.state.clone();
+    control.transferred_to = stored.transferred_to_e164.as_deref().map(|e164| phone::as_account_writes(e164, account));
+    control
 }

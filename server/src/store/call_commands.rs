@@ -7,7 +7,7 @@
 //! command, then the state the acknowledgement confirmed.
 
 use super::accounts::corrupt;
-use super::{SqlStore, in_write_tx, on_db};
+use super::{SqlStore, in_write_tx, on_db, select_in_chunks};
 use crate::model::User;
 use callpop_core::call::CallState;
 use callpop_core::control::{
@@ -15,6 +15,7 @@ use callpop_core::control::{
     confirmed,
 };
 use chrono::{DateTime, Utc};
+use std::collections::HashMap;
 
 /// A command as the store writes it: the validated command with its target resolved (a number in E.164, an agent
 /// by user id).
@@ -99,6 +100,9 @@ pub trait CallCommandStore {
     ) -> sqlx::Result<AckResult>;
     /// The call's confirmed control state, its pending command and its last failure.
     async fn call_control(&self, call_row_id: i64) -> sqlx::Result<StoredControl>;
+    /// `call_control` for many calls in a few reads: the calls with a stored state or a command (the others have
+    /// the default state).
+    async fn call_controls(&self, call_row_ids: &[i64]) -> sqlx::Result<HashMap<i64, StoredControl>>;
 }
 
 const COMMAND_COLUMNS: &str = "call_commands.id, calls.call_id, call_commands.command, agents.email, \
@@ -344,5 +348,32 @@ impl CallCommandStore for SqlStore {
 
     async fn call_control(&self, call_row_id: i64) -> sqlx::Result<StoredControl> {
         on_db!(self.db(), pool => read_control!(pool, call_row_id))
+    }
+
+    async fn call_controls(&self, call_row_ids: &[i64]) -> sqlx::Result<HashMap<i64, StoredControl>> {
+        let sql = "SELECT call_row_id, held, muted, hung_up, transferred_to FROM call_controls
+                   WHERE call_row_id IN ({list})";
+        let rows = select_in_chunks!(self.db(), (i64, bool, bool, bool, Option<String>), sql, call_row_ids);
+        let mut stored: HashMap<i64, ControlRow> =
+            rows.into_iter().map(|(call, held, muted, hung_up, to)| (call, (held, muted, hung_up, to))).collect();
+        let sql = "SELECT call_row_id, id, command, status, reason FROM call_commands WHERE call_row_id IN ({list})";
+        let commands = select_in_chunks!(self.db(), (i64, i64, String, String, Option<String>), sql, call_row_ids);
+        // LATEST_COMMAND_SQL's choice per call: the latest pending command if there is one, else the latest.
+        let mut latest: HashMap<i64, (bool, i64, LatestCommandRow)> = HashMap::new();
+        for (call, id, command, status, reason) in commands {
+            let rank = (status == "pending", id);
+            if latest.get(&call).is_none_or(|(pending, best, _)| rank > (*pending, *best)) {
+                latest.insert(call, (rank.0, id, (command, status, reason)));
+            }
+        }
+        let mut controls = HashMap::new();
+        for call in call_row_ids {
+            let row = stored.remove(call);
+            let command = latest.remove(call).map(|(_, _, command)| command);
+            if row.is_some() || command.is_some() {
+                controls.insert(*call, control_of(row, command)?);
+            }
+        }
+        Ok(controls)
     }
 }

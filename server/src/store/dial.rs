@@ -4,9 +4,10 @@
 //! (`GET /api/v1/dial-requests`) and posts the call's events naming it. The request keeps the record the agent
 //! dialled from, so the call's activity goes there.
 
-use super::{SqlStore, in_write_tx, on_db};
+use super::{SqlStore, in_write_tx, on_db, select_in_chunks};
 use crate::model::User;
 use chrono::{DateTime, Utc};
+use std::collections::HashMap;
 
 /// A dial request as stored.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -43,6 +44,12 @@ pub trait DialStore {
     -> sqlx::Result<()>;
     /// The record an agent of the account last picked in the multi-match dialog for calls from this number.
     async fn remembered_record(&self, account_id: i64, caller_e164: &str) -> sqlx::Result<Option<String>>;
+    /// `remembered_record` for many numbers in a few reads: each number an agent picked a record for, with it.
+    async fn remembered_records(
+        &self,
+        account_id: i64,
+        callers_e164: &[String],
+    ) -> sqlx::Result<HashMap<String, String>>;
 }
 
 const DIAL_COLUMNS: &str = "dial_requests.id, dial_requests.account_id, dial_requests.user_id, users.email AS agent_email, \
@@ -116,6 +123,26 @@ impl DialStore for SqlStore {
             .await
             .map(|_| ())
         })
+    }
+
+    async fn remembered_records(
+        &self,
+        account_id: i64,
+        callers_e164: &[String],
+    ) -> sqlx::Result<HashMap<String, String>> {
+        let sql = "SELECT calls.caller_e164, activities.id, activities.record_id
+                   FROM activities JOIN calls ON calls.id = activities.call_row_id
+                   WHERE calls.caller_e164 IN ({list}) AND calls.account_id = ${next}
+                     AND activities.chosen_by = 'agent_choice'";
+        let rows = select_in_chunks!(self.db(), (String, i64, String), sql, callers_e164, account_id);
+        // The latest pick per number, as `remembered_record` orders them.
+        let mut latest: HashMap<String, (i64, String)> = HashMap::new();
+        for (number, id, record) in rows {
+            if latest.get(&number).is_none_or(|(best, _)| id > *best) {
+                latest.insert(number, (id, record));
+            }
+        }
+        Ok(latest.into_iter().map(|(number, (_, record))| (number, record)).collect())
     }
 
     async fn remembered_record(&self, account_id: i64, caller_e164: &str) -> sqlx::Result<Option<String>> {

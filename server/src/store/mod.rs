@@ -123,6 +123,33 @@ macro_rules! on_db {
     };
 }
 
+/// How many values one `IN (…)` list binds: far below SQLite's 32,766 and PostgreSQL's 65,535 parameters.
+pub(crate) const VALUES_PER_IN_LIST: usize = 500;
+
+/// Reads rows of type `$row` for many keys at once: runs `$sql`, whose `{list}` becomes the numbered placeholders
+/// of one chunk of `$keys` (at most `VALUES_PER_IN_LIST`), once per chunk, binding the chunk's keys and then
+/// `$extra` (written `${next}` in `$sql`: the placeholder after the list). Only numbered placeholders are formatted
+/// into the SQL; every value is bound. The reads that replace one query per call at an agent's stream start.
+macro_rules! select_in_chunks {
+    ($db:expr, $row:ty, $sql:expr, $keys:expr $(, $extra:expr)?) => {{
+        let mut rows: Vec<$row> = Vec::new();
+        for chunk in $keys.chunks($crate::store::VALUES_PER_IN_LIST) {
+            let placeholders: Vec<String> = (1..=chunk.len()).map(|index| format!("${index}")).collect();
+            let sql = $sql.replace("{list}", &placeholders.join(", ")).replace("{next}", &(chunk.len() + 1).to_string());
+            let found: Vec<$row> = $crate::store::on_db!($db, pool => {
+                let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()));
+                for key in chunk {
+                    query = query.bind(key);
+                }
+                $(query = query.bind($extra);)?
+                query.fetch_all(pool).await?
+            });
+            rows.extend(found);
+        }
+        rows
+    }};
+}
+
 /// Runs `$body` inside a write transaction `$tx`, committed when `$body` returns `Ok`.
 ///
 /// SQLite transactions take the process's write lock (shared with the group-commit writer) and start with
@@ -174,7 +201,7 @@ macro_rules! in_group_tx {
     };
 }
 
-pub(crate) use {in_group_tx, in_write_tx, on_db};
+pub(crate) use {in_group_tx, in_write_tx, on_db, select_in_chunks};
 
 /// The SQL store over either backend.
 #[derive(Debug, Clone)]

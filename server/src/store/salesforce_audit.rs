@@ -29,7 +29,7 @@
 //!
 //! The sync engine reads integration options with `SettingsStore::integration_options`, once per outbox item.
 
-use super::{SqlStore, in_write_tx, on_db};
+use super::{SqlStore, in_write_tx, on_db, select_in_chunks};
 use crate::model::SyncStatus;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -214,6 +214,8 @@ pub trait SalesforceAuditStore {
 
     /// The subject's audit trail, oldest first.
     async fn salesforce_audit(&self, subject: SyncSubject) -> sqlx::Result<Vec<AuditEntry>>;
+    /// The records callpop created for these calls (audited `create` steps that succeeded), as (call, record).
+    async fn records_created_for_calls(&self, call_row_ids: &[i64]) -> sqlx::Result<Vec<(i64, String)>>;
 }
 
 #[derive(sqlx::FromRow)]
@@ -320,6 +322,12 @@ impl SalesforceAuditStore for SqlStore {
                 .fetch_one(&mut *tx)
                 .await
         })
+    }
+
+    async fn records_created_for_calls(&self, call_row_ids: &[i64]) -> sqlx::Result<Vec<(i64, String)>> {
+        let sql = "SELECT call_row_id, record_id FROM salesforce_audit
+                   WHERE call_row_id IN ({list}) AND step = 'create' AND outcome = 'ok' AND record_id IS NOT NULL";
+        Ok(select_in_chunks!(self.db(), (i64, String), sql, call_row_ids))
     }
 
     async fn salesforce_audit(&self, subject: SyncSubject) -> sqlx::Result<Vec<AuditEntry>> {

@@ -6,7 +6,7 @@
 //! effective status is not stored: `callpop_core::wrap_up::effective_status` computes it from `StatusFacts`.
 
 use super::sync::{OutboxJob, OutboxSubject, enqueue, insert_voice_call_item};
-use super::{SqlStore, in_write_tx, on_db};
+use super::{SqlStore, in_write_tx, on_db, select_in_chunks};
 use crate::model::User;
 use callpop_core::call::CallState;
 use callpop_core::wire::WrapUpSettings;
@@ -113,9 +113,6 @@ const WRAP_UP_COLUMNS: &str = "SELECT call_wrap_ups.call_row_id, calls.call_id, 
 /// One call's saved notes and disposition.
 static WRAP_UP_BY_CALL_SQL: LazyLock<String> =
     LazyLock::new(|| format!("{WRAP_UP_COLUMNS} WHERE call_wrap_ups.call_row_id = $1"));
-
-/// How many calls one read of saved wrap-ups names (well under SQLite's and PostgreSQL's parameter limits).
-const WRAP_UPS_PER_READ: usize = 500;
 
 /// Records that the agent clicked Done (their chosen status stays; an agent who never chose one is available).
 macro_rules! mark_done {
@@ -308,20 +305,8 @@ impl WrapUpStore for SqlStore {
     }
 
     async fn call_wrap_ups(&self, call_row_ids: &[i64]) -> sqlx::Result<Vec<StoredWrapUp>> {
-        let mut saved = Vec::new();
-        for chunk in call_row_ids.chunks(WRAP_UPS_PER_READ) {
-            let placeholders: Vec<String> = (1..=chunk.len()).map(|index| format!("${index}")).collect();
-            let sql = format!("{WRAP_UP_COLUMNS} WHERE call_wrap_ups.call_row_id IN ({})", placeholders.join(", "));
-            let rows: Vec<WrapUpRow> = on_db!(self.db(), pool => {
-                // Only numbered placeholders are formatted in; the ids are bound.
-                let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()));
-                for call_row_id in chunk {
-                    query = query.bind(call_row_id);
-                }
-                query.fetch_all(pool).await?
-            });
-            saved.extend(rows.into_iter().map(StoredWrapUp::from));
-        }
-        Ok(saved)
+        let sql = format!("{WRAP_UP_COLUMNS} WHERE call_wrap_ups.call_row_id IN ({{list}})");
+        let rows = select_in_chunks!(self.db(), WrapUpRow, sql, call_row_ids);
+        Ok(rows.into_iter().map(StoredWrapUp::from).collect())
     }
 }

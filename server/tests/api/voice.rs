@@ -408,3 +408,48 @@ org_test! {
         assert!(voice.contains(certificate.trim()), "{voice}");
     }
 }
+
+org_test! {
+    async fn the_agents_disposition_saved_after_the_call_ended_reaches_the_voice_call_and_clearing_it_clears_it(linked: Linked) {
+        // Arrange: the account's dispositions, and a call on Salesforce Voice that ended with the telephony side's.
+        set_up_voice(&linked).await;
+        add_disposition_field(&linked);
+        let settings = json!({"dispositions": ["Sale", "Not interested"], "wrap_up_secs": 60});
+        let response =
+            linked.app.send_json(Method::PUT, Some(&linked.acme.admin.token), "/api/v1/settings/wrap-up", &settings).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        linked.ring("CA-ACW", KNOWN_CALLER).await;
+        linked.event("CA-ACW", "answered", 1, &json!({"caller_number": KNOWN_CALLER})).await;
+        linked.event("CA-ACW", "completed", 2, &json!({"caller_number": KNOWN_CALLER, "disposition": "Quote sent"})).await;
+        linked.settle().await;
+        let disposition = |linked: &Linked| {
+            the_voice_call_of(linked, "CA-ACW").text(callpop_core::voice::DISPOSITION_FIELD).map(str::to_owned)
+        };
+        assert_eq!(disposition(&linked).as_deref(), Some("Quote sent"));
+        let save = |disposition: Option<&str>| json!({"notes": "Wants the annual plan.", "disposition": disposition});
+        let path = "/api/v1/agent/calls/CA-ACW/wrap-up";
+
+        // Act 1: during after-call work the agent picks a disposition.
+        let response = linked.app.send_json(Method::PUT, Some(&linked.acme.agent.token), path, &save(Some("Sale"))).await;
+        assert_eq!(response.status(), StatusCode::OK, "{}", response.text().await.unwrap_or_default());
+        linked.settle().await;
+
+        // Assert 1: the agent's disposition wins over the telephony side's, on the VoiceCall as on the Task.
+        assert_eq!(disposition(&linked).as_deref(), Some("Sale"));
+        assert_eq!(linked.the_task_of("CA-ACW").text("CallDisposition"), Some("Sale"));
+
+        // Act 2: the agent clears it; a save of the notes alone sends nothing more to the VoiceCall.
+        let response = linked.app.send_json(Method::PUT, Some(&linked.acme.agent.token), path, &save(None)).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        linked.settle().await;
+        let patches = linked.org.request_count(Some("PATCH"), "/telephony/v1/voiceCalls/*");
+        let notes_only = json!({"notes": "Wants the annual plan, from March.", "disposition": null});
+        let response = linked.app.send_json(Method::PUT, Some(&linked.acme.agent.token), path, &notes_only).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        linked.settle().await;
+
+        // Assert 2: the telephony side's disposition is back, as on the Task; the notes-only save sent no PATCH.
+        assert_eq!(disposition(&linked).as_deref(), Some("Quote sent"));
+        assert_eq!(linked.org.request_count(Some("PATCH"), "/telephony/v1/voiceCalls/*"), patches);
+    }
+}
