@@ -9,7 +9,8 @@
 //! - `cargo xtask check-salesforce`: convert the `salesforce/` metadata project with Salesforce's own CLI (from npm)
 //!   and check it holds the fields and permission set callpop needs (`salesforce_project.rs`); `cargo xtask test`
 //!   runs it too.
-//! - `cargo xtask build-wasm`: build the softphone bundle into `static/pkg/` and report its size.
+//! - `cargo xtask build-wasm`: build the softphone bundle into `static/pkg/` and the Salesforce Voice connector's
+//!   into `static/connector/pkg/` (`connector.rs`), and report their sizes.
 //! - `cargo xtask bench [--seconds N] [--streams 1000,10000] [--rings N] [--load-streams N] [--render-only]`: the
 //!   performance figures, each beside a baseline taken in the same run and checked against its goal, into
 //!   BENCHMARKS.md (`bench.rs`).
@@ -20,6 +21,7 @@
 
 mod bench;
 mod conformance;
+mod connector;
 mod postgres;
 mod salesforce_project;
 mod short_names;
@@ -151,6 +153,7 @@ fn build_wasm() -> anyhow::Result<Sizes> {
         "softphone bundle in static/pkg/: {} bytes of Wasm + {} of JS glue = {} bytes; {} gzipped (Wasm {}), {} brotli (Wasm {})",
         wasm.plain, glue.plain, all.plain, all.gzip, wasm.gzip, all.brotli, wasm.brotli
     );
+    connector::build()?;
     Ok(all)
 }
 
