@@ -79,19 +79,19 @@ async fn pending(stack: &Stack) -> anyhow::Result<Vec<Value>> {
     Ok(reqwest::Client::new().get(url).bearer_auth(&stack.api_key).send().await?.error_for_status()?.json().await?)
 }
 
-/// Clicks one of the page's call controls and checks that Salesforce hears of it (`event`, once) only after the
-/// telephony side has confirmed the command the connector sent for it, which the test reads before letting the line
-/// obey it.
+/// Clicks one of the page's buttons (`button`, a CSS selector) and checks that Salesforce hears of it (`event`,
+/// once) only after the telephony side has confirmed the command the connector sent for it, which the test reads
+/// before letting the line obey it.
 async fn confirmed_by_the_telephony_side(
     stack: &Stack,
     browser: &Browser,
     line: &Line,
-    kind: &str,
+    button: &str,
     command: &str,
     event: &str,
 ) -> anyhow::Result<()> {
     let before = count_logged(browser, "in", event).await?;
-    control(browser, kind).await?;
+    browser.wait_for(button).await?.click().await?;
     let waiting =
         eventually("the command", || async { Ok(Some(pending(stack).await?).filter(|all| !all.is_empty())) }).await?;
     assert_eq!(waiting.len(), 1, "{waiting:#?}");
@@ -103,10 +103,9 @@ async fn confirmed_by_the_telephony_side(
     eventually(event, || async { Ok((count_logged(browser, "in", event).await? == before + 1).then_some(())) }).await
 }
 
-/// Clicks one of the page's call controls.
-async fn control(browser: &Browser, kind: &str) -> anyhow::Result<()> {
-    browser.wait_for(&format!("#call-controls [data-control='{kind}']:not([hidden])")).await?.click().await?;
-    Ok(())
+/// One of the page's call controls, when shown.
+fn control(kind: &str) -> String {
+    format!("#call-controls [data-control='{kind}']:not([hidden])")
 }
 
 #[tokio::test]
@@ -157,17 +156,32 @@ async fn the_connector_takes_a_salesforce_voice_call_from_ring_to_hang_up() -> a
         ("mute", "mute", "MUTE_TOGGLE"),
         ("unmute", "unmute", "MUTE_TOGGLE"),
     ] {
-        confirmed_by_the_telephony_side(&stack, &browser, &line, kind, command, event).await?;
+        confirmed_by_the_telephony_side(&stack, &browser, &line, &control(kind), command, event).await?;
     }
     browser.wait_for("#call-controls [data-control='hold']:not([hidden])").await?;
     browser.wait_for("#call-controls [data-control='mute']:not([hidden])").await?;
 
     // End call: HANGUP once the telephony side has hung up, and the call is over in callpop.
-    confirmed_by_the_telephony_side(&stack, &browser, &line, "end", "hang_up", "HANGUP").await?;
+    confirmed_by_the_telephony_side(&stack, &browser, &line, &control("end"), "hang_up", "HANGUP").await?;
     browser.wait_for("#call-controls[hidden]").await?;
     let call = stack.admin_get("/api/v1/calls/VOICE-1").await?;
     assert_eq!(call["state"], "completed", "{call:#}");
     assert_eq!(count_logged(&browser, "in", "HANGUP").await?, 1, "Salesforce hears of the end once");
+    Ok(())
+}
+
+#[tokio::test]
+async fn declining_a_ringing_call_hangs_it_up_through_the_telephony_side() -> anyhow::Result<()> {
+    let (stack, browser) = signed_in_voice_page().await?;
+    let line = Line::new(&stack.server_url, &stack.api_key, CallBook::default());
+    ring(&browser, &line, "VOICE-4").await?;
+    confirmed_by_the_telephony_side(&stack, &browser, &line, "[data-decline='VOICE-4']", "hang_up", "HANGUP").await?;
+    browser.wait_for("#work:not(:has([data-incoming='VOICE-4']))").await?;
+    assert!(browser.has("#call-controls[hidden]").await?, "a declined call is never connected");
+    let call = stack.admin_get("/api/v1/calls/VOICE-4").await?;
+    assert_eq!(call["state"], "completed", "{call:#}");
+    let declined = stack.store.call_by_call_id(stack.account_id, "VOICE-4").await?;
+    assert!(declined.is_some_and(|call| call.popped_at.is_none()), "a declined call is not popped");
     Ok(())
 }
 
