@@ -8,6 +8,8 @@
 //!   error bodies (`dml`, `rules`, `errors`);
 //! - Salesforce Voice's Telephony Integration REST API under `/telephony/v1`, which writes `VoiceCall` records with
 //!   RS256 JWTs checked against each contact center's certificate (`telephony`);
+//! - Salesforce Voice's page, which hosts the telephony vendor's connector as Omni-Channel does, on a second,
+//!   HTTPS listener at a `*.lightning.force.com` name (`voice_page`);
 //! - failure injection and a request journal (`faults`);
 //! - a control API (`/__control/…`, `control`) through which tests seed, configure and inspect the org.
 //!
@@ -32,6 +34,7 @@ pub mod settings;
 pub mod soql;
 pub mod sosl;
 pub mod telephony;
+pub mod voice_page;
 
 use anyhow::Context;
 use chrono::Utc;
@@ -68,6 +71,8 @@ pub struct SandboxConfig {
     /// The demo's telephony endpoint (`<callpop>/demo`): when set, the org's pages show a "Simulate a call" control
     /// that asks it to ring the softphone. Only `cargo xtask demo` sets it.
     pub demo_telephony: Option<String>,
+    /// Where the HTTPS listener of the Salesforce Voice page listens (`voice_page`); port 0 picks a free one.
+    pub voice_listen: SocketAddr,
 }
 
 impl Default for SandboxConfig {
@@ -76,6 +81,7 @@ impl Default for SandboxConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             host: None,
             adapter_url: None,
+            voice_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             seed: true,
             task_call_id_field: true,
             demo_telephony: None,
@@ -99,6 +105,8 @@ pub struct OrgState {
     pub origin: String,
     pub records: Records,
     pub adapter_url: Option<String>,
+    /// The Salesforce Voice connector's URL (the contact center's connector URL), framed by the Voice page.
+    pub connector_url: Option<String>,
     /// See `SandboxConfig::demo_telephony`.
     pub demo_telephony: Option<String>,
     pub opencti_log: Vec<OpenCtiLogEntry>,
@@ -132,6 +140,7 @@ impl OrgState {
             origin,
             records: Records::default(),
             adapter_url,
+            connector_url: None,
             demo_telephony: config.demo_telephony.clone(),
             opencti_log: Vec::new(),
             schema: Schema::standard(),
@@ -248,8 +257,10 @@ impl Org {
 #[derive(Debug)]
 pub struct Sandbox {
     base_url: String,
+    voice_url: String,
     org: Org,
     server: tokio::task::JoinHandle<()>,
+    voice_server: tokio::task::JoinHandle<()>,
 }
 
 impl Sandbox {
@@ -266,14 +277,33 @@ impl Sandbox {
             .merge(rest::router())
             .merge(telephony::router())
             .layer(axum::middleware::from_fn_with_state(org.clone(), faults::intercept));
-        let router =
-            pages::router().merge(classic::router()).merge(control::router()).merge(api).with_state(org.clone());
+        let router = pages::router()
+            .merge(classic::router())
+            .merge(voice_page::router())
+            .merge(control::router())
+            .merge(api)
+            .with_state(org.clone());
+        let voice_listener =
+            TcpListener::bind(config.voice_listen).await.with_context(|| format!("binding {}", config.voice_listen))?;
+        let voice_url = format!("https://{}:{}", voice_page::VOICE_HOST, voice_listener.local_addr()?.port());
+        let voice_server = voice_page::serve_https(voice_listener, router.clone())?;
         let server = tokio::spawn(async move {
             if let Err(error) = axum::serve(listener, router).await {
                 tracing::error!(%error, "the local org stopped serving");
             }
         });
-        Ok(Self { base_url, org, server })
+        Ok(Self { base_url, voice_url, org, server, voice_server })
+    }
+
+    /// The org's Lightning origin over HTTPS, e.g. `https://callpop-dev.lightning.force.com:8443`, where the
+    /// Salesforce Voice page is (`/lightning/voice`). Browsers must map the name to loopback (`voice_page`).
+    pub fn voice_url(&self) -> &str {
+        &self.voice_url
+    }
+
+    /// Sets the Salesforce Voice connector's URL, as an admin does in the contact center's settings.
+    pub fn set_connector_url(&self, connector_url: &str) {
+        self.org.lock().connector_url = Some(connector_url.to_owned());
     }
 
     /// The org's origin, e.g. `http://127.0.0.1:8081`.
@@ -441,5 +471,6 @@ impl Sandbox {
 impl Drop for Sandbox {
     fn drop(&mut self) {
         self.server.abort();
+        self.voice_server.abort();
     }
 }

@@ -17,6 +17,12 @@ struct Args {
     /// The softphone's URL, as the call center definition's reqAdapterUrl gives it.
     #[arg(long, default_value = "http://127.0.0.1:8080/softphone/")]
     adapter_url: String,
+    /// The port of the Salesforce Voice page's HTTPS listener (`https://callpop-dev.lightning.force.com:<port>`).
+    #[arg(long, default_value_t = 8443)]
+    voice_port: u16,
+    /// The Salesforce Voice connector's URL, framed by the Voice page.
+    #[arg(long, default_value = "http://127.0.0.1:8080/connector/")]
+    connector_url: String,
     /// Start with no records.
     #[arg(long)]
     empty: bool,
@@ -42,9 +48,11 @@ async fn main() -> anyhow::Result<()> {
         adapter_url: Some(args.adapter_url),
         seed: !args.empty,
         demo_telephony: args.demo_telephony,
+        voice_listen: SocketAddr::from(([127, 0, 0, 1], args.voice_port)),
         ..SandboxConfig::default()
     };
     let sandbox = Sandbox::start(config).await?;
+    sandbox.set_connector_url(&args.connector_url);
     if args.example_rules {
         for rule in seed::example_validation_rules() {
             sandbox.org().lock().add_validation_rule(rule)?;
@@ -52,6 +60,7 @@ async fn main() -> anyhow::Result<()> {
     }
     println!("local org        {}", sandbox.base_url());
     println!("  Lightning      {}/lightning/page/home", sandbox.base_url());
+    println!("  Voice          {}/lightning/voice", sandbox.voice_url());
     tokio::signal::ctrl_c().await?;
     Ok(())
 }

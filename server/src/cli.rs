@@ -129,6 +129,10 @@ pub struct DemoArgs {
     /// The local org that frames the softphone.
     #[arg(long, default_value = "http://127.0.0.1:8081")]
     pub org_origin: String,
+    /// The local org's Lightning origin over HTTPS, whose Salesforce Voice page frames the connector
+    /// (`https://callpop-dev.lightning.force.com:8443`), if it has one.
+    #[arg(long)]
+    pub voice_origin: Option<String>,
     /// Where the demo keeps its database and credentials; wiped at each start.
     #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../target/demo"))]
     pub data_dir: PathBuf,
@@ -239,7 +243,7 @@ async fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
     let base = format!("http://127.0.0.1:{}", args.port);
     let mut config = Config::for_tests(format!("sqlite://{}", database.display()));
     config.listen = std::net::SocketAddr::from(([127, 0, 0, 1], args.port));
-    config.extra_org_origins = vec![org.clone()];
+    config.extra_org_origins = std::iter::once(org.clone()).chain(args.voice_origin.clone()).collect();
     config.public_url = Some(base.clone());
     config.salesforce_client_id = Some(DEMO_CLIENT_ID.to_owned());
     config.salesforce_client_secret = Some(DEMO_CLIENT_SECRET.into());
@@ -272,6 +276,7 @@ async fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
         .with_context(|| format!("writing {}", credentials_path.display()))?;
     println!("callpop server   {base}");
     println!("  softphone      {base}/softphone/");
+    println!("  connector      {base}/connector/ (Salesforce Voice)");
     println!("  API key        {}", credentials.api_key);
     for user in &credentials.users {
         println!("  {:<14} {} / {}", user.role, user.email, user.password);

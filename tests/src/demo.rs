@@ -34,7 +34,13 @@ impl Demo {
             org.org().lock().add_validation_rule(rule)?;
         }
         let data_dir = tempfile::tempdir()?;
-        let args = DemoArgs { port, org_origin: org.base_url().to_owned(), data_dir: data_dir.path().to_owned() };
+        org.set_connector_url(&format!("{server_url}/connector/"));
+        let args = DemoArgs {
+            port,
+            org_origin: org.base_url().to_owned(),
+            voice_origin: Some(org.voice_url().to_owned()),
+            data_dir: data_dir.path().to_owned(),
+        };
         tokio::spawn(async move {
             if let Err(error) = callpop_server::cli::run(Cli { command: Command::Demo(args) }).await {
                 eprintln!("callpop demo stopped: {error:#}");

@@ -142,7 +142,8 @@ impl Stack {
         let relay = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let server_url = format!("http://{}", relay.local_addr()?);
         let mut config = Config::for_tests(format!("sqlite://{}", database_dir.path().join("callpop.db").display()));
-        config.extra_org_origins = vec![org.base_url().to_owned()];
+        // The org's Lightning origin over HTTPS hosts the Salesforce Voice connector, which it may frame too.
+        config.extra_org_origins = vec![org.base_url().to_owned(), org.voice_url().to_owned()];
         // Another build of the softphone, where one is named as the server's command line would (a measurement of
         // two builds side by side, PERFORMANCE.md).
         if let Some(static_dir) = std::env::var_os("CALLPOP_STATIC_DIR") {
@@ -167,6 +168,7 @@ impl Stack {
         let account = store.account_by_public_id(&credentials.account_public_id).await?.context("the demo account")?;
         tokio::spawn(app.run_until_stopped());
         org.set_adapter_url(&format!("{server_url}/softphone/"));
+        org.set_connector_url(&format!("{server_url}/connector/"));
         let http = reqwest::Client::new();
         Ok(Self {
             org,
@@ -248,6 +250,11 @@ impl Stack {
     /// The org's Lightning home page.
     pub fn lightning_url(&self) -> String {
         format!("{}/lightning/page/home", self.org.base_url())
+    }
+
+    /// The org's Salesforce Voice page, on its Lightning origin over HTTPS.
+    pub fn voice_url(&self) -> String {
+        format!("{}/lightning/voice", self.org.voice_url())
     }
 
     /// The org's page for a UI: the Lightning app, or the Classic Service Console.
@@ -530,8 +537,10 @@ pub struct Browser {
     pub downloads: std::path::PathBuf,
 }
 
-/// The Chromium flags that work as root on this machine kind without reaching the network (toolchain.md §4).
-const CHROMIUM_FLAGS: [&str; 10] = [
+/// The Chromium flags that work as root on this machine kind without reaching the network (toolchain.md §4). The
+/// last two open the local org's Salesforce Voice page as Salesforce serves Lightning: at a `*.lightning.force.com`
+/// name (mapped to loopback), over HTTPS with the org's self-signed certificate.
+const CHROMIUM_FLAGS: [&str; 12] = [
     "--headless=new",
     "--no-sandbox",
     "--disable-gpu",
@@ -542,6 +551,8 @@ const CHROMIUM_FLAGS: [&str; 10] = [
     "--disable-sync",
     "--disable-dev-shm-usage",
     "--window-size=1280,900",
+    "--host-resolver-rules=MAP *.force.com 127.0.0.1",
+    "--ignore-certificate-errors",
 ];
 
 impl Browser {

@@ -1,7 +1,8 @@
 //! The demo a newcomer runs, as `cargo xtask demo` starts it: the real `callpop demo` command (a fresh demo account
 //! linked to the local org over OAuth) and a local org with the example validation rules and the "Simulate a call"
 //! control. A newcomer rings the softphone from the org's page, answers, sees the pop and the call's Task on the
-//! record; the caller that trips the validation rule waits in the sync log with Salesforce's message.
+//! record; the caller that trips the validation rule waits in the sync log with Salesforce's message. The org's
+//! Salesforce Voice page frames the demo's connector.
 
 use anyhow::Context;
 use callpop_e2e::demo::Demo;
@@ -257,5 +258,24 @@ async fn the_agent_picks_a_demo_disposition_hangs_up_from_the_softphone_and_the_
         .await?;
     let call_object = task.text("CallObject").unwrap_or_default();
     assert!(call_object.contains(&call_id), "the disposition is on this call's Task: {call_object}");
+    Ok(())
+}
+
+/// The demo's Salesforce Voice side: the org's Voice page (on its Lightning origin over HTTPS) frames the demo
+/// server's connector, which answers Salesforce's setup message by asking for a sign-in, and the demo agent's
+/// sign-in makes it ready.
+#[tokio::test]
+async fn the_demo_offers_salesforce_voice_whose_page_frames_the_connector_and_the_agent_signs_in() -> anyhow::Result<()>
+{
+    let demo = Demo::start().await?;
+    let browser = Browser::start().await?;
+    browser.client.goto(&format!("{}/lightning/voice", demo.org.voice_url())).await?;
+    browser.wait_for("#voice-log li[data-direction='in'][data-event='SHOW_LOGIN']").await?;
+    browser.wait_for("iframe#connector").await?.enter_frame().await?;
+    browser.wait_for("#signin-email").await?.send_keys(callpop_e2e::DEMO_AGENT_EMAIL).await?;
+    browser.wait_for("#signin-password").await?.send_keys(DEMO_PASSWORD).await?;
+    browser.wait_for("#signin-form button[type=submit]").await?.click().await?;
+    browser.leave_softphone().await?;
+    browser.wait_for("#voice-log li[data-direction='in'][data-type='CONNECTOR_READY']").await?;
     Ok(())
 }

@@ -9,7 +9,8 @@
 //! - `cargo xtask check-salesforce`: convert the `salesforce/` metadata project with Salesforce's own CLI (from npm)
 //!   and check it holds the fields and permission set callpop needs (`salesforce_project.rs`); `cargo xtask test`
 //!   runs it too.
-//! - `cargo xtask build-wasm`: build the softphone bundle into `static/pkg/` and report its size.
+//! - `cargo xtask build-wasm`: build the softphone bundle into `static/pkg/` and the Salesforce Voice connector's
+//!   into `static/connector/pkg/` (`connector.rs`), and report their sizes.
 //! - `cargo xtask bench [--seconds N] [--streams 1000,10000] [--rings N] [--load-streams N] [--render-only]`: the
 //!   performance figures, each beside a baseline taken in the same run and checked against its goal, into
 //!   BENCHMARKS.md (`bench.rs`).
@@ -20,6 +21,7 @@
 
 mod bench;
 mod conformance;
+mod connector;
 mod postgres;
 mod salesforce_project;
 mod short_names;
@@ -151,6 +153,7 @@ fn build_wasm() -> anyhow::Result<Sizes> {
         "softphone bundle in static/pkg/: {} bytes of Wasm + {} of JS glue = {} bytes; {} gzipped (Wasm {}), {} brotli (Wasm {})",
         wasm.plain, glue.plain, all.plain, all.gzip, wasm.gzip, all.brotli, wasm.brotli
     );
+    connector::build()?;
     Ok(all)
 }
 
@@ -199,7 +202,8 @@ fn flag_value(name: &str, default: u16) -> anyhow::Result<u16> {
 fn demo() -> anyhow::Result<()> {
     let port = flag_value("--port", 8080)?;
     let org_port = flag_value("--org-port", 8081)?;
-    for (what, taken) in [("--port", port), ("--org-port", org_port)] {
+    let voice_port = flag_value("--voice-port", 8443)?;
+    for (what, taken) in [("--port", port), ("--org-port", org_port), ("--voice-port", voice_port)] {
         if !port_is_free(taken) {
             bail!(
                 "port {taken} is in use: stop what is using it, or pick another with `cargo xtask demo {what} <port>`"
@@ -214,15 +218,18 @@ fn demo() -> anyhow::Result<()> {
     // The org on `localhost`, callpop on `127.0.0.1`: two sites, as Salesforce and callpop are, so the browser treats
     // the softphone's frame as third-party, as it does in production.
     let org_url = format!("http://localhost:{org_port}");
+    // Salesforce Voice's page, where Salesforce serves Lightning: a `*.lightning.force.com` name, over HTTPS.
+    let voice_url = format!("https://callpop-dev.lightning.force.com:{voice_port}");
     let _org = spawn(
         Command::new(bin.join("callpop-org"))
             .args(["--port", &org_port.to_string(), "--adapter-url", &format!("{server_url}/softphone/")])
+            .args(["--voice-port", &voice_port.to_string(), "--connector-url", &format!("{server_url}/connector/")])
             .args(["--example-rules", "--demo-telephony", &format!("{server_url}/demo")])
             .stdout(Stdio::null()),
     )?;
     let _server = spawn(
         Command::new(bin.join("callpop"))
-            .args(["demo", "--port", &port.to_string(), "--org-origin", &org_url])
+            .args(["demo", "--port", &port.to_string(), "--org-origin", &org_url, "--voice-origin", &voice_url])
             // The terminal keeps the instructions readable: warnings and errors only, unless RUST_LOG says otherwise.
             .env(
                 "RUST_LOG",
@@ -253,7 +260,13 @@ fn demo() -> anyhow::Result<()> {
          4. Press Answer: the org pops the caller's record, and the call's Task appears in its Activity History.\n     \
               \"End call\" completes the Task.\n  \
          5. The admin console: {server_url}/console/ (admin@demo.callpop.test / callpop-demo)\n     \
-              the call log with each call's Salesforce panel, the sync log, the integration options.\n\n  \
+              the call log with each call's Salesforce panel, the sync log, the integration options.\n  \
+         6. Salesforce Voice (the connector instead of the Open CTI softphone): the org's Voice page is at\n     \
+              {voice_url}/lightning/voice, a Salesforce name over HTTPS with a self-signed certificate, so\n     \
+              open it in a Chromium started for it:\n       \
+              chromium --host-resolver-rules='MAP *.force.com 127.0.0.1' --ignore-certificate-errors\n     \
+              sign in inside its Phone, set your status to Available, and ring it as in step 3 (from the\n     \
+              Lightning page in another tab, or the terminal): Accept opens the call in the Voice page.\n\n  \
          Server  {server_url}   API key {api_key}\n  \
          All logins (manager, reports, admin too) are in {}\n",
         credentials.display()

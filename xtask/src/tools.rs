@@ -4,6 +4,8 @@
 //! - `wasm-bindgen` at exactly the version the adapter pins (cargo install, without `--locked`: the registry here
 //!   lacks some locked versions, toolchain.md §0);
 //! - binaryen's `wasm-opt` >= 116 from npm into `tools/` (Debian's 108 breaks wasm-bindgen output at runtime);
+//! - esbuild and `@salesforce/scv-connector-base` from npm into `tools/scv-connector/` (the Salesforce Voice
+//!   connector's bundle);
 //! - cargo-deny at the version `deny.toml` is written for (cargo install);
 //! - Chromium and ChromeDriver from Debian (browser tests; tools that download their own browser fail here).
 
@@ -79,6 +81,12 @@ pub(crate) fn ensure_wasm_opt() -> anyhow::Result<PathBuf> {
 /// Salesforce's own CLI (`sf`), from npm into `tools/salesforce-cli/` (about 300 MB).
 pub(crate) fn ensure_salesforce_cli() -> anyhow::Result<PathBuf> {
     ensure_npm_tool("tools/salesforce-cli", "sf", "Salesforce's CLI")
+}
+
+/// esbuild and Salesforce's `@salesforce/scv-connector-base`, from npm into `tools/scv-connector/`, to bundle the
+/// Salesforce Voice connector; returns esbuild.
+pub(crate) fn ensure_scv_connector_tools() -> anyhow::Result<PathBuf> {
+    ensure_npm_tool("tools/scv-connector", "esbuild", "esbuild and Salesforce's connector library")
 }
 
 /// A program from npm: `bin` of the packages that `prefix`'s lockfile pins (under the repository's root), installed

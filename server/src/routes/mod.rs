@@ -3,8 +3,9 @@
 //!
 //! Every API route is registered through `utoipa_axum::routes!`, which takes the path and method from the handler's
 //! `#[utoipa::path]`: a route cannot exist without being in `GET /api/openapi.json`. Only HTML pages and static
-//! files are plain routes: the softphone's page (`softphone::page_router`) and the admin console's pages
-//! (`console::page_router`); a tidy test below keeps it that way.
+//! files are plain routes: the softphone's page (`softphone::page_router`), the admin console's pages
+//! (`console::page_router`) and the Salesforce Voice connector's page (`connector::page_router`); a tidy test below
+//! keeps it that way.
 
 mod activities;
 mod agent;
@@ -14,6 +15,7 @@ mod call_center;
 mod call_commands;
 mod call_events;
 mod call_log;
+mod connector;
 mod console;
 mod dial;
 mod export;
@@ -146,6 +148,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/openapi.json", get(move || std::future::ready(Json(openapi.as_ref().clone()))))
         .merge(softphone::page_router(&state.config))
         .merge(console::page_router())
+        .merge(connector::page_router(&state.config))
         .route_layer(axum::middleware::from_fn(crate::metrics::track_requests))
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(no_such_route)
@@ -194,14 +197,17 @@ mod tests {
     /// through `routes!`, which documents it in the OpenAPI document by construction.
     #[test]
     fn every_api_route_is_registered_through_the_openapi_router() {
-        for (file, source) in
-            sources().iter().filter(|(file, _)| !matches!(file.as_str(), "softphone.rs" | "console.rs"))
+        for (file, source) in sources()
+            .iter()
+            .filter(|(file, _)| !matches!(file.as_str(), "softphone.rs" | "console.rs" | "connector.rs"))
         {
             assert!(!source.contains(".route("), "{file} registers a route without documenting it: use routes!");
         }
         let softphone = include_str!("softphone.rs");
         let plain_routes = softphone.matches(".route(").count();
         assert_eq!(plain_routes, 2, "softphone.rs has only the page's two plain routes (/softphone and /softphone/)");
+        let connector = include_str!("connector.rs");
+        assert_eq!(connector.matches(".route(").count(), 1, "connector.rs has only its page's route (/connector/)");
         let console = include_str!("console.rs");
         let plain_routes = console.matches(".route(").count();
         assert_eq!(plain_routes, 3, "console.rs has only its pages' routes (/console, /console/, /console/{{page}})");

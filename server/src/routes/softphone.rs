@@ -119,15 +119,25 @@ pub(super) fn api_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(softphone_config))
 }
 
-/// The softphone page's Content-Security-Policy.
-pub(crate) fn content_security_policy(config: &Config) -> String {
-    // The same domains Salesforce's Open CTI library trusts (callpop-core checks origins with the same list).
+/// The origins of Salesforce's pages and libraries: the same domains Salesforce's Open CTI library trusts
+/// (callpop-core checks origins with the same list), and the operator's extra org origins.
+fn salesforce_origins(config: &Config) -> String {
     let mut trusted: Vec<String> =
         SALESFORCE_DOMAIN_SUFFIXES.iter().map(|suffix| format!("https://*{suffix}")).collect();
     trusted.extend(config.extra_org_origins.iter().cloned());
-    let scripts = trusted.join(" ");
-    // Salesforce Setup pages live on salesforce-setup.com; they may frame the softphone but serve no library.
-    let ancestors = format!("{scripts} https://*.salesforce-setup.com");
+    trusted.join(" ")
+}
+
+/// Who may frame callpop's pages for Salesforce (the softphone, and the Salesforce Voice connector): Salesforce's
+/// origins and, as Salesforce Setup pages live on salesforce-setup.com, those (they serve no library).
+pub(super) fn frame_ancestors(config: &Config) -> String {
+    format!("{} https://*.salesforce-setup.com", salesforce_origins(config))
+}
+
+/// The softphone page's Content-Security-Policy.
+pub(crate) fn content_security_policy(config: &Config) -> String {
+    let scripts = salesforce_origins(config);
+    let ancestors = frame_ancestors(config);
     format!(
         "default-src 'none'; script-src 'self' 'wasm-unsafe-eval' {scripts}; connect-src 'self'; \
          style-src 'self'; img-src 'self' data:; frame-ancestors {ancestors}; base-uri 'none'; form-action 'none'"
@@ -138,16 +148,27 @@ pub(crate) fn content_security_policy(config: &Config) -> String {
 /// `/static/pkg/x` `/static/v/<version>/pkg/x`; the boot script imports the glue relatively, so it stays under the
 /// same version), and carrying what `GET /api/v1/softphone/config` answers, so the softphone starts without asking.
 async fn softphone_page(State(state): State<AppState>, version: BundleVersion) -> ApiResult<Response> {
-    let path = state.config.static_dir.join("softphone/index.html");
-    let page = tokio::fs::read_to_string(&path).await.map_err(|error| {
-        ApiError::Internal(anyhow::anyhow!("reading the softphone page at {}: {error}", path.display()))
-    })?;
+    let page = read_page(&state, "softphone/index.html").await?;
     let config = &state.config;
     let page = page
         .replace("\"/static/", &format!("\"{}/", version.prefix()))
         .replace("{{open_cti_version}}", &quick_xml::escape::escape(config.open_cti_version.as_str()))
         .replace("{{extra_org_origins}}", &quick_xml::escape::escape(config.extra_org_origins.join(" ").as_str()));
-    let csp = HeaderValue::from_str(&content_security_policy(&state.config)).map_err(anyhow::Error::from)?;
+    framed_page(&content_security_policy(&state.config), page)
+}
+
+/// A page under `static/` (`name`, e.g. `softphone/index.html`), as text.
+pub(super) async fn read_page(state: &AppState, name: &str) -> ApiResult<String> {
+    let path = state.config.static_dir.join(name);
+    tokio::fs::read_to_string(&path)
+        .await
+        .map_err(|error| ApiError::Internal(anyhow::anyhow!("reading the page at {}: {error}", path.display())))
+}
+
+/// A page Salesforce frames, with its Content-Security-Policy: revalidated on every load, never sniffed, and
+/// sending only its origin as the referrer.
+pub(super) fn framed_page(policy: &str, page: String) -> ApiResult<Response> {
+    let csp = HeaderValue::from_str(policy).map_err(anyhow::Error::from)?;
     let headers = [
         (header::CONTENT_SECURITY_POLICY, csp),
         (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),

@@ -1,0 +1,326 @@
+// callpop's connector for Salesforce Voice with Partner Telephony: the page Salesforce frames in place of the Open
+// CTI softphone. Salesforce's own library, `@salesforce/scv-connector-base` (bundled by `cargo xtask build-wasm`
+// with esbuild into `static/connector/pkg/`), takes Salesforce's setup message, but only from a Salesforce origin,
+// and then speaks over a MessagePort; this module is the `VendorConnector` it calls.
+//
+// It talks to the callpop server that serves it (same origin) with the API the softphone uses: sign-in (a session
+// token kept in memory, and the session cookie, partitioned, for a reload), the agent's event stream through a
+// stream ticket, the pop claim on Answer, the call commands, the agent's status and the wrap-up.
+//
+// Done: `init` (the connector's own sign-in form when there is no session, then `LOGIN_RESULT`), a ringing call on
+// the stream published as `CALL_STARTED`, a call that ends on the telephony side published as `HANGUP`,
+// `acceptCall` (the pop claim), `declineCall` and `endCall` (a hang-up the telephony side confirms), `hold`/`resume`
+// and `mute`/`unmute` (resolved once the telephony side confirms them, rejected with its reason), `sendDigits`,
+// `setAgentStatus` (Online and Offline), `getActiveCalls`, `getAgentConfig`, `getCapabilities`, `logout`, and
+// `wrapUpCall` (the wrap-up's Done, sent with the notes and disposition the server already holds, so it clears
+// nothing).
+// Not done, so they reject with the package's own "Not implemented" error (the base class's): `dial` (the outbound
+// call's id is only known when it reaches the stream), `addParticipant` (transfer), `swap`, `conference`,
+// `pauseRecording`/`resumeRecording`, `getPhoneContacts`, `setAgentConfig`, `getSignedRecordingUrl` and the
+// supervisor methods.
+//
+// What callpop's core decides for the Open CTI softphone (the pop, the multi-match choice, the Task) is not run
+// here: in Salesforce Voice, Salesforce pops the VoiceCall's record, which callpop's server writes.
+
+import {
+  initializeConnector, publishEvent, VendorConnector, Constants, InitResult, GenericResult, CallResult, HangupResult,
+  HoldToggleResult, MuteToggleResult, ActiveCallsResult, AgentConfigResult, CapabilitiesResult, LogoutResult,
+  PhoneCall, PhoneCallAttributes, CallInfo, Contact,
+} from '@salesforce/scv-connector-base';
+
+// The session token, in memory only: the partitioned cookie is what survives a reload.
+let token = null;
+// The agent's calls as the stream last showed them, by callpop's call id.
+const calls = new Map();
+// The calls already published to Salesforce as started, and those already ended there.
+const started = new Set();
+const ended = new Set();
+// Promises waiting for the telephony side to confirm something of a call: `{ callId, done, failed, resolve, reject }`.
+let waiters = [];
+let stream = null;
+let lastEventId = null;
+
+const page = {
+  root: document.getElementById('connector'),
+  status: document.getElementById('status'),
+  signin: document.getElementById('signin'),
+  form: document.getElementById('signin-form'),
+  error: document.getElementById('signin-error'),
+};
+
+function show(state, text) {
+  page.root.dataset.state = state;
+  page.status.textContent = text;
+}
+
+// A request to the server; resolves with the parsed body of a 2xx answer, and rejects with the server's message.
+async function request(method, path, body) {
+  const headers = { Accept: 'application/json' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (token) headers.Authorization = `Bearer ${token}`;
+  const response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await response.text();
+  const parsed = text ? JSON.parse(text) : null;
+  if (!response.ok) {
+    const error = new Error(parsed && parsed.message ? parsed.message : `the server answered ${response.status}`);
+    error.status = response.status;
+    throw error;
+  }
+  return parsed;
+}
+
+const callPath = (callId, rest) => `/api/v1/agent/calls/${encodeURIComponent(callId)}/${rest}`;
+
+// A callpop call as Salesforce's `PhoneCall`, in `state` (ringing, connected or ended).
+function phoneCall(update, state) {
+  const control = update.control || {};
+  return new PhoneCall({
+    callId: update.call_id,
+    callType: update.direction === 'outbound' ? Constants.CALL_TYPE.OUTBOUND : Constants.CALL_TYPE.INBOUND,
+    contact: new Contact({ phoneNumber: update.caller_number, name: update.caller_name || undefined }),
+    phoneNumber: update.caller_number,
+    state,
+    callInfo: new CallInfo({ isOnHold: Boolean(control.held), isMuted: Boolean(control.muted) }),
+    callAttributes: new PhoneCallAttributes({
+      participantType: Constants.PARTICIPANT_TYPE.INITIAL_CALLER, isOnHold: Boolean(control.held),
+    }),
+  });
+}
+
+function stateOf(update) {
+  if (update.state === 'completed' || (update.control && update.control.hung_up)) return Constants.CALL_STATE.ENDED;
+  return update.state === 'answered' || update.popped ? Constants.CALL_STATE.CONNECTED : Constants.CALL_STATE.RINGING;
+}
+
+// What the stream says of one call: a new ringing call is published as started; a call that ended on the telephony
+// side, and that no `endCall` is waiting for, as hung up.
+function callUpdated(update) {
+  calls.set(update.call_id, update);
+  const state = stateOf(update);
+  if (state === Constants.CALL_STATE.RINGING && update.direction === 'inbound' && !started.has(update.call_id)) {
+    started.add(update.call_id);
+    publishEvent({ eventType: Constants.EVENT_TYPE.CALL_STARTED, payload: new CallResult({ call: phoneCall(update, state) }) });
+  }
+  // An `endCall` or `declineCall` waiting for this end answers Salesforce itself: the library publishes the hang-up.
+  let answeredByWaiter = false;
+  for (const waiter of waiters.filter((each) => each.callId === update.call_id)) {
+    if (waiter.done(update)) {
+      waiter.resolve(update);
+      answeredByWaiter = answeredByWaiter || waiter.kind === 'hang_up';
+    } else if (waiter.failed(update)) {
+      waiter.reject(new Error(update.control.failure.reason));
+    } else {
+      continue;
+    }
+    waiters = waiters.filter((other) => other !== waiter);
+  }
+  if (state === Constants.CALL_STATE.ENDED && started.has(update.call_id) && !ended.has(update.call_id)) {
+    ended.add(update.call_id);
+    if (!answeredByWaiter) {
+      publishEvent({ eventType: Constants.EVENT_TYPE.HANGUP, payload: new HangupResult({ calls: [phoneCall(update, state)] }) });
+    }
+  }
+}
+
+// Sends a call command, and resolves with the call once the telephony side has confirmed it (`done`), or rejects
+// with the telephony side's reason when it could not carry it out.
+async function command(callId, body, done) {
+  const kind = body.command;
+  const confirmed = new Promise((resolve, reject) => {
+    const failed = (update) => {
+      const control = update.control || {};
+      return !control.pending && control.failure && control.failure.command === kind;
+    };
+    waiters.push({ callId, kind, done, failed, resolve, reject });
+  });
+  try {
+    await request('POST', callPath(callId, 'commands'), body);
+  } catch (error) {
+    waiters = waiters.filter((waiter) => waiter.callId !== callId || waiter.done !== done);
+    throw error;
+  }
+  return confirmed;
+}
+
+const notPending = (update) => !(update.control && update.control.pending);
+const hungUp = (update) => stateOf(update) === Constants.CALL_STATE.ENDED;
+
+// The call Salesforce means when a method names none (mute): the agent's one connected call.
+function connectedCall() {
+  for (const update of calls.values()) {
+    if (stateOf(update) === Constants.CALL_STATE.CONNECTED) return update;
+  }
+  throw new Error('there is no connected call');
+}
+
+function openStream(ticket) {
+  let url = `/api/v1/agent/stream?ticket=${encodeURIComponent(ticket.ticket)}`;
+  if (lastEventId) url += `&after=${encodeURIComponent(lastEventId)}`;
+  stream = new EventSource(url);
+  stream.addEventListener('call', (event) => {
+    if (event.lastEventId) lastEventId = event.lastEventId;
+    callUpdated(JSON.parse(event.data));
+  });
+  stream.addEventListener('ready', () => show('live', 'Connected'));
+  stream.addEventListener('ended', () => {
+    closeStream();
+    token = null;
+    show('signed-out', 'Signed out');
+  });
+  stream.onerror = () => {
+    closeStream();
+    show('reconnecting', 'Reconnecting…');
+    setTimeout(connectStream, 2000);
+  };
+}
+
+function closeStream() {
+  if (stream) stream.close();
+  stream = null;
+}
+
+async function connectStream() {
+  try {
+    openStream(await request('POST', '/api/v1/agent/stream-tickets', {}));
+  } catch (error) {
+    if (error.status === 401) show('signed-out', 'Signed out');
+    else setTimeout(connectStream, 2000);
+  }
+}
+
+// The connector's sign-in form, shown when `init` finds no session; a sign-in is reported to Salesforce as
+// `LOGIN_RESULT`, after which the library tells Salesforce the connector is ready.
+function showSignIn() {
+  show('signin', 'Signed out');
+  page.signin.hidden = false;
+  page.form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    page.error.hidden = true;
+    const email = page.form.elements.email.value;
+    const password = page.form.elements.password.value;
+    try {
+      const login = await request('POST', '/api/v1/sessions', { email, password, session_cookie: true });
+      token = login.token;
+    } catch (error) {
+      page.error.textContent = error.message;
+      page.error.hidden = false;
+      return;
+    }
+    page.signin.hidden = true;
+    connectStream();
+    publishEvent({ eventType: Constants.EVENT_TYPE.LOGIN_RESULT, payload: new GenericResult({ success: true }) });
+  });
+}
+
+// The agent's status in callpop for Salesforce's Omni-Channel presence.
+const AGENT_STATUSES = {
+  [Constants.AGENT_STATUS.ONLINE]: 'available',
+  [Constants.AGENT_STATUS.OFFLINE]: 'offline',
+  [Constants.AGENT_STATUS.ACW]: 'after_call_work',
+};
+
+class CallpopConnector extends VendorConnector {
+  async init() {
+    try {
+      // The partitioned session cookie of an earlier sign-in in this org's tabs.
+      await request('GET', '/api/v1/me');
+    } catch {
+      showSignIn();
+      return new InitResult({ showLogin: true });
+    }
+    connectStream();
+    return new InitResult({});
+  }
+
+  async getActiveCalls() {
+    const active = [...calls.values()]
+      .filter((update) => started.has(update.call_id) && !ended.has(update.call_id))
+      .map((update) => phoneCall(update, stateOf(update)));
+    return new ActiveCallsResult({ activeCalls: active });
+  }
+
+  async acceptCall(call) {
+    await request('POST', callPath(call.callId, 'pop'), {});
+    const update = calls.get(call.callId);
+    calls.set(call.callId, { ...update, popped: true });
+    return new CallResult({ call: phoneCall(update, Constants.CALL_STATE.CONNECTED) });
+  }
+
+  async declineCall(call) {
+    const update = await command(call.callId, { command: 'hang_up' }, hungUp);
+    return new CallResult({ call: phoneCall(update, Constants.CALL_STATE.ENDED) });
+  }
+
+  async endCall(call) {
+    const update = await command(call.callId, { command: 'hang_up' }, hungUp);
+    ended.add(call.callId);
+    return new HangupResult({ calls: [phoneCall(update, Constants.CALL_STATE.ENDED)] });
+  }
+
+  async hold(call) {
+    return this.toggleHold(call.callId, 'hold', true);
+  }
+
+  async resume(call) {
+    return this.toggleHold(call.callId, 'resume', false);
+  }
+
+  async toggleHold(callId, kind, held) {
+    const update = await command(callId, { command: kind }, (next) => notPending(next) && Boolean(next.control.held) === held);
+    return new HoldToggleResult({
+      isThirdPartyOnHold: false, isCustomerOnHold: held, calls: { [callId]: phoneCall(update, stateOf(update)) },
+    });
+  }
+
+  async mute() {
+    return this.toggleMute('mute', true);
+  }
+
+  async unmute() {
+    return this.toggleMute('unmute', false);
+  }
+
+  async toggleMute(kind, muted) {
+    const callId = connectedCall().call_id;
+    await command(callId, { command: kind }, (next) => notPending(next) && Boolean(next.control.muted) === muted);
+    return new MuteToggleResult({ isMuted: muted });
+  }
+
+  async sendDigits(digits) {
+    const callId = connectedCall().call_id;
+    await request('POST', callPath(callId, 'commands'), { command: 'send_digits', digits });
+  }
+
+  async setAgentStatus(agentStatus) {
+    const status = AGENT_STATUSES[agentStatus];
+    if (!status) {
+      throw { type: Constants.ERROR_TYPE.INVALID_AGENT_STATUS, message: `callpop has no status ${agentStatus}` };
+    }
+    await request('PUT', '/api/v1/agent/status', { status });
+    return new GenericResult({ success: true });
+  }
+
+  async getAgentConfig() {
+    return new AgentConfigResult({});
+  }
+
+  async getCapabilities() {
+    return new CapabilitiesResult({ hasMute: true, hasRecord: false, hasMerge: false, hasSwap: false });
+  }
+
+  async logout() {
+    closeStream();
+    await request('DELETE', '/api/v1/sessions/current').catch(() => {});
+    token = null;
+    return new LogoutResult({ success: true });
+  }
+
+  // The wrap-up's Done, carrying the notes and disposition the server holds for the call, so that it clears neither.
+  async wrapUpCall(call) {
+    const saved = (calls.get(call.callId) || {}).saved_wrap_up || { notes: '', disposition: null };
+    await request('PUT', callPath(call.callId, 'wrap-up'), { notes: saved.notes, disposition: saved.disposition, done: true });
+  }
+}
+
+show('waiting', 'Waiting for Salesforce');
+initializeConnector(new CallpopConnector());
