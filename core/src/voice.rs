@@ -119,8 +119,9 @@ pub struct VoiceCallPlan {
     pub create: bool,
     /// What the Telephony Integration update (`PATCH /voiceCalls/{id}`) says about the call, if anything.
     pub mark: Option<VoiceCallMark>,
-    /// Link the VoiceCall to the call's Task (`ActivityId`) and the caller's record (`RelatedRecordId`) once the
-    /// Task side has settled: only at the end, when nothing more will change them.
+    /// Link the VoiceCall to the call's Task (`ActivityId`) and the caller's record (`RelatedRecordId`), as far as
+    /// the Task side has named them once it has nothing in flight: when the agent answers (so the VoiceCall's page
+    /// shows the caller's record during the call) and again at the end (when nothing more will change them).
     pub link: bool,
 }
 
@@ -145,7 +146,7 @@ pub fn voice_call_plan(direction: Direction, event: CallState, has_voice_call: b
     }
     let (mark, link) = match event {
         CallState::Ringing => (None, false),
-        CallState::Answered => (Some(VoiceCallMark::Accepted), false),
+        CallState::Answered => (Some(VoiceCallMark::Accepted), true),
         CallState::Completed => (Some(VoiceCallMark::Ended), true),
     };
     Some(VoiceCallPlan { create: !has_voice_call, mark, link })
@@ -197,7 +198,7 @@ mod tests {
     }
 
     #[test]
-    fn each_event_creates_the_voice_call_if_needed_then_marks_it_and_only_the_end_links_it() {
+    fn each_event_creates_the_voice_call_if_needed_then_marks_it_and_the_answer_and_the_end_link_it() {
         use CallState::{Answered, Completed, Ringing};
         let plan = |direction, event, has| voice_call_plan(direction, event, has);
         let accepted = Some(VoiceCallMark::Accepted);
@@ -205,9 +206,9 @@ mod tests {
         for (event, has, expected) in [
             (Ringing, false, VoiceCallPlan { create: true, mark: None, link: false }),
             (Ringing, true, VoiceCallPlan { create: false, mark: None, link: false }),
-            (Answered, true, VoiceCallPlan { create: false, mark: accepted, link: false }),
+            (Answered, true, VoiceCallPlan { create: false, mark: accepted, link: true }),
             // The account moved to Salesforce Voice while the call rang: the answer creates it.
-            (Answered, false, VoiceCallPlan { create: true, mark: accepted, link: false }),
+            (Answered, false, VoiceCallPlan { create: true, mark: accepted, link: true }),
             (Completed, true, VoiceCallPlan { create: false, mark: ended, link: true }),
             (Completed, false, VoiceCallPlan { create: true, mark: ended, link: true }),
         ] {

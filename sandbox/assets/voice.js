@@ -128,18 +128,26 @@ controls.addEventListener('click', (event) => {
 });
 
 // The VoiceCall's record page: polled until the vendor's server has written the VoiceCall, as Salesforce shows the
-// record once it exists.
+// record once it exists, and then kept current while it is the page's call (as a Lightning record page shows a
+// record's changes): the vendor's server links the caller's record and completes the call after it first exists.
+// It is drawn again only when the record changed.
 async function openVoiceCall(callId) {
   recordView.replaceChildren(el('p', { 'data-voice-call-pending': callId }, 'Waiting for the Voice Call record…'));
   recordView.dataset.callId = callId;
-  // A later call's record replaces this one, and stops this wait.
+  let shown = null;
+  // A later call's record replaces this one, and stops this loop.
   while (recordView.dataset.callId === callId) {
     try {
-      showVoiceCall(await api(`/__ui/voice-calls/${encodeURIComponent(callId)}`));
-      return;
+      const view = await api(`/__ui/voice-calls/${encodeURIComponent(callId)}`);
+      const drawn = JSON.stringify(view);
+      if (recordView.dataset.callId === callId && drawn !== shown) {
+        shown = drawn;
+        showVoiceCall(view);
+      }
     } catch {
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      // Not written yet.
     }
+    await new Promise((resolve) => setTimeout(resolve, 500));
   }
 }
 

@@ -350,9 +350,10 @@ pub trait SyncStore {
     async fn set_call_voice_call(&self, call_row_id: i64, voice_call_id: &str) -> sqlx::Result<()>;
     /// The id of the call's VoiceCall, once created.
     async fn call_voice_call(&self, call_row_id: i64) -> sqlx::Result<Option<String>>;
-    /// Whether the call's Task side (every item but its VoiceCall's) may still write: an item of it is pending,
-    /// retrying, held or being worked on. Parked and failed items wait for a person and do not count.
-    async fn call_task_side_busy(&self, call_row_id: i64) -> sqlx::Result<bool>;
+    /// Whether the call's Task side (every item but its VoiceCall's) has a write in flight at `now`: an item being
+    /// worked on, retrying, or due. An item held for the call's later events, waiting for a trigger's delay or for
+    /// the org's link, and parked and failed items (which wait for a person) do not count.
+    async fn call_task_side_busy(&self, call_row_id: i64, now: DateTime<Utc>) -> sqlx::Result<bool>;
     /// Remembers the record a trigger's find_or_create settled on for a call.
     async fn set_call_trigger_record(&self, call_row_id: i64, record_id: &str) -> sqlx::Result<()>;
     /// The record a trigger settled on for a call, if any.
@@ -706,13 +707,14 @@ impl SyncStore for SqlStore {
         Ok(id.flatten())
     }
 
-    async fn call_task_side_busy(&self, call_row_id: i64) -> sqlx::Result<bool> {
+    async fn call_task_side_busy(&self, call_row_id: i64, now: DateTime<Utc>) -> sqlx::Result<bool> {
         on_db!(self.db(), pool => {
             sqlx::query_scalar(
                 "SELECT EXISTS (SELECT 1 FROM outbox WHERE call_row_id = $1 AND kind <> 'voice_call'
-                     AND status IN ('pending', 'retrying', 'processing'))",
+                     AND (status IN ('retrying', 'processing') OR (status = 'pending' AND next_attempt_at <= $2)))",
             )
             .bind(call_row_id)
+            .bind(now)
             .fetch_one(pool)
             .await
         })

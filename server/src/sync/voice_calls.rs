@@ -8,9 +8,9 @@
 //! - **Mark**: the agent's answer (`acceptTime`, still in progress), then the end (`startTime` and `endTime`, so
 //!   Salesforce sets the duration; the recording's location, which makes the VoiceCallRecording; the disposition,
 //!   the agent's or else the telephony side's, in `callAttributes` as `Callpop_Disposition__c`).
-//! - **Link**, at the end: the VoiceCall's `ActivityId` (the call's Task) and `RelatedRecordId` (the caller's
-//!   record, as legacy mode or the triggers settled it), through the REST API, once the call's Task side has
-//!   nothing more in flight. The Task, the Lead and the Campaign stay the Task side's: matching and logging work as
+//! - **Link**, when the agent answers and again at the end: the VoiceCall's `ActivityId` (the call's Task) and
+//!   `RelatedRecordId` (the caller's record, as legacy mode or the triggers settled it), through the REST API, once
+//!   the call's Task side has nothing in flight (an answer's Task update held for the call's end does not count). The Task, the Lead and the Campaign stay the Task side's: matching and logging work as
 //!   they do under Open CTI, so an account that moves mid-day loses and doubles nothing.
 //!
 //! An account whose settings are incomplete (no contact center, URL or key pair) parks the item with
@@ -42,7 +42,7 @@ pub(super) async fn voice_call_event(ctx: &ItemContext<'_>, event: CallState) ->
     let Some(call) = the_call(ctx).await? else { return Ok(()) };
     let known = ctx.store().call_voice_call(call.id).await?;
     let Some(plan) = voice_call_plan(call.direction, event, known.is_some()) else { return Ok(()) };
-    if plan.link && ctx.store().call_task_side_busy(call.id).await? {
+    if plan.link && ctx.store().call_task_side_busy(call.id, ctx.now).await? {
         return Err(Halt::Defer { until: ctx.now + TASK_SIDE_WAIT, error: None });
     }
     let client = telephony_client(ctx).await?;
