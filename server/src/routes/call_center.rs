@@ -23,6 +23,7 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
 
 /// Which definition to download.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct DefinitionQuery {
     /// `open_cti` or `salesforce_voice`; without it, the account's host (`open_cti` for an account on both).
