@@ -178,6 +178,18 @@ pub struct AgentWrapUp<'a> {
     pub disposition: Option<&'a str>,
 }
 
+/// The disposition a call carries where it is written whole (a Salesforce Voice VoiceCall): the agent's, trimmed
+/// and cut to [`MAX_DISPOSITION_CHARS`], or else the telephony side's; none when both are missing or blank. The same
+/// rule as the Task's `CallDisposition` after the agent's save (`agent_task_update`).
+pub fn call_disposition(agent: Option<&str>, telephony: Option<&str>) -> Option<String> {
+    [agent, telephony]
+        .into_iter()
+        .flatten()
+        .map(str::trim)
+        .find(|value| !value.is_empty())
+        .map(|value| value.chars().take(MAX_DISPOSITION_CHARS).collect())
+}
+
 /// Whether the fields are a whole Task (a create, or the agent's own save) or an update of some of them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fields {
@@ -238,6 +250,17 @@ pub fn agent_task_update(
 mod tests {
     use super::*;
     use AgentStatus::*;
+
+    #[test]
+    fn a_calls_disposition_is_the_agents_else_the_telephony_sides_and_never_blank() {
+        assert_eq!(call_disposition(Some(" Sale "), Some("Quote sent")).as_deref(), Some("Sale"));
+        assert_eq!(call_disposition(Some("  "), Some("Quote sent")).as_deref(), Some("Quote sent"));
+        assert_eq!(call_disposition(None, Some("Quote sent")).as_deref(), Some("Quote sent"));
+        assert_eq!(call_disposition(None, Some(" ")), None);
+        assert_eq!(call_disposition(None, None), None);
+        let long = "x".repeat(MAX_DISPOSITION_CHARS + 5);
+        assert_eq!(call_disposition(Some(&long), None).map(|value| value.chars().count()), Some(MAX_DISPOSITION_CHARS));
+    }
 
     /// One row of the after-call work table: chosen, chosen at, done at, on a call, last call ended, seconds, now →
     /// status, until.

@@ -278,12 +278,14 @@ impl Rendering {
         let mut numbers: Vec<String> = inbound.iter().map(|call| call.caller_e164.clone()).collect();
         numbers.sort();
         numbers.dedup();
-        let inbound_ids: Vec<i64> = inbound.iter().map(|call| call.id).collect();
+        // Only a call whose record the server named can have had it created by callpop.
+        let named: Vec<i64> =
+            inbound.iter().filter(|call| call.salesforce_record_id.is_some()).map(|call| call.id).collect();
         Ok(Self {
             names,
             controls: state.store.call_controls(&live).await?,
             remembered: state.store.remembered_records(account.id, &numbers).await?,
-            created: state.store.records_created_for_calls(&inbound_ids).await?.into_iter().collect(),
+            created: state.store.records_created_for_calls(&named).await?.into_iter().collect(),
         })
     }
 

@@ -98,10 +98,9 @@ pub trait CallCommandStore {
         reason: Option<&str>,
         now: DateTime<Utc>,
     ) -> sqlx::Result<AckResult>;
-    /// The call's confirmed control state, its pending command and its last failure.
-    async fn call_control(&self, call_row_id: i64) -> sqlx::Result<StoredControl>;
-    /// `call_control` for many calls in a few reads: the calls with a stored state or a command (the others have
-    /// the default state).
+    /// Each call's confirmed control state, its pending command and its last failure, in a few reads: the calls
+    /// with a stored state or a command (the others have the default state). `read_control!` reads one call's in a
+    /// transaction; this reads many with the same rule.
     async fn call_controls(&self, call_row_ids: &[i64]) -> sqlx::Result<HashMap<i64, StoredControl>>;
 }
 
@@ -344,10 +343,6 @@ impl CallCommandStore for SqlStore {
             }
             Ok(AckResult::Applied { notify })
         })
-    }
-
-    async fn call_control(&self, call_row_id: i64) -> sqlx::Result<StoredControl> {
-        on_db!(self.db(), pool => read_control!(pool, call_row_id))
     }
 
     async fn call_controls(&self, call_row_ids: &[i64]) -> sqlx::Result<HashMap<i64, StoredControl>> {

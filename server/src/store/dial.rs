@@ -42,9 +42,8 @@ pub trait DialStore {
     /// Records that a call placed the request. Repeating it for the same call changes nothing.
     async fn mark_dial_request_placed(&self, request_id: i64, call_row_id: i64, now: DateTime<Utc>)
     -> sqlx::Result<()>;
-    /// The record an agent of the account last picked in the multi-match dialog for calls from this number.
-    async fn remembered_record(&self, account_id: i64, caller_e164: &str) -> sqlx::Result<Option<String>>;
-    /// `remembered_record` for many numbers in a few reads: each number an agent picked a record for, with it.
+    /// The record an agent of the account last picked in the multi-match dialog for calls from each of these
+    /// numbers, for the numbers that have one.
     async fn remembered_records(
         &self,
         account_id: i64,
@@ -135,7 +134,7 @@ impl DialStore for SqlStore {
                    WHERE calls.caller_e164 IN ({list}) AND calls.account_id = ${next}
                      AND activities.chosen_by = 'agent_choice'";
         let rows = select_in_chunks!(self.db(), (String, i64, String), sql, callers_e164, account_id);
-        // The latest pick per number, as `remembered_record` orders them.
+        // The latest pick per number.
         let mut latest: HashMap<String, (i64, String)> = HashMap::new();
         for (number, id, record) in rows {
             if latest.get(&number).is_none_or(|(best, _)| id > *best) {
@@ -143,19 +142,5 @@ impl DialStore for SqlStore {
             }
         }
         Ok(latest.into_iter().map(|(number, (_, record))| (number, record)).collect())
-    }
-
-    async fn remembered_record(&self, account_id: i64, caller_e164: &str) -> sqlx::Result<Option<String>> {
-        on_db!(self.db(), pool => {
-            sqlx::query_scalar(
-                "SELECT activities.record_id FROM activities JOIN calls ON calls.id = activities.call_row_id
-                 WHERE calls.account_id = $1 AND calls.caller_e164 = $2 AND activities.chosen_by = 'agent_choice'
-                 ORDER BY activities.id DESC LIMIT 1",
-            )
-            .bind(account_id)
-            .bind(caller_e164)
-            .fetch_optional(pool)
-            .await
-        })
     }
 }

@@ -25,6 +25,7 @@ use crate::store::salesforce_audit::SyncStep;
 use crate::store::sync::ItemError;
 use callpop_core::call::CallState;
 use callpop_core::voice::{DISPOSITION_FIELD, VoiceCallMark, voice_call_plan};
+use callpop_core::wrap_up::call_disposition;
 use serde_json::{Map, Value, json};
 
 /// How long the VoiceCall's last item waits before it looks again at a Task side still in flight.
@@ -94,10 +95,10 @@ async fn create(ctx: &ItemContext<'_>, client: &TelephonyClient, call: &Call) ->
     Ok(voice_call_id)
 }
 
-/// The disposition the VoiceCall carries: the agent's, or else the telephony side's; `null` clears an earlier one.
+/// The disposition the VoiceCall carries (`callpop_core::wrap_up::call_disposition`); `null` clears an earlier one.
 async fn disposition(ctx: &ItemContext<'_>, call: &Call) -> Flow<Value> {
     let agent = ctx.store().call_wrap_up(call.id).await?.and_then(|wrap_up| wrap_up.disposition);
-    Ok(agent.or_else(|| call.disposition.clone()).map_or(Value::Null, Value::String))
+    Ok(call_disposition(agent.as_deref(), call.disposition.as_deref()).map_or(Value::Null, Value::String))
 }
 
 /// Tells Salesforce the call was answered or is over.
