@@ -139,13 +139,21 @@ pub enum VoiceCallMark {
 /// calls ("Outbound calls aren't supported"); an outbound call's VoiceCall is Salesforce's own, made when the
 /// agent dials from the Omni-Channel softphone. An event that comes before the account moved to Salesforce Voice
 /// wrote nothing, so the first event after the move creates the VoiceCall: a call that spans the switch still gets
-/// exactly one.
-pub fn voice_call_plan(direction: Direction, event: CallState, has_voice_call: bool) -> Option<VoiceCallPlan> {
+/// exactly one. `now` is the call's state as the server holds it after every event so far: an answer that arrives
+/// after the call's end (events of one call can come out of order) must not make an ended VoiceCall active again,
+/// so it only links.
+pub fn voice_call_plan(
+    direction: Direction,
+    event: CallState,
+    now: CallState,
+    has_voice_call: bool,
+) -> Option<VoiceCallPlan> {
     if direction == Direction::Outbound {
         return None;
     }
     let (mark, link) = match event {
         CallState::Ringing => (None, false),
+        CallState::Answered if now == CallState::Completed => (None, true),
         CallState::Answered => (Some(VoiceCallMark::Accepted), true),
         CallState::Completed => (Some(VoiceCallMark::Ended), true),
     };
@@ -200,7 +208,7 @@ mod tests {
     #[test]
     fn each_event_creates_the_voice_call_if_needed_then_marks_it_and_the_answer_and_the_end_link_it() {
         use CallState::{Answered, Completed, Ringing};
-        let plan = |direction, event, has| voice_call_plan(direction, event, has);
+        let plan = |direction, event, has| voice_call_plan(direction, event, event, has);
         let accepted = Some(VoiceCallMark::Accepted);
         let ended = Some(VoiceCallMark::Ended);
         for (event, has, expected) in [
@@ -215,6 +223,9 @@ mod tests {
             assert_eq!(plan(Direction::Inbound, event, has), Some(expected), "{event:?} {has}");
             assert_eq!(plan(Direction::Outbound, event, has), None, "{event:?} {has}");
         }
+        // An answer that arrives after the end leaves the ended VoiceCall ended.
+        let late = voice_call_plan(Direction::Inbound, Answered, Completed, true);
+        assert_eq!(late, Some(VoiceCallPlan { create: false, mark: None, link: true }));
     }
 
     #[test]

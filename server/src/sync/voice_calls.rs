@@ -42,7 +42,7 @@ pub(super) async fn voice_call_event(ctx: &ItemContext<'_>, event: CallState) ->
     }
     let Some(call) = the_call(ctx).await? else { return Ok(()) };
     let known = ctx.store().call_voice_call(call.id).await?;
-    let Some(plan) = voice_call_plan(call.direction, event, known.is_some()) else { return Ok(()) };
+    let Some(plan) = voice_call_plan(call.direction, event, call.state, known.is_some()) else { return Ok(()) };
     if plan.link && ctx.store().call_task_side_busy(call.id, ctx.now).await? {
         return Err(Halt::Defer { until: ctx.now + TASK_SIDE_WAIT, error: None });
     }

@@ -453,3 +453,22 @@ org_test! {
         assert_eq!(linked.org.request_count(Some("PATCH"), "/telephony/v1/voiceCalls/*"), patches);
     }
 }
+
+org_test! {
+    async fn an_answer_that_arrives_after_the_end_leaves_the_voice_call_completed(linked: Linked) {
+        // Arrange
+        set_up_voice(&linked).await;
+
+        // Act: the telephony side's events of one call arrive out of order, the answer last.
+        linked.ring("CA-LATE", KNOWN_CALLER).await;
+        linked.event("CA-LATE", "completed", 3, &json!({"caller_number": KNOWN_CALLER})).await;
+        linked.settle().await;
+        linked.event("CA-LATE", "answered", 1, &json!({"caller_number": KNOWN_CALLER})).await;
+        linked.settle().await;
+
+        // Assert: one VoiceCall, still completed.
+        let call = the_voice_call_of(&linked, "CA-LATE");
+        assert_eq!(call.text("CallDisposition"), Some("completed"), "{call:#?}");
+        assert!(call.text("CallEndDateTime").is_some(), "{call:#?}");
+    }
+}
