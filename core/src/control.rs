@@ -1,6 +1,6 @@
 //! Call controls: the commands an agent sends to the telephony side for a live call (hang up, hold, resume, mute,
-//! unmute, transfer, DTMF digits), which of them a call's confirmed state allows, and how the telephony side's
-//! acknowledgement changes that state.
+//! unmute, transfer, DTMF digits), which of them a call's confirmed state allows, how the telephony side's
+//! acknowledgement changes that state, and what the confirmed holds add up to (`hold_summary`).
 //!
 //! callpop carries no audio. A command is a request the telephony side reads (`GET /api/v1/call-commands`) and
 //! acknowledges (`done` or `failed` with a reason). The softphone shows only what an acknowledgement confirmed:
@@ -391,6 +391,58 @@ pub fn confirmed(mut control: ControlState, kind: CommandKind) -> ControlState {
     control
 }
 
+/// One confirmed hold or resume of a call, `at` milliseconds on the caller's clock (the server passes Unix time).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HoldChange {
+    /// `true` for a confirmed Hold, `false` for a confirmed Resume.
+    pub held: bool,
+    pub at_millis: i64,
+}
+
+/// A call's holds, as a VoiceCall records them (`numberOfHolds`, `totalHoldDuration`, `longestHoldDuration`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HoldSummary {
+    pub holds: i64,
+    /// All the holds together, in whole seconds (rounded once, from the milliseconds).
+    pub total_seconds: i64,
+    pub longest_seconds: i64,
+}
+
+/// The holds of a call that ended at `end_millis`, from its confirmed holds and resumes in the order they were
+/// confirmed. A hold confirmed while the call was already held (a repeated acknowledgement) starts nothing, a
+/// resume while not held ends nothing, and a hold still open at the end lasts until the end: the caller heard the
+/// hold music until then.
+pub fn hold_summary(changes: &[HoldChange], end_millis: i64) -> HoldSummary {
+    let mut summary = HoldSummary::default();
+    let (mut total, mut longest) = (0_i64, 0_i64);
+    let mut held_since: Option<i64> = None;
+    let mut close = |since: i64, until: i64| {
+        let length = (until - since).max(0);
+        total += length;
+        longest = longest.max(length);
+    };
+    for change in changes {
+        match (change.held, held_since) {
+            (true, None) => {
+                held_since = Some(change.at_millis);
+                summary.holds += 1;
+            }
+            (false, Some(since)) => {
+                close(since, change.at_millis);
+                held_since = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(since) = held_since {
+        close(since, end_millis);
+    }
+    let seconds = |millis: i64| (millis + 500) / 1000;
+    summary.total_seconds = seconds(total);
+    summary.longest_seconds = seconds(longest);
+    summary
+}
+
 /// The controls the softphone offers for a call in this state: each button and whether it can be pressed now.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ControlsView {
@@ -596,5 +648,31 @@ mod tests {
         assert_eq!(enabled, [CommandKind::HangUp]);
         let sending = card_controls(CallState::Answered, Direction::Inbound, &quiet, Some(CommandKind::Mute), None);
         assert_eq!(sending.unwrap().status.as_deref(), Some("Muting…"), "shown as under way, not as muted");
+    }
+
+    #[test]
+    fn holds_add_up_to_the_voice_calls_hold_fields_and_a_hold_open_at_the_end_lasts_until_the_end() {
+        let change = |held, seconds: i64| HoldChange { held, at_millis: seconds * 1000 };
+        assert_eq!(hold_summary(&[], 60_000), HoldSummary::default());
+        // Held 10 s, then 25 s, then held again until the end at 100 s (15 s); a repeated hold starts nothing.
+        let changes = [
+            change(true, 5),
+            change(false, 15),
+            change(true, 20),
+            change(true, 30),
+            change(false, 45),
+            change(false, 50),
+            change(true, 85),
+        ];
+        let summary = hold_summary(&changes, 100_000);
+        assert_eq!(summary, HoldSummary { holds: 3, total_seconds: 50, longest_seconds: 25 });
+        // Milliseconds are summed before rounding: three holds of 1.4 s make 4 s, not 3.
+        let short = [(0, 1400), (2000, 3400), (4000, 5400)]
+            .iter()
+            .flat_map(|(on, off)| {
+                [HoldChange { held: true, at_millis: *on }, HoldChange { held: false, at_millis: *off }]
+            })
+            .collect::<Vec<_>>();
+        assert_eq!(hold_summary(&short, 6000), HoldSummary { holds: 3, total_seconds: 4, longest_seconds: 1 });
     }
 }

@@ -2,8 +2,9 @@
 // vendor's connector. It frames the connector, sends Salesforce's setup message with a MessagePort, and from then
 // on speaks only over that port: the presence control sends SET_AGENT_STATUS, a CALL_STARTED shows the incoming
 // work with Accept and Decline, a CALL_CONNECTED opens the call's VoiceCall record (found by its VendorCallKey, the
-// vendor's call id, once the vendor's server has written it) with End call, Hold and Mute. Every message both ways
-// is logged in `#voice-log` and `window.__voiceLog`, for tests to read.
+// vendor's call id, once the vendor's server has written it) with End call, Hold, Mute and Transfer (a blind one,
+// to a number), and an AFTER_CALL_WORK_STARTED shows the call's after-call work with Close work (WRAP_UP_CALL).
+// Every message both ways is logged in `#voice-log` and `window.__voiceLog`, for tests to read.
 
 import { el, api } from './common.js';
 
@@ -13,6 +14,7 @@ const presence = document.getElementById('presence');
 const phoneState = document.getElementById('phone-state');
 const work = document.getElementById('work');
 const controls = document.getElementById('call-controls');
+const afterCallWork = document.getElementById('after-call-work');
 const recordView = document.getElementById('record');
 const logList = document.getElementById('voice-log');
 
@@ -72,6 +74,8 @@ function received(message) {
     case 'CALL_STARTED': showIncoming(payload); break;
     case 'CALL_CONNECTED': callConnected(payload); break;
     case 'HANGUP': callEnded(); break;
+    case 'AFTER_CALL_WORK_STARTED': showAfterCallWork(payload.callId); break;
+    case 'WRAP_UP_ENDED': afterCallWorkEnded(payload.callId); break;
     case 'HOLD_TOGGLE': toggle('hold', 'resume', payload.isCustomerOnHold); break;
     case 'MUTE_TOGGLE': toggle('mute', 'unmute', payload.isMuted); break;
     case 'ERROR': setPhoneState('error', payload.message || 'The phone reported an error'); break;
@@ -110,6 +114,25 @@ function callEnded() {
   connectedCall = null;
 }
 
+// Omni-Channel's after-conversation work: the ended call stays in the agent's work until the connector ends its
+// wrap-up (WRAP_UP_ENDED) or the agent closes the work here, which asks the connector to wrap the call up.
+function showAfterCallWork(callId) {
+  const card = el('div', { className: 'card', 'data-after-call-work': callId },
+    el('div', { className: 'card-body' },
+      el('p', {}, 'After-call work'),
+      el('button', { type: 'button', className: 'button', 'data-close-work': callId,
+        onclick: () => {
+          send({ type: 'WRAP_UP_CALL', call: { callId } });
+          afterCallWorkEnded(callId);
+        } }, 'Close work')));
+  afterCallWork.append(card);
+}
+
+function afterCallWorkEnded(callId) {
+  const card = afterCallWork.querySelector(`[data-after-call-work='${CSS.escape(callId)}']`);
+  if (card) card.remove();
+}
+
 function toggle(on, off, active) {
   controls.querySelector(`[data-control='${on}']`).hidden = active;
   controls.querySelector(`[data-control='${off}']`).hidden = !active;
@@ -121,6 +144,11 @@ const CONTROL_MESSAGES = {
   resume: () => ({ type: 'RESUME', call: connectedCall }),
   mute: () => ({ type: 'MUTE', call: connectedCall }),
   unmute: () => ({ type: 'UNMUTE', call: connectedCall }),
+  // Salesforce's transfer to a number the agent typed: a blind transfer, as its transfer dialog sends it.
+  transfer: () => ({
+    type: 'ADD_PARTICIPANT', call: connectedCall, isBlindTransfer: true,
+    contact: { type: 'PhoneNumber', phoneNumber: document.getElementById('transfer-number').value },
+  }),
 };
 controls.addEventListener('click', (event) => {
   const control = event.target.closest('[data-control]');

@@ -271,6 +271,13 @@ async fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
     local_org::link(&app.sync(), &org, &base, &demo_app, account.id, admin.id)
         .await
         .context("linking the demo account to the local org")?;
+    // With the org's Voice page, the account is on both hosts, as during a migration: the Open CTI softphone and
+    // the Salesforce Voice connector both take calls, and the calls get their VoiceCall.
+    if args.voice_origin.is_some() {
+        local_org::set_up_salesforce_voice(&app.sync(), store.as_ref(), &org, account.id, admin.id)
+            .await
+            .context("moving the demo account to Salesforce Voice")?;
+    }
     let credentials_path = args.data_dir.join("credentials.json");
     std::fs::write(&credentials_path, serde_json::to_string_pretty(&credentials)?)
         .with_context(|| format!("writing {}", credentials_path.display()))?;

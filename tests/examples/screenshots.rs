@@ -15,15 +15,19 @@
 //! - `console-*.png`: the admin console's pages at 1280 × 800 (the long ones whole), and the call log at 1024 × 768;
 //!   the Salesforce pages (connection, preflight, triggers, sync log) against the local org, linked on its OAuth page.
 //!
+//! - `voice-*.png`: Salesforce Voice: the org's Voice page with callpop's connector, ringing and in a call with its
+//!   VoiceCall record, and the connector alone, at its sign-in and at a call's wrap-up (set `voice`).
+//!
 //! `cargo xtask screenshots` builds the softphone and runs this. An argument takes only one set: `console` (the
-//! admin console, which needs no softphone bundle), `softphone` (the org's pages and the softphone) or `frame` (the
-//! softphone's sessions, reloads and tabs in Salesforce's frame, a part of `softphone`).
+//! admin console, which needs no softphone bundle), `softphone` (the org's pages and the softphone), `frame` (the
+//! softphone's sessions, reloads and tabs in Salesforce's frame, a part of `softphone`) or `voice`.
 
 use callpop_core::account::Plan;
 use callpop_core::open_cti::Ui;
 use callpop_core::options::IntegrationOptions;
-use callpop_e2e::{ADMIN_EMAIL, Browser, Stack, ThirdParty};
+use callpop_e2e::{ADMIN_EMAIL, Browser, DEMO_AGENT_EMAIL, Stack, ThirdParty};
 use callpop_sandbox::seed::{self, numbers};
+use callpop_server::simulate::{CallBook, Line};
 use callpop_server::store::salesforce_audit::{SalesforceStep, SyncStep};
 use serde_json::{Map, json};
 use std::path::PathBuf;
@@ -46,6 +50,55 @@ async fn save_softphone(browser: &Browser, name: &str) -> anyhow::Result<()> {
     std::fs::write(directory()?.join(format!("{name}.png")), frame.screenshot().await?)?;
     println!("saved docs/screenshots/{name}.png");
     Ok(())
+}
+
+/// Saves the Salesforce Voice connector's frame alone (the browser must be on the org's Voice page).
+async fn save_connector(browser: &Browser, name: &str) -> anyhow::Result<()> {
+    let frame = browser.wait_for("iframe#connector").await?;
+    std::fs::write(directory()?.join(format!("{name}.png")), frame.screenshot().await?)?;
+    println!("saved docs/screenshots/{name}.png");
+    Ok(())
+}
+
+/// The org's Salesforce Voice page with callpop's connector: its sign-in, a call ringing in Omni-Channel, the
+/// call's VoiceCall record with the caller's Contact, and the call's wrap-up in the connector.
+async fn voice_pages(stack: &Stack) -> anyhow::Result<()> {
+    stack.link_org().await?;
+    stack.set_options(&IntegrationOptions { legacy_mode: true, ..IntegrationOptions::default() }).await?;
+    stack.use_salesforce_voice("salesforce_voice").await?;
+    stack.set_wrap_up(&["Sale", "Callback requested", "Not interested"], 300).await?;
+    let browser = Browser::start().await?;
+    browser.client.set_window_size(1280, 900).await?;
+    browser.client.goto(&stack.voice_url()).await?;
+    browser.wait_for("#phone-state[data-state='login']").await?;
+    save_connector(&browser, "voice-connector-sign-in").await?;
+    browser.sign_in_connector().await?;
+    browser.wait_for("#phone-state[data-state='ready']").await?;
+    browser.wait_for("#presence:not([disabled])").await?.select_by_value("Online").await?;
+
+    let line = Line::new(&stack.server_url, &stack.api_key, CallBook::default());
+    let event = json!({
+        "call_id": "CA-voice-1", "direction": "inbound", "caller_number": numbers::ONE_CONTACT,
+        "tracking_number": "+14155550100", "agent": DEMO_AGENT_EMAIL, "tracking_source": "Google Ads",
+    });
+    line.book.insert("CA-voice-1", event);
+    line.post_event("CA-voice-1", "ringing").await?;
+    browser.wait_for("[data-incoming='CA-voice-1']").await?;
+    save_page(&browser, "voice-ringing").await?;
+    browser.wait_for("[data-accept='CA-voice-1']").await?.click().await?;
+    line.post_event("CA-voice-1", "answered").await?;
+    browser.wait_for("[data-related-record]").await?;
+    save_page(&browser, "voice-call").await?;
+
+    browser.wait_for("#call-controls [data-control='end']").await?.click().await?;
+    line.obey_pending().await?;
+    browser.wait_for("[data-after-call-work='CA-voice-1']").await?;
+    browser.wait_for("iframe#connector").await?.enter_frame().await?;
+    browser.wait_for("#wrap-up:not([hidden])").await?;
+    browser.wait_for("#wrap-up-disposition").await?.select_by_value("Sale").await?;
+    browser.wait_for("#wrap-up-notes").await?.send_keys("Wants the annual plan; sending the quote today.").await?;
+    browser.leave_softphone().await?;
+    save_connector(&browser, "voice-connector-wrap-up").await
 }
 
 /// The org's pages with the softphone: idle, ringing, a pop, the dialog, and Classic.
@@ -559,6 +612,9 @@ async fn main() -> anyhow::Result<()> {
         softphone_states("340x480", 340, 480).await?;
         strip("200x400")?;
         strip("340x480")?;
+    }
+    if only.as_deref().is_none_or(|set| set == "voice") {
+        voice_pages(&Stack::start().await?).await?;
     }
     if only.as_deref().is_none_or(|set| set == "softphone" || set == "controls") {
         controls_states("200x400", 200, 400).await?;

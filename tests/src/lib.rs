@@ -449,6 +449,42 @@ impl Stack {
         Ok(())
     }
 
+    /// Moves the demo account to Salesforce Voice (`host`: `salesforce_voice` or `both`) as its administrator would
+    /// after linking the org: the settings, a key pair, its certificate imported into the org's contact center
+    /// `callpop_center`, and the `voice-app` package's disposition field on VoiceCall.
+    pub async fn use_salesforce_voice(&self, host: &str) -> anyhow::Result<()> {
+        let admin = self.token_for(ADMIN_EMAIL).await?;
+        let settings = format!("{}/api/v1/settings/voice", self.server_url);
+        let voice = json!({
+            "host": host, "contact_center_api_name": "callpop_center",
+            "telephony_base_url": format!("{}/telephony/v1", self.org.base_url()),
+        });
+        self.http.put(&settings).bearer_auth(&admin).json(&voice).send().await?.error_for_status()?;
+        self.http.post(format!("{settings}/key-pair")).bearer_auth(&admin).send().await?.error_for_status()?;
+        let certificate = self
+            .http
+            .get(format!("{settings}/certificate"))
+            .bearer_auth(&admin)
+            .send()
+            .await?
+            .error_for_status()?
+            .text()
+            .await?;
+        self.org.set_contact_center("callpop_center", &certificate)?;
+        let field = json!({"name": callpop_core::voice::DISPOSITION_FIELD, "type": "string", "length": 255});
+        self.org.add_custom_field("VoiceCall", serde_json::from_value(field)?)?;
+        Ok(())
+    }
+
+    /// Sets the account's dispositions and after-call work (`PUT /api/v1/settings/wrap-up`) as its administrator.
+    pub async fn set_wrap_up(&self, dispositions: &[&str], wrap_up_secs: u32) -> anyhow::Result<()> {
+        let admin = self.token_for(ADMIN_EMAIL).await?;
+        let url = format!("{}/api/v1/settings/wrap-up", self.server_url);
+        let body = json!({"dispositions": dispositions, "wrap_up_secs": wrap_up_secs});
+        self.http.put(url).bearer_auth(admin).json(&body).send().await?.error_for_status()?;
+        Ok(())
+    }
+
     /// A JSON resource of the API (`/api/v1/…`) as the demo administrator reads it.
     pub async fn admin_get(&self, path: &str) -> anyhow::Result<Value> {
         let token = self.token_for(ADMIN_EMAIL).await?;
@@ -718,6 +754,29 @@ impl Browser {
         self.wait_for("#signin-form button[type=submit]").await?.click().await?;
         self.wait_for("#connection[data-connection='live']").await?;
         Ok(())
+    }
+
+    /// Clicks what `css` finds once it is there, finding it again when the page redrew it between the find and the
+    /// click (a softphone card drawn again for the call's next update), as a person simply clicks the new one.
+    pub async fn click(&self, css: &str) -> anyhow::Result<()> {
+        let started = std::time::Instant::now();
+        loop {
+            match self.wait_for(css).await?.click().await {
+                Err(error) if error.is_stale_element_reference() && started.elapsed() < PATIENCE => continue,
+                clicked => return Ok(clicked?),
+            }
+        }
+    }
+
+    /// On the org's Salesforce Voice page: signs the demo agent in inside the connector's frame, waits for its
+    /// stream to be live, and comes back to the page.
+    pub async fn sign_in_connector(&self) -> anyhow::Result<()> {
+        self.wait_for("iframe#connector").await?.enter_frame().await?;
+        self.wait_for("#signin-email").await?.send_keys(DEMO_AGENT_EMAIL).await?;
+        self.wait_for("#signin-password").await?.send_keys(DEMO_PASSWORD).await?;
+        self.wait_for("#signin-form button[type=submit]").await?.click().await?;
+        self.wait_for("#connector[data-state='live']").await?;
+        self.leave_softphone().await
     }
 
     /// Completes the org's new-Lead form (Lightning modal or Classic page), checking it was pre-filled with the

@@ -79,6 +79,16 @@ async fn a_newcomer_rings_from_the_org_answers_and_sees_the_task_on_the_record()
     browser.wait_for(".demo-call .demo-end").await?.click().await?;
     demo.wait_for_org_record("Task", |record| record.id == task.id && record.text("Status") == Some("Completed"))
         .await?;
+
+    // The demo account is on both hosts, as during a move to Salesforce Voice: the call also has its VoiceCall,
+    // completed and linked to the Task and Ada's Contact, for the Voice page to show.
+    let voice_call = demo
+        .wait_for_org_record("VoiceCall", |call| {
+            call.text("ActivityId") == Some(task.id.as_str()) && call.text("CallDisposition") == Some("completed")
+        })
+        .await?;
+    assert_eq!(voice_call.text("RelatedRecordId"), Some(contact.id.as_str()), "{voice_call:#?}");
+    assert_eq!(demo.org.records("VoiceCall").len(), 1, "one VoiceCall for one call");
     Ok(())
 }
 

@@ -8,8 +8,9 @@
 //! before letting the line obey it, so it sees that Salesforce hears of a hold or a hang-up only once the telephony
 //! side has confirmed it.
 
+use anyhow::Context;
 use callpop_core::options::IntegrationOptions;
-use callpop_e2e::{ADMIN_EMAIL, Browser, DEMO_AGENT_EMAIL, DEMO_PASSWORD, Stack, ensure_cross_site, eventually};
+use callpop_e2e::{Browser, DEMO_AGENT_EMAIL, Stack, ensure_cross_site, eventually};
 use callpop_server::simulate::{CallBook, Line};
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -37,11 +38,8 @@ async fn sign_in_to_the_connector(browser: &Browser) -> anyhow::Result<()> {
     browser.wait_for("iframe#connector").await?.enter_frame().await?;
     let origins = browser.eval("return [location.origin, location.ancestorOrigins[0]];").await?;
     ensure_cross_site(origins[1].as_str().unwrap_or_default(), origins[0].as_str().unwrap_or_default())?;
-    browser.wait_for("#signin-email").await?.send_keys(DEMO_AGENT_EMAIL).await?;
-    browser.wait_for("#signin-password").await?.send_keys(DEMO_PASSWORD).await?;
-    browser.wait_for("#signin-form button[type=submit]").await?.click().await?;
-    browser.wait_for("#connector[data-state='live']").await?;
-    browser.leave_softphone().await
+    browser.leave_softphone().await?;
+    browser.sign_in_connector().await
 }
 
 /// The org, the server and Chromium on the org's Voice page, with the demo agent signed in to the connector and
@@ -249,37 +247,234 @@ async fn the_voice_page_opens_the_calls_voicecall_record_once_the_org_has_it() -
     shows_the_voice_call(&stack, &browser, "VOICE-2").await
 }
 
-/// Pending on the sync engine's VoiceCall writes (issue 15's server part, built on another branch): for an account
-/// whose Voice host is Salesforce Voice, callpop's server writes the call's VoiceCall through the org's Telephony
-/// Integration REST API, and the Voice page opens it with the caller's Contact. Until that work lands, this fails.
+/// callpop's server writes the call's VoiceCall through the org's Telephony Integration REST API, for an account
+/// whose host is Salesforce Voice, and the Voice page opens it with the caller's Contact while the call is live.
 #[tokio::test]
 async fn callpops_server_writes_the_voicecall_while_the_call_is_live_and_the_voice_page_opens_it() -> anyhow::Result<()>
 {
     let (stack, browser) = signed_in_voice_page().await?;
-    stack.link_org().await?;
-    // Legacy mode finds the caller's record on the server: under Salesforce Voice no softphone searches the org.
-    stack.set_options(&IntegrationOptions { legacy_mode: true, ..IntegrationOptions::default() }).await?;
-    let admin = stack.token_for(ADMIN_EMAIL).await?;
-    let http = reqwest::Client::new();
-    let settings = format!("{}/api/v1/settings/voice", stack.server_url);
-    let voice = json!({
-        "host": "salesforce_voice", "contact_center_api_name": "callpop_center",
-        "telephony_base_url": format!("{}/telephony/v1", stack.org.base_url()),
-    });
-    http.put(&settings).bearer_auth(&admin).json(&voice).send().await?.error_for_status()?;
-    http.post(format!("{settings}/key-pair")).bearer_auth(&admin).send().await?.error_for_status()?;
-    let certificate = http
-        .get(format!("{settings}/certificate"))
-        .bearer_auth(&admin)
-        .send()
-        .await?
-        .error_for_status()?
-        .text()
-        .await?;
-    stack.org.set_contact_center("callpop_center", &certificate)?;
+    on_salesforce_voice(&stack).await?;
     let line = Line::new(&stack.server_url, &stack.api_key, CallBook::default());
     ring(&browser, &line, "VOICE-3").await?;
     accept(&browser, "VOICE-3").await?;
     line.post_event("VOICE-3", "answered").await?;
     shows_the_voice_call(&stack, &browser, "VOICE-3").await
+}
+
+/// The demo account on Salesforce Voice, with legacy mode finding the caller's record on the server (under
+/// Salesforce Voice no softphone searches the org).
+async fn on_salesforce_voice(stack: &Stack) -> anyhow::Result<()> {
+    stack.link_org().await?;
+    stack.set_options(&IntegrationOptions { legacy_mode: true, ..IntegrationOptions::default() }).await?;
+    stack.use_salesforce_voice("salesforce_voice").await
+}
+
+/// The org's one VoiceCall of `call_id`, once `ready` says it is as the test expects.
+async fn voice_call_when(
+    stack: &Stack,
+    call_id: &str,
+    what: &str,
+    ready: impl Fn(&callpop_sandbox::org::Record) -> bool,
+) -> anyhow::Result<callpop_sandbox::org::Record> {
+    eventually(what, || async {
+        let calls: Vec<_> = stack
+            .org
+            .records("VoiceCall")
+            .into_iter()
+            .filter(|call| call.text("VendorCallKey") == Some(call_id))
+            .collect();
+        anyhow::ensure!(calls.len() <= 1, "{} VoiceCalls for {call_id}", calls.len());
+        Ok(calls.into_iter().find(|call| ready(call)))
+    })
+    .await
+}
+
+/// The call's Task in the org (legacy mode's, found by its call id).
+fn task_of(stack: &Stack, call_id: &str) -> Option<callpop_sandbox::org::Record> {
+    stack.org.records("Task").into_iter().find(|task| task.text("CallObject") == Some(call_id))
+}
+
+/// Answers, holds and resumes, and ends a call through the Voice page, as the telephony side confirms each. The
+/// connector shows no wrap-up while the call is live.
+async fn take_hold_and_end(stack: &Stack, browser: &Browser, line: &Line, call_id: &str) -> anyhow::Result<()> {
+    ring(browser, line, call_id).await?;
+    accept(browser, call_id).await?;
+    line.post_event(call_id, "answered").await?;
+    browser.wait_for("iframe#connector").await?.enter_frame().await?;
+    assert!(!browser.wait_for("#wrap-up").await?.is_displayed().await?, "no wrap-up shown during {call_id}");
+    browser.leave_softphone().await?;
+    confirmed_by_the_telephony_side(stack, browser, line, &control("hold"), "hold", "HOLD_TOGGLE").await?;
+    confirmed_by_the_telephony_side(stack, browser, line, &control("resume"), "resume", "HOLD_TOGGLE").await?;
+    confirmed_by_the_telephony_side(stack, browser, line, &control("end"), "hang_up", "HANGUP").await
+}
+
+#[tokio::test]
+async fn the_wrap_up_in_the_connector_sends_the_disposition_to_the_voicecall_and_the_notes_to_the_task()
+-> anyhow::Result<()> {
+    let (stack, browser) = signed_in_voice_page().await?;
+    on_salesforce_voice(&stack).await?;
+    stack.set_wrap_up(&["Sale", "Not interested"], 300).await?;
+    let line = Line::new(&stack.server_url, &stack.api_key, CallBook::default());
+
+    // A call taken, held once and ended: Salesforce hears that after-call work started, and the connector shows
+    // the call's wrap-up with the account's dispositions.
+    take_hold_and_end(&stack, &browser, &line, "VOICE-5").await?;
+    browser.wait_for(&logged("in", "AFTER_CALL_WORK_STARTED")).await?;
+    browser.wait_for("[data-after-call-work='VOICE-5'] [data-close-work]").await?;
+    let held = voice_call_when(&stack, "VOICE-5", "the ended VoiceCall", |call| {
+        call.text("CallDisposition") == Some("completed")
+    })
+    .await?;
+    assert_eq!(held.fields.get("NumberOfHolds").and_then(serde_json::Value::as_i64), Some(1), "{held:#?}");
+    browser.wait_for("iframe#connector").await?.enter_frame().await?;
+    browser.wait_for("#wrap-up:not([hidden])[data-call-id='VOICE-5']").await?;
+    let options = browser
+        .eval("return [...document.querySelectorAll('#wrap-up-disposition option')].map((o) => o.text);")
+        .await?;
+    assert_eq!(options, json!(["No disposition", "Sale", "Not interested"]));
+
+    // The agent picks a disposition, writes notes and clicks Done.
+    browser.wait_for("#wrap-up-disposition").await?.select_by_value("Sale").await?;
+    browser.wait_for("#wrap-up-notes").await?.send_keys("Wants the annual plan.").await?;
+    browser.wait_for("#wrap-up-done").await?.click().await?;
+    browser.wait_for("#wrap-up[hidden]").await?;
+    browser.leave_softphone().await?;
+
+    // Salesforce hears the wrap-up ended; the VoiceCall has the disposition, the Task the notes, and the agent is
+    // out of after-call work.
+    browser.wait_for(&logged("in", "WRAP_UP_ENDED")).await?;
+    browser.wait_for("#after-call-work:not(:has([data-after-call-work]))").await?;
+    let disposition = callpop_core::voice::DISPOSITION_FIELD;
+    voice_call_when(&stack, "VOICE-5", "the disposition on the VoiceCall", |call| {
+        call.text(disposition) == Some("Sale")
+    })
+    .await?;
+    let task = eventually("the notes on the Task", || async {
+        Ok(task_of(&stack, "VOICE-5").filter(|task| {
+            task.text("Description").is_some_and(|description| description.starts_with("Wants the annual plan."))
+        }))
+    })
+    .await?;
+    assert_eq!(task.text("CallDisposition"), Some("Sale"), "{task:#?}");
+    let token = stack.agent_token().await?;
+    let url = format!("{}/api/v1/agent/status", stack.server_url);
+    let status: Value =
+        reqwest::Client::new().get(&url).bearer_auth(&token).send().await?.error_for_status()?.json().await?;
+    assert_ne!(status["status"], "after_call_work", "{status:#}");
+
+    // A second call: the agent writes notes, and Salesforce's Close work ends the wrap-up with them.
+    take_hold_and_end(&stack, &browser, &line, "VOICE-6").await?;
+    browser.wait_for("iframe#connector").await?.enter_frame().await?;
+    browser.wait_for("#wrap-up:not([hidden])[data-call-id='VOICE-6']").await?;
+    browser.wait_for("#wrap-up-notes").await?.send_keys("Call back on Monday.").await?;
+    browser.leave_softphone().await?;
+    browser.wait_for("[data-after-call-work='VOICE-6'] [data-close-work]").await?.click().await?;
+    assert!(browser.has(&logged("out", "WRAP_UP_CALL")).await?, "Close work sent WRAP_UP_CALL");
+    eventually("the typed notes on the Task", || async {
+        Ok(task_of(&stack, "VOICE-6").filter(|task| {
+            task.text("Description").is_some_and(|description| description.starts_with("Call back on Monday."))
+        }))
+    })
+    .await?;
+    browser.wait_for("iframe#connector").await?.enter_frame().await?;
+    browser.wait_for("#wrap-up[hidden]").await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn salesforces_blind_transfer_hands_the_call_to_a_number_once_the_telephony_side_confirms_it()
+-> anyhow::Result<()> {
+    let (stack, browser) = signed_in_voice_page().await?;
+    on_salesforce_voice(&stack).await?;
+    let line = Line::new(&stack.server_url, &stack.api_key, CallBook::default());
+    ring(&browser, &line, "VOICE-7").await?;
+    accept(&browser, "VOICE-7").await?;
+    line.post_event("VOICE-7", "answered").await?;
+
+    // Salesforce's transfer dialog sends the number the agent typed; the participant is added only once the
+    // telephony side has handed the call over.
+    browser.wait_for("#transfer-number").await?.send_keys("(415) 555-0123").await?;
+    confirmed_by_the_telephony_side(&stack, &browser, &line, &control("transfer"), "transfer", "PARTICIPANT_ADDED")
+        .await?;
+    let sent = stack.store.call_by_call_id(stack.account_id, "VOICE-7").await?.context("the call")?;
+    assert_eq!(sent.state, callpop_core::call::CallState::Completed, "the number took the call: {sent:?}");
+
+    // The agent's call is over in Salesforce, once; there is no wrap-up for a call handed over; the VoiceCall ends.
+    browser.wait_for("#call-controls[hidden]").await?;
+    voice_call_when(&stack, "VOICE-7", "the transferred call's VoiceCall ended", |call| {
+        call.text("CallDisposition") == Some("completed")
+    })
+    .await?;
+    assert_eq!(count_logged(&browser, "in", "HANGUP").await?, 1, "Salesforce hears of the end once");
+    assert!(!browser.has(&logged("in", "AFTER_CALL_WORK_STARTED")).await?, "no after-call work for a transfer");
+    browser.wait_for("iframe#connector").await?.enter_frame().await?;
+    assert!(!browser.wait_for("#wrap-up").await?.is_displayed().await?, "no wrap-up for a call handed over");
+    Ok(())
+}
+
+/// The org's Tasks of `call_id`.
+fn tasks_of(stack: &Stack, call_id: &str) -> usize {
+    stack.org.records("Task").iter().filter(|task| task.text("CallObject") == Some(call_id)).count()
+}
+
+#[tokio::test]
+async fn an_account_moved_from_open_cti_to_salesforce_voice_mid_day_loses_and_doubles_no_call() -> anyhow::Result<()> {
+    let stack = Stack::start().await?;
+    stack.link_org().await?;
+    stack.set_options(&IntegrationOptions { legacy_mode: true, ..IntegrationOptions::default() }).await?;
+    let browser = Browser::start().await?;
+
+    // Morning, on Open CTI: one call taken and ended in the Lightning softphone, and a second one answered there.
+    browser.client.goto(&stack.lightning_url()).await?;
+    browser.sign_in_agent().await?;
+    for (call_id, ends) in [("MID-1", true), ("MID-2", false)] {
+        stack.post_call_event(call_id, "ringing", CALLER).await?;
+        browser.click(&format!("[data-answer='{call_id}']")).await?;
+        stack.post_call_event(call_id, "answered", CALLER).await?;
+        if ends {
+            stack.post_call_event(call_id, "completed", CALLER).await?;
+        }
+    }
+    eventually("the live call's Task", || async { Ok((tasks_of(&stack, "MID-2") == 1).then_some(())) }).await?;
+
+    // The administrator moves the account to both hosts while MID-2 is live; it ends after the move.
+    stack.use_salesforce_voice("both").await?;
+    stack.post_call_event("MID-2", "completed", CALLER).await?;
+
+    // Afternoon, on Salesforce Voice: a call taken and ended through the connector.
+    browser.leave_softphone().await?;
+    open_voice_page(&stack, &browser).await?;
+    browser.sign_in_connector().await?;
+    browser.wait_for(&logged("in", "CONNECTOR_READY")).await?;
+    let line = Line::new(&stack.server_url, &stack.api_key, CallBook::default());
+    ring(&browser, &line, "MID-3").await?;
+    accept(&browser, "MID-3").await?;
+    line.post_event("MID-3", "answered").await?;
+    confirmed_by_the_telephony_side(&stack, &browser, &line, &control("end"), "hang_up", "HANGUP").await?;
+
+    // Each call has one Task, completed; the calls that ended after the move have one VoiceCall each, completed
+    // and linked to their Task; the morning's call has none.
+    for call_id in ["MID-2", "MID-3"] {
+        voice_call_when(&stack, call_id, "a completed VoiceCall linked to its Task", |call| {
+            call.text("CallDisposition") == Some("completed")
+                && task_of(&stack, call_id).is_some_and(|task| call.text("ActivityId") == Some(task.id.as_str()))
+        })
+        .await?;
+    }
+    for call_id in ["MID-1", "MID-2", "MID-3"] {
+        let task = eventually("a completed Task", || async {
+            Ok(task_of(&stack, call_id).filter(|task| task.text("Status") == Some("Completed")))
+        })
+        .await?;
+        assert_eq!(tasks_of(&stack, call_id), 1, "{call_id}: {task:#?}");
+    }
+    let keys: Vec<_> = stack
+        .org
+        .records("VoiceCall")
+        .iter()
+        .filter_map(|call| call.text("VendorCallKey").map(str::to_owned))
+        .collect();
+    assert_eq!(keys.len(), 2, "{keys:?}");
+    assert!(!keys.iter().any(|key| key == "MID-1"), "the morning's call has no VoiceCall: {keys:?}");
+    Ok(())
 }

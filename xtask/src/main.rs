@@ -16,8 +16,8 @@
 //!   BENCHMARKS.md (`bench.rs`).
 //! - `cargo xtask soak [--calls N] [--only kill,faults,order,two]`: the reliability soak run (RELIABILITY.md):
 //!   the optimised server and local org as processes, killed and faulted, counted from the org's records.
-//! - `cargo xtask screenshots [console | softphone | frame]`: build the softphone and take the README's screenshots
-//!   into `docs/screenshots/` in headless Chromium (all of them, or one set).
+//! - `cargo xtask screenshots [console | softphone | frame | voice]`: build the softphone and take the README's
+//!   screenshots into `docs/screenshots/` in headless Chromium (all of them, or one set).
 
 mod bench;
 mod conformance;
@@ -34,7 +34,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use tools::{root, run, target_dir};
 
-const USAGE: &str = "usage: cargo xtask <demo | test | bench [--help] | soak [--calls N] [--only kill,faults,order,two] | build-wasm | conformance | check-postgres | check-salesforce | screenshots [console | softphone | frame]>";
+const USAGE: &str = "usage: cargo xtask <demo | test | bench [--help] | soak [--calls N] [--only kill,faults,order,two] | build-wasm | conformance | check-postgres | check-salesforce | screenshots [console | softphone | frame | voice]>";
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -316,7 +316,7 @@ fn run_driver(example: &str, args: &[String]) -> anyhow::Result<bool> {
 /// Takes the README's screenshots: the org's pages and the softphone (which need the Wasm bundle) and the admin
 /// console, by running `tests/examples/screenshots.rs` in headless Chromium.
 fn screenshots(only: Option<&str>) -> anyhow::Result<()> {
-    if let Some(set) = only.filter(|set| !matches!(*set, "console" | "softphone" | "frame")) {
+    if let Some(set) = only.filter(|set| !matches!(*set, "console" | "softphone" | "frame" | "voice")) {
         bail!("unknown screenshot set {set:?}: {USAGE}");
     }
     let chromedriver = tools::ensure_chromium()?;

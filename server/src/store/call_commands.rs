@@ -11,8 +11,8 @@ use super::{SqlStore, in_write_tx, on_db, select_in_chunks};
 use crate::model::User;
 use callpop_core::call::CallState;
 use callpop_core::control::{
-    AckOutcome, AckStatus, CommandFailure, CommandKind, CommandStatus, ControlState, Refusal, acknowledge, allowed,
-    confirmed,
+    AckOutcome, AckStatus, CommandFailure, CommandKind, CommandStatus, ControlState, HoldChange, Refusal, acknowledge,
+    allowed, confirmed,
 };
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
@@ -102,6 +102,9 @@ pub trait CallCommandStore {
     /// with a stored state or a command (the others have the default state). `read_control!` reads one call's in a
     /// transaction; this reads many with the same rule.
     async fn call_controls(&self, call_row_ids: &[i64]) -> sqlx::Result<HashMap<i64, StoredControl>>;
+    /// The call's holds and resumes the telephony side confirmed, in the order it confirmed them (for the
+    /// VoiceCall's hold fields, `callpop_core::control::hold_summary`).
+    async fn call_hold_changes(&self, call_row_id: i64) -> sqlx::Result<Vec<HoldChange>>;
 }
 
 const COMMAND_COLUMNS: &str = "call_commands.id, calls.call_id, call_commands.command, agents.email, \
@@ -370,5 +373,25 @@ impl CallCommandStore for SqlStore {
             }
         }
         Ok(controls)
+    }
+
+    async fn call_hold_changes(&self, call_row_id: i64) -> sqlx::Result<Vec<HoldChange>> {
+        let rows: Vec<(String, DateTime<Utc>)> = on_db!(self.db(), db => {
+            sqlx::query_as(
+                "SELECT command, acked_at FROM call_commands
+                 WHERE call_row_id = $1 AND status = 'done' AND command IN ('hold', 'resume') AND acked_at IS NOT NULL
+                 ORDER BY acked_at, id",
+            )
+            .bind(call_row_id)
+            .fetch_all(db)
+            .await
+        })?;
+        Ok(rows
+            .into_iter()
+            .map(|(command, at)| HoldChange {
+                held: command == CommandKind::Hold.as_str(),
+                at_millis: at.timestamp_millis(),
+            })
+            .collect())
     }
 }

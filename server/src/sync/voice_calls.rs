@@ -6,8 +6,10 @@
 //!   `vendorCallKey`), so a create whose answer was lost is sent again and finds the same VoiceCall. The numbers
 //!   are written in the account's number format (option 2), as on the Task.
 //! - **Mark**: the agent's answer (`acceptTime`, still in progress), then the end (`startTime` and `endTime`, so
-//!   Salesforce sets the duration; the recording's location, which makes the VoiceCallRecording; the disposition,
-//!   the agent's or else the telephony side's, in `callAttributes` as `Callpop_Disposition__c`).
+//!   Salesforce sets the duration; the recording's location, which makes the VoiceCallRecording; the holds the
+//!   telephony side confirmed, as `numberOfHolds`, `longestHoldDuration` and, with a recording only, since
+//!   Salesforce takes it only with `recordingLocation`, `totalHoldDuration`; the disposition, the agent's or else
+//!   the telephony side's, in `callAttributes` as `Callpop_Disposition__c`).
 //! - **Link**, when the agent answers and again at the end: the VoiceCall's `ActivityId` (the call's Task) and
 //!   `RelatedRecordId` (the caller's record, as legacy mode or the triggers settled it), through the REST API, once
 //!   the call's Task side has nothing in flight (an answer's Task update held for the call's end does not count). The Task, the Lead and the Campaign stay the Task side's: matching and logging work as
@@ -24,6 +26,7 @@ use crate::salesforce::telephony::{InitiationMethod, NewVoiceCall, Participant, 
 use crate::store::salesforce_audit::SyncStep;
 use crate::store::sync::ItemError;
 use callpop_core::call::CallState;
+use callpop_core::control::hold_summary;
 use callpop_core::voice::{DISPOSITION_FIELD, VoiceCallMark, voice_call_plan};
 use callpop_core::wrap_up::call_disposition;
 use serde_json::{Map, Value, json};
@@ -115,11 +118,18 @@ async fn update(
         }
         VoiceCallMark::Ended => {
             let attributes = json!({ DISPOSITION_FIELD: disposition(ctx, call).await? });
+            let end_time = call.ended_at.unwrap_or(ctx.now);
+            let changes = ctx.store().call_hold_changes(call.id).await?;
+            let holds = hold_summary(&changes, end_time.timestamp_millis());
             VoiceCallUpdate {
                 start_time: Some(call.started_at),
-                end_time: Some(call.ended_at.unwrap_or(ctx.now)),
+                end_time: Some(end_time),
                 accept_time: call.answered_at,
+                // The total is a recording field, which Salesforce takes only with the recording's location.
+                total_hold_duration: call.recording_url.as_ref().map(|_| holds.total_seconds),
                 recording_location: call.recording_url.clone(),
+                number_of_holds: Some(holds.holds),
+                longest_hold_duration: Some(holds.longest_seconds),
                 call_attributes: Some(attributes.to_string()),
                 is_active_call: Some(false),
                 ..VoiceCallUpdate::default()

@@ -472,3 +472,50 @@ org_test! {
         assert!(call.text("CallEndDateTime").is_some(), "{call:#?}");
     }
 }
+
+/// The agent's command for their call, acknowledged as done by the telephony side at once.
+async fn confirmed_command(linked: &Linked, call_id: &str, command: &str) {
+    let path = format!("/api/v1/agent/calls/{call_id}/commands");
+    let response = linked.app.post_json(Some(&linked.acme.agent.token), &path, &json!({"command": command})).await;
+    assert_eq!(response.status(), StatusCode::CREATED, "{}", response.text().await.unwrap_or_default());
+    let sent: Value = response.json().await.expect("the command");
+    let ack = format!("/api/v1/call-commands/{}/ack", sent["id"]);
+    let response = linked.app.post_json(Some(&linked.acme.api_key), &ack, &json!({"status": "done"})).await;
+    assert_eq!(response.status(), StatusCode::OK, "{}", response.text().await.unwrap_or_default());
+}
+
+org_test! {
+    async fn the_holds_the_telephony_side_confirmed_reach_the_voice_call_at_the_end(linked: Linked) {
+        // Arrange: an answered call on Salesforce Voice.
+        set_up_voice(&linked).await;
+        linked.ring("CA-HOLDS", KNOWN_CALLER).await;
+        linked.event("CA-HOLDS", "answered", 1, &json!({"caller_number": KNOWN_CALLER})).await;
+
+        // Act: held for a little over a second, resumed, held and resumed again at once; then the call ends with a
+        // recording. A hold the telephony side refused counts for nothing.
+        confirmed_command(&linked, "CA-HOLDS", "hold").await;
+        tokio::time::sleep(std::time::Duration::from_millis(1600)).await;
+        confirmed_command(&linked, "CA-HOLDS", "resume").await;
+        confirmed_command(&linked, "CA-HOLDS", "hold").await;
+        confirmed_command(&linked, "CA-HOLDS", "resume").await;
+        let path = "/api/v1/agent/calls/CA-HOLDS/commands";
+        let response = linked.app.post_json(Some(&linked.acme.agent.token), path, &json!({"command": "hold"})).await;
+        let refused: Value = response.json().await.expect("the command");
+        let ack = format!("/api/v1/call-commands/{}/ack", refused["id"]);
+        let body = json!({"status": "failed", "reason": "the line dropped the hold"});
+        let response = linked.app.post_json(Some(&linked.acme.api_key), &ack, &body).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let end = json!({"caller_number": KNOWN_CALLER, "recording_url": "https://recordings.example.com/CA-HOLDS.mp3"});
+        linked.event("CA-HOLDS", "completed", 30, &end).await;
+        linked.settle().await;
+
+        // Assert: two holds; the longest is the first, 1.6 s and the time the acknowledgements took, in whole
+        // seconds; the total adds the second's few milliseconds.
+        let call = the_voice_call_of(&linked, "CA-HOLDS");
+        let number = |field: &str| call.fields.get(field).and_then(Value::as_i64).unwrap_or_default();
+        assert_eq!(number("NumberOfHolds"), 2, "{call:#?}");
+        let longest = number("LongestHoldDuration");
+        assert!((2..=4).contains(&longest), "{call:#?}");
+        assert!((longest..=longest + 1).contains(&number("CustomerHoldDuration")), "{call:#?}");
+    }
+}

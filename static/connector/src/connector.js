@@ -11,11 +11,17 @@
 // the stream published as `CALL_STARTED`, a call that ends on the telephony side published as `HANGUP`,
 // `acceptCall` (the pop claim), `declineCall` and `endCall` (a hang-up the telephony side confirms), `hold`/`resume`
 // and `mute`/`unmute` (resolved once the telephony side confirms them, rejected with its reason), `sendDigits`,
-// `setAgentStatus` (Online and Offline), `getActiveCalls`, `getAgentConfig`, `getCapabilities`, `logout`, and
-// `wrapUpCall` (the wrap-up's Done, sent with the notes and disposition the server already holds, so it clears
-// nothing).
+// `setAgentStatus` (Online and Offline), `getActiveCalls`, `getAgentConfig`, `getCapabilities`, `logout`, and the
+// call's wrap-up: when a call the agent took ends, the connector's page shows its notes and disposition (the
+// account's list, what the server already holds filled in) with Save and Done, and tells Salesforce
+// `AFTER_CALL_WORK_STARTED`; Done saves them, ends callpop's after-call work and tells Salesforce `WRAP_UP_ENDED`;
+// Salesforce's own end of the wrap-up (`wrapUpCall`) does the same with what the agent has typed so far. The
+// server sends the disposition to the call's VoiceCall and the notes to its Task.
+// `addParticipant` is callpop's transfer, blind only (the telephony side hands the call over; there is no
+// consultation leg): to another callpop agent (a contact of type Agent, by email) or to a number, resolved once the
+// telephony side has confirmed it; `getPhoneContacts` offers the number the agent typed.
 // Not done, so they reject with the package's own "Not implemented" error (the base class's): `dial` (the outbound
-// call's id is only known when it reaches the stream), `addParticipant` (transfer), `swap`, `conference`,
+// call's id is only known when it reaches the stream), `swap`, `conference`,
 // `pauseRecording`/`resumeRecording`, `getPhoneContacts`, `setAgentConfig`, `getSignedRecordingUrl` and the
 // supervisor methods.
 //
@@ -25,7 +31,7 @@
 import {
   initializeConnector, publishEvent, VendorConnector, Constants, InitResult, GenericResult, CallResult, HangupResult,
   HoldToggleResult, MuteToggleResult, ActiveCallsResult, AgentConfigResult, CapabilitiesResult, LogoutResult,
-  PhoneCall, PhoneCallAttributes, CallInfo, Contact,
+  PhoneCall, PhoneCallAttributes, CallInfo, Contact, ParticipantResult, PhoneContactsResult,
 } from '@salesforce/scv-connector-base';
 
 // The session token, in memory only: the partitioned cookie is what survives a reload.
@@ -47,6 +53,23 @@ const page = {
   form: document.getElementById('signin-form'),
   error: document.getElementById('signin-error'),
 };
+
+const wrapUp = {
+  section: document.getElementById('wrap-up'),
+  caller: document.getElementById('wrap-up-caller'),
+  disposition: document.getElementById('wrap-up-disposition'),
+  notes: document.getElementById('wrap-up-notes'),
+  error: document.getElementById('wrap-up-error'),
+  save: document.getElementById('wrap-up-save'),
+  done: document.getElementById('wrap-up-done'),
+};
+// The account's dispositions (a promise), read once per page.
+let dispositionList = null;
+// The calls whose after-call work Salesforce was told of, and what the server holds of each call's wrap-up (from
+// the stream after a reload, then from each save's answer), so that an end of the wrap-up clears nothing.
+const afterCallWork = new Set();
+const transferred = new Set();
+const savedWrapUps = new Map();
 
 function show(state, text) {
   page.root.dataset.state = state;
@@ -87,8 +110,10 @@ function phoneCall(update, state) {
   });
 }
 
+// A call this agent hung up or transferred away is over for them, whatever the telephony side says of it.
 function stateOf(update) {
-  if (update.state === 'completed' || (update.control && update.control.hung_up)) return Constants.CALL_STATE.ENDED;
+  const control = update.control || {};
+  if (update.state === 'completed' || control.hung_up || control.transferred_to) return Constants.CALL_STATE.ENDED;
   return update.state === 'answered' || update.popped ? Constants.CALL_STATE.CONNECTED : Constants.CALL_STATE.RINGING;
 }
 
@@ -106,7 +131,8 @@ function callUpdated(update) {
   for (const waiter of waiters.filter((each) => each.callId === update.call_id)) {
     if (waiter.done(update)) {
       waiter.resolve(update);
-      answeredByWaiter = answeredByWaiter || waiter.kind === 'hang_up';
+      // The library publishes the end of a hang-up or a blind transfer that it asked for itself.
+      answeredByWaiter = answeredByWaiter || waiter.kind === 'hang_up' || waiter.kind === 'transfer';
     } else if (waiter.failed(update)) {
       waiter.reject(new Error(update.control.failure.reason));
     } else {
@@ -120,7 +146,79 @@ function callUpdated(update) {
       publishEvent({ eventType: Constants.EVENT_TYPE.HANGUP, payload: new HangupResult({ calls: [phoneCall(update, state)] }) });
     }
   }
+  if (update.saved_wrap_up) savedWrapUps.set(update.call_id, update.saved_wrap_up);
+  // The stream shows an ended call without its controls: remember that the agent handed it over while it was live.
+  if (update.control && update.control.transferred_to) transferred.add(update.call_id);
+  // A call the agent took that is over (or, after a reload, one the server says is still in after-call work), and
+  // that they did not hand over: a transferred call's wrap-up is the next agent's.
+  const taken = update.popped || update.after_call_work;
+  if (state === Constants.CALL_STATE.ENDED && taken && !transferred.has(update.call_id)) {
+    startAfterCallWork(update);
+  }
 }
+
+function dispositions() {
+  if (!dispositionList) {
+    dispositionList = request('GET', '/api/v1/agent/wrap-up-settings').then((settings) => settings.dispositions);
+    dispositionList.catch(() => { dispositionList = null; });
+  }
+  return dispositionList;
+}
+
+// Shows the ended call's wrap-up and tells Salesforce its after-call work started, once per call. A wrap-up still
+// shown for an earlier call is saved first, so nothing typed is lost.
+async function startAfterCallWork(update) {
+  if (afterCallWork.has(update.call_id)) return;
+  afterCallWork.add(update.call_id);
+  publishEvent({ eventType: Constants.EVENT_TYPE.AFTER_CALL_WORK_STARTED, payload: { callId: update.call_id } });
+  const shown = wrapUp.section.hidden ? null : wrapUp.section.dataset.callId;
+  if (shown) saveWrapUp(shown, typedWrapUp(), false).catch(() => {});
+  const saved = savedWrapUps.get(update.call_id) || { notes: '', disposition: null };
+  const list = await dispositions().catch(() => []);
+  const choices = saved.disposition && !list.includes(saved.disposition) ? [...list, saved.disposition] : list;
+  wrapUp.disposition.replaceChildren(new Option('No disposition', ''), ...choices.map((each) => new Option(each, each)));
+  wrapUp.disposition.value = saved.disposition || '';
+  wrapUp.notes.value = saved.notes;
+  wrapUp.caller.textContent = update.caller_name || update.caller_number;
+  wrapUp.error.hidden = true;
+  wrapUp.section.dataset.callId = update.call_id;
+  wrapUp.section.hidden = false;
+}
+
+// What the agent has typed in the wrap-up shown.
+function typedWrapUp() {
+  return { notes: wrapUp.notes.value, disposition: wrapUp.disposition.value || null };
+}
+
+async function saveWrapUp(callId, typed, done) {
+  const saved = await request('PUT', callPath(callId, 'wrap-up'), { ...typed, done });
+  savedWrapUps.set(callId, { notes: saved.notes, disposition: saved.disposition });
+  return saved;
+}
+
+// Saves the shown wrap-up (and with Done, ends the after-call work); a refusal is shown under the buttons.
+async function submitWrapUp(done) {
+  const callId = wrapUp.section.dataset.callId;
+  wrapUp.error.hidden = true;
+  try {
+    await saveWrapUp(callId, typedWrapUp(), done);
+  } catch (error) {
+    wrapUp.error.textContent = error.message;
+    wrapUp.error.hidden = false;
+    return;
+  }
+  if (done) {
+    closeWrapUp(callId);
+    publishEvent({ eventType: Constants.EVENT_TYPE.WRAP_UP_ENDED, payload: { callId } });
+  }
+}
+
+function closeWrapUp(callId) {
+  if (wrapUp.section.dataset.callId === callId) wrapUp.section.hidden = true;
+}
+
+wrapUp.save.addEventListener('click', () => submitWrapUp(false));
+wrapUp.done.addEventListener('click', () => submitWrapUp(true));
 
 // Sends a call command, and resolves with the call once the telephony side has confirmed it (`done`), or rejects
 // with the telephony side's reason when it could not carry it out.
@@ -300,6 +398,35 @@ class CallpopConnector extends VendorConnector {
     return new GenericResult({ success: true });
   }
 
+  // Salesforce's transfer dialog: the number the agent typed, as a number to transfer to. callpop keeps no phone
+  // book of its own; another agent is named by email (a contact of type Agent whose id is the email).
+  async getPhoneContacts(filter) {
+    const raw = typeof filter === 'string' ? filter : (filter && filter.contains) || '';
+    const typed = String(raw).trim();
+    const contacts = /^\+?[0-9 ().-]{3,}$/.test(typed)
+      ? [new Contact({ type: Constants.CONTACT_TYPE.PHONENUMBER, phoneNumber: typed, name: typed })]
+      : [];
+    return new PhoneContactsResult({ contacts, contactTypes: [Constants.CONTACT_TYPE.PHONENUMBER] });
+  }
+
+  // A blind transfer, resolved once the telephony side has handed the call over: the library then tells
+  // Salesforce the participant was added and the agent's call is over.
+  async addParticipant(contact, call, isBlindTransfer) {
+    if (!isBlindTransfer) {
+      throw { type: Constants.ERROR_TYPE.INVALID_DESTINATION, message: 'callpop transfers calls blind only' };
+    }
+    const toAgent = contact.type === Constants.CONTACT_TYPE.AGENT && contact.id;
+    const number = `${contact.prefix || ''}${contact.phoneNumber || ''}`;
+    const body = toAgent ? { command: 'transfer', to_agent: contact.id } : { command: 'transfer', to_number: number };
+    await command(call.callId, body, (next) => notPending(next) && Boolean(next.control.transferred_to));
+    ended.add(call.callId);
+    transferred.add(call.callId);
+    return new ParticipantResult({
+      initialCallHasEnded: true, callInfo: new CallInfo({ isOnHold: false }),
+      phoneNumber: toAgent ? contact.id : number, callId: call.callId,
+    });
+  }
+
   async getAgentConfig() {
     return new AgentConfigResult({});
   }
@@ -315,10 +442,13 @@ class CallpopConnector extends VendorConnector {
     return new LogoutResult({ success: true });
   }
 
-  // The wrap-up's Done, carrying the notes and disposition the server holds for the call, so that it clears neither.
+  // Salesforce ends the wrap-up: Done with what the agent typed in the call's wrap-up if it is shown, else with what
+  // the server holds, so that it clears nothing.
   async wrapUpCall(call) {
-    const saved = (calls.get(call.callId) || {}).saved_wrap_up || { notes: '', disposition: null };
-    await request('PUT', callPath(call.callId, 'wrap-up'), { notes: saved.notes, disposition: saved.disposition, done: true });
+    const shown = !wrapUp.section.hidden && wrapUp.section.dataset.callId === call.callId;
+    const typed = shown ? typedWrapUp() : savedWrapUps.get(call.callId) || { notes: '', disposition: null };
+    await saveWrapUp(call.callId, typed, true);
+    closeWrapUp(call.callId);
   }
 }
 
