@@ -1,9 +1,15 @@
 //! Salesforce Voice with Partner Telephony (issue 15): which softphone host an account uses, what makes its
-//! voice settings valid, and what each of a call's events writes to the call's `VoiceCall` (`voice_call_plan`).
+//! voice settings valid, what each of a call's events writes to the call's `VoiceCall` (`voice_call_plan`), and
+//! what the connector does about the caller's record once the agent accepts a call (`voice_pop`, the Open CTI
+//! softphone's decision table read for Salesforce Voice).
 //! The server stores the settings, signs the Telephony Integration requests and carries out the plan; the
 //! decisions live here.
 
 use crate::call::{CallState, Direction};
+use crate::open_cti::Ui;
+use crate::options::IntegrationOptions;
+use crate::record::{RecordId, RecordMatch};
+use crate::screen_pop::{ActivityPlan, Caller, Found, decide};
 use serde::{Deserialize, Serialize};
 
 /// Which Salesforce host the account's agents take calls in.
@@ -160,6 +166,85 @@ pub fn voice_call_plan(
     Some(VoiceCallPlan { create: !has_voice_call, mark, link })
 }
 
+/// What the connector does about the caller's record once the agent accepted a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum VoicePopPlan {
+    /// One record matched: the connector appends the call to it (`chosen_by` `single_match`).
+    Append,
+    /// Several matched and the multi-match dialog is on: the connector asks the agent, and appends the call to
+    /// the record they pick (`agent_choice`).
+    AskAgent,
+    /// Nothing for the connector: legacy mode names the record on the server, or nobody matched (the server's
+    /// triggers or its rule for calls nobody logged decide), or the dialog is off.
+    LeaveToServer,
+}
+
+/// A record the connector shows or appends to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct VoiceMatch {
+    pub id: String,
+    /// The object's API name (`Contact`, `Lead`).
+    pub object: String,
+    pub name: String,
+}
+
+/// `GET /api/v1/agent/calls/{call_id}/matches`: what the connector does about the caller's record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct VoicePop {
+    pub plan: VoicePopPlan,
+    /// `append`: the one record. `ask_agent`: the records in the dialog's order, the one an agent picked last time
+    /// for this number first, then the newest. `leave_to_server`: none.
+    pub matches: Vec<VoiceMatch>,
+    /// `ask_agent`: the id of the record picked last time, when it is among the matches.
+    pub remembered: Option<String>,
+}
+
+/// Whether the connector's call needs callpop's server to search the org for the caller: not in legacy mode, where
+/// the server names the record itself. Under Open CTI the softphone searches through Salesforce's page; a
+/// Salesforce Voice connector cannot query the org, so the server searches for it.
+pub fn voice_pop_searches(options: &IntegrationOptions) -> bool {
+    !options.legacy_mode
+}
+
+/// What the connector does for an accepted inbound call whose caller's number matched `found`, when an agent last
+/// picked `remembered` for this number. The same decision as the Open CTI softphone's (`screen_pop::decide`, in
+/// Lightning: Salesforce Voice is Lightning only), with what only a Salesforce page can do (a new-record form, a
+/// search page) left to the server.
+pub fn voice_pop(
+    options: &IntegrationOptions,
+    number: &str,
+    remembered: Option<&RecordId>,
+    found: &[RecordMatch],
+) -> VoicePop {
+    let leave = VoicePop { plan: VoicePopPlan::LeaveToServer, matches: Vec::new(), remembered: None };
+    if !voice_pop_searches(options) {
+        return leave;
+    }
+    let view = |record: &RecordMatch| VoiceMatch {
+        id: record.id.as_str().to_owned(),
+        object: record.object.clone(),
+        name: record.name.clone(),
+    };
+    let caller = Caller { number, name: None, source: None, remembered };
+    match decide(Ui::Lightning, options, Direction::Inbound, caller, Found::Matches(found)).activity {
+        ActivityPlan::Append { record, .. } => VoicePop {
+            plan: VoicePopPlan::Append,
+            matches: found.iter().filter(|each| each.id == record).map(view).collect(),
+            remembered: None,
+        },
+        ActivityPlan::AskAgent { matches, remembered } => VoicePop {
+            plan: VoicePopPlan::AskAgent,
+            matches: matches.iter().map(view).collect(),
+            remembered: remembered.map(|id| id.as_str().to_owned()),
+        },
+        ActivityPlan::AfterSave | ActivityPlan::AfterCreate | ActivityPlan::LeaveToServer => leave,
+    }
+}
+
 /// The longest contact center API name Salesforce accepts (a developer name: 80 characters).
 pub const MAX_API_NAME_LEN: usize = 80;
 
@@ -236,5 +321,43 @@ mod tests {
         for bad in ["", "1acme", "_acme", "acme_", "ac__me", "ac me", "acmé", &"a".repeat(81)] {
             assert!(!is_api_name(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn the_connector_appends_a_single_match_asks_about_several_and_leaves_the_rest_to_the_server() {
+        let record = |id: &str, object: &str, name: &str, modified: &str| RecordMatch {
+            id: RecordId::parse(id).unwrap(),
+            object: object.to_owned(),
+            name: name.to_owned(),
+            phone: None,
+            detail: None,
+            last_modified: Some(modified.to_owned()),
+        };
+        let ada = record("003000000000001", "Contact", "Ada Lovelace", "2026-01-01T00:00:00Z");
+        let lead = record("00Q000000000001", "Lead", "Ada Byron", "2026-03-01T00:00:00Z");
+        let older_lead = record("00Q000000000002", "Lead", "A. Lovelace", "2025-01-01T00:00:00Z");
+        let options = IntegrationOptions { legacy_mode: false, ..IntegrationOptions::default() };
+        let names = |pop: &VoicePop| pop.matches.iter().map(|each| each.name.clone()).collect::<Vec<_>>();
+
+        let one = voice_pop(&options, "(415) 555-2671", None, std::slice::from_ref(&ada));
+        assert_eq!((one.plan, names(&one)), (VoicePopPlan::Append, vec!["Ada Lovelace".to_owned()]));
+
+        // Several: newest first, the one picked last time before them all.
+        let several = [ada, lead, older_lead.clone()];
+        let asked = voice_pop(&options, "(415) 555-2671", None, &several);
+        assert_eq!(asked.plan, VoicePopPlan::AskAgent);
+        assert_eq!(names(&asked), ["Ada Byron", "Ada Lovelace", "A. Lovelace"]);
+        let remembered = voice_pop(&options, "(415) 555-2671", Some(&older_lead.id), &several);
+        assert_eq!(names(&remembered), ["A. Lovelace", "Ada Byron", "Ada Lovelace"]);
+        assert_eq!(remembered.remembered.as_deref(), Some(older_lead.id.as_str()));
+
+        // Nobody, the dialog off, or legacy mode (the server names the record): the server decides.
+        let none = voice_pop(&options, "(415) 555-2671", None, &[]);
+        assert_eq!((none.plan, none.matches.len()), (VoicePopPlan::LeaveToServer, 0));
+        let no_dialog = IntegrationOptions { multi_match_dialog: false, ..options };
+        assert_eq!(voice_pop(&no_dialog, "(415) 555-2671", None, &several).plan, VoicePopPlan::LeaveToServer);
+        let legacy = IntegrationOptions { legacy_mode: true, ..options };
+        assert!(!voice_pop_searches(&legacy) && voice_pop_searches(&options));
+        assert_eq!(voice_pop(&legacy, "(415) 555-2671", None, &several).plan, VoicePopPlan::LeaveToServer);
     }
 }

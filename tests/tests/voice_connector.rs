@@ -11,6 +11,7 @@
 use anyhow::Context;
 use callpop_core::options::IntegrationOptions;
 use callpop_e2e::{Browser, DEMO_AGENT_EMAIL, Stack, ensure_cross_site, eventually};
+use callpop_sandbox::seed::numbers;
 use callpop_server::simulate::{CallBook, Line};
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -55,8 +56,13 @@ async fn signed_in_voice_page() -> anyhow::Result<(Stack, Browser)> {
 
 /// Rings the agent with a call the line keeps, and waits for Salesforce's incoming work to show it.
 async fn ring(browser: &Browser, line: &Line, call_id: &str) -> anyhow::Result<()> {
+    ring_from(browser, line, call_id, CALLER).await
+}
+
+/// `ring`, from `number`.
+async fn ring_from(browser: &Browser, line: &Line, call_id: &str, number: &str) -> anyhow::Result<()> {
     let event = json!({
-        "call_id": call_id, "direction": "inbound", "caller_number": CALLER, "tracking_number": "+14155550100",
+        "call_id": call_id, "direction": "inbound", "caller_number": number, "tracking_number": "+14155550100",
         "agent": DEMO_AGENT_EMAIL, "tracking_source": "Google Ads",
     });
     line.book.insert(call_id, event);
@@ -476,5 +482,66 @@ async fn an_account_moved_from_open_cti_to_salesforce_voice_mid_day_loses_and_do
         .collect();
     assert_eq!(keys.len(), 2, "{keys:?}");
     assert!(!keys.iter().any(|key| key == "MID-1"), "the morning's call has no VoiceCall: {keys:?}");
+    Ok(())
+}
+
+/// The multi-match dialog in the connector's frame: each record's button, in order, as `(id, text)`.
+async fn dialog_records(browser: &Browser) -> anyhow::Result<Vec<(String, String)>> {
+    browser.wait_for("iframe#connector").await?.enter_frame().await?;
+    browser.wait_for("#matches:not([hidden]) [data-record]").await?;
+    let rows = browser
+        .eval("return [...document.querySelectorAll('#matches [data-record]')].map((b) => [b.dataset.record, b.textContent]);")
+        .await?;
+    let rows = rows.as_array().cloned().unwrap_or_default();
+    Ok(rows
+        .iter()
+        .map(|row| (row[0].as_str().unwrap_or_default().to_owned(), row[1].as_str().unwrap_or_default().to_owned()))
+        .collect())
+}
+
+#[tokio::test]
+async fn a_caller_several_records_match_gets_the_dialog_in_the_connector_and_the_pick_reaches_the_voicecall()
+-> anyhow::Result<()> {
+    let (stack, browser) = signed_in_voice_page().await?;
+    stack.link_org().await?;
+    let options = IntegrationOptions { legacy_mode: false, multi_match_dialog: true, ..IntegrationOptions::default() };
+    stack.set_options(&options).await?;
+    stack.use_salesforce_voice("salesforce_voice").await?;
+    let line = Line::new(&stack.server_url, &stack.api_key, CallBook::default());
+
+    // A caller whose number three records share: the connector asks the agent which one it is.
+    ring_from(&browser, &line, "VOICE-8", numbers::SEVERAL).await?;
+    accept(&browser, "VOICE-8").await?;
+    line.post_event("VOICE-8", "answered").await?;
+    // The agent takes their time: the VoiceCall is already accepted, and linked to nothing, when they choose.
+    voice_call_when(&stack, "VOICE-8", "the accepted VoiceCall", |call| {
+        call.text("CallDisposition") == Some("in-progress")
+    })
+    .await?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let offered = dialog_records(&browser).await?;
+    assert_eq!(offered.len(), 3, "{offered:?}");
+    let (picked, text) = offered.iter().find(|(_, text)| text.contains("Lead")).cloned().context("a Lead offered")?;
+    assert!(!text.contains("chosen last time"), "nobody chose before: {offered:?}");
+    browser.click(&format!("#matches [data-record='{picked}']")).await?;
+    browser.wait_for("#matches[hidden]").await?;
+    browser.leave_softphone().await?;
+
+    // The pick gets the call's Task, and the VoiceCall is linked to it: Salesforce's Voice page shows it.
+    voice_call_when(&stack, "VOICE-8", "the VoiceCall linked to the agent's pick", |call| {
+        call.text("RelatedRecordId") == Some(picked.as_str())
+    })
+    .await?;
+    let task = eventually("the Task on the pick", || async { Ok(task_of(&stack, "VOICE-8")) }).await?;
+    assert_eq!(task.text("WhoId"), Some(picked.as_str()), "{task:#?}");
+    browser.wait_for(&format!("[data-related-record='{picked}']")).await?;
+
+    // The next call from that number offers the agent's pick first, marked.
+    confirmed_by_the_telephony_side(&stack, &browser, &line, &control("end"), "hang_up", "HANGUP").await?;
+    ring_from(&browser, &line, "VOICE-9", numbers::SEVERAL).await?;
+    accept(&browser, "VOICE-9").await?;
+    let offered = dialog_records(&browser).await?;
+    assert_eq!(offered[0].0, picked, "{offered:?}");
+    assert!(offered[0].1.contains("chosen last time"), "{offered:?}");
     Ok(())
 }

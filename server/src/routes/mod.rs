@@ -31,6 +31,7 @@ mod texts;
 mod triggers;
 mod user_sessions;
 mod voice;
+mod voice_pop;
 mod wrap_up;
 
 use crate::error::ApiError;
@@ -85,6 +86,7 @@ pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(user_sessions::router())
         .merge(agent::router())
         .merge(agent_history::router())
+        .merge(voice_pop::router())
         .merge(activities::router())
         .merge(dial::router())
         .merge(salesforce::router())

@@ -413,8 +413,8 @@ impl CallStore for SqlStore {
         let sees_all = user.role.sees_all_calls();
         let (user_id, account_id, activity) = (user.id, user.account_id, activity.clone());
         in_group_tx!(self.db(), tx => {
-            let call_row_id: Option<i64> = sqlx::query_scalar(
-                "SELECT id FROM calls WHERE account_id = $1 AND call_id = $2 AND ($3 OR agent_user_id = $4)",
+            let call: Option<(i64, String)> = sqlx::query_as(
+                "SELECT id, state FROM calls WHERE account_id = $1 AND call_id = $2 AND ($3 OR agent_user_id = $4)",
             )
             .bind(account_id)
             .bind(&activity.call_id)
@@ -422,7 +422,7 @@ impl CallStore for SqlStore {
             .bind(user_id)
             .fetch_optional(&mut *tx)
             .await?;
-            let Some(call_row_id) = call_row_id else { return Ok(None) };
+            let Some((call_row_id, call_state)) = call else { return Ok(None) };
             let inserted: Option<i64> = sqlx::query_scalar(
                 "INSERT INTO activities (call_row_id, record_id, record_type, chosen_by, user_id, created_at)
                  VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (call_row_id, record_id) DO NOTHING RETURNING id",
@@ -439,6 +439,13 @@ impl CallStore for SqlStore {
                 Some(activity_id) => {
                     let job = OutboxJob::ActivityAppend { activity_id };
                     enqueue!(tx, account_id, OutboxSubject::Call(call_row_id), job, now);
+                    // Under Salesforce Voice, the call's VoiceCall is linked again to the record the agent chose,
+                    // once the append's Task is written (the VoiceCall item waits for the Task side). An agent who
+                    // appends has taken the call, even before the telephony side reports the answer.
+                    let state = CallState::parse(&call_state).ok_or_else(|| corrupt("calls.state", &call_state))?;
+                    let kind = if state == CallState::Completed { state } else { CallState::Answered };
+                    let voice = OutboxJob::VoiceCall { kind, late: true };
+                    insert_voice_call_item!(tx, account_id, call_row_id, voice, now);
                     RecordedActivity { activity_id, duplicate: false }
                 }
                 None => {

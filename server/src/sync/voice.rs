@@ -5,11 +5,18 @@
 //!
 //! Generating again replaces the pair: from then on tokens are signed with the new key, and Salesforce refuses them
 //! (401 `INVALID_JWT`) until the administrator uploads the new certificate to the contact center.
+//!
+//! Also the caller search the Salesforce Voice connector needs (`search_caller`): a connector cannot query the
+//! org, so the server searches for it, with the sync engine's link.
 
 use super::SyncEngine;
-use crate::salesforce::SalesforceError;
 use crate::salesforce::cipher::CipherError;
+use crate::salesforce::record::Record;
+use crate::salesforce::search::{candidate, phone_search_digits, phone_search_sosl};
 use crate::salesforce::telephony::{TelephonyClient, TelephonyIdentity};
+use crate::salesforce::{RetryClass, SalesforceError};
+use callpop_core::legacy::phone_matches;
+use callpop_core::record::RecordMatch;
 use chrono::{DateTime, Datelike, Utc};
 
 /// The certificate's subject: what the administrator sees on the contact center.
@@ -35,6 +42,34 @@ pub enum VoiceSetupError {
     Key(#[from] SalesforceError),
     #[error(transparent)]
     Database(#[from] sqlx::Error),
+}
+
+/// Why the connector's caller search found nothing to offer.
+#[derive(Debug, thiserror::Error)]
+pub enum CallerSearchError {
+    #[error("the account's Salesforce org is not linked, or its link needs the administrator")]
+    NotLinked,
+    #[error("Salesforce did not answer the search: {0}")]
+    Salesforce(#[from] SalesforceError),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+/// A search hit as a record the connector offers: a Lead or Contact with one of the caller's numbers (the digits
+/// checked again, as the sync engine does), not a converted Lead.
+fn caller_match(record: &Record, digits: &[String]) -> Option<RecordMatch> {
+    let found = candidate(record)?;
+    if found.is_converted || !found.phones.iter().any(|phone| phone_matches(phone, digits)) {
+        return None;
+    }
+    Some(RecordMatch {
+        id: found.id,
+        object: record.object.clone(),
+        name: record.text("Name").unwrap_or_default().to_owned(),
+        phone: found.phones.first().cloned(),
+        detail: None,
+        last_modified: found.last_modified,
+    })
 }
 
 /// A new key pair: the PKCS#8 PEM private key and the PEM certificate.
@@ -71,6 +106,34 @@ impl SyncEngine {
         let replaced =
             self.store.replace_voice_key_pair(account_id, user_id, &sealed, &generated.certificate_pem, now).await?;
         Ok((generated.certificate_pem, replaced))
+    }
+
+    /// The caller's Leads and Contacts in the account's org, for the Salesforce Voice connector's record choice
+    /// (`callpop_core::voice::voice_pop`): the sync engine's phone search (`salesforce::search`). A session
+    /// Salesforce says expired is refreshed once (single flight with the engine's own refreshes) and the search
+    /// sent again.
+    pub async fn search_caller(
+        &self,
+        account_id: i64,
+        caller_e164: &str,
+    ) -> Result<Vec<RecordMatch>, CallerSearchError> {
+        let Ok(number) = phonenumber::parse(None, caller_e164) else { return Ok(Vec::new()) };
+        let digits = phone_search_digits(&number);
+        let sosl = phone_search_sosl(&digits, 1);
+        let mut refreshed = false;
+        loop {
+            let link = self.link_for(account_id).await?.ok_or(CallerSearchError::NotLinked)?;
+            match link.client.search(&sosl).await {
+                Ok(records) => return Ok(records.iter().filter_map(|record| caller_match(record, &digits)).collect()),
+                Err(error) if !refreshed && error.retry_class() == RetryClass::Session => {
+                    refreshed = true;
+                    if self.refresh_link(account_id, &link.sealed_access_token).await.is_err() {
+                        return Err(error.into());
+                    }
+                }
+                Err(error) => return Err(error.into()),
+            }
+        }
     }
 
     /// The account's Telephony Integration client: its settings' URL and contact center, its linked org's id and

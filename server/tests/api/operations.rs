@@ -13,6 +13,7 @@ const EVERY_ROUTE: &[&str] = &[
     "POST /api/v1/agent/stream-tickets",
     "POST /api/v1/agent/calls/{call_id}/pop",
     "POST /api/v1/agent/calls/{call_id}/commands",
+    "GET /api/v1/agent/calls/{call_id}/matches",
     "GET /api/v1/call-commands",
     "POST /api/v1/call-commands/{id}/ack",
     "POST /api/v1/agent/dial",

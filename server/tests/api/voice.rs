@@ -519,3 +519,57 @@ org_test! {
         assert!((longest..=longest + 1).contains(&number("CustomerHoldDuration")), "{call:#?}");
     }
 }
+
+const SEARCH: &str = "/services/data/*/search/";
+
+org_test! {
+    async fn the_connectors_caller_search_answers_with_cores_decision_and_survives_an_expired_session(linked: Linked) {
+        // Arrange: legacy mode off, so the connector's agent chooses the record.
+        linked.set_options(&json!({"legacy_mode": false, "multi_match_dialog": true})).await;
+        linked.ring("CA-M1", callpop_sandbox::seed::numbers::SEVERAL).await;
+        linked.ring("CA-M2", callpop_sandbox::seed::numbers::ONE_CONTACT).await;
+        let agent = &linked.acme.agent;
+
+        // Act 1: three records share the first caller's number; one has the second's.
+        let (status, several) = linked.app.get_json(agent, "/api/v1/agent/calls/CA-M1/matches").await;
+        let (_, one) = linked.app.get_json(agent, "/api/v1/agent/calls/CA-M2/matches").await;
+
+        // Assert 1: the dialog for the first, newest first; the single match's append for the second.
+        assert_eq!(status, StatusCode::OK, "{several}");
+        assert_eq!(several["plan"], "ask_agent", "{several}");
+        assert_eq!(several["matches"].as_array().map(Vec::len), Some(3), "{several}");
+        assert_eq!((one["plan"].as_str(), one["matches"][0]["name"].as_str()), (Some("append"), Some("Ada Lovelace")));
+
+        // Act 2: Salesforce expires the session; the search refreshes it once and answers.
+        linked.org.expire_all_tokens();
+        let (status, again) = linked.app.get_json(agent, "/api/v1/agent/calls/CA-M1/matches").await;
+        assert_eq!((status, again["plan"].as_str()), (StatusCode::OK, Some("ask_agent")), "{again}");
+
+        // Act 3: someone else's call, or no such call.
+        let (status, body) = linked.app.get_json(&linked.acme.admin, "/api/v1/agent/calls/CA-M1/matches").await;
+        assert_error(status, &body, 404, "not_found", None);
+        let (status, body) = linked.app.get_json(agent, "/api/v1/agent/calls/nope/matches").await;
+        assert_error(status, &body, 404, "not_found", None);
+
+        // Act 4: Salesforce does not answer the search: a clear refusal, and the call is still there.
+        linked.org.inject(Fault::on("GET", SEARCH, FaultAction::ServiceUnavailable).times(1));
+        let (status, body) = linked.app.get_json(agent, "/api/v1/agent/calls/CA-M1/matches").await;
+        assert_error(status, &body, 409, "salesforce_search_failed", None);
+
+        // Act 5: legacy mode names the record on the server: the connector has nothing to do, and no search is sent.
+        linked.set_options(&json!({"legacy_mode": true})).await;
+        let searches = linked.org.request_count(Some("GET"), SEARCH);
+        let (status, left) = linked.app.get_json(agent, "/api/v1/agent/calls/CA-M1/matches").await;
+        assert_eq!((status, left["plan"].as_str()), (StatusCode::OK, Some("leave_to_server")), "{left}");
+        assert_eq!(linked.org.request_count(Some("GET"), SEARCH), searches);
+    }
+}
+
+org_test! {
+    unlinked async fn the_connectors_caller_search_says_the_org_is_not_linked(linked: Linked) {
+        linked.set_options(&json!({"legacy_mode": false})).await;
+        linked.ring("CA-M3", callpop_sandbox::seed::numbers::SEVERAL).await;
+        let (status, body) = linked.app.get_json(&linked.acme.agent, "/api/v1/agent/calls/CA-M3/matches").await;
+        assert_error(status, &body, 409, "salesforce_not_linked", None);
+    }
+}

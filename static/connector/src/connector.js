@@ -25,8 +25,12 @@
 // `pauseRecording`/`resumeRecording`, `getPhoneContacts`, `setAgentConfig`, `getSignedRecordingUrl` and the
 // supervisor methods.
 //
-// What callpop's core decides for the Open CTI softphone (the pop, the multi-match choice, the Task) is not run
-// here: in Salesforce Voice, Salesforce pops the VoiceCall's record, which callpop's server writes.
+// The caller's record: Salesforce pops the VoiceCall's related record, which callpop's server links. A connector
+// cannot query the org, so once the agent accepts a call (legacy mode off; legacy mode names the record on the
+// server) the connector asks the server (`GET /api/v1/agent/calls/{id}/matches`), which searches the org and
+// answers with core's decision, the Open CTI softphone's: one match gets the call's activity, several show the
+// multi-match dialog here (the record picked last time for this number first, marked), and the agent's pick gets
+// it (`POST /api/v1/activities`, as the softphone appends); the server then links the VoiceCall to that record.
 
 import {
   initializeConnector, publishEvent, VendorConnector, Constants, InitResult, GenericResult, CallResult, HangupResult,
@@ -52,6 +56,13 @@ const page = {
   signin: document.getElementById('signin'),
   form: document.getElementById('signin-form'),
   error: document.getElementById('signin-error'),
+};
+
+const matchesUi = {
+  section: document.getElementById('matches'),
+  caller: document.getElementById('matches-caller'),
+  list: document.getElementById('matches-list'),
+  error: document.getElementById('matches-error'),
 };
 
 const wrapUp = {
@@ -155,6 +166,57 @@ function callUpdated(update) {
   if (state === Constants.CALL_STATE.ENDED && taken && !transferred.has(update.call_id)) {
     startAfterCallWork(update);
   }
+}
+
+// Appends the call's activity to `record`, as the Open CTI softphone does after its pop.
+function appendTo(callId, record, chosenBy) {
+  const body = { call_id: callId, record_id: record.id, record_type: record.object, chosen_by: chosenBy };
+  return request('POST', '/api/v1/activities', body);
+}
+
+// The caller's record for an accepted call: what core decided on the server, carried out.
+async function chooseRecord(update) {
+  if (update.direction !== 'inbound' || (update.options && update.options.legacy_mode)) return;
+  try {
+    const pop = await request('GET', callPath(update.call_id, 'matches'));
+    if (pop.plan === 'append') await appendTo(update.call_id, pop.matches[0], 'single_match');
+    if (pop.plan === 'ask_agent') showMatches(update, pop);
+  } catch (error) {
+    show('live', `Connected · the caller was not looked up: ${error.message}`);
+  }
+}
+
+// The multi-match dialog: one button per record; the agent's pick gets the call's activity.
+function showMatches(update, pop) {
+  const choose = async (record) => {
+    matchesUi.error.hidden = true;
+    try {
+      await appendTo(update.call_id, record, 'agent_choice');
+      matchesUi.section.hidden = true;
+    } catch (error) {
+      matchesUi.error.textContent = error.message;
+      matchesUi.error.hidden = false;
+    }
+  };
+  const rows = pop.matches.map((record) => {
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.dataset.record = record.id;
+    const label = record.id === pop.remembered ? `${record.object} · chosen last time` : record.object;
+    const detail = document.createElement('span');
+    detail.className = 'object';
+    detail.textContent = label;
+    button.append(record.name, detail);
+    button.addEventListener('click', () => choose(record));
+    const row = document.createElement('li');
+    row.append(button);
+    return row;
+  });
+  matchesUi.caller.textContent = update.caller_name || update.caller_number;
+  matchesUi.list.replaceChildren(...rows);
+  matchesUi.error.hidden = true;
+  matchesUi.section.dataset.callId = update.call_id;
+  matchesUi.section.hidden = false;
 }
 
 function dispositions() {
@@ -338,9 +400,11 @@ class CallpopConnector extends VendorConnector {
   }
 
   async acceptCall(call) {
-    await request('POST', callPath(call.callId, 'pop'), {});
+    const claim = await request('POST', callPath(call.callId, 'pop'), {});
     const update = calls.get(call.callId);
     calls.set(call.callId, { ...update, popped: true });
+    // Another of the agent's tabs that took the call first looks the caller up.
+    if (claim.claimed) chooseRecord(update);
     return new CallResult({ call: phoneCall(update, Constants.CALL_STATE.CONNECTED) });
   }
 
