@@ -3,7 +3,8 @@
 // on speaks only over that port: the presence control sends SET_AGENT_STATUS, a CALL_STARTED shows the incoming
 // work with Accept and Decline, a CALL_CONNECTED opens the call's VoiceCall record (found by its VendorCallKey, the
 // vendor's call id, once the vendor's server has written it) with End call, Hold, Mute and Transfer (a blind one,
-// to a number), and an AFTER_CALL_WORK_STARTED shows the call's after-call work with Close work (WRAP_UP_CALL).
+// to a number) and a keypad, and an AFTER_CALL_WORK_STARTED shows the call's after-call work with Close work
+// (WRAP_UP_CALL). The dial pad sends DIAL; the call it starts gets the VoiceCall Salesforce makes for outbound calls.
 // Every message both ways is logged in `#voice-log` and `window.__voiceLog`, for tests to read.
 
 import { el, api } from './common.js';
@@ -71,7 +72,10 @@ function received(message) {
   const { telephonyEventType: type, telephonyEventPayload: payload } = message.payload;
   switch (type) {
     case 'SHOW_LOGIN': setPhoneState('login', 'Sign in to the phone'); break;
-    case 'CALL_STARTED': showIncoming(payload); break;
+    case 'CALL_STARTED':
+      if (payload.callType === 'Outbound') dialled(payload);
+      else showIncoming(payload);
+      break;
     case 'CALL_CONNECTED': callConnected(payload); break;
     case 'HANGUP': callEnded(); break;
     case 'AFTER_CALL_WORK_STARTED': showAfterCallWork(payload.callId); break;
@@ -82,6 +86,11 @@ function received(message) {
     default: break;
   }
 }
+
+// The dial pad: an outbound call to the number typed.
+document.getElementById('dial').addEventListener('click', () => {
+  send({ type: 'DIAL', contact: { phoneNumber: document.getElementById('dial-number').value } });
+});
 
 presence.addEventListener('change', () => {
   send({ type: 'SET_AGENT_STATUS', agentStatus: presence.value, statusInfo: { statusApiName: presence.value } });
@@ -96,6 +105,15 @@ function showIncoming(call) {
       el('button', { type: 'button', className: 'button', 'data-decline': call.callId,
         onclick: () => send({ type: 'DECLINE_CALL', call }) }, 'Decline')));
   work.replaceChildren(card);
+}
+
+// A call the agent dialled: Salesforce makes its VoiceCall itself (the vendor's server writes only inbound ones),
+// shows it and offers End call while it rings.
+async function dialled(call) {
+  await api('/__ui/voice-calls', {
+    method: 'POST', body: JSON.stringify({ vendorCallKey: call.callId, toPhoneNumber: call.phoneNumber || '' }),
+  });
+  callConnected(call);
 }
 
 function callConnected(call) {
@@ -144,6 +162,7 @@ const CONTROL_MESSAGES = {
   resume: () => ({ type: 'RESUME', call: connectedCall }),
   mute: () => ({ type: 'MUTE', call: connectedCall }),
   unmute: () => ({ type: 'UNMUTE', call: connectedCall }),
+  keypad: () => ({ type: 'SEND_DIGITS', digits: document.getElementById('keypad-digits').value }),
   // Salesforce's transfer to a number the agent typed: a blind transfer, as its transfer dialog sends it.
   transfer: () => ({
     type: 'ADD_PARTICIPANT', call: connectedCall, isBlindTransfer: true,

@@ -393,6 +393,33 @@ fn write_new_call(
     }
 }
 
+/// The VoiceCall Salesforce makes itself for a call its Omni-Channel softphone dialled (the Telephony Integration
+/// API creates only inbound and transferred calls): keyed by the vendor's call id, in the org's first contact
+/// center, in progress. A second call with the same key finds the first.
+pub(crate) fn dialled_voice_call(
+    state: &mut OrgState,
+    vendor_call_key: &str,
+    to: &str,
+    now: DateTime<Utc>,
+) -> RecordId {
+    let existing = state.records.of("VoiceCall").find(|call| call.text("VendorCallKey") == Some(vendor_call_key));
+    if let Some(existing) = existing {
+        return existing.id.clone();
+    }
+    let center = state.telephony.contact_centers().next().map(|center| center.call_center_id.clone());
+    let mut fields = Map::new();
+    if let Some(center) = center {
+        fields.insert("CallCenterId".to_owned(), json!(center));
+    }
+    fields.insert("VendorCallKey".to_owned(), json!(vendor_call_key));
+    fields.insert("ToPhoneNumber".to_owned(), json!(to));
+    fields.insert("CallType".to_owned(), json!("Outbound"));
+    fields.insert("CallSubtype".to_owned(), json!("PSTN"));
+    fields.insert("CallStartDateTime".to_owned(), json!(salesforce_datetime(now)));
+    fields.insert("CallDisposition".to_owned(), json!("in-progress"));
+    write_new_call(state, fields, Map::new(), now).0
+}
+
 /// `POST /telephony/v1/voiceCalls`.
 async fn create_voice_call(State(org): State<Org>, headers: HeaderMap, body: Bytes) -> Response {
     let mut state = org.lock();

@@ -11,7 +11,8 @@
 //! page do with a connector: it frames the connector (`OrgState::connector_url`), sends `SETUP_CONNECTOR` with a
 //! `MessageChannel` port, logs every message both ways, offers a presence control, shows a ringing call's card
 //! with Accept and Decline, and once the call is connected opens its VoiceCall record, found through
-//! `/__ui/voice-calls/{vendor_call_key}`.
+//! `/__ui/voice-calls/{vendor_call_key}`. A call the agent dials from the page gets the VoiceCall Salesforce makes
+//! itself for outbound calls (`POST /__ui/voice-calls`), as the Telephony Integration API creates none.
 
 use crate::Org;
 use crate::pages::{asset, json_for_script};
@@ -19,7 +20,7 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
 use serde_json::json;
@@ -42,7 +43,28 @@ pub(crate) fn router() -> Router<Org> {
     Router::new()
         .route("/lightning/voice", get(voice_page))
         .route("/assets/voice.js", get(|| async { asset("text/javascript", VOICE_JS) }))
+        .route("/__ui/voice-calls", post(dialled_voice_call))
         .route("/__ui/voice-calls/{vendor_call_key}", get(voice_call))
+}
+
+/// What the page sends when the agent dialled through the connector.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct DialledCall {
+    vendor_call_key: String,
+    to_phone_number: String,
+}
+
+/// Salesforce's own VoiceCall for a call the agent dialled from the Voice page (`telephony::dialled_voice_call`).
+async fn dialled_voice_call(State(org): State<Org>, axum::Json(call): axum::Json<DialledCall>) -> Response {
+    let mut state = org.lock();
+    let id = crate::telephony::dialled_voice_call(
+        &mut state,
+        &call.vendor_call_key,
+        &call.to_phone_number,
+        chrono::Utc::now(),
+    );
+    axum::Json(json!({ "id": id.as_str() })).into_response()
 }
 
 async fn voice_page(State(org): State<Org>) -> Html<String> {

@@ -289,3 +289,28 @@ async fn the_demo_offers_salesforce_voice_whose_page_frames_the_connector_and_th
     browser.wait_for("#voice-log li[data-direction='in'][data-type='CONNECTOR_READY']").await?;
     Ok(())
 }
+
+#[tokio::test]
+async fn a_newcomer_takes_a_call_on_the_salesforce_voice_page_and_sees_its_voicecall_with_the_caller()
+-> anyhow::Result<()> {
+    let demo = Demo::start().await?;
+    let browser = Browser::start().await?;
+    // Step 6 of the demo's instructions: the Voice page, signed in inside its Phone, Available.
+    browser.client.goto(&format!("{}/lightning/voice", demo.org.voice_url())).await?;
+    browser.sign_in_connector().await?;
+    browser.wait_for("#presence:not([disabled])").await?.select_by_value("Online").await?;
+
+    // Rung from the Lightning page in another tab, as the instructions say.
+    let voice_tab = browser.open_tab(&format!("{}/lightning/page/home", demo.org.base_url())).await?;
+    demo.ring(&browser, "known-contact").await?;
+    browser.switch_tab(&voice_tab).await?;
+    browser.click("[data-accept]").await?;
+
+    // The call's VoiceCall opens, written by callpop, with Ada's Contact as its related record.
+    let related = browser.wait_for("[data-related-record]").await?;
+    assert_eq!(related.text().await?, "Ada Lovelace");
+    callpop_e2e::eventually("the VoiceCall in progress", || async {
+        Ok((browser.text_of("[data-field='CallDisposition']").await? == "in-progress").then_some(()))
+    })
+    .await
+}

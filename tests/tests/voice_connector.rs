@@ -545,3 +545,53 @@ async fn a_caller_several_records_match_gets_the_dialog_in_the_connector_and_the
     assert!(offered[0].1.contains("chosen last time"), "{offered:?}");
     Ok(())
 }
+
+#[tokio::test]
+async fn an_agent_dials_from_salesforce_through_the_connector_and_sends_digits_on_the_call() -> anyhow::Result<()> {
+    let (stack, browser) = signed_in_voice_page().await?;
+    on_salesforce_voice(&stack).await?;
+    let line = Line::new(&stack.server_url, &stack.api_key, CallBook::default());
+
+    // Salesforce's dial pad: the connector asks callpop's telephony side to place the call.
+    browser.wait_for("#dial-number").await?.send_keys("(415) 555-0123").await?;
+    browser.click("#dial").await?;
+    let requests = eventually("the dial request", || async {
+        Ok(Some(stack.pending_dials().await?).filter(|pending| !pending.is_empty()))
+    })
+    .await?;
+    assert_eq!(requests.len(), 1, "{requests:#?}");
+    assert_eq!(requests[0]["number"], "+14155550123", "{:#}", requests[0]);
+    assert!(!browser.has(&logged("in", "CALL_STARTED")).await?, "no call before the telephony side places it");
+
+    // The telephony side places it: Salesforce hears it started, makes its VoiceCall, and hears it connected once
+    // the callee answers.
+    let event = json!({
+        "call_id": "DIAL-1", "direction": "outbound", "caller_number": requests[0]["number"],
+        "tracking_number": "+14155550100", "agent": requests[0]["agent"], "dial_request_id": requests[0]["id"],
+    });
+    line.book.insert("DIAL-1", event);
+    line.post_event("DIAL-1", "ringing").await?;
+    browser.wait_for(&logged("in", "CALL_STARTED")).await?;
+    browser.wait_for("#call-controls:not([hidden])[data-call-id='DIAL-1']").await?;
+    line.post_event("DIAL-1", "answered").await?;
+    browser.wait_for(&logged("in", "CALL_CONNECTED")).await?;
+
+    // The keypad's digits reach the telephony side.
+    browser.wait_for("#keypad-digits").await?.send_keys("1#").await?;
+    browser.click(&control("keypad")).await?;
+    let waiting =
+        eventually("the digits", || async { Ok(Some(pending(&stack).await?).filter(|all| !all.is_empty())) }).await?;
+    assert_eq!((waiting[0]["command"].as_str(), waiting[0]["digits"].as_str()), (Some("send_digits"), Some("1#")));
+    line.obey_pending().await?;
+
+    // End call: one HANGUP, then the call's after-call work as for a call taken; the call has Salesforce's
+    // VoiceCall only (callpop writes none for an outbound call), and its Task, as under Open CTI.
+    confirmed_by_the_telephony_side(&stack, &browser, &line, &control("end"), "hang_up", "HANGUP").await?;
+    browser.wait_for("[data-after-call-work='DIAL-1']").await?;
+    let voice_call =
+        voice_call_when(&stack, "DIAL-1", "Salesforce's VoiceCall", |call| call.text("CallType") == Some("Outbound"))
+            .await?;
+    assert_eq!(voice_call.text("ToPhoneNumber"), Some("+14155550123"), "{voice_call:#?}");
+    eventually("the outbound call's Task", || async { Ok((tasks_of(&stack, "DIAL-1") == 1).then_some(())) }).await?;
+    Ok(())
+}

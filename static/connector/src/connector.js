@@ -20,10 +20,12 @@
 // `addParticipant` is callpop's transfer, blind only (the telephony side hands the call over; there is no
 // consultation leg): to another callpop agent (a contact of type Agent, by email) or to a number, resolved once the
 // telephony side has confirmed it; `getPhoneContacts` offers the number the agent typed.
-// Not done, so they reject with the package's own "Not implemented" error (the base class's): `dial` (the outbound
-// call's id is only known when it reaches the stream), `swap`, `conference`,
-// `pauseRecording`/`resumeRecording`, `getPhoneContacts`, `setAgentConfig`, `getSignedRecordingUrl` and the
-// supervisor methods.
+// `dial` is callpop's click-to-dial (`POST /api/v1/agent/dial`): the telephony side places the call and reports it,
+// and `dial` resolves with the first outbound call the stream then shows (the dial request's call), which
+// Salesforce takes as started; the connector tells Salesforce `CALL_CONNECTED` when the telephony side reports the
+// answer. Salesforce itself makes an outbound call's VoiceCall.
+// Not done, so they reject with the package's own "Not implemented" error (the base class's): `swap`, `conference`,
+// `pauseRecording`/`resumeRecording`, `setAgentConfig`, `getSignedRecordingUrl` and the supervisor methods.
 //
 // The caller's record: Salesforce pops the VoiceCall's related record, which callpop's server links. A connector
 // cannot query the org, so once the agent accepts a call (legacy mode off; legacy mode names the record on the
@@ -47,6 +49,10 @@ const started = new Set();
 const ended = new Set();
 // Promises waiting for the telephony side to confirm something of a call: `{ callId, done, failed, resolve, reject }`.
 let waiters = [];
+// A dial waiting for its call to reach the stream: `{ resolve, reject, timer }`.
+let pendingDial = null;
+// The outbound calls Salesforce was told are connected.
+const connected = new Set();
 let stream = null;
 let lastEventId = null;
 
@@ -137,6 +143,19 @@ function callUpdated(update) {
     started.add(update.call_id);
     publishEvent({ eventType: Constants.EVENT_TYPE.CALL_STARTED, payload: new CallResult({ call: phoneCall(update, state) }) });
   }
+  // The call a dial asked for: the library tells Salesforce it started once `dial` resolves with it.
+  if (update.direction === 'outbound' && pendingDial && !started.has(update.call_id) && state !== Constants.CALL_STATE.ENDED) {
+    started.add(update.call_id);
+    const { resolve, timer } = pendingDial;
+    pendingDial = null;
+    clearTimeout(timer);
+    resolve(new CallResult({ call: phoneCall(update, Constants.CALL_STATE.RINGING) }));
+  }
+  if (update.direction === 'outbound' && started.has(update.call_id) && update.state === 'answered'
+    && state === Constants.CALL_STATE.CONNECTED && !connected.has(update.call_id)) {
+    connected.add(update.call_id);
+    publishEvent({ eventType: Constants.EVENT_TYPE.CALL_CONNECTED, payload: new CallResult({ call: phoneCall(update, state) }) });
+  }
   // An `endCall` or `declineCall` waiting for this end answers Salesforce itself: the library publishes the hang-up.
   let answeredByWaiter = false;
   for (const waiter of waiters.filter((each) => each.callId === update.call_id)) {
@@ -162,7 +181,7 @@ function callUpdated(update) {
   if (update.control && update.control.transferred_to) transferred.add(update.call_id);
   // A call the agent took that is over (or, after a reload, one the server says is still in after-call work), and
   // that they did not hand over: a transferred call's wrap-up is the next agent's.
-  const taken = update.popped || update.after_call_work;
+  const taken = update.popped || update.after_call_work || connected.has(update.call_id);
   if (state === Constants.CALL_STATE.ENDED && taken && !transferred.has(update.call_id)) {
     startAfterCallWork(update);
   }
@@ -448,6 +467,29 @@ class CallpopConnector extends VendorConnector {
     return new MuteToggleResult({ isMuted: muted });
   }
 
+  // An outbound call from Salesforce's dial pad or a click on a number: callpop's click-to-dial. Resolves with the
+  // call the telephony side reports, or rejects when it reports none within 30 seconds.
+  async dial(contact) {
+    if (pendingDial) throw { type: Constants.ERROR_TYPE.GENERIC_ERROR, message: 'a call is already being dialled' };
+    const number = `${contact.prefix || ''}${contact.phoneNumber || ''}`;
+    const placed = new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        pendingDial = null;
+        reject(new Error('the telephony side did not place the call'));
+      }, 30000);
+      pendingDial = { resolve, reject, timer };
+    });
+    try {
+      await request('POST', '/api/v1/agent/dial', { number });
+    } catch (error) {
+      clearTimeout(pendingDial.timer);
+      pendingDial = null;
+      throw { type: error.status === 422 ? Constants.ERROR_TYPE.INVALID_DESTINATION : Constants.ERROR_TYPE.GENERIC_ERROR,
+        message: error.message };
+    }
+    return placed;
+  }
+
   async sendDigits(digits) {
     const callId = connectedCall().call_id;
     await request('POST', callPath(callId, 'commands'), { command: 'send_digits', digits });
@@ -496,7 +538,10 @@ class CallpopConnector extends VendorConnector {
   }
 
   async getCapabilities() {
-    return new CapabilitiesResult({ hasMute: true, hasRecord: false, hasMerge: false, hasSwap: false });
+    return new CapabilitiesResult({
+      hasMute: true, hasRecord: false, hasMerge: false, hasSwap: false, hasBlindTransfer: true,
+      hasContactSearch: true, hasPhoneBook: false,
+    });
   }
 
   async logout() {
