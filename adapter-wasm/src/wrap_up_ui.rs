@@ -173,6 +173,10 @@ fn draw_countdown() {
     for countdown in all("[data-countdown]") {
         countdown.set_text_content(Some(&text));
     }
+    // An ended card's countdown is shown once it has its text (`attach` leaves a blank one hidden).
+    for countdown in all("[data-ended] [data-countdown]") {
+        let _ = countdown.remove_attribute("hidden");
+    }
     if left == Some(0.0) {
         DEADLINE.set(None);
         spawn_local(refresh_status());
@@ -203,7 +207,11 @@ pub(crate) fn attach(old: Option<&Element>, card: &Element, call: &CallCard) {
     }
     if wrap_up.ended {
         let _ = section.set_attribute("data-ended", "");
-        if let Some(countdown) = section.query_selector("[data-countdown]").ok().flatten() {
+        // A countdown not written yet stays hidden until the server's status gives it its seconds (`draw_countdown`):
+        // a blank line, or a wrong "over", would show for a moment.
+        if let Some(countdown) = section.query_selector("[data-countdown]").ok().flatten()
+            && countdown.text_content().is_some_and(|text| !text.is_empty())
+        {
             let _ = countdown.remove_attribute("hidden");
         }
         if !ended_before {
