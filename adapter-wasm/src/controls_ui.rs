@@ -239,3 +239,15 @@ pub(crate) fn mount_dialpad() {
         }
     });
 }
+
+/// The idle dial pad places an outbound call. It shows with the calls when none is in the panel; during a call the
+/// card's keypad sends digits instead, and the Recent list has its own Call back.
+pub(crate) fn update_dialpad() {
+    if let Some(calls) = by_id("calls") {
+        let idle = calls.query_selector(".call").ok().flatten().is_none();
+        if let Some(dialpad) = by_id("dialpad") {
+            let hidden = !idle || calls.has_attribute("hidden");
+            let _ = if hidden { dialpad.set_attribute("hidden", "") } else { dialpad.remove_attribute("hidden") };
+        }
+    }
+}

@@ -57,7 +57,7 @@ fn switch(recent: bool) {
             let _ = button.set_attribute("aria-pressed", if pressed { "true" } else { "false" });
         }
     }
-    crate::ui::update_dialpad();
+    crate::controls_ui::update_dialpad();
 }
 
 async fn load(ui: Ui) {

@@ -226,19 +226,10 @@ pub(crate) fn render(change: &ViewChange) {
     if let Some(calls) = by_id("calls") {
         draw_calls(&calls, change);
     }
-    update_dialpad();
+    controls_ui::update_dialpad();
     render_dialog(change.dialog.as_ref());
     set_text("banner", change.notice.as_deref().unwrap_or(""));
     set_hidden("banner", change.notice.is_none());
-}
-
-/// The idle dial pad places an outbound call. It shows with the calls when none is in the panel; during a call the
-/// card's keypad sends digits instead, and the Recent list has its own Call back.
-pub(crate) fn update_dialpad() {
-    if let Some(calls) = by_id("calls") {
-        let idle = calls.query_selector(".call").ok().flatten().is_none();
-        set_hidden("dialpad", !idle || calls.has_attribute("hidden"));
-    }
 }
 
 fn draw_calls(region: &Element, change: &ViewChange) {

@@ -8,6 +8,7 @@
 
 pub mod account;
 pub mod adapter;
+pub mod agent_status;
 pub mod call;
 pub mod call_logging;
 pub mod control;

@@ -289,7 +289,7 @@ pub struct CallWrapUpSaved {
 #[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SetAgentStatus {
-    pub status: crate::wrap_up::AgentStatus,
+    pub status: crate::agent_status::AgentStatus,
 }
 
 /// An agent's status: the effective one (what the telephony side reads), the one they chose, and, in after-call
@@ -297,8 +297,8 @@ pub struct SetAgentStatus {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AgentStatusView {
-    pub status: crate::wrap_up::AgentStatus,
-    pub chosen: crate::wrap_up::AgentStatus,
+    pub status: crate::agent_status::AgentStatus,
+    pub chosen: crate::agent_status::AgentStatus,
     /// When the chosen status was set, RFC 3339; `None` for an agent who never chose one (available).
     pub chosen_at: Option<String>,
     /// The end of after-call work, RFC 3339, and the seconds left of it when the server answered.
@@ -314,7 +314,7 @@ pub struct AgentStatusEntry {
     pub agent: String,
     pub display_name: String,
     /// The effective status.
-    pub status: crate::wrap_up::AgentStatus,
+    pub status: crate::agent_status::AgentStatus,
     /// In after-call work: when it ends, RFC 3339.
     pub after_call_work_until: Option<String>,
 }

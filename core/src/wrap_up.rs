@@ -17,7 +17,6 @@
 //!   saves) goes through it, so no later event undoes what the agent wrote.
 
 use crate::legacy::FieldValue;
-use serde::{Deserialize, Serialize};
 
 /// How many dispositions an account may keep.
 pub const MAX_DISPOSITIONS: usize = 100;
@@ -32,40 +31,7 @@ pub const MAX_NOTES_BYTES: usize = 32 * 1024;
 /// `Task.Description`'s length, in characters.
 const DESCRIPTION_MAX: usize = 32_000;
 
-/// An agent's status, as the agent chooses it and as the telephony side reads it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub enum AgentStatus {
-    /// Ready for the next call.
-    Available,
-    /// On a call, or busy with something else.
-    Busy,
-    /// Finishing the last call's notes and disposition.
-    AfterCallWork,
-    /// Not taking calls.
-    Offline,
-}
-
-impl AgentStatus {
-    /// Every status, in the order the softphone lists them.
-    pub const ALL: [AgentStatus; 4] = [Self::Available, Self::Busy, Self::AfterCallWork, Self::Offline];
-
-    /// The wire and database name (`available`, `busy`, `after_call_work`, `offline`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Available => "available",
-            Self::Busy => "busy",
-            Self::AfterCallWork => "after_call_work",
-            Self::Offline => "offline",
-        }
-    }
-
-    /// Parses the wire name.
-    pub fn parse(raw: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|status| status.as_str() == raw)
-    }
-}
+pub use crate::agent_status::AgentStatus;
 
 /// What the effective status is computed from. Times are Unix milliseconds: the calls' ends as the telephony side
 /// reported them, the rest from the server's clock.
